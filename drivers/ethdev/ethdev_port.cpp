@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The ethdev port adapter.
+#include "mpnet/drivers/ethdev_port.hpp"
+
+#include <rte_bus_vdev.h>
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace mpnet::drivers {
+
+result<std::unique_ptr<ethdev_port>> ethdev_port::open(const std::string& devargs, rte_mempool* pool,
+                                                       const ethdev_config& cfg) {
+    if (rte_dev_probe(devargs.c_str()) != 0) return errc::nodev;
+    // The device name is devargs up to the first comma.
+    std::string name = devargs.substr(0, devargs.find(','));
+    uint16_t pid;
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &pid) != 0) {
+        rte_dev_remove(nullptr);  // unreachable in practice: probe created it
+        return errc::nodev;
+    }
+    return attach(pid, pool, cfg, name);
+}
+
+result<std::unique_ptr<ethdev_port>> ethdev_port::attach(uint16_t pid, rte_mempool* pool, const ethdev_config& cfg,
+                                                         std::string owned_vdev) {
+    std::unique_ptr<ethdev_port> p(new ethdev_port());
+    p->port_id_ = pid;
+    p->vdev_ = std::move(owned_vdev);
+    rte_eth_dev_info info{};
+    if (rte_eth_dev_info_get(pid, &info) != 0) return errc::nodev;
+    p->driver_ = info.driver_name ? info.driver_name : "?";
+    p->rxq_ = std::min<uint16_t>(cfg.rx_queues, info.max_rx_queues);
+    p->txq_ = std::min<uint16_t>(cfg.tx_queues, info.max_tx_queues);
+    if (p->rxq_ == 0 || p->txq_ == 0) return errc::inval;
+    rte_eth_conf conf{};
+    if (p->rxq_ > 1) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
+        if (conf.rx_adv_conf.rss_conf.rss_hf == 0) conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+    }
+    if (rte_eth_dev_configure(pid, p->rxq_, p->txq_, &conf) != 0) return errc::inval;
+    uint16_t rxd = cfg.rx_desc, txd = cfg.tx_desc;
+    rte_eth_dev_adjust_nb_rx_tx_desc(pid, &rxd, &txd);
+    const int socket = rte_eth_dev_socket_id(pid);
+    for (uint16_t q = 0; q < p->rxq_; ++q)
+        if (rte_eth_rx_queue_setup(pid, q, rxd, socket, nullptr, pool) != 0) return errc::inval;
+    for (uint16_t q = 0; q < p->txq_; ++q)
+        if (rte_eth_tx_queue_setup(pid, q, txd, socket, nullptr) != 0) return errc::inval;
+    if (cfg.promiscuous) rte_eth_promiscuous_enable(pid);
+    rte_ether_addr a;
+    if (rte_eth_macaddr_get(pid, &a) == 0) std::memcpy(p->mac_.b.data(), a.addr_bytes, 6);
+    if (rte_eth_dev_start(pid) != 0) return errc::io;
+    return p;
+}
+
+ethdev_port::~ethdev_port() {
+    rte_eth_dev_stop(port_id_);
+    rte_eth_dev_close(port_id_);
+    if (!vdev_.empty()) rte_eal_hotplug_remove("vdev", vdev_.c_str());
+}
+
+uint16_t ethdev_port::rx_burst(uint16_t q, mbuf** pkts, uint16_t n) noexcept {
+    return rte_eth_rx_burst(port_id_, q, pkts, n);
+}
+
+uint16_t ethdev_port::tx_burst(uint16_t q, mbuf** pkts, uint16_t n) noexcept {
+    return rte_eth_tx_burst(port_id_, q, pkts, n);
+}
+
+bool ethdev_port::link_up() const noexcept {
+    rte_eth_link l{};
+    if (rte_eth_link_get_nowait(port_id_, &l) != 0) return false;
+    return l.link_status == RTE_ETH_LINK_UP;
+}
+
+status ethdev_port::set_mac(const ether_addr& a) {
+    rte_ether_addr x;
+    std::memcpy(x.addr_bytes, a.b.data(), 6);
+    int rc = rte_eth_dev_default_mac_addr_set(port_id_, &x);
+    if (rc == 0 || (rc == -ENOTSUP && soft_mac_)) {
+        mac_ = a;
+        return {};
+    }
+    return rc == -ENOTSUP ? errc::notsup : errc::inval;
+}
+
+status ethdev_port::set_carrier(bool up) {
+    int rc = up ? rte_eth_dev_set_link_up(port_id_) : rte_eth_dev_set_link_down(port_id_);
+    return rc == 0 ? status{} : status{errc::notsup};
+}
+
+std::string ethdev_port::describe() const { return fmt::format("{} port {}", driver_, port_id_); }
+
+}  // namespace mpnet::drivers

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Named drop reasons and per-lcore counters.
+//
+// Locking notes: every lcore (each worker, and the control plane as one more
+// "lcore") writes only its own cache-line-aligned slot, with relaxed atomic
+// stores of its own count + 1, so no increment is ever lost and readers on any
+// thread see whole values. Readers (show commands, tests) sum the slots with
+// relaxed loads; the sum is a snapshot, not a consistent cut across slots.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+namespace mpnet {
+
+/// Every packet the stack does not deliver or transmit ends in exactly one of
+/// these. Names are stable: `show errors`, tests and scripts use them.
+enum class drop_reason : uint16_t {
+    ether_too_short,       // frame shorter than an Ethernet header
+    ether_not_for_us,      // unicast to another MAC, interface not promiscuous
+    ether_unknown_type,    // ethertype with no handler
+    ether_vlan_unsupported,// 802.1Q tag (VLAN interfaces come later)
+    ether_own_src,         // our own source MAC came back (looped frame)
+    if_down,               // received or sent on an interface that is not UP
+    if_gone,               // interface destroyed while the packet was in flight
+    arp_too_short,         // ARP payload shorter than 28 bytes
+    arp_bad_format,        // hardware/protocol type or address lengths not Ethernet/IPv4
+    arp_bad_op,            // opcode neither request nor reply
+    arp_bad_sha,           // sender hardware address multicast, broadcast or zero
+    arp_bad_spa,           // sender protocol address multicast, broadcast or loopback
+    arp_disabled,          // interface has ARP turned off (-arp)
+    arp_not_for_us,        // target is neither ours nor published
+    arp_dup_addr,          // sender claims one of our addresses
+    arp_static_mismatch,   // would change a static entry's MAC: refused
+    ip4_too_short,         // less than 20 bytes of IPv4 header
+    ip4_bad_version,       // version field is not 4
+    ip4_bad_hlen,          // header length < 20 or beyond the packet
+    ip4_bad_len,           // total length < header length or beyond the frame
+    ip4_bad_cksum,         // header checksum wrong
+    ip4_ttl_zero,          // TTL 0 on arrival
+    ip4_bad_src,           // source is multicast, broadcast or loopback
+    ip4_fragment,          // fragments for local delivery: reassembly not built yet
+    ip4_not_local,         // not addressed to us and forwarding is off
+    ip4_no_proto,          // local delivery of a protocol with no handler
+    ip4_bcast_echo,        // echo request to broadcast/multicast (bmcastecho off)
+    ip4_no_route,          // no route to the destination
+    ip4_no_src,            // no usable source address for output
+    icmp_too_short,        // ICMP shorter than 8 bytes
+    icmp_bad_cksum,        // ICMP checksum wrong
+    icmp_unhandled_type,   // ICMP type with no handler
+    icmp_no_session,       // echo reply matching no ping session
+    neigh_hold_overflow,   // hold queue of an unresolved neighbor full: oldest dropped
+    neigh_resolve_failed,  // resolution gave up: held packets dropped
+    neigh_table_full,      // neighbor table at its limit, nothing to evict
+    punt_ring_full,        // slow-path hand-over ring full
+    tx_ring_full,          // the port's TX refused the packet
+    nobufs,                // mbuf pool empty when building a packet
+    count_
+};
+
+inline constexpr size_t drop_reason_count = static_cast<size_t>(drop_reason::count_);
+
+/// The stable name of a drop reason ("ip4_bad_cksum").
+std::string_view drop_reason_name(drop_reason r) noexcept;
+
+/// One lcore's counter slot: N counters on their own cache lines.
+template <size_t N>
+struct alignas(64) counter_slot {
+    std::array<std::atomic<uint64_t>, N> c{};
+
+    /// Single-writer increment: only the owning lcore calls this.
+    void add(size_t i, uint64_t n = 1) noexcept {
+        // Relaxed: the slot has one writer, and readers want only a whole value.
+        c[i].store(c[i].load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
+    uint64_t get(size_t i) const noexcept { return c[i].load(std::memory_order_relaxed); }
+};
+
+/// Counters kept per lcore: slot i belongs to lcore i. The number of slots is
+/// fixed at construction (workers + 1 for the control plane).
+template <size_t N>
+class percpu_counters {
+public:
+    explicit percpu_counters(size_t slots) : n_(slots), slots_(std::make_unique<counter_slot<N>[]>(slots)) {}
+    size_t slots() const noexcept { return n_; }
+    counter_slot<N>& slot(size_t lcore) noexcept { return slots_[lcore]; }
+    uint64_t sum(size_t i) const noexcept {
+        uint64_t s = 0;
+        for (size_t k = 0; k < n_; ++k) s += slots_[k].get(i);
+        return s;
+    }
+    void clear() noexcept {
+        for (size_t k = 0; k < n_; ++k)
+            for (auto& x : slots_[k].c) x.store(0, std::memory_order_relaxed);
+    }
+
+private:
+    size_t n_;
+    std::unique_ptr<counter_slot<N>[]> slots_;
+};
+
+using drop_counters = percpu_counters<drop_reason_count>;
+
+}  // namespace mpnet

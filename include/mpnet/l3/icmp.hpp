@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// ICMP for IPv4: validation, echo reply in place, echo request construction.
+//
+// Locking notes: pure per-packet functions.
+#pragma once
+
+#include "mpnet/core/counters.hpp"
+#include "mpnet/core/packet.hpp"
+#include "mpnet/core/wire.hpp"
+
+namespace mpnet {
+
+/// Validates the ICMP message that follows the IPv4 header `ip` in `m`
+/// (length and checksum). Returns it, or nullptr with `*why` set.
+icmp_hdr* icmp_validate(mbuf* m, const ip4_hdr* ip, drop_reason* why) noexcept;
+
+/// Turns an echo request into its reply in place: type 0, addresses swapped
+/// (source becomes `reply_src`), TTL reset, both checksums updated.
+void icmp_echo_reflect(ip4_hdr* ip, icmp_hdr* ic, ip4_addr reply_src, uint8_t ttl) noexcept;
+
+/// Builds an IPv4 echo request (no link-layer header) with `payload_len`
+/// bytes of pattern data after the 8-byte ICMP header. nullptr when the pool
+/// is empty or the size is too large.
+mbuf* icmp_echo_build(rte_mempool* mp, ip4_addr src, ip4_addr dst, uint16_t id, uint16_t seq,
+                      uint16_t payload_len, uint8_t ttl) noexcept;
+
+}  // namespace mpnet

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// IPv4 input validation and header construction.
+//
+// Locking notes: pure per-packet functions.
+#pragma once
+
+#include "mpnet/core/counters.hpp"
+#include "mpnet/core/packet.hpp"
+#include "mpnet/core/wire.hpp"
+
+namespace mpnet {
+
+/// Validates the IPv4 header at the start of `m` (Ethernet header stripped):
+/// version, header length, total length against the frame, checksum, TTL,
+/// source address class. Trims link-layer padding beyond the total length.
+/// Returns the header, or nullptr with `*why` set (packet unchanged).
+ip4_hdr* ip4_validate(mbuf* m, drop_reason* why) noexcept;
+
+/// True when the packet is a fragment (MF set or offset non-zero).
+inline bool ip4_is_fragment(const ip4_hdr& h) noexcept {
+    return (h.frag.get() & (ip4_frag_mf | ip4_frag_offset_mask)) != 0;
+}
+
+/// Prepends and fills a 20-byte IPv4 header (checksum included) in front of
+/// `m`'s current data. False if there is no headroom.
+bool ip4_encap(mbuf* m, ip4_addr src, ip4_addr dst, uint8_t proto, uint8_t ttl, uint16_t id) noexcept;
+
+}  // namespace mpnet

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Network interfaces (NetBSD's ifnet): index, name, flags, MTU, link address,
+// addresses per family, per-lcore counters, and the interface's own lltable.
+//
+// Locking notes:
+// - An ifnet is created and destroyed by the control plane under the stack's
+//   control lock. It is reachable by workers only through ifnet_table, an
+//   array of atomic pointers indexed by ifindex (publish = release store).
+// - flags, mtu and lladdr are atomics written by the control plane and read by
+//   workers with acquire loads; each is meaningful on its own.
+// - The address list is an immutable in_ifaddr_set published with rcu_ptr;
+//   a change builds a new set and retires the old.
+// - Counters are per-lcore slots (see core/counters.hpp).
+// - Destroy: unpublish from ifnet_table, psref drain (grace period + wait for
+//   passive references), then free. A worker's TX buffer never outlives a
+//   poll iteration, so it never holds an ifnet across a quiescent state.
+// Lock order: stack control lock -> nothing (netif takes no locks itself).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mpnet/core/addr.hpp"
+#include "mpnet/core/counters.hpp"
+#include "mpnet/core/limits.hpp"
+#include "mpnet/netif/lltable.hpp"
+#include "mpnet/netif/port.hpp"
+#include "mpnet/sync/psref.hpp"
+#include "mpnet/sync/rcu.hpp"
+
+namespace mpnet {
+
+/// Interface flags: NetBSD's IFF_* values.
+namespace iff {
+inline constexpr uint32_t up = 0x1;
+inline constexpr uint32_t broadcast = 0x2;
+inline constexpr uint32_t loopback = 0x8;
+inline constexpr uint32_t running = 0x40;
+inline constexpr uint32_t noarp = 0x80;
+inline constexpr uint32_t promisc = 0x100;
+inline constexpr uint32_t simplex = 0x800;
+inline constexpr uint32_t multicast = 0x8000;
+}  // namespace iff
+
+/// The `<UP,BROADCAST,RUNNING,...>` words of ifconfig for a flags value.
+std::string iff_words(uint32_t flags);
+
+/// IPv4 address flags: NetBSD's IN_IFF_*.
+namespace in_iff {
+inline constexpr uint8_t tentative = 0x01;   // DAD in progress: not usable yet
+inline constexpr uint8_t duplicated = 0x02;  // DAD found a conflict: never used
+inline constexpr uint8_t detached = 0x04;    // link down: re-check when it comes up
+}  // namespace in_iff
+
+struct in_ifaddr {
+    ip4_addr addr;
+    uint8_t plen = 0;
+    uint8_t flags = 0;  // in_iff
+    ip4_addr bcast;
+
+    prefix4 prefix() const noexcept { return prefix4::of(addr, plen); }
+    bool is_usable() const noexcept { return (flags & (in_iff::tentative | in_iff::duplicated | in_iff::detached)) == 0; }
+};
+
+/// Immutable snapshot of an interface's addresses.
+struct in_ifaddr_set {
+    std::vector<in_ifaddr> v4;
+};
+
+enum class if_kind : uint8_t { ether, loopback };
+
+/// Per-interface counters, one slot per lcore.
+enum class if_counter : uint8_t { ipackets, ibytes, opackets, obytes, iqdrops, oqdrops, imcasts, count_ };
+using if_counters = percpu_counters<static_cast<size_t>(if_counter::count_)>;
+
+class ifnet {
+public:
+    /// Control plane. `p` is null for loopback. `lcore_slots` is the number of
+    /// counter slots (workers + control plane).
+    ifnet(uint16_t index, std::string name, if_kind kind, std::unique_ptr<port> p, size_t lcore_slots,
+          size_t neigh_max);
+    ~ifnet();
+    ifnet(const ifnet&) = delete;
+    ifnet& operator=(const ifnet&) = delete;
+
+    uint16_t index() const noexcept { return index_; }
+    const std::string& name() const noexcept { return name_; }
+    if_kind kind() const noexcept { return kind_; }
+    class port* port() const noexcept { return port_.get(); }
+
+    uint32_t flags() const noexcept { return flags_.load(std::memory_order_acquire); }
+    bool is_up() const noexcept { return (flags() & iff::up) != 0; }
+    bool is_running() const noexcept { return (flags() & (iff::up | iff::running)) == (iff::up | iff::running); }
+    void set_flags(uint32_t f) noexcept { flags_.store(f, std::memory_order_release); }
+
+    uint32_t mtu() const noexcept { return mtu_.load(std::memory_order_acquire); }
+    void set_mtu(uint32_t m) noexcept { mtu_.store(m, std::memory_order_release); }
+
+    ether_addr lladdr() const noexcept { return ether_addr::from_u64(lladdr_.load(std::memory_order_acquire)); }
+    void set_lladdr(const ether_addr& a) noexcept { lladdr_.store(a.to_u64(), std::memory_order_release); }
+
+    /// Reader: the current address set (never null).
+    const in_ifaddr_set& addrs() const noexcept { return *addrs_.read(); }
+    /// Control plane: publishes a new set and retires the old one.
+    void publish_addrs(in_ifaddr_set next) { addrs_.replace(new in_ifaddr_set(std::move(next))); }
+
+    class lltable& lltable() noexcept { return llt_; }
+    if_counters& counters() noexcept { return ctr_; }
+    uint64_t counter(if_counter c) const noexcept { return ctr_.sum(static_cast<size_t>(c)); }
+    void count(size_t lcore, if_counter c, uint64_t n = 1) noexcept { ctr_.slot(lcore).add(static_cast<size_t>(c), n); }
+    psref_target& psref() noexcept { return psref_; }
+
+    /// Control-only: link addresses configured but not active (ifconfig link X).
+    std::vector<ether_addr>& inactive_lladdrs() noexcept { return inactive_ll_; }
+
+private:
+    const uint16_t index_;
+    const std::string name_;
+    const if_kind kind_;
+    std::unique_ptr<class port> port_;
+    std::atomic<uint32_t> flags_{0};
+    std::atomic<uint32_t> mtu_{1500};
+    std::atomic<uint64_t> lladdr_{0};
+    rcu_ptr<in_ifaddr_set> addrs_;
+    mpnet::lltable llt_;
+    if_counters ctr_;
+    psref_target psref_;
+    std::vector<ether_addr> inactive_ll_;
+};
+
+/// Interfaces by index (1..ifnet_max-1; 0 is never used, as in the BSDs).
+/// Readers look up lock-free; the control plane inserts and removes.
+class ifnet_table {
+public:
+    ifnet_table() = default;
+    ifnet_table(const ifnet_table&) = delete;
+    ifnet_table& operator=(const ifnet_table&) = delete;
+
+    /// Reader: the interface at `index`, or nullptr.
+    ifnet* lookup(uint16_t index) const noexcept {
+        return index < slots_.size() ? slots_[index].load(std::memory_order_acquire) : nullptr;
+    }
+    /// Control plane: the lowest free index, or 0 if the table is full.
+    uint16_t free_index() const noexcept;
+    /// Control plane: publishes `ifp` at its index (release store).
+    void publish(ifnet* ifp) noexcept;
+    /// Control plane: unpublishes the index; the caller drains and frees.
+    ifnet* unpublish(uint16_t index) noexcept;
+    /// Control plane: by name, or nullptr.
+    ifnet* find(std::string_view name) const noexcept;
+    template <typename F>
+    void for_each(F&& fn) const {
+        for (auto& s : slots_)
+            if (ifnet* p = s.load(std::memory_order_acquire)) fn(*p);
+    }
+
+private:
+    std::array<std::atomic<ifnet*>, limits::ifnet_max> slots_{};
+};
+
+}  // namespace mpnet

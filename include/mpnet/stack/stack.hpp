@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// A stack instance: interfaces, neighbor tables, addresses, routes, workers and
+// the control plane. No globals beyond DPDK's EAL: several instances may live
+// in one process (scenario tests wire three on one bus).
+//
+// Locking notes:
+// - Every public method except step()/poll_worker() and the const counter
+//   getters takes the instance's control lock: one writer at a time, and the
+//   control plane's timers and slow-path work run under it too.
+// - Workers never take the lock. They read interfaces, addresses, routes and
+//   neighbor entries through RCU and hand slow-path packets to the control
+//   plane through bounded rings (see docs/locking.md).
+// - Calling threads must be RCU-registered (mpnet::rcu_thread) while they use
+//   a stack, because control operations read RCU-published state.
+// Lock order: stack control lock -> (nothing). Two stacks' locks are never held
+// together.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mpnet/core/addr.hpp"
+#include "mpnet/core/clock.hpp"
+#include "mpnet/core/counters.hpp"
+#include "mpnet/core/packet.hpp"
+#include "mpnet/core/result.hpp"
+#include "mpnet/netif/ifnet.hpp"
+#include "mpnet/netif/port.hpp"
+#include "mpnet/route/route4.hpp"
+
+namespace mpnet {
+
+/// Tunables. Names follow NetBSD's sysctls where one exists.
+struct stack_config {
+    std::string name = "mpnet";
+    unsigned workers = 1;             // worker lcores (1..limits::lcore_max)
+    uint32_t mbufs = 4095;            // packet buffers in this instance's pool
+    uint32_t nd_reachable_ms = 30000; // net.inet.arp.nd_reachable: REACHABLE lifetime
+    uint32_t nd_retrans_ms = 1000;    // retransmission interval of solicitations
+    uint32_t nd_delay_ms = 5000;      // DELAY before the first unicast probe
+    uint32_t nd_mmaxtries = 3;        // broadcast requests while INCOMPLETE
+    uint32_t nd_umaxtries = 3;        // unicast probes in PROBE
+    uint32_t nd_gc_s = 86400;         // STALE entries are garbage-collected after this
+    uint32_t arp_temp_keep_s = 1200;  // lifetime of `arp -s ... temp` entries
+    uint32_t neigh_hold_max = 16;     // packets held per unresolved neighbor (<= limits::neigh_hold_max)
+    uint32_t neigh_max = static_cast<uint32_t>(limits::neigh_per_if_max);  // entries per interface
+    uint32_t dad_count = 3;           // net.inet.ip.dad_count: probes per address (0: no DAD)
+    uint32_t dad_retrans_ms = 1000;   // interval between DAD probes
+    uint8_t ip_ttl = 64;              // net.inet.ip.ttl
+    uint32_t idle_polls_before_sleep = 256;  // thread mode: empty polls before a worker naps
+    uint32_t idle_sleep_us = 100;     // thread mode: a worker's nap (RCU-offline)
+};
+
+struct ifaddr_info {
+    ip4_addr addr;
+    uint8_t plen = 0;
+    uint8_t flags = 0;  // in_iff
+    ip4_addr bcast;
+};
+
+struct if_info {
+    uint16_t index = 0;
+    std::string name;
+    uint32_t flags = 0;
+    uint32_t mtu = 0;
+    ether_addr lladdr{};
+    bool link_up = false;
+    std::vector<ifaddr_info> addrs;
+    std::vector<ether_addr> inactive_lladdrs;
+    uint64_t ipackets = 0, ibytes = 0, opackets = 0, obytes = 0, iqdrops = 0, oqdrops = 0;
+    std::string port;
+};
+
+struct neigh_info {
+    ip4_addr addr;
+    ether_addr mac{};
+    bool has_mac = false;
+    ll_state state = ll_state::nostate;
+    uint8_t flags = 0;     // llflag
+    std::string ifname;
+    int64_t expire_s = -1;  // seconds left in the current state; -1: never
+};
+
+/// `arp -s` options.
+namespace arp_opt {
+inline constexpr unsigned temp = 1;  // expires (not permanent)
+inline constexpr unsigned pub = 2;   // published: answer requests for it (proxy)
+}  // namespace arp_opt
+
+struct route_info {
+    route4 r;
+    std::string ifname;
+};
+
+struct ping_opts {
+    uint16_t count = 1;
+    uint32_t interval_ms = 1000;
+    uint32_t timeout_ms = 1000;  // wait after the last request (ping -w style)
+    uint16_t payload_len = 56;
+    uint8_t ttl = 64;
+    std::optional<ip4_addr> src;
+};
+
+struct ping_result {
+    uint16_t sent = 0;
+    uint16_t received = 0;
+    uint16_t duplicates = 0;
+    bool done = false;
+    errc error = errc::ok;  // a send error (no route, no source), if any
+    uint64_t rtt_min_ns = 0, rtt_max_ns = 0, rtt_sum_ns = 0;
+};
+
+/// An event the control plane records for observers (tests, later the routing socket).
+struct stack_event {
+    enum kind_t : uint8_t { addr_duplicated, addr_ready, neigh_resolve_failed, link_up, link_down } kind;
+    uint16_t ifindex;
+    ip4_addr addr;
+    uint64_t at_ns;
+};
+
+class stack {
+public:
+    /// Creates an instance with lo0 (127.0.0.1/8). `clk` may be null (the
+    /// monotonic clock); tests pass a manual_clock and keep it alive longer
+    /// than the stack. Thread context: any RCU-registered thread, after EAL init.
+    /// Throws std::runtime_error when its pool or rings cannot be created
+    /// (process edge: start-up).
+    explicit stack(stack_config cfg = {}, const clock_source* clk = nullptr);
+    ~stack();
+    stack(const stack&) = delete;
+    stack& operator=(const stack&) = delete;
+
+    const stack_config& config() const noexcept;
+    uint64_t now_ns() const noexcept;
+    /// The instance's packet pool (drivers set up RX queues from it).
+    rte_mempool* pool() const noexcept;
+    /// Worker lcores + 1 (the control plane's slot and TX queue index).
+    unsigned lcore_slots() const noexcept;
+
+    // Interfaces ------------------------------------------------------------
+    /// Attaches an Ethernet interface on `p`. errc::exist (name taken),
+    /// errc::inval (bad name), errc::nospc (no free index).
+    result<uint16_t> if_attach(std::string_view name, std::unique_ptr<port> p);
+    /// Destroys an interface, UP or not, with addresses, under traffic.
+    /// errc::noent; errc::perm for lo0.
+    status if_destroy(std::string_view name);
+    status if_up(std::string_view name);
+    status if_down(std::string_view name);
+    /// errc::inval outside [mtu_min, mtu_max].
+    status if_set_mtu(std::string_view name, uint32_t mtu);
+    /// ifconfig [-]arp.
+    status if_set_arp(std::string_view name, bool on);
+    status if_set_promisc(std::string_view name, bool on);
+    /// ifconfig link MAC [active]: adds a link address; `active` makes it the
+    /// interface's address and announces every address from it (GARP).
+    status if_link_add(std::string_view name, const ether_addr& mac, bool active);
+    /// Deletes an inactive link address; errc::busy for the active one.
+    status if_link_del(std::string_view name, const ether_addr& mac);
+    result<if_info> if_get(std::string_view name) const;
+    std::vector<if_info> if_list() const;
+    /// ifconfig -z: returns the counters and clears them.
+    result<if_info> if_get_and_clear(std::string_view name);
+
+    // Addresses -------------------------------------------------------------
+    /// Adds addr/plen. On a running interface with dad_count > 0 it starts
+    /// tentative and goes through DAD, else it is announced (GARP). errc::exist
+    /// (already on this interface), errc::inval (bad address or length),
+    /// errc::nospc (addr_per_if_max).
+    status addr_add(std::string_view ifname, ip4_addr addr, unsigned plen);
+    /// errc::addrnotavail if the interface has no such address.
+    status addr_del(std::string_view ifname, ip4_addr addr);
+
+    // ARP (arp(8)) --------------------------------------------------------
+    /// arp -s: a permanent entry unless arp_opt::temp; arp_opt::pub publishes
+    /// it. The interface is the one whose subnet holds `addr` unless `ifname`
+    /// is given. errc::exist when a permanent entry is there (NetBSD's rule;
+    /// dynamic and temp entries are overwritten); errc::netunreach when no
+    /// interface's subnet holds `addr`.
+    status arp_add(ip4_addr addr, const ether_addr& mac, unsigned opts = 0, std::string_view ifname = {});
+    /// arp -d: removes the entry on every interface. errc::noent if none.
+    status arp_del(ip4_addr addr);
+    /// arp -d -a: removes every entry.
+    void arp_flush();
+    std::vector<neigh_info> arp_list() const;
+    /// arp -n: the entries for `addr` (one per interface that has one).
+    std::vector<neigh_info> arp_get(ip4_addr addr) const;
+
+    // Routes (host mode until the routing issue) ------------------------------
+    std::vector<route_info> route_list() const;
+
+    // Ping --------------------------------------------------------------------
+    /// Starts an echo session. errc::nospc (ping_sessions_max), errc::inval.
+    result<uint32_t> ping_start(ip4_addr dst, const ping_opts& opts = {});
+    /// The session's progress; errc::noent for an unknown id.
+    result<ping_result> ping_get(uint32_t id) const;
+    void ping_release(uint32_t id);
+
+    // Counters and events -----------------------------------------------------
+    uint64_t drops(drop_reason r) const noexcept;
+    void drops_clear() noexcept;
+    /// Events recorded since the last call (bounded: the oldest are dropped).
+    std::vector<stack_event> take_events();
+
+    // Running -----------------------------------------------------------------
+    /// Stepped mode: polls every worker once, then runs the control plane once.
+    /// The caller is the only thread driving the instance.
+    void step();
+    /// Stepped mode: one poll iteration of worker `w`.
+    void poll_worker(unsigned w);
+    /// Stepped mode: drains the hand-over rings and runs due timers.
+    void run_control();
+    /// Thread mode: starts the workers and the control thread.
+    /// errc::busy if already running.
+    status start();
+    /// Thread mode: stops and joins every thread. No-op if not running.
+    void stop();
+    bool is_running() const noexcept;
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> p_;
+};
+
+}  // namespace mpnet

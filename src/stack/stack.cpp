@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Stack instance lifecycle, the control plane's run loop, stepped and thread modes.
+#include "mpnet/stack/stack.hpp"
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <cassert>
+#include <chrono>
+#include <stdexcept>
+
+#include "loopback.hpp"
+#include "stack_impl.hpp"
+
+namespace mpnet {
+
+namespace {
+std::atomic<uint32_t> instance_seq{0};
+}
+
+stack::impl::impl(stack_config c, const clock_source* clk)
+    : cfg(std::move(c)), clock(clk ? clk : &own_clock), drops(cfg.workers + 1) {
+    if (cfg.workers == 0 || cfg.workers > limits::lcore_max) throw std::invalid_argument("workers out of range");
+    if (cfg.neigh_hold_max > limits::neigh_hold_max) cfg.neigh_hold_max = limits::neigh_hold_max;
+    if (cfg.dad_count > limits::dad_count_max) cfg.dad_count = limits::dad_count_max;
+    const uint32_t seq = instance_seq.fetch_add(1);
+    // ICMP identifiers are unique per instance so that stacks sharing a segment
+    // never take each other's echo replies.
+    icmp_id_base = static_cast<uint16_t>((seq * 0x1000u) & 0xf000u);
+    auto mp = pktpool_create(fmt::format("{}.{}", cfg.name.substr(0, 16), seq), cfg.mbufs);
+    if (!mp) throw std::runtime_error(fmt::format("stack {}: mbuf pool: {}", cfg.name, errc_message(mp.error())));
+    pool = *mp;
+    if (!punt.init("punt", limits::punt_ring_size) || !notices.init("notice", limits::punt_ring_size))
+        throw std::runtime_error("stack: hand-over rings");
+    for (unsigned i = 0; i <= cfg.workers; ++i) {
+        auto lc = std::make_unique<lcore_ctx>();
+        lc->idx = i;
+        lc->is_control = (i == cfg.workers);
+        lc->st = this;
+        lc->tx.resize(limits::ifnet_max);
+        lc->tx_ifp.resize(limits::ifnet_max, nullptr);
+        lcores.push_back(std::move(lc));
+    }
+    rt4.replace(new route4_table());
+}
+
+stack::impl::~impl() {
+    ifs.for_each([&](ifnet& ifp) { destroy_ifnet(&ifp); });
+    mbuf* m[32];
+    while (unsigned n = punt.dequeue(m, 32))
+        for (unsigned i = 0; i < n; ++i) pkt_free(m[i]);
+    delete rt4.publish(nullptr);
+    // Entries and address sets retired with call_rcu must be freed before the
+    // pool their held packets came from goes away.
+    rcu_barrier();
+    pktpool_free(pool);
+}
+
+void stack::impl::event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a) {
+    if (events.size() >= events_max) events.pop_front();
+    events.push_back({k, ifindex, a, clock->now_ns()});
+}
+
+void stack::impl::control_run() {
+    lcore_ctx& c = ctl_ctx();
+    c.now_ns = clock->now_ns();
+    // Bounded work per run so that API callers waiting on the lock are not starved.
+    mbuf* pkts[pkt_batch::capacity];
+    for (int round = 0; round < 8; ++round) {
+        unsigned n = punt.dequeue(pkts, pkt_batch::capacity);
+        for (unsigned i = 0; i < n; ++i) handle_punt(pkts[i]);
+        if (n < pkt_batch::capacity) break;
+    }
+    neigh_notice ns[32];
+    while (unsigned n = notices.dequeue(ns, 32))
+        for (unsigned i = 0; i < n; ++i) handle_notice(ns[i]);
+    poll_link_state();
+    timers.run(c.now_ns);
+    tx_flush(c);
+}
+
+void stack::impl::handle_punt(mbuf* m) {
+    lcore_ctx& c = ctl_ctx();
+    const pkt_meta md = meta(m);
+    ifnet* ifp = ifs.lookup(md.ifindex);
+    if (!ifp) return drop(c, m, drop_reason::if_gone);
+    switch (md.punt_kind) {
+        case punt_arp: return arp_input(*ifp, m);
+        case punt_resolve: return nd_hold(*ifp, ip4_addr(md.aux), m);
+        case punt_echo_reply: return ping_input(m);
+        default: assert(false && "unknown punt kind"); return drop(c, m, drop_reason::icmp_unhandled_type);
+    }
+}
+
+void stack::impl::handle_notice(const neigh_notice& n) {
+    ifnet* ifp = ifs.lookup(n.ifindex);
+    if (!ifp || n.kind != 1) return;
+    llkey k;
+    k.family = n.family;
+    std::memcpy(k.a.data(), n.addr, sizeof n.addr);
+    llentry* e = ifp->lltable().lookup(k);
+    if (!e) return;
+    e->used.store(false, std::memory_order_relaxed);
+    ll_resolution r = e->resolution();
+    if (r.state == ll_state::stale && !(r.flags & llflag::static_)) nd_set_state(*ifp, *e, ll_state::delay, r.mac, r.flags);
+}
+
+void stack::impl::poll_link_state() {
+    ifs.for_each([&](ifnet& ifp) {
+        if (ifp.kind() != if_kind::ether || !ifp.is_up()) return;
+        const bool link = ifp.port()->link_up();
+        const bool was_running = (ifp.flags() & iff::running) != 0;
+        if (link != was_running) if_link_changed(ifp, link);
+    });
+}
+
+// ---- public API --------------------------------------------------------------
+
+stack::stack(stack_config cfg, const clock_source* clk) : p_(std::make_unique<impl>(std::move(cfg), clk)) {
+    std::lock_guard g(p_->ctl);
+    auto lo = std::make_unique<ifnet>(1, "lo0", if_kind::loopback, std::make_unique<loop_port>(1024),
+                                      p_->cfg.workers + 1, p_->cfg.neigh_max);
+    lo->set_flags(iff::up | iff::running | iff::loopback | iff::multicast);
+    lo->set_mtu(33624);  // NetBSD's LOMTU
+    p_->lo0 = 1;
+    p_->ifs.publish(lo.release());
+    ifnet* l = p_->ifs.lookup(1);
+    p_->addrs_publish(*l, {in_ifaddr{ip4_addr::of(127, 0, 0, 1), 8, 0, ip4_addr::of(127, 255, 255, 255)}});
+}
+
+stack::~stack() { stop(); }
+
+const stack_config& stack::config() const noexcept { return p_->cfg; }
+uint64_t stack::now_ns() const noexcept { return p_->clock->now_ns(); }
+rte_mempool* stack::pool() const noexcept { return p_->pool; }
+unsigned stack::lcore_slots() const noexcept { return p_->cfg.workers + 1; }
+
+uint64_t stack::drops(drop_reason r) const noexcept { return p_->drops.sum(static_cast<size_t>(r)); }
+void stack::drops_clear() noexcept { p_->drops.clear(); }
+
+std::vector<stack_event> stack::take_events() {
+    std::lock_guard g(p_->ctl);
+    std::vector<stack_event> v(p_->events.begin(), p_->events.end());
+    p_->events.clear();
+    return v;
+}
+
+void stack::poll_worker(unsigned w) {
+    assert(w < p_->cfg.workers);
+    p_->poll(*p_->lcores[w]);
+    rcu_quiescent();
+}
+
+void stack::run_control() {
+    {
+        std::lock_guard g(p_->ctl);
+        p_->control_run();
+    }
+    rcu_quiescent();
+}
+
+void stack::step() {
+    for (unsigned w = 0; w < p_->cfg.workers; ++w) poll_worker(w);
+    run_control();
+}
+
+bool stack::is_running() const noexcept { return p_->running.load(std::memory_order_acquire); }
+
+status stack::start() {
+    if (p_->running.exchange(true)) return errc::busy;
+    p_->stopping.store(false);
+    impl* st = p_.get();
+    for (unsigned w = 0; w < st->cfg.workers; ++w) {
+        st->threads.emplace_back([st, w] {
+            rcu_thread reg;
+            lcore_register_thread();
+            lcore_ctx& c = *st->lcores[w];
+            uint32_t idle = 0;
+            while (!st->stopping.load(std::memory_order_acquire)) {
+                uint64_t before = c.rx_pkts;
+                st->poll(c);
+                rcu_quiescent();
+                // Adaptive polling: poll while busy; after an idle spell nap
+                // offline so that the other stacks on a small machine get the CPU.
+                if (c.rx_pkts == before) {
+                    if (++idle >= st->cfg.idle_polls_before_sleep) {
+                        rcu_offline off;
+                        std::this_thread::sleep_for(std::chrono::microseconds(st->cfg.idle_sleep_us));
+                    }
+                } else {
+                    idle = 0;
+                }
+            }
+            lcore_unregister_thread();
+        });
+    }
+    st->threads.emplace_back([st] {
+        rcu_thread reg;
+        lcore_register_thread();
+        while (!st->stopping.load(std::memory_order_acquire)) {
+            uint64_t next;
+            {
+                std::lock_guard g(st->ctl);
+                st->control_run();
+                next = st->timers.next_deadline();
+            }
+            rcu_quiescent();
+            uint64_t now = st->clock->now_ns();
+            uint64_t wait_ns = next > now ? next - now : 0;
+            // Wake at least every millisecond for punted packets and link state.
+            if (wait_ns > ns_per_ms) wait_ns = ns_per_ms;
+            if (wait_ns < 50 * ns_per_us) wait_ns = 50 * ns_per_us;
+            rcu_offline off;
+            std::this_thread::sleep_for(std::chrono::nanoseconds(wait_ns));
+        }
+        lcore_unregister_thread();
+    });
+    return {};
+}
+
+void stack::stop() {
+    if (!p_->running.load()) return;
+    p_->stopping.store(true, std::memory_order_release);
+    {
+        rcu_offline off;  // joining waits; never hold up grace periods meanwhile
+        for (auto& t : p_->threads) t.join();
+    }
+    p_->threads.clear();
+    // Packets still in TX buffers were flushed by each loop's last iteration.
+    p_->running.store(false, std::memory_order_release);
+}
+
+}  // namespace mpnet

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// IPv4 addresses, the host-mode route table derived from them, and IPv4
+// duplicate address detection (RFC 5227 probes, as NetBSD's arp_dad).
+#include <algorithm>
+
+#include "stack_impl.hpp"
+
+namespace mpnet {
+
+void stack::impl::addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v) { ifp.publish_addrs(in_ifaddr_set{std::move(v)}); }
+
+void stack::impl::routes_rebuild() {
+    std::vector<route4> v;
+    auto has_dst = [&](const prefix4& p) {
+        return std::any_of(v.begin(), v.end(), [&](const route4& r) { return r.dst == p; });
+    };
+    ifs.for_each([&](ifnet& ifp) {
+        for (const auto& a : ifp.addrs().v4) {
+            if (a.flags & (in_iff::duplicated | in_iff::detached)) continue;
+            // Connected route (UC): one per prefix; the first interface wins.
+            prefix4 net = a.prefix();
+            if (a.plen < 32 && !has_dst(net) && v.size() < limits::route4_max)
+                v.push_back({net, {}, ifp.index(), ifp.index(), rtf::up | rtf::connected | rtf::done});
+            // Local route (UHl) via lo0 once the address is usable.
+            if (a.is_usable() && v.size() < limits::route4_max)
+                v.push_back({prefix4::of(a.addr, 32), {}, lo0, ifp.index(), rtf::up | rtf::host | rtf::local | rtf::done});
+        }
+    });
+    rt4.replace(new route4_table(std::move(v)));
+}
+
+std::vector<route_info> stack::route_list() const {
+    std::lock_guard g(p_->ctl);
+    std::vector<route_info> out;
+    for (const auto& r : p_->rt4.read()->routes()) {
+        ifnet* ifp = p_->ifs.lookup(r.ifindex);
+        out.push_back({r, ifp ? ifp->name() : "?"});
+    }
+    std::sort(out.begin(), out.end(), [](const route_info& a, const route_info& b) {
+        return a.r.dst.addr != b.r.dst.addr ? a.r.dst.addr < b.r.dst.addr : a.r.dst.len < b.r.dst.len;
+    });
+    return out;
+}
+
+status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(ifname);
+    if (!ifp) return errc::noent;
+    if (plen > 32) return errc::inval;
+    if (addr.is_any() || addr.is_multicast() || addr.is_broadcast()) return errc::inval;
+    if (addr.is_loopback() != (ifp->kind() == if_kind::loopback)) return errc::inval;
+    std::vector<in_ifaddr> v = ifp->addrs().v4;
+    if (std::any_of(v.begin(), v.end(), [&](const in_ifaddr& a) { return a.addr == addr; })) return errc::exist;
+    if (v.size() >= limits::addr_per_if_max) return errc::nospc;
+    prefix4 net = prefix4::of(addr, plen);
+    in_ifaddr ia{addr, static_cast<uint8_t>(plen), 0, plen >= 31 ? ip4_addr::broadcast() : net.broadcast()};
+    const bool running = ifp->is_running();
+    const bool dad = running && p_->cfg.dad_count > 0 && ifp->kind() == if_kind::ether;
+    if (dad) ia.flags |= in_iff::tentative;
+    v.push_back(ia);
+    p_->addrs_publish(*ifp, std::move(v));
+    p_->routes_rebuild();
+    if (dad) {
+        p_->dad_start(*ifp, addr);
+    } else if (running && ifp->kind() == if_kind::ether) {
+        p_->arp_announce(*ifp, addr);
+    }
+    p_->tx_flush(p_->ctl_ctx());
+    return {};
+}
+
+status stack::addr_del(std::string_view ifname, ip4_addr addr) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(ifname);
+    if (!ifp) return errc::noent;
+    std::vector<in_ifaddr> v = ifp->addrs().v4;
+    auto it = std::find_if(v.begin(), v.end(), [&](const in_ifaddr& a) { return a.addr == addr; });
+    if (it == v.end()) return errc::addrnotavail;
+    prefix4 net = it->prefix();
+    v.erase(it);
+    p_->dad_stop(ifp->index(), addr);
+    p_->addrs_publish(*ifp, std::move(v));
+    p_->routes_rebuild();
+    // Neighbors on a subnet no address of the interface covers any longer go
+    // with it (NetBSD purges them when the connected route is deleted).
+    const auto& rest = ifp->addrs().v4;
+    if (!std::any_of(rest.begin(), rest.end(), [&](const in_ifaddr& a) { return a.prefix() == net; }))
+        p_->nd_purge(*ifp, false, &net);
+    return {};
+}
+
+std::optional<ip4_addr> stack::impl::select_src(const ifnet& ifp, ip4_addr dst) const {
+    // Prefer a usable address whose subnet holds dst, then any usable one.
+    std::optional<ip4_addr> any;
+    for (const auto& a : ifp.addrs().v4) {
+        if (!a.is_usable()) continue;
+        if (a.prefix().contains(dst)) return a.addr;
+        if (!any) any = a.addr;
+    }
+    return any;
+}
+
+void stack::impl::set_addr_flags(ifnet& ifp, ip4_addr a, uint8_t set, uint8_t clear) {
+    std::vector<in_ifaddr> v = ifp.addrs().v4;
+    for (auto& x : v)
+        if (x.addr == a) x.flags = static_cast<uint8_t>((x.flags | set) & ~clear);
+    addrs_publish(ifp, std::move(v));
+    routes_rebuild();
+}
+
+// ---- DAD ------------------------------------------------------------------------
+
+void stack::impl::dad_start(ifnet& ifp, ip4_addr a) {
+    dad_stop(ifp.index(), a);
+    auto& d = dads[{ifp.index(), a.v}];
+    d.ifindex = ifp.index();
+    d.addr = a;
+    // The first probe goes out at once (RFC 5227 allows a random 0..1 s wait;
+    // mpnet keeps scenario tests deterministic).
+    d.timer = timers.add(clock->now_ns(), [this, ix = ifp.index(), a] { dad_timer(ix, a); });
+}
+
+void stack::impl::dad_stop(uint16_t ifindex, ip4_addr a) {
+    auto it = dads.find({ifindex, a.v});
+    if (it == dads.end()) return;
+    timers.cancel(it->second.timer);
+    dads.erase(it);
+}
+
+void stack::impl::dad_timer(uint16_t ifindex, ip4_addr a) {
+    auto it = dads.find({ifindex, a.v});
+    ifnet* ifp = ifs.lookup(ifindex);
+    if (it == dads.end() || !ifp) return;
+    dad_state& d = it->second;
+    if (d.probes_sent < cfg.dad_count) {
+        // Probe: who-has a tell 0.0.0.0, from our MAC.
+        arp_send(*ifp, ether_addr::broadcast(),
+                 arp_fields{arp_op_request, ifp->lladdr(), ip4_addr::any(), ether_addr{}, a});
+        ++d.probes_sent;
+        d.timer = timers.add(clock->now_ns() + cfg.dad_retrans_ms * ns_per_ms, [this, ifindex, a] { dad_timer(ifindex, a); });
+        return;
+    }
+    // No conflict within the probes' window: the address is ours. Announce it.
+    dads.erase(it);
+    set_addr_flags(*ifp, a, 0, in_iff::tentative);
+    event(stack_event::addr_ready, ifindex, a);
+    arp_announce(*ifp, a);
+}
+
+void stack::impl::dad_conflict(ifnet& ifp, ip4_addr a) {
+    dad_stop(ifp.index(), a);
+    set_addr_flags(ifp, a, in_iff::duplicated, in_iff::tentative);
+    event(stack_event::addr_duplicated, ifp.index(), a);
+}
+
+}  // namespace mpnet

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Interfaces: attach, destroy (UP, with addresses, under traffic), flags, MTU,
+// link addresses, link-state changes, and listings.
+#include <algorithm>
+#include <cctype>
+
+#include "stack_impl.hpp"
+
+namespace mpnet {
+
+namespace {
+
+bool valid_ifname(std::string_view n) {
+    if (n.empty() || n.size() > limits::ifname_max) return false;
+    if (!std::isalpha(static_cast<unsigned char>(n[0]))) return false;
+    return std::all_of(n.begin(), n.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.';
+    });
+}
+
+if_info info_of(const ifnet& ifp) {
+    if_info i;
+    i.index = ifp.index();
+    i.name = ifp.name();
+    i.flags = ifp.flags();
+    i.mtu = ifp.mtu();
+    i.lladdr = ifp.lladdr();
+    i.link_up = ifp.port() ? ifp.port()->link_up() : false;
+    for (const auto& a : ifp.addrs().v4) i.addrs.push_back({a.addr, a.plen, a.flags, a.bcast});
+    i.inactive_lladdrs = const_cast<ifnet&>(ifp).inactive_lladdrs();
+    i.ipackets = ifp.counter(if_counter::ipackets);
+    i.ibytes = ifp.counter(if_counter::ibytes);
+    i.opackets = ifp.counter(if_counter::opackets);
+    i.obytes = ifp.counter(if_counter::obytes);
+    i.iqdrops = ifp.counter(if_counter::iqdrops);
+    i.oqdrops = ifp.counter(if_counter::oqdrops);
+    i.port = ifp.port() ? ifp.port()->describe() : "";
+    return i;
+}
+
+}  // namespace
+
+void stack::impl::destroy_ifnet(ifnet* ifp) {
+    // 1. Stop everything the control plane does for it.
+    for (auto it = dads.begin(); it != dads.end();) {
+        if (it->first.first == ifp->index()) {
+            timers.cancel(it->second.timer);
+            it = dads.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    nd_purge(*ifp, false, nullptr);
+    // 2. Unpublish: no new reader reaches it; routes through it disappear.
+    ifs.unpublish(ifp->index());
+    routes_rebuild();
+    // 3. Wait for every worker to pass a quiescent state (their TX buffers
+    //    never outlive an iteration) and for passive references to drain.
+    ifp->psref().drain();
+    // 4. Packets a worker punted for it before step 2 find no interface
+    //    (if_gone) when the control plane reads them; nothing else refers to it.
+    delete ifp;
+}
+
+result<uint16_t> stack::if_attach(std::string_view name, std::unique_ptr<port> p) {
+    std::lock_guard g(p_->ctl);
+    if (!valid_ifname(name) || !p) return errc::inval;
+    if (p_->find_if(name)) return errc::exist;
+    uint16_t idx = p_->ifs.free_index();
+    if (idx == 0) return errc::nospc;
+    auto* ifp = new ifnet(idx, std::string(name), if_kind::ether, std::move(p), p_->cfg.workers + 1, p_->cfg.neigh_max);
+    ifp->set_flags(iff::broadcast | iff::simplex | iff::multicast);
+    p_->ifs.publish(ifp);
+    return idx;
+}
+
+status stack::if_destroy(std::string_view name) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(name);
+    if (!ifp) return errc::noent;
+    if (ifp->index() == p_->lo0) return errc::perm;
+    p_->destroy_ifnet(ifp);
+    return {};
+}
+
+status stack::if_up(std::string_view name) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(name);
+    if (!ifp) return errc::noent;
+    if (ifp->is_up()) return {};
+    ifp->set_flags(ifp->flags() | iff::up);
+    if (ifp->kind() == if_kind::ether && ifp->port()->link_up()) p_->if_came_up(*ifp);
+    return {};
+}
+
+status stack::if_down(std::string_view name) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(name);
+    if (!ifp) return errc::noent;
+    if (!ifp->is_up()) return {};
+    ifp->set_flags(ifp->flags() & ~(iff::up | iff::running));
+    // NetBSD purges the interface's dynamic neighbor entries on down.
+    p_->nd_purge(*ifp, true, nullptr);
+    for (auto it = p_->dads.begin(); it != p_->dads.end();) {
+        if (it->first.first == ifp->index()) {
+            p_->timers.cancel(it->second.timer);
+            it = p_->dads.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return {};
+}
+
+status stack::if_set_mtu(std::string_view name, uint32_t mtu) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(name);
+    if (!ifp) return errc::noent;
+    if (mtu < limits::mtu_min || mtu > limits::mtu_max) return errc::inval;
+    ifp->set_mtu(mtu);
+    return {};
+}
+
+status stack::if_set_arp(std::string_view name, bool on) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(name);
+    if (!ifp) return errc::noent;
+    if (ifp->kind() != if_kind::ether) return errc::inval;
+    ifp->set_flags(on ? (ifp->flags() & ~iff::noarp) : (ifp->flags() | iff::noarp));
+    if (!on) p_->nd_purge(*ifp, false, nullptr);
+    return {};
+}
+
+status stack::if_set_promisc(std::string_view name, bool on) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(name);
+    if (!ifp) return errc::noent;
+    ifp->set_flags(on ? (ifp->flags() | iff::promisc) : (ifp->flags() & ~iff::promisc));
+    return {};
+}
+
+status stack::if_link_add(std::string_view name, const ether_addr& mac, bool active) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(name);
+    if (!ifp) return errc::noent;
+    if (ifp->kind() != if_kind::ether || mac.is_group() || mac.is_zero()) return errc::inval;
+    auto& inactive = ifp->inactive_lladdrs();
+    if (!active) {
+        if (mac == ifp->lladdr() || std::find(inactive.begin(), inactive.end(), mac) != inactive.end())
+            return errc::exist;
+        inactive.push_back(mac);
+        return {};
+    }
+    if (mac == ifp->lladdr()) return {};
+    if (auto s = ifp->port()->set_mac(mac); !s) return s;
+    // The old active address becomes an inactive one, as in NetBSD.
+    std::erase(inactive, mac);
+    inactive.push_back(ifp->lladdr());
+    ifp->set_lladdr(mac);
+    if (ifp->is_running())
+        for (const auto& a : ifp->addrs().v4)
+            if (a.is_usable()) p_->arp_announce(*ifp, a.addr);
+    p_->tx_flush(p_->ctl_ctx());
+    return {};
+}
+
+status stack::if_link_del(std::string_view name, const ether_addr& mac) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(name);
+    if (!ifp) return errc::noent;
+    if (mac == ifp->lladdr()) return errc::busy;  // SIOCDLIFADDR: Device busy
+    auto& inactive = ifp->inactive_lladdrs();
+    if (std::erase(inactive, mac) == 0) return errc::addrnotavail;
+    return {};
+}
+
+result<if_info> stack::if_get(std::string_view name) const {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(name);
+    if (!ifp) return errc::noent;
+    return info_of(*ifp);
+}
+
+result<if_info> stack::if_get_and_clear(std::string_view name) {
+    std::lock_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(name);
+    if (!ifp) return errc::noent;
+    if_info i = info_of(*ifp);
+    ifp->counters().clear();
+    return i;
+}
+
+std::vector<if_info> stack::if_list() const {
+    std::lock_guard g(p_->ctl);
+    std::vector<if_info> v;
+    p_->ifs.for_each([&](ifnet& ifp) { v.push_back(info_of(ifp)); });
+    return v;
+}
+
+void stack::impl::if_came_up(ifnet& ifp) {
+    ifp.set_flags(ifp.flags() | iff::running);
+    event(stack_event::link_up, ifp.index(), {});
+    // Addresses that were configured while the interface was down are
+    // announced; tentative ones (re)start DAD.
+    std::vector<ip4_addr> dad;
+    for (const auto& a : ifp.addrs().v4) {
+        if (a.flags & in_iff::tentative) dad.push_back(a.addr);
+        else if (a.is_usable()) arp_announce(ifp, a.addr);
+    }
+    for (auto a : dad) dad_start(ifp, a);
+    tx_flush(ctl_ctx());
+}
+
+void stack::impl::if_link_changed(ifnet& ifp, bool up) {
+    if (!up) {
+        ifp.set_flags(ifp.flags() & ~iff::running);
+        event(stack_event::link_down, ifp.index(), {});
+        // Addresses are detached while the carrier is gone (NetBSD's
+        // IN_IFF_DETACHED) and checked again by DAD when it returns.
+        std::vector<in_ifaddr> v = ifp.addrs().v4;
+        for (auto& a : v) {
+            dad_stop(ifp.index(), a.addr);
+            a.flags = static_cast<uint8_t>((a.flags | in_iff::detached) & ~in_iff::tentative);
+        }
+        addrs_publish(ifp, std::move(v));
+        routes_rebuild();
+        return;
+    }
+    ifp.set_flags(ifp.flags() | iff::running);
+    event(stack_event::link_up, ifp.index(), {});
+    std::vector<in_ifaddr> v = ifp.addrs().v4;
+    std::vector<ip4_addr> recheck;
+    for (auto& a : v) {
+        if (!(a.flags & in_iff::detached)) continue;
+        a.flags = static_cast<uint8_t>(a.flags & ~in_iff::detached);
+        if (cfg.dad_count > 0 && !(a.flags & in_iff::duplicated)) a.flags |= in_iff::tentative;
+        recheck.push_back(a.addr);
+    }
+    addrs_publish(ifp, std::move(v));
+    routes_rebuild();
+    for (auto a : recheck) {
+        if (cfg.dad_count > 0) dad_start(ifp, a);
+        else arp_announce(ifp, a);
+    }
+    tx_flush(ctl_ctx());
+}
+
+}  // namespace mpnet

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The stack's internal state, shared by its translation units.
+//
+// Locking notes: see include/mpnet/stack/stack.hpp. Fields marked [ctl] are
+// touched only under `ctl`; [rcu] are published for workers; [lcore] belong to
+// one lcore context.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "mpnet/core/ring.hpp"
+#include "mpnet/l2/arp.hpp"
+#include "mpnet/stack/stack.hpp"
+#include "timer.hpp"
+
+namespace mpnet {
+
+/// Why a packet was handed to the control plane.
+enum punt_kind : uint16_t {
+    punt_none = 0,
+    punt_arp = 1,        // ARP frame (Ethernet header stripped), ifindex = ingress
+    punt_resolve = 2,    // IPv4 packet waiting for a neighbor: ifindex = egress, aux = nexthop
+    punt_echo_reply = 3, // ICMP echo reply for a local ping session (IPv4 header at front)
+};
+
+/// A small notice from a worker to the control plane (no packet).
+struct neigh_notice {
+    uint16_t ifindex;
+    uint8_t kind;  // 1: stale entry used
+    uint8_t family;
+    uint8_t addr[16];
+};
+static_assert(sizeof(neigh_notice) == 20);
+
+/// One lcore's context: a worker, or the control plane (the last slot).
+struct lcore_ctx {
+    unsigned idx = 0;
+    bool is_control = false;
+    uint64_t now_ns = 0;
+    stack::impl* st = nullptr;
+    std::vector<pkt_batch> tx;      // per ifindex
+    std::vector<ifnet*> tx_ifp;     // per ifindex, valid within one iteration
+    std::vector<uint16_t> tx_dirty;
+    uint64_t polls = 0, idle_polls = 0, rx_pkts = 0;
+};
+
+/// DAD in progress for one address.
+struct dad_state {
+    uint16_t ifindex;
+    ip4_addr addr;
+    uint32_t probes_sent = 0;
+    uint64_t timer = 0;
+};
+
+struct ping_session {
+    uint32_t id = 0;
+    uint16_t icmp_id = 0;
+    ip4_addr dst;
+    ping_opts opts;
+    ping_result res;
+    std::vector<uint64_t> sent_at;  // per sequence number
+    std::vector<uint8_t> got;       // per sequence number
+    uint64_t timer = 0;
+    uint64_t deadline_ns = 0;
+};
+
+struct stack::impl {
+    impl(stack_config c, const clock_source* clk);
+    ~impl();
+
+    // ---- configuration and environment
+    stack_config cfg;
+    monotonic_clock own_clock;
+    const clock_source* clock;
+    mutable std::mutex ctl;  // the control lock
+    rte_mempool* pool = nullptr;
+
+    // ---- published state [rcu]
+    ifnet_table ifs;
+    rcu_ptr<route4_table> rt4;
+    uint16_t lo0 = 0;
+
+    // ---- hand-over
+    pkt_ring punt;
+    msg_ring<neigh_notice> notices;
+
+    // ---- counters
+    drop_counters drops;
+
+    // ---- lcores
+    std::vector<std::unique_ptr<lcore_ctx>> lcores;  // workers, then control
+    lcore_ctx& ctl_ctx() { return *lcores.back(); }
+
+    // ---- control-only state [ctl]
+    timer_queue timers;
+    std::map<std::pair<uint16_t, uint32_t>, dad_state> dads;  // (ifindex, addr)
+    std::map<uint32_t, ping_session> pings;
+    uint32_t next_ping_id = 1;
+    uint16_t icmp_id_base = 0;
+    uint16_t ip_id = 1;
+    std::deque<stack_event> events;
+    static constexpr size_t events_max = 1024;
+
+    // ---- thread mode
+    std::atomic<bool> running{false};
+    std::atomic<bool> stopping{false};
+    std::vector<std::thread> threads;
+
+    // ---- helpers (stack.cpp)
+    ifnet* find_if(std::string_view name) const noexcept { return ifs.find(name); }
+    void drop(lcore_ctx& c, mbuf* m, drop_reason r) noexcept {
+        drops.slot(c.idx).add(static_cast<size_t>(r));
+        pkt_free(m);
+    }
+    void count_drop(lcore_ctx& c, drop_reason r, uint64_t n = 1) noexcept {
+        drops.slot(c.idx).add(static_cast<size_t>(r), n);
+    }
+    void event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a);
+    void destroy_ifnet(ifnet* ifp);
+
+    // ---- data path (worker.cpp); used by the control plane with its own ctx
+    void poll(lcore_ctx& c) noexcept;
+    void ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
+    void ip4_input(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
+    /// Routes and sends an IPv4 packet (header at front, no L2) from `c`.
+    void ip4_route_output(lcore_ctx& c, mbuf* m, ip4_addr dst) noexcept;
+    /// Sends an IPv4 packet to nexthop `nh` on `ifp`, resolving the neighbor.
+    void ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noexcept;
+    /// Queues a finished frame for `ifp` on c's TX buffer.
+    void tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
+    void tx_flush(lcore_ctx& c) noexcept;
+    void punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, uint16_t ifindex, uint32_t aux) noexcept;
+
+    // ---- control plane (stack.cpp / stack_arp.cpp / stack_addr.cpp / stack_ping.cpp)
+    void control_run();  // caller holds ctl
+    void handle_punt(mbuf* m);
+    void handle_notice(const neigh_notice& n);
+    void poll_link_state();
+
+    // neighbor state machine, shared by ARP and (next) NDP
+    void nd_set_state(ifnet& ifp, llentry& e, ll_state s, ether_addr mac, uint8_t flags);
+    void nd_timer(uint16_t ifindex, llkey key);
+    void nd_hold(ifnet& ifp, ip4_addr nh, mbuf* m);
+    void nd_flush_hold(ifnet& ifp, llentry& e);
+    void nd_drop_hold(llentry& e, drop_reason r);
+    void nd_remove(ifnet& ifp, llentry& e);
+    void nd_purge(ifnet& ifp, bool keep_static, const prefix4* within);
+    result<llentry*> nd_create(ifnet& ifp, const llkey& k);
+    void nd_solicit(ifnet& ifp, llentry& e, bool unicast);
+    neigh_info nd_info(const ifnet& ifp, const llentry& e) const;
+
+    // ARP
+    void arp_input(ifnet& ifp, mbuf* m);
+    void arp_send(ifnet& ifp, const ether_addr& eth_dst, const arp_fields& f);
+    void arp_announce(ifnet& ifp, ip4_addr a);  // GARP: who-has a tell a
+
+    // addresses and DAD
+    void addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v);
+    void routes_rebuild();
+    void dad_start(ifnet& ifp, ip4_addr a);
+    void dad_timer(uint16_t ifindex, ip4_addr a);
+    void dad_stop(uint16_t ifindex, ip4_addr a);
+    void dad_conflict(ifnet& ifp, ip4_addr a);
+    void set_addr_flags(ifnet& ifp, ip4_addr a, uint8_t set, uint8_t clear);
+    void if_link_changed(ifnet& ifp, bool up);
+    void if_came_up(ifnet& ifp);
+    std::optional<ip4_addr> select_src(const ifnet& ifp, ip4_addr dst) const;
+
+    // ping
+    void ping_send(ping_session& s);
+    void ping_tick(uint32_t id);
+    void ping_input(mbuf* m);
+};
+
+}  // namespace mpnet

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The stack's own ping: echo sessions driven by control-plane timers; replies
+// come back from the workers through the hand-over ring.
+#include "mpnet/l3/icmp.hpp"
+#include "stack_impl.hpp"
+
+namespace mpnet {
+
+namespace {
+constexpr uint16_t ping_count_max = 10000;
+}
+
+result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
+    std::lock_guard g(p_->ctl);
+    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1472 || opts.ttl == 0) return errc::inval;
+    if (p_->pings.size() >= limits::ping_sessions_max) return errc::nospc;
+    const uint32_t id = p_->next_ping_id++;
+    ping_session& s = p_->pings[id];
+    s.id = id;
+    s.icmp_id = static_cast<uint16_t>(p_->icmp_id_base | (id & 0x0fff));
+    s.dst = dst;
+    s.opts = opts;
+    s.sent_at.assign(opts.count, 0);
+    s.got.assign(opts.count, 0);
+    p_->ping_tick(id);
+    return id;
+}
+
+result<ping_result> stack::ping_get(uint32_t id) const {
+    std::lock_guard g(p_->ctl);
+    auto it = p_->pings.find(id);
+    if (it == p_->pings.end()) return errc::noent;
+    return it->second.res;
+}
+
+void stack::ping_release(uint32_t id) {
+    std::lock_guard g(p_->ctl);
+    auto it = p_->pings.find(id);
+    if (it == p_->pings.end()) return;
+    p_->timers.cancel(it->second.timer);
+    p_->pings.erase(it);
+}
+
+void stack::impl::ping_tick(uint32_t id) {
+    auto it = pings.find(id);
+    if (it == pings.end()) return;
+    ping_session& s = it->second;
+    s.timer = 0;
+    const uint64_t now = clock->now_ns();
+    if (s.res.done) return;
+    if (s.res.sent < s.opts.count && s.res.error == errc::ok) {
+        ping_send(s);
+    }
+    if (s.res.error != errc::ok) {
+        s.res.done = true;
+        return;
+    }
+    if (s.res.sent < s.opts.count) {
+        s.timer = timers.add(now + uint64_t(s.opts.interval_ms) * ns_per_ms, [this, id] { ping_tick(id); });
+    } else if (s.deadline_ns == 0) {
+        s.deadline_ns = now + uint64_t(s.opts.timeout_ms) * ns_per_ms;
+        s.timer = timers.add(s.deadline_ns, [this, id] { ping_tick(id); });
+    } else {
+        s.res.done = true;  // the wait after the last request ran out
+    }
+}
+
+void stack::impl::ping_send(ping_session& s) {
+    lcore_ctx& c = ctl_ctx();
+    const route4* r = rt4.read()->lookup(s.dst);
+    if (!r || (r->flags & (rtf::reject | rtf::blackhole))) {
+        s.res.error = errc::netunreach;
+        return;
+    }
+    std::optional<ip4_addr> src = s.opts.src;
+    if (!src) {
+        if (r->flags & rtf::local) {
+            src = s.dst;
+        } else if (ifnet* ifp = ifs.lookup(r->ifindex)) {
+            src = select_src(*ifp, (r->flags & rtf::gateway) ? r->gateway : s.dst);
+        }
+    }
+    if (!src) {
+        s.res.error = errc::addrnotavail;
+        return;
+    }
+    const uint16_t seq = s.res.sent;
+    mbuf* m = icmp_echo_build(pool, *src, s.dst, s.icmp_id, seq, s.opts.payload_len, s.opts.ttl);
+    if (!m) {
+        count_drop(c, drop_reason::nobufs);
+        s.res.error = errc::nobufs;
+        return;
+    }
+    s.sent_at[seq] = clock->now_ns();
+    ++s.res.sent;
+    ip4_route_output(c, m, s.dst);
+    tx_flush(c);
+}
+
+void stack::impl::ping_input(mbuf* m) {
+    lcore_ctx& c = ctl_ctx();
+    auto* ip = pkt_header<ip4_hdr>(m);
+    auto* ic = pkt_header<icmp_hdr>(m, ip->hlen_bytes());  // validated by the worker
+    const uint16_t icmp_id = ic->id.get();
+    const uint16_t seq = ic->seq.get();
+    for (auto& [id, s] : pings) {
+        if (s.icmp_id != icmp_id || ip4_addr(ip->src.get()) != s.dst) continue;
+        if (seq >= s.opts.count || s.sent_at[seq] == 0) break;
+        if (s.got[seq]) {
+            ++s.res.duplicates;
+        } else {
+            s.got[seq] = 1;
+            ++s.res.received;
+            const uint64_t rtt = clock->now_ns() - s.sent_at[seq];
+            if (s.res.received == 1 || rtt < s.res.rtt_min_ns) s.res.rtt_min_ns = rtt;
+            if (rtt > s.res.rtt_max_ns) s.res.rtt_max_ns = rtt;
+            s.res.rtt_sum_ns += rtt;
+            if (s.res.received == s.opts.count) {
+                s.res.done = true;
+                timers.cancel(s.timer);
+                s.timer = 0;
+            }
+        }
+        pkt_free(m);
+        return;
+    }
+    drop(c, m, drop_reason::icmp_no_session);
+}
+
+}  // namespace mpnet

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Installs every Debian package mpnet needs to build, test and benchmark.
+# Idempotent: packages already present are left alone; apt-get update runs once
+# and only when something is missing.
+set -euo pipefail
+
+PKGS=(
+  # build
+  build-essential cmake ninja-build pkg-config git
+  # libraries
+  dpdk dpdk-dev libdpdk-dev liburcu-dev libfmt-dev
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  # libpcap/numa headers pulled by DPDK's pkg-config
+  libpcap-dev libnuma-dev libelf-dev libbsd-dev libjansson-dev libssl-dev
+  # test peers
+  iproute2 iputils-ping arping ndisc6 tcpdump tshark procps
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "setup-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "setup-deps: missing packages (${missing[*]}) and not root; install them as root" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+echo "setup-deps: installing ${missing[*]}"
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
