@@ -108,7 +108,10 @@ void bus::deliver(bus_port* from, mbuf** pkts, uint16_t n) noexcept {
         {
             std::lock_guard g(cap_mu_);
             bus_frame f{cap_seq_++, std::vector<uint8_t>(pkt_len(m))};
-            rte_pktmbuf_read(m, 0, pkt_len(m), f.bytes.data());
+            // rte_pktmbuf_read copies only when the data is not contiguous;
+            // otherwise it returns a pointer into the mbuf.
+            const void* d = rte_pktmbuf_read(m, 0, pkt_len(m), f.bytes.data());
+            if (d && d != f.bytes.data()) std::memcpy(f.bytes.data(), d, f.bytes.size());
             if (cap_.size() >= capture_max) cap_.pop_front();
             cap_.push_back(f);
             if (cap_all_.size() < capture_max * 4) cap_all_.push_back(std::move(f));

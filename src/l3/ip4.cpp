@@ -8,7 +8,7 @@
 
 namespace mpnet {
 
-ip4_hdr* ip4_validate(mbuf* m, drop_reason* why) noexcept {
+ip4_hdr* ip4_validate(mbuf* m, drop_reason* why, bool from_loopback) noexcept {
     auto* h = pkt_header<ip4_hdr>(m);
     if (!h) {
         *why = drop_reason::ip4_too_short;
@@ -38,7 +38,7 @@ ip4_hdr* ip4_validate(mbuf* m, drop_reason* why) noexcept {
         return nullptr;
     }
     ip4_addr src(h->src.get());
-    if (src.is_multicast() || src.is_broadcast() || src.is_loopback()) {
+    if (src.is_multicast() || src.is_broadcast() || (src.is_loopback() && !from_loopback)) {
         *why = drop_reason::ip4_bad_src;
         return nullptr;
     }

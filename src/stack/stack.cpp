@@ -117,7 +117,7 @@ void stack::impl::poll_link_state() {
 // ---- public API --------------------------------------------------------------
 
 stack::stack(stack_config cfg, const clock_source* clk) : p_(std::make_unique<impl>(std::move(cfg), clk)) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     auto lo = std::make_unique<ifnet>(1, "lo0", if_kind::loopback, std::make_unique<loop_port>(1024),
                                       p_->cfg.workers + 1, p_->cfg.neigh_max);
     lo->set_flags(iff::up | iff::running | iff::loopback | iff::multicast);
@@ -139,7 +139,7 @@ uint64_t stack::drops(drop_reason r) const noexcept { return p_->drops.sum(stati
 void stack::drops_clear() noexcept { p_->drops.clear(); }
 
 std::vector<stack_event> stack::take_events() {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     std::vector<stack_event> v(p_->events.begin(), p_->events.end());
     p_->events.clear();
     return v;
@@ -153,7 +153,7 @@ void stack::poll_worker(unsigned w) {
 
 void stack::run_control() {
     {
-        std::lock_guard g(p_->ctl);
+        ctl_guard g(p_->ctl);
         p_->control_run();
     }
     rcu_quiescent();
@@ -200,7 +200,7 @@ status stack::start() {
         while (!st->stopping.load(std::memory_order_acquire)) {
             uint64_t next;
             {
-                std::lock_guard g(st->ctl);
+                ctl_guard g(st->ctl);
                 st->control_run();
                 next = st->timers.next_deadline();
             }

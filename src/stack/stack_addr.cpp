@@ -30,7 +30,7 @@ void stack::impl::routes_rebuild() {
 }
 
 std::vector<route_info> stack::route_list() const {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     std::vector<route_info> out;
     for (const auto& r : p_->rt4.read()->routes()) {
         ifnet* ifp = p_->ifs.lookup(r.ifindex);
@@ -43,7 +43,7 @@ std::vector<route_info> stack::route_list() const {
 }
 
 status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(ifname);
     if (!ifp) return errc::noent;
     if (plen > 32) return errc::inval;
@@ -70,7 +70,7 @@ status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen) {
 }
 
 status stack::addr_del(std::string_view ifname, ip4_addr addr) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(ifname);
     if (!ifp) return errc::noent;
     std::vector<in_ifaddr> v = ifp->addrs().v4;

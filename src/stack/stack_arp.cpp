@@ -83,11 +83,19 @@ void stack::impl::nd_solicit(ifnet& ifp, llentry& e, bool unicast) {
 result<llentry*> stack::impl::nd_create(ifnet& ifp, const llkey& k) {
     auto e = ifp.lltable().create(k);
     if (e || e.error() != errc::nospc) return e;
-    // Full: evict one stale dynamic entry (the least useful kind) and retry.
+    // Full: evict a dynamic entry that is not known to be in use: a STALE one
+    // first, else one in DELAY or PROBE. Static, published, temp, REACHABLE
+    // and INCOMPLETE (packets held) entries stay.
     llentry* victim = nullptr;
+    int victim_rank = 0;
     ifp.lltable().for_each([&](llentry& x) {
-        ll_resolution r = x.resolution();
-        if (!victim && r.state == ll_state::stale && !(r.flags & (llflag::static_ | llflag::pub))) victim = &x;
+        const ll_resolution r = x.resolution();
+        if (r.flags & (llflag::static_ | llflag::pub | llflag::temp)) return;
+        const int rank = r.state == ll_state::stale ? 2 : (r.state == ll_state::delay || r.state == ll_state::probe) ? 1 : 0;
+        if (rank > victim_rank) {
+            victim = &x;
+            victim_rank = rank;
+        }
     });
     if (!victim) return errc::nospc;
     nd_remove(ifp, *victim);
@@ -97,6 +105,8 @@ result<llentry*> stack::impl::nd_create(ifnet& ifp, const llkey& k) {
 void stack::impl::nd_hold(ifnet& ifp, ip4_addr nh, mbuf* m) {
     lcore_ctx& c = ctl_ctx();
     if (!ifp.is_running()) return drop(c, m, drop_reason::if_down);
+    // -arp: nothing is resolved on this interface; only static entries work.
+    if (ifp.flags() & iff::noarp) return drop(c, m, drop_reason::arp_disabled);
     const llkey k = llkey::v4(nh);
     llentry* e = ifp.lltable().lookup(k);
     if (e && (e->resolution().flags & llflag::valid)) {
@@ -201,6 +211,7 @@ void stack::impl::arp_input(ifnet& ifp, mbuf* m) {
 
     // Duplicate address detection, and conflicts with addresses in use.
     for (const auto& a : addrs) {
+        if (a.flags & in_iff::duplicated) continue;  // already given up: the other host owns it
         const bool probe_for_it = f.spa.is_any() && f.tpa == a.addr;
         if ((f.spa == a.addr || probe_for_it) && f.sha != own) {
             if (a.flags & in_iff::tentative) {
@@ -277,7 +288,7 @@ void stack::impl::arp_input(ifnet& ifp, mbuf* m) {
 // ---- arp(8) API -------------------------------------------------------------------
 
 status stack::arp_add(ip4_addr addr, const ether_addr& mac, unsigned opts, std::string_view ifname) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     if (mac.is_group() || mac.is_zero() || addr.is_any() || addr.is_multicast() || addr.is_broadcast())
         return errc::inval;
     ifnet* ifp = nullptr;
@@ -314,7 +325,7 @@ status stack::arp_add(ip4_addr addr, const ether_addr& mac, unsigned opts, std::
 }
 
 status stack::arp_del(ip4_addr addr) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     bool found = false;
     p_->ifs.for_each([&](ifnet& ifp) {
         if (llentry* e = ifp.lltable().lookup(llkey::v4(addr))) {
@@ -326,12 +337,12 @@ status stack::arp_del(ip4_addr addr) {
 }
 
 void stack::arp_flush() {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     p_->ifs.for_each([&](ifnet& ifp) { p_->nd_purge(ifp, false, nullptr); });
 }
 
 std::vector<neigh_info> stack::arp_list() const {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     std::vector<neigh_info> v;
     p_->ifs.for_each([&](ifnet& ifp) {
         ifp.lltable().for_each([&](llentry& e) {
@@ -345,7 +356,7 @@ std::vector<neigh_info> stack::arp_list() const {
 }
 
 std::vector<neigh_info> stack::arp_get(ip4_addr addr) const {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     std::vector<neigh_info> v;
     p_->ifs.for_each([&](ifnet& ifp) {
         if (llentry* e = ifp.lltable().lookup(llkey::v4(addr))) v.push_back(p_->nd_info(ifp, *e));

@@ -63,7 +63,7 @@ void stack::impl::destroy_ifnet(ifnet* ifp) {
 }
 
 result<uint16_t> stack::if_attach(std::string_view name, std::unique_ptr<port> p) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     if (!valid_ifname(name) || !p) return errc::inval;
     if (p_->find_if(name)) return errc::exist;
     uint16_t idx = p_->ifs.free_index();
@@ -75,7 +75,7 @@ result<uint16_t> stack::if_attach(std::string_view name, std::unique_ptr<port> p
 }
 
 status stack::if_destroy(std::string_view name) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
     if (ifp->index() == p_->lo0) return errc::perm;
@@ -84,7 +84,7 @@ status stack::if_destroy(std::string_view name) {
 }
 
 status stack::if_up(std::string_view name) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
     if (ifp->is_up()) return {};
@@ -94,7 +94,7 @@ status stack::if_up(std::string_view name) {
 }
 
 status stack::if_down(std::string_view name) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
     if (!ifp->is_up()) return {};
@@ -113,7 +113,7 @@ status stack::if_down(std::string_view name) {
 }
 
 status stack::if_set_mtu(std::string_view name, uint32_t mtu) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
     if (mtu < limits::mtu_min || mtu > limits::mtu_max) return errc::inval;
@@ -122,7 +122,7 @@ status stack::if_set_mtu(std::string_view name, uint32_t mtu) {
 }
 
 status stack::if_set_arp(std::string_view name, bool on) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
     if (ifp->kind() != if_kind::ether) return errc::inval;
@@ -132,7 +132,7 @@ status stack::if_set_arp(std::string_view name, bool on) {
 }
 
 status stack::if_set_promisc(std::string_view name, bool on) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
     ifp->set_flags(on ? (ifp->flags() | iff::promisc) : (ifp->flags() & ~iff::promisc));
@@ -140,7 +140,7 @@ status stack::if_set_promisc(std::string_view name, bool on) {
 }
 
 status stack::if_link_add(std::string_view name, const ether_addr& mac, bool active) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
     if (ifp->kind() != if_kind::ether || mac.is_group() || mac.is_zero()) return errc::inval;
@@ -165,7 +165,7 @@ status stack::if_link_add(std::string_view name, const ether_addr& mac, bool act
 }
 
 status stack::if_link_del(std::string_view name, const ether_addr& mac) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
     if (mac == ifp->lladdr()) return errc::busy;  // SIOCDLIFADDR: Device busy
@@ -175,14 +175,14 @@ status stack::if_link_del(std::string_view name, const ether_addr& mac) {
 }
 
 result<if_info> stack::if_get(std::string_view name) const {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
     return info_of(*ifp);
 }
 
 result<if_info> stack::if_get_and_clear(std::string_view name) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
     if_info i = info_of(*ifp);
@@ -191,7 +191,7 @@ result<if_info> stack::if_get_and_clear(std::string_view name) {
 }
 
 std::vector<if_info> stack::if_list() const {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     std::vector<if_info> v;
     p_->ifs.for_each([&](ifnet& ifp) { v.push_back(info_of(ifp)); });
     return v;

@@ -70,6 +70,25 @@ struct ping_session {
     uint64_t deadline_ns = 0;
 };
 
+/// Takes the control lock. Blocking on it happens RCU-offline: the holder may
+/// be waiting for a grace period (destroying an interface), and a waiter that
+/// stayed online would hold that grace period up forever.
+class ctl_guard {
+public:
+    explicit ctl_guard(std::mutex& m) : m_(m) {
+        if (!m_.try_lock()) {
+            rcu_offline off;
+            m_.lock();
+        }
+    }
+    ~ctl_guard() { m_.unlock(); }
+    ctl_guard(const ctl_guard&) = delete;
+    ctl_guard& operator=(const ctl_guard&) = delete;
+
+private:
+    std::mutex& m_;
+};
+
 struct stack::impl {
     impl(stack_config c, const clock_source* clk);
     ~impl();

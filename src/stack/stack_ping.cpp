@@ -11,7 +11,7 @@ constexpr uint16_t ping_count_max = 10000;
 }
 
 result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1472 || opts.ttl == 0) return errc::inval;
     if (p_->pings.size() >= limits::ping_sessions_max) return errc::nospc;
     const uint32_t id = p_->next_ping_id++;
@@ -27,14 +27,14 @@ result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
 }
 
 result<ping_result> stack::ping_get(uint32_t id) const {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     auto it = p_->pings.find(id);
     if (it == p_->pings.end()) return errc::noent;
     return it->second.res;
 }
 
 void stack::ping_release(uint32_t id) {
-    std::lock_guard g(p_->ctl);
+    ctl_guard g(p_->ctl);
     auto it = p_->pings.find(id);
     if (it == p_->pings.end()) return;
     p_->timers.cancel(it->second.timer);

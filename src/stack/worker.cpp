@@ -79,7 +79,7 @@ void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n)
 
 void stack::impl::ip4_input(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
     drop_reason why{};
-    ip4_hdr* h = ip4_validate(m, &why);
+    ip4_hdr* h = ip4_validate(m, &why, ifp.kind() == if_kind::loopback);
     if (!h) return drop(c, m, why);
     const ip4_addr dst(h->dst.get());
     const route4_table* rt = rt4.read();

@@ -7,6 +7,10 @@
 
 #include <cassert>
 
+// urcu-qsbr.h maps the generic names to urcu_qsbr_* with macros; mpnet's own
+// rcu_barrier() must not be renamed with them.
+#undef rcu_barrier
+
 namespace mpnet {
 
 namespace {
@@ -57,7 +61,7 @@ void rcu_synchronize() {
 void rcu_barrier() {
     // rcu_barrier() must not run inside a read section: go offline around it.
     rcu_offline off;
-    ::rcu_barrier();
+    urcu_qsbr_barrier();
 }
 
 namespace detail {

@@ -59,6 +59,7 @@ public:
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
+    T&& operator*() && { return std::move(*this).value(); }
     errc error() const noexcept { return has_value() ? errc::ok : std::get<1>(v_); }
 
 private:

@@ -14,7 +14,8 @@ namespace mpnet {
 /// version, header length, total length against the frame, checksum, TTL,
 /// source address class. Trims link-layer padding beyond the total length.
 /// Returns the header, or nullptr with `*why` set (packet unchanged).
-ip4_hdr* ip4_validate(mbuf* m, drop_reason* why) noexcept;
+/// `from_loopback` accepts 127/8 sources, which only lo0 may carry.
+ip4_hdr* ip4_validate(mbuf* m, drop_reason* why, bool from_loopback = false) noexcept;
 
 /// True when the packet is a fragment (MF set or offset non-zero).
 inline bool ip4_is_fragment(const ip4_hdr& h) noexcept {

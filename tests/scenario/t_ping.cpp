@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The stack's ping API between instances, over a bus and over a net_ring
+// point-to-point link (a real DPDK PMD on both ends).
+#include <gtest/gtest.h>
+
+#include "../support/world.hpp"
+
+namespace mpnet::testing {
+namespace {
+
+TEST(t_ping, counts_and_rtt_on_virtual_time) {
+    world w;
+    auto& bus = w.add_bus("bus");
+    auto& a = w.add_stack("a");
+    auto& b = w.add_stack("b");
+    w.attach(a, bus, "shmif0");
+    w.attach(b, bus, "shmif0");
+    ASSERT_TRUE(a.addr_add("shmif0", ip("198.18.0.1"), 24));
+    ASSERT_TRUE(b.addr_add("shmif0", ip("198.18.0.2"), 24));
+    ASSERT_TRUE(a.if_up("shmif0"));
+    ASSERT_TRUE(b.if_up("shmif0"));
+    ping_opts o;
+    o.count = 5;
+    o.interval_ms = 100;
+    auto id = a.ping_start(ip("198.18.0.2"), o);
+    ASSERT_TRUE(id.has_value());
+    ASSERT_TRUE(w.run_until([&] { return a.ping_get(*id)->done; }, 2000));
+    auto r = *a.ping_get(*id);
+    EXPECT_EQ(r.sent, 5);
+    EXPECT_EQ(r.received, 5);
+    EXPECT_EQ(r.duplicates, 0);
+    // The wire has no delay: replies arrive in the tick they were sent in.
+    EXPECT_EQ(r.rtt_max_ns, 0u);
+    a.ping_release(*id);
+    EXPECT_EQ(a.ping_get(*id).error(), errc::noent);
+    EXPECT_GE(b.if_get("shmif0")->opackets, 5u);
+}
+
+TEST(t_ping, errors) {
+    world w;
+    auto& a = w.add_stack("a");
+    ping_opts bad;
+    bad.count = 0;
+    EXPECT_EQ(a.ping_start(ip("198.18.0.2"), bad).error(), errc::inval);
+    bad.count = 1;
+    bad.payload_len = 9000;
+    EXPECT_EQ(a.ping_start(ip("198.18.0.2"), bad).error(), errc::inval);
+    // No route: the session ends with ENETUNREACH.
+    auto id = a.ping_start(ip("198.18.0.2"));
+    ASSERT_TRUE(id.has_value());
+    w.run_for_ms(5);
+    auto r = *a.ping_get(*id);
+    EXPECT_TRUE(r.done);
+    EXPECT_EQ(r.error, errc::netunreach);
+    a.ping_release(*id);
+    // The session table is bounded.
+    ping_opts lo;
+    lo.count = 100;
+    std::vector<uint32_t> ids;
+    for (size_t i = 0; i < limits::ping_sessions_max; ++i) {
+        auto x = a.ping_start(ip("127.0.0.1"), lo);
+        ASSERT_TRUE(x.has_value());
+        ids.push_back(*x);
+    }
+    EXPECT_EQ(a.ping_start(ip("127.0.0.1"), lo).error(), errc::nospc);
+    for (auto x : ids) a.ping_release(x);
+}
+
+TEST(t_ping, over_a_ring_pmd_link) {
+    world w;
+    auto& a = w.add_stack("a");
+    auto& b = w.add_stack("b");
+    auto link = drivers::ring_link("p2p", a.pool(), b.pool());
+    ASSERT_TRUE(link.has_value());
+    auto [pa, pb] = std::move(*link);
+    ASSERT_TRUE(a.if_attach("ring0", std::move(pa)));
+    ASSERT_TRUE(b.if_attach("ring0", std::move(pb)));
+    ASSERT_TRUE(a.addr_add("ring0", ip("198.18.4.1"), 30));
+    ASSERT_TRUE(b.addr_add("ring0", ip("198.18.4.2"), 30));
+    ASSERT_TRUE(a.if_up("ring0"));
+    ASSERT_TRUE(b.if_up("ring0"));
+    w.run_for_ms(5);
+    EXPECT_TRUE(w.ping(a, ip("198.18.4.2")));
+    EXPECT_TRUE(w.ping(b, ip("198.18.4.1")));
+    EXPECT_EQ(a.arp_get(ip("198.18.4.2"))[0].mac, b.if_get("ring0")->lladdr);
+    EXPECT_NE(a.if_get("ring0")->port.find("net_ring"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mpnet::testing
