@@ -6,6 +6,7 @@
 
 #include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace mpnet {
 
@@ -23,24 +24,44 @@ constexpr uint32_t hton32(uint32_t v) noexcept {
 constexpr uint16_t ntoh16(uint16_t v) noexcept { return hton16(v); }
 constexpr uint32_t ntoh32(uint32_t v) noexcept { return hton32(v); }
 
-/// A 16-bit big-endian field. Storage is the wire representation; get()/set()
-/// convert. Using a distinct type stops host-order values reaching the wire.
+/// A 16-bit big-endian field. Storage is the wire representation in bytes
+/// (alignment 1, so it sits anywhere in a packed header without undefined
+/// behaviour); get()/set() convert. A distinct type stops host-order values
+/// reaching the wire.
 struct be16 {
-    uint16_t raw;
-    constexpr uint16_t get() const noexcept { return ntoh16(raw); }
-    constexpr void set(uint16_t v) noexcept { raw = hton16(v); }
-    static constexpr be16 of(uint16_t v) noexcept { return be16{hton16(v)}; }
-    friend constexpr bool operator==(be16 a, be16 b) noexcept { return a.raw == b.raw; }
+    uint8_t b[2];
+    uint16_t get() const noexcept { return static_cast<uint16_t>((uint16_t(b[0]) << 8) | b[1]); }
+    void set(uint16_t v) noexcept {
+        b[0] = static_cast<uint8_t>(v >> 8);
+        b[1] = static_cast<uint8_t>(v);
+    }
+    static be16 of(uint16_t v) noexcept {
+        be16 x;
+        x.set(v);
+        return x;
+    }
+    friend bool operator==(be16 x, be16 y) noexcept { return x.get() == y.get(); }
 };
 
 struct be32 {
-    uint32_t raw;
-    constexpr uint32_t get() const noexcept { return ntoh32(raw); }
-    constexpr void set(uint32_t v) noexcept { raw = hton32(v); }
-    static constexpr be32 of(uint32_t v) noexcept { return be32{hton32(v)}; }
-    friend constexpr bool operator==(be32 a, be32 b) noexcept { return a.raw == b.raw; }
+    uint8_t b[4];
+    uint32_t get() const noexcept {
+        uint32_t v;
+        std::memcpy(&v, b, 4);
+        return ntoh32(v);
+    }
+    void set(uint32_t v) noexcept {
+        v = hton32(v);
+        std::memcpy(b, &v, 4);
+    }
+    static be32 of(uint32_t v) noexcept {
+        be32 x;
+        x.set(v);
+        return x;
+    }
+    friend bool operator==(be32 x, be32 y) noexcept { return x.get() == y.get(); }
 };
 
-static_assert(sizeof(be16) == 2 && sizeof(be32) == 4);
+static_assert(sizeof(be16) == 2 && sizeof(be32) == 4 && alignof(be16) == 1 && alignof(be32) == 1);
 
 }  // namespace mpnet
