@@ -42,6 +42,7 @@ status eal_init(const eal_options& o) {
     for (const auto& v : o.vdevs) args.push_back("--vdev=" + v);
     for (const auto& e : o.extra) args.push_back(e);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     int rc = rte_eal_init(static_cast<int>(args.size()), argv.data());
@@ -65,7 +66,7 @@ void eal_cleanup() {
         std::filesystem::path p = std::string(base) + prefix_in_use;
         if (std::filesystem::is_directory(p, ec)) std::filesystem::remove_all(p, ec);
     }
-    if (const char* xdg = getenv("XDG_RUNTIME_DIR")) {
+    if (const char* xdg = getenv("XDG_RUNTIME_DIR")) {  // NOLINT(concurrency-mt-unsafe): main thread, at exit
         std::filesystem::remove_all(std::filesystem::path(xdg) / "dpdk" / prefix_in_use, ec);
     }
 }

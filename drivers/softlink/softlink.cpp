@@ -61,8 +61,10 @@ result<std::pair<std::unique_ptr<ethdev_port>, std::unique_ptr<ethdev_port>>> ri
     ethdev_config cfg;
     cfg.rx_queues = queues;
     cfg.tx_queues = queues;
-    auto a = ethdev_port::attach(static_cast<uint16_t>(pa), pool_a, cfg, na);
-    auto b = ethdev_port::attach(static_cast<uint16_t>(pb), pool_b, cfg, nb);
+    // rte_eth_from_rings registers the vdev as "net_ring_<name>": remove it
+    // under that name when the port goes.
+    auto a = ethdev_port::attach(static_cast<uint16_t>(pa), pool_a, cfg, "net_ring_" + na);
+    auto b = ethdev_port::attach(static_cast<uint16_t>(pb), pool_b, cfg, "net_ring_" + nb);
     if (!a || !b) return errc::nodev;
     // net_ring has no MAC of its own (all zero) and does not filter: give each
     // end a unique software MAC.

@@ -2,6 +2,8 @@
 // lltable on liburcu's lock-free hash table (QSBR flavour).
 #include "mpnet/netif/lltable.hpp"
 
+#include "mpnet/sync/rcu.hpp"
+
 #include <urcu-qsbr.h>
 #include <urcu/rculfhash.h>
 
@@ -71,6 +73,9 @@ lltable::~lltable() {
         cds_lfht_del(ht_, &node_of(e)->node);
         delete node_of(e);
     }
+    // cds_lfht_destroy waits for a pending resize, and the resize waits for a
+    // grace period: an online caller would wait for itself. Go offline.
+    rcu_offline off;
     int rc = cds_lfht_destroy(ht_, nullptr);
     assert(rc == 0);
     (void)rc;

@@ -126,6 +126,7 @@ stack::stack(stack_config cfg, const clock_source* clk) : p_(std::make_unique<im
     p_->ifs.publish(lo.release());
     ifnet* l = p_->ifs.lookup(1);
     p_->addrs_publish(*l, {in_ifaddr{ip4_addr::of(127, 0, 0, 1), 8, 0, ip4_addr::of(127, 255, 255, 255)}});
+    p_->routes_rebuild();
 }
 
 stack::~stack() { stop(); }

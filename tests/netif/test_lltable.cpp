@@ -60,6 +60,15 @@ TEST(lltable, ManyEntriesGrowTheHash) {
     rcu_barrier();
 }
 
+TEST(lltable, DestroyRightAfterGrowthDoesNotDeadlock) {
+    // The hash resizes in liburcu's worker, which waits for a grace period;
+    // destroying the table while that is pending must not wait for ourselves.
+    for (int round = 0; round < 3; ++round) {
+        lltable t(4096);
+        for (uint32_t i = 0; i < 4096; ++i) ASSERT_TRUE(t.create(llkey::v4(ip4_addr(0xc6120000u + i))));
+    }
+}
+
 TEST(ll_resolution, PacksMacStateFlags) {
     ll_resolution r{*ether_addr::parse("b2:a0:20:00:00:10"), ll_state::delay, llflag::valid | llflag::static_};
     auto u = ll_resolution::unpack(r.pack());

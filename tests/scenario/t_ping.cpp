@@ -88,3 +88,20 @@ TEST(t_ping, over_a_ring_pmd_link) {
 
 }  // namespace
 }  // namespace mpnet::testing
+
+namespace mpnet::testing {
+namespace {
+
+TEST(t_ping, fresh_stack_answers_on_loopback) {
+    // lo0 and its routes exist from construction: nothing else configured.
+    world w;
+    auto& a = w.add_stack("a");
+    EXPECT_TRUE(w.ping(a, ip("127.0.0.1")));
+    auto routes = a.route_list();
+    ASSERT_EQ(routes.size(), 2u);
+    EXPECT_EQ(rtf_letters(routes[0].r.flags), "UC");
+    EXPECT_EQ(rtf_letters(routes[1].r.flags), "UHl");
+}
+
+}  // namespace
+}  // namespace mpnet::testing

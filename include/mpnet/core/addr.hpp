@@ -52,7 +52,7 @@ struct ip4_addr {
     static constexpr ip4_addr of(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept {
         return ip4_addr((uint32_t(a) << 24) | (uint32_t(b) << 16) | (uint32_t(c) << 8) | d);
     }
-    static constexpr ip4_addr any() noexcept { return ip4_addr(0); }
+    static constexpr ip4_addr any() noexcept { return ip4_addr(0u); }
     static constexpr ip4_addr broadcast() noexcept { return ip4_addr(0xffffffffu); }
     constexpr bool is_any() const noexcept { return v == 0; }
     constexpr bool is_broadcast() const noexcept { return v == 0xffffffffu; }
@@ -61,7 +61,7 @@ struct ip4_addr {
     /// Parses dotted quad "198.18.0.1" (exactly four decimal octets).
     static std::optional<ip4_addr> parse(std::string_view s) noexcept;
     std::string str() const;
-    friend constexpr auto operator<=>(const ip4_addr&, const ip4_addr&) = default;
+    friend constexpr auto operator<=>(const ip4_addr&, const ip4_addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>
 };
 
 struct ip6_addr {

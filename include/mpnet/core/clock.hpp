@@ -11,9 +11,9 @@
 
 namespace mpnet {
 
-inline constexpr uint64_t ns_per_us = 1000;
-inline constexpr uint64_t ns_per_ms = 1000 * 1000;
-inline constexpr uint64_t ns_per_s = 1000 * 1000 * 1000;
+inline constexpr uint64_t ns_per_us = 1000ULL;
+inline constexpr uint64_t ns_per_ms = 1000ULL * 1000ULL;
+inline constexpr uint64_t ns_per_s = 1000ULL * 1000ULL * 1000ULL;
 
 class clock_source {
 public:

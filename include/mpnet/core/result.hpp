@@ -60,7 +60,10 @@ public:
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
     T&& operator*() && { return std::move(*this).value(); }
-    errc error() const noexcept { return has_value() ? errc::ok : std::get<1>(v_); }
+    errc error() const noexcept {
+        const errc* e = std::get_if<1>(&v_);
+        return e ? *e : errc::ok;
+    }
 
 private:
     std::variant<T, errc> v_;

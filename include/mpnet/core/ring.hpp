@@ -27,6 +27,8 @@ void ring_free(rte_ring* r) noexcept;
 
 /// A ring of fixed-size messages of type T (trivially copyable, size a
 /// multiple of 4 bytes as rte_ring_elem requires).
+// sizeof(T) with T = mbuf* is the element size of a pointer ring, on purpose.
+// NOLINTBEGIN(bugprone-sizeof-expression)
 template <typename T>
 class msg_ring {
     static_assert(std::is_trivially_copyable_v<T> && sizeof(T) % 4 == 0);
@@ -58,6 +60,8 @@ public:
 private:
     rte_ring* r_ = nullptr;
 };
+
+// NOLINTEND(bugprone-sizeof-expression)
 
 /// A ring of packets.
 using pkt_ring = msg_ring<mbuf*>;

@@ -116,10 +116,10 @@ struct ping_result {
 
 /// An event the control plane records for observers (tests, later the routing socket).
 struct stack_event {
-    enum kind_t : uint8_t { addr_duplicated, addr_ready, neigh_resolve_failed, link_up, link_down } kind;
-    uint16_t ifindex;
+    enum kind_t : uint8_t { addr_duplicated, addr_ready, neigh_resolve_failed, link_up, link_down } kind = link_up;
+    uint16_t ifindex = 0;
     ip4_addr addr;
-    uint64_t at_ns;
+    uint64_t at_ns = 0;
 };
 
 class stack {

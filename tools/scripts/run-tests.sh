@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# The README's second command: installs what is missing, builds the suite
+# twice (release, and ASan+UBSan), runs both, and checks that an installed
+# mpnet is usable through find_package() and pkg-config.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+tools/scripts/setup-deps.sh
+
+echo "== build: release"
+tools/scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPNET_BUILD_TESTS=ON
+echo "== test: release"
+(cd build && ctest -j "$(nproc)" --output-on-failure --timeout 600)
+
+echo "== build: ASan+UBSan"
+tools/scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DMPNET_SANITIZE=ON -DMPNET_BUILD_TESTS=ON \
+  -DMPNET_BUILD_BENCH=OFF -DMPNET_BUILD_TOOLS=OFF
+echo "== test: ASan+UBSan"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest -j "$(nproc)" --output-on-failure --timeout 900)
+unset ASAN_OPTIONS UBSAN_OPTIONS
+
+echo "== install and consume"
+prefix=$(mktemp -d /tmp/mpnet-install.XXXXXX)
+consumer=$(mktemp -d /tmp/mpnet-consumer.XXXXXX)
+trap 'rm -rf "$prefix" "$consumer"' EXIT
+cmake --install build --prefix "$prefix" >/dev/null
+cp -r tests/install/. "$consumer/"
+cmake -S "$consumer" -B "$consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$consumer/build" >/dev/null
+"$consumer/build/consumer"
+PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig" \
+  c++ -o "$consumer/consumer_pc" "$consumer/consumer.cpp" $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig:$prefix/lib/x86_64-linux-gnu/pkgconfig" pkg-config --cflags --libs mpnet)
+"$consumer/consumer_pc"
+echo "== all suites passed"
