@@ -18,10 +18,7 @@ uint8_t addr_flags(stack& s, const char* ifname, ip4_addr a) {
 TEST(t_dad, basic) {
     world w;
     auto& bus1 = w.add_bus("bus1");
-    auto& s = w.add_stack("local");
-    w.attach(s, bus1, "shmif0");
-    ASSERT_TRUE(s.addr_add("shmif0", ip("198.18.0.1"), 24));
-    ASSERT_TRUE(s.if_up("shmif0"));
+    auto& s = w.add_host("local", bus1, "shmif0", "198.18.0.1");
     // The address assigned before up is not tentative and gets no probe.
     EXPECT_EQ(addr_flags(s, "shmif0", ip("198.18.0.1")) & in_iff::tentative, 0);
     // An alias added on the running interface starts tentative.
@@ -67,14 +64,8 @@ TEST(t_dad, probe_count_follows_dad_count) {
 TEST(t_dad, duplicated) {
     world w;
     auto& bus1 = w.add_bus("bus1");
-    auto& local = w.add_stack("local");
-    auto& peer = w.add_stack("peer");
-    w.attach(local, bus1, "shmif0");
-    w.attach(peer, bus1, "shmif0");
-    ASSERT_TRUE(local.addr_add("shmif0", ip("198.18.1.1"), 24));
-    ASSERT_TRUE(local.if_up("shmif0"));
-    ASSERT_TRUE(peer.addr_add("shmif0", ip("198.18.1.2"), 24));
-    ASSERT_TRUE(peer.if_up("shmif0"));
+    auto& local = w.add_host("local", bus1, "shmif0", "198.18.1.1");
+    w.add_host("peer", bus1, "shmif0", "198.18.1.2");
     w.run_for_ms(100);
     EXPECT_EQ(addr_flags(local, "shmif0", ip("198.18.1.1")) & in_iff::duplicated, 0);
     // LOCAL adds PEER's address: PEER defends it, LOCAL marks it duplicated.

@@ -52,14 +52,8 @@ TEST(t_ifconfig, create_destroy) {
 TEST(t_ifconfig, parameters) {
     world w;
     auto& bus = w.add_bus("shmbus");
-    auto& r1 = w.add_stack("r1");
-    auto& r2 = w.add_stack("r2");
-    w.attach(r1, bus, "shmif0");
-    w.attach(r2, bus, "shmif0");
-    ASSERT_TRUE(r1.addr_add("shmif0", ip("198.18.0.1"), 24));
-    ASSERT_TRUE(r2.addr_add("shmif0", ip("198.18.0.2"), 24));
-    ASSERT_TRUE(r1.if_up("shmif0"));
-    ASSERT_TRUE(r2.if_up("shmif0"));
+    auto& r1 = w.add_host("r1", bus, "shmif0", "198.18.0.1");
+    auto& r2 = w.add_host("r2", bus, "shmif0", "198.18.0.2");
     w.run_for_ms(10);
     // down: ping fails; up: ping works.
     ASSERT_TRUE(r1.if_down("shmif0"));
@@ -92,14 +86,8 @@ TEST(t_ifconfig, parameters) {
 TEST(t_ifconfig, destroy_under_traffic_stepped) {
     world w;
     auto& bus = w.add_bus("bus");
-    auto& a = w.add_stack("a");
-    auto& b = w.add_stack("b");
-    w.attach(a, bus, "shmif0");
-    w.attach(b, bus, "shmif0");
-    ASSERT_TRUE(a.addr_add("shmif0", ip("198.18.0.1"), 24));
-    ASSERT_TRUE(b.addr_add("shmif0", ip("198.18.0.2"), 24));
-    ASSERT_TRUE(a.if_up("shmif0"));
-    ASSERT_TRUE(b.if_up("shmif0"));
+    auto& a = w.add_host("a", bus, "shmif0", "198.18.0.1");
+    auto& b = w.add_host("b", bus, "shmif0", "198.18.0.2");
     w.run_for_ms(10);
     for (int round = 0; round < 20; ++round) {
         ping_opts o;

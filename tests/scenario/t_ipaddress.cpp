@@ -34,10 +34,7 @@ void check_routes(stack& s, bool present) {
 TEST(t_ipaddress, same_address) {
     world w;
     auto& bus = w.add_bus("bus");
-    auto& s = w.add_stack("s");
-    w.attach(s, bus, "shmif0");
-    ASSERT_TRUE(s.addr_add("shmif0", ip("198.18.0.1"), 24));
-    ASSERT_TRUE(s.if_up("shmif0"));
+    auto& s = w.add_host("s", bus, "shmif0", "198.18.0.1");
     w.run_for_ms(100);
     check_routes(s, true);
     ASSERT_TRUE(s.addr_del("shmif0", ip("198.18.0.1")));
@@ -81,10 +78,7 @@ TEST(t_ipaddress, addresses_per_interface_are_bounded) {
 TEST(t_ipaddress, ping_own_address_goes_through_lo0) {
     world w;
     auto& bus = w.add_bus("bus");
-    auto& s = w.add_stack("s");
-    w.attach(s, bus, "shmif0");
-    ASSERT_TRUE(s.addr_add("shmif0", ip("198.18.0.1"), 24));
-    ASSERT_TRUE(s.if_up("shmif0"));
+    auto& s = w.add_host("s", bus, "shmif0", "198.18.0.1");
     w.run_for_ms(10);
     bus.take_summaries();
     EXPECT_TRUE(w.ping(s, ip("198.18.0.1")));

@@ -11,14 +11,8 @@ namespace {
 TEST(t_ping, counts_and_rtt_on_virtual_time) {
     world w;
     auto& bus = w.add_bus("bus");
-    auto& a = w.add_stack("a");
-    auto& b = w.add_stack("b");
-    w.attach(a, bus, "shmif0");
-    w.attach(b, bus, "shmif0");
-    ASSERT_TRUE(a.addr_add("shmif0", ip("198.18.0.1"), 24));
-    ASSERT_TRUE(b.addr_add("shmif0", ip("198.18.0.2"), 24));
-    ASSERT_TRUE(a.if_up("shmif0"));
-    ASSERT_TRUE(b.if_up("shmif0"));
+    auto& a = w.add_host("a", bus, "shmif0", "198.18.0.1");
+    auto& b = w.add_host("b", bus, "shmif0", "198.18.0.2");
     ping_opts o;
     o.count = 5;
     o.interval_ms = 100;

@@ -48,6 +48,17 @@ public:
         return *raw;
     }
 
+    /// A host on bus `b`: a stack with `ifname` attached, `addr`/`plen` on it,
+    /// and the interface up (the NetBSD tests' setup_*_server).
+    stack& add_host(std::string name, drivers::bus& b, const char* ifname, const char* addr, unsigned plen = 24,
+                    stack_config cfg = {}) {
+        stack& s = add_stack(std::move(name), std::move(cfg));
+        attach(s, b, ifname);
+        EXPECT_TRUE(s.addr_add(ifname, *ip4_addr::parse(addr), plen));
+        EXPECT_TRUE(s.if_up(ifname));
+        return s;
+    }
+
     /// One round: every stack steps once; then virtual time moves one tick.
     void tick() {
         for (auto& s : stacks_) s->step();
