@@ -22,6 +22,15 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest -j "$(nproc)" --output-on-failure --timeout 900)
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
+echo "== fuzz: libFuzzer on the stack's frame input (bounded)"
+CC=clang CXX=clang++ tools/scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPNET_FUZZ=ON \
+  -DMPNET_BUILD_TOOLS=OFF -DMPNET_BUILD_BENCH=OFF
+corpus=$(mktemp -d /tmp/mpnet-corpus.XXXXXX)
+cp tests/fuzz/corpus/* "$corpus/"
+./build-fuzz/tests/fuzz/fuzz_stack_input "$corpus" -max_total_time="${MPNET_FUZZ_SECONDS:-30}" -print_final_stats=1 \
+  2>&1 | tail -6
+rm -rf "$corpus"
+
 echo "== install and consume"
 prefix=$(mktemp -d /tmp/mpnet-install.XXXXXX)
 consumer=$(mktemp -d /tmp/mpnet-consumer.XXXXXX)
