@@ -148,11 +148,13 @@ std::vector<stack_event> stack::take_events() {
 
 void stack::poll_worker(unsigned w) {
     assert(w < p_->cfg.workers);
+    assert(!is_running() && "stepped mode and thread mode do not mix");
     p_->poll(*p_->lcores[w]);
     rcu_quiescent();
 }
 
 void stack::run_control() {
+    assert(!is_running() && "stepped mode and thread mode do not mix");
     {
         ctl_guard g(p_->ctl);
         p_->control_run();
@@ -163,6 +165,14 @@ void stack::run_control() {
 void stack::step() {
     for (unsigned w = 0; w < p_->cfg.workers; ++w) poll_worker(w);
     run_control();
+}
+
+std::vector<lcore_info> stack::lcore_list() const {
+    std::vector<lcore_info> v;
+    for (const auto& c : p_->lcores)
+        v.push_back({c->idx, c->is_control, c->polls.load(std::memory_order_relaxed),
+                     c->idle_polls.load(std::memory_order_relaxed), c->rx_pkts.load(std::memory_order_relaxed)});
+    return v;
 }
 
 bool stack::is_running() const noexcept { return p_->running.load(std::memory_order_acquire); }
@@ -178,12 +188,12 @@ status stack::start() {
             lcore_ctx& c = *st->lcores[w];
             uint32_t idle = 0;
             while (!st->stopping.load(std::memory_order_acquire)) {
-                uint64_t before = c.rx_pkts;
+                const uint64_t before = c.rx_pkts.load(std::memory_order_relaxed);
                 st->poll(c);
                 rcu_quiescent();
                 // Adaptive polling: poll while busy; after an idle spell nap
                 // offline so that the other stacks on a small machine get the CPU.
-                if (c.rx_pkts == before) {
+                if (c.rx_pkts.load(std::memory_order_relaxed) == before) {
                     if (++idle >= st->cfg.idle_polls_before_sleep) {
                         rcu_offline off;
                         std::this_thread::sleep_for(std::chrono::microseconds(st->cfg.idle_sleep_us));

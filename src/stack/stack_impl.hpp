@@ -47,7 +47,11 @@ struct lcore_ctx {
     std::vector<pkt_batch> tx;      // per ifindex
     std::vector<ifnet*> tx_ifp;     // per ifindex, valid within one iteration
     std::vector<uint16_t> tx_dirty;
-    uint64_t polls = 0, idle_polls = 0, rx_pkts = 0;
+    // Written by the owning lcore only (relaxed load+store), read by anyone.
+    std::atomic<uint64_t> polls{0}, idle_polls{0}, rx_pkts{0};
+    static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) noexcept {
+        c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    }
 };
 
 /// DAD in progress for one address.

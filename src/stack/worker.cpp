@@ -14,7 +14,7 @@ namespace mpnet {
 
 void stack::impl::poll(lcore_ctx& c) noexcept {
     c.now_ns = clock->now_ns();
-    ++c.polls;
+    lcore_ctx::bump(c.polls);
     const unsigned workers = cfg.workers;
     uint64_t got = 0;
     mbuf* pkts[pkt_batch::capacity];
@@ -42,8 +42,8 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
             }
         }
     });
-    c.rx_pkts += got;
-    if (got == 0) ++c.idle_polls;
+    if (got) lcore_ctx::bump(c.rx_pkts, got);
+    else lcore_ctx::bump(c.idle_polls);
     tx_flush(c);
 }
 

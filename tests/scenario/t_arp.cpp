@@ -63,6 +63,34 @@ TEST(t_arp, cache_expiration) {
     EXPECT_EQ(e[0].state, ll_state::stale);
     EXPECT_GE(e[0].expire_s, 23 * 3600 + 50 * 60);
     EXPECT_LE(e[0].expire_s, 24 * 3600 + 60);
+    // Neighbor unreachability detection: using the STALE entry moves it to
+    // DELAY; after nd_delay (5 s) a unicast probe confirms it (REACHABLE).
+    t.bus1.take_summaries();
+    ASSERT_TRUE(t.w.ping(t.src, ip("198.18.1.2")));
+    e = t.src.arp_get(ip("198.18.1.2"));
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(ll_state_letter(e[0].state), 'D');
+    t.w.run_for_ms(5100);
+    auto b = t.bus1.take_summaries();
+    EXPECT_EQ(count_matching(b, t.src_mac().str() + " > " + t.dst_mac().str() + ", " + who_has("198.18.1.2", "198.18.1.1")), 1u);
+    EXPECT_EQ(count_matching(b, "ff:ff:ff:ff:ff:ff, " + who_has("198.18.1.2", "198.18.1.1")), 0u);
+    e = t.src.arp_get(ip("198.18.1.2"));
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(ll_state_letter(e[0].state), 'R');
+}
+
+TEST(t_arp, probe_failure_deletes_the_entry) {
+    arp_topology t;
+    ASSERT_TRUE(t.w.ping(t.src, ip("198.18.1.2")));
+    t.w.run_for_ms(31000);  // REACHABLE (30 s) -> STALE
+    ASSERT_EQ(ll_state_letter(t.src.arp_get(ip("198.18.1.2"))[0].state), 'S');
+    t.dst_port.set_carrier(false);  // the neighbor goes away
+    EXPECT_FALSE(t.w.ping(t.src, ip("198.18.1.2"), 100));
+    EXPECT_EQ(ll_state_letter(t.src.arp_get(ip("198.18.1.2"))[0].state), 'D');
+    t.w.run_for_ms(5000 + 3 * 1000 + 100);  // DELAY, then nd_umaxtries unicast probes
+    EXPECT_TRUE(t.src.arp_get(ip("198.18.1.2")).empty());
+    auto b = t.bus1.take_summaries();
+    EXPECT_EQ(count_matching(b, t.src_mac().str() + " > " + t.dst_mac().str() + ", " + who_has("198.18.1.2", "198.18.1.1")), 3u);
 }
 
 TEST(t_arp, command) {

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "../support/world.hpp"
+#include "mpnet/l2/ether.hpp"
+#include "mpnet/l3/icmp.hpp"
 
 namespace mpnet::testing {
 namespace {
@@ -85,6 +87,50 @@ TEST(t_ping, over_a_ring_pmd_link) {
 
 namespace mpnet::testing {
 namespace {
+
+TEST(t_ping, each_rx_queue_is_served_by_its_worker) {
+    // A stack with two workers on a two-queue net_ring link; the far end is a
+    // raw port that sends echo requests on a chosen queue. RX queue q belongs
+    // to worker q % 2, and a worker answers on its own TX queue.
+    world w;
+    stack_config c;
+    c.workers = 2;
+    c.dad_count = 0;
+    auto& b = w.add_stack("b", c);
+    auto peer_pool = *pktpool_create("mqpeer", 255);
+    auto link = drivers::ring_link("mq", peer_pool, b.pool(), 2);
+    ASSERT_TRUE(link.has_value());
+    auto peer = std::move(link->first);
+    ASSERT_TRUE(b.if_attach("ring0", std::move(link->second)));
+    ASSERT_TRUE(b.addr_add("ring0", ip("198.18.4.2"), 30));
+    ASSERT_TRUE(b.if_up("ring0"));
+    ASSERT_TRUE(b.arp_add(ip("198.18.4.1"), peer->mac()));
+    const ether_addr bmac = b.if_get("ring0")->lladdr;
+    w.run_for_ms(2);
+    mbuf* drain[64];
+    while (uint16_t n = peer->rx_burst(0, drain, 64)) for (uint16_t i = 0; i < n; ++i) pkt_free(drain[i]);
+    for (uint16_t q = 0; q < 2; ++q) {
+        for (uint16_t seq = 0; seq < 5; ++seq) {
+            mbuf* m = icmp_echo_build(peer_pool, ip("198.18.4.1"), ip("198.18.4.2"), 5, seq, 8, 64);
+            ASSERT_TRUE(ether_encap(m, bmac, peer->mac(), ethertype_ip4));
+            ASSERT_EQ(peer->tx_burst(q, &m, 1), 1);
+        }
+    }
+    w.run_for_ms(2);
+    auto lc = b.lcore_list();
+    ASSERT_EQ(lc.size(), 3u);
+    EXPECT_EQ(lc[0].rx_pkts, 5u);
+    EXPECT_EQ(lc[1].rx_pkts, 5u);
+    EXPECT_TRUE(lc[2].control);
+    for (uint16_t q = 0; q < 2; ++q) {
+        mbuf* got[16];
+        uint16_t n = peer->rx_burst(q, got, 16);
+        EXPECT_EQ(n, 5) << "replies on queue " << q;
+        for (uint16_t i = 0; i < n; ++i) pkt_free(got[i]);
+    }
+    peer.reset();
+    pktpool_free(peer_pool);
+}
 
 TEST(t_ping, fresh_stack_answers_on_loopback) {
     // lo0 and its routes exist from construction: nothing else configured.

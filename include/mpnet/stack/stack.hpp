@@ -114,6 +114,13 @@ struct ping_result {
     uint64_t rtt_min_ns = 0, rtt_max_ns = 0, rtt_sum_ns = 0;
 };
 
+/// A worker's (or the control plane's) poll counters.
+struct lcore_info {
+    unsigned idx = 0;
+    bool control = false;
+    uint64_t polls = 0, idle_polls = 0, rx_pkts = 0;
+};
+
 /// An event the control plane records for observers (tests, later the routing socket).
 struct stack_event {
     enum kind_t : uint8_t { addr_duplicated, addr_ready, neigh_resolve_failed, link_up, link_down } kind = link_up;
@@ -219,6 +226,8 @@ public:
     /// Thread mode: stops and joins every thread. No-op if not running.
     void stop();
     bool is_running() const noexcept;
+    /// Per-lcore poll counters: workers first, then the control plane.
+    std::vector<lcore_info> lcore_list() const;
 
     struct impl;
 
