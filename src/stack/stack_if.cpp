@@ -41,6 +41,8 @@ if_info info_of(const ifnet& ifp) {
 }  // namespace
 
 void stack::impl::destroy_ifnet(ifnet* ifp) {
+    // 0. Nothing of the control plane's own may still be buffered for it.
+    tx_flush(ctl_ctx());
     // 1. Stop everything the control plane does for it.
     for (auto it = dads.begin(); it != dads.end();) {
         if (it->first.first == ifp->index()) {

@@ -372,5 +372,35 @@ TEST(t_arp, held_packets_are_sent_once_resolved) {
     EXPECT_EQ(t.src.ping_get(*id)->received, 3);
 }
 
+TEST(t_arp, three_hosts_on_one_segment) {
+    // Three stacks on one shmif-like bus: each learns only the neighbors it
+    // talks to, a request for one host is seen (and ignored) by the third,
+    // and proxy ARP on one answers the other two.
+    world w;
+    auto& bus = w.add_bus("bus3");
+    auto& a = w.add_host("a", bus, "shmif0", "198.18.1.1");
+    auto& b = w.add_host("b", bus, "shmif0", "198.18.1.2");
+    auto& c = w.add_host("c", bus, "shmif0", "198.18.1.3");
+    w.run_for_ms(10);
+    ASSERT_TRUE(w.ping(a, ip("198.18.1.2")));
+    EXPECT_EQ(a.arp_list().size(), 1u);
+    EXPECT_EQ(b.arp_list().size(), 1u);
+    EXPECT_TRUE(c.arp_list().empty());  // heard the broadcast, not its business
+    EXPECT_GE(c.drops(drop_reason::arp_not_for_us), 1u);
+    ASSERT_TRUE(w.ping(c, ip("198.18.1.1")));
+    ASSERT_TRUE(w.ping(c, ip("198.18.1.2")));
+    EXPECT_EQ(c.arp_list().size(), 2u);
+    EXPECT_EQ(a.arp_list().size(), 2u);
+    // b publishes 198.18.1.77: a and c both resolve it to b's MAC.
+    const ether_addr bmac = b.if_get("shmif0")->lladdr;
+    ASSERT_TRUE(b.arp_add(ip("198.18.1.77"), bmac, arp_opt::pub));
+    EXPECT_FALSE(w.ping(a, ip("198.18.1.77"), 200));
+    EXPECT_FALSE(w.ping(c, ip("198.18.1.77"), 200));
+    EXPECT_EQ(a.arp_get(ip("198.18.1.77"))[0].mac, bmac);
+    EXPECT_EQ(c.arp_get(ip("198.18.1.77"))[0].mac, bmac);
+    // The echo requests reached b, which does not own the address (no forwarding yet).
+    EXPECT_GE(b.drops(drop_reason::ip4_not_local), 2u);
+}
+
 }  // namespace
 }  // namespace mpnet::testing
