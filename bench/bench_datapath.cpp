@@ -62,7 +62,8 @@ static void BM_stack_echo_pipeline(benchmark::State& st) {
     uint64_t answered = 0;
     for (auto _ : st) {
         for (auto& m : in) {
-            m = icmp_echo_build(peer_pool, *ip4_addr::parse("198.18.0.2"), *ip4_addr::parse("198.18.0.1"), 9, 1, 18, 64);
+            m = icmp_echo_build(peer_pool, *ip4_addr::parse("198.18.0.2"), *ip4_addr::parse("198.18.0.1"), 9, 1, 18,
+                                64);
             auto* eh = reinterpret_cast<ether_hdr*>(rte_pktmbuf_prepend(m, sizeof(ether_hdr)));
             *eh = ether_hdr{own, peer_mac, be16::of(ethertype_ip4)};
         }

@@ -38,8 +38,10 @@ ether_addr soft_mac() {
     return ether_addr{{0x02, 0x6d, 0x70, uint8_t(s >> 16), uint8_t(s >> 8), uint8_t(s)}};
 }
 
-result<std::pair<std::unique_ptr<ethdev_port>, std::unique_ptr<ethdev_port>>> ring_link(
-    const std::string& name, rte_mempool* pool_a, rte_mempool* pool_b, uint16_t queues) {
+result<std::pair<std::unique_ptr<ethdev_port>, std::unique_ptr<ethdev_port>>> ring_link(const std::string& name,
+                                                                                        rte_mempool* pool_a,
+                                                                                        rte_mempool* pool_b,
+                                                                                        uint16_t queues) {
     const uint32_t seq = link_seq.fetch_add(1);
     auto rs = std::make_shared<ring_set>();
     // Two directions, `queues` rings each: a->b on ab[q], b->a on ba[q].
@@ -221,8 +223,8 @@ std::string frame_summary(const uint8_t* p, size_t len) {
             const size_t ilen = h.total_len.get() - hl;
             if (ic.type == icmp_echo_request || ic.type == icmp_echo_reply)
                 return head + fmt::format("ICMP echo {}, id {}, seq {}, length {}",
-                                          ic.type == icmp_echo_request ? "request" : "reply", ic.id.get(),
-                                          ic.seq.get(), ilen);
+                                          ic.type == icmp_echo_request ? "request" : "reply", ic.id.get(), ic.seq.get(),
+                                          ilen);
             return head + fmt::format("ICMP type {} code {}, length {}", ic.type, ic.code, ilen);
         }
         return head + fmt::format("ip-proto-{} {}", h.proto, h.total_len.get() - hl);

@@ -8,8 +8,7 @@
 
 namespace mpnet {
 
-ether_next ether_classify(mbuf* m, const ether_addr& own, uint32_t if_flags, bool* group,
-                          drop_reason* why) noexcept {
+ether_next ether_classify(mbuf* m, const ether_addr& own, uint32_t if_flags, bool* group, drop_reason* why) noexcept {
     const auto* eh = pkt_header<ether_hdr>(m);
     if (!eh) {
         *why = drop_reason::ether_too_short;
@@ -27,10 +26,18 @@ ether_next ether_classify(mbuf* m, const ether_addr& own, uint32_t if_flags, boo
     }
     ether_next next;
     switch (eh->type.get()) {
-        case ethertype_ip4: next = ether_next::ip4; break;
-        case ethertype_arp: next = ether_next::arp; break;
-        case ethertype_vlan: *why = drop_reason::ether_vlan_unsupported; return ether_next::drop;
-        default: *why = drop_reason::ether_unknown_type; return ether_next::drop;
+        case ethertype_ip4:
+            next = ether_next::ip4;
+            break;
+        case ethertype_arp:
+            next = ether_next::arp;
+            break;
+        case ethertype_vlan:
+            *why = drop_reason::ether_vlan_unsupported;
+            return ether_next::drop;
+        default:
+            *why = drop_reason::ether_unknown_type;
+            return ether_next::drop;
     }
     pkt_adj(m, sizeof(ether_hdr));
     return next;

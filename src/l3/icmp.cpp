@@ -42,8 +42,8 @@ void icmp_echo_reflect(ip4_hdr* ip, icmp_hdr* ic, ip4_addr reply_src, uint8_t tt
     ip->cksum = in_cksum(ip, ip->hlen_bytes());
 }
 
-mbuf* icmp_echo_build(rte_mempool* mp, ip4_addr src, ip4_addr dst, uint16_t id, uint16_t seq,
-                      uint16_t payload_len, uint8_t ttl) noexcept {
+mbuf* icmp_echo_build(rte_mempool* mp, ip4_addr src, ip4_addr dst, uint16_t id, uint16_t seq, uint16_t payload_len,
+                      uint8_t ttl) noexcept {
     if (payload_len > 1472) return nullptr;
     mbuf* m = pkt_alloc(mp, static_cast<uint16_t>(sizeof(icmp_hdr) + payload_len));
     if (!m) return nullptr;

@@ -48,12 +48,18 @@ void free_node(rcu_head* h) { delete caa_container_of(h, llentry_node, rcu); }
 
 char ll_state_letter(ll_state s) noexcept {
     switch (s) {
-        case ll_state::nostate: return 'N';
-        case ll_state::incomplete: return 'I';
-        case ll_state::reachable: return 'R';
-        case ll_state::stale: return 'S';
-        case ll_state::delay: return 'D';
-        case ll_state::probe: return 'P';
+        case ll_state::nostate:
+            return 'N';
+        case ll_state::incomplete:
+            return 'I';
+        case ll_state::reachable:
+            return 'R';
+        case ll_state::stale:
+            return 'S';
+        case ll_state::delay:
+            return 'D';
+        case ll_state::probe:
+            return 'P';
     }
     return '?';
 }

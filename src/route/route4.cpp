@@ -9,9 +9,9 @@ namespace mpnet {
 
 std::string rtf_letters(uint32_t f) {
     static constexpr std::pair<uint32_t, char> letters[] = {
-        {rtf::up, 'U'},      {rtf::gateway, 'G'}, {rtf::host, 'H'},    {rtf::reject, 'R'},
-        {rtf::dynamic, 'D'}, {rtf::modified, 'M'}, {rtf::static_, 'S'}, {rtf::blackhole, 'B'},
-        {rtf::connected, 'C'}, {rtf::local, 'l'},  {rtf::llinfo, 'L'},
+        {rtf::up, 'U'},        {rtf::gateway, 'G'},  {rtf::host, 'H'},    {rtf::reject, 'R'},
+        {rtf::dynamic, 'D'},   {rtf::modified, 'M'}, {rtf::static_, 'S'}, {rtf::blackhole, 'B'},
+        {rtf::connected, 'C'}, {rtf::local, 'l'},    {rtf::llinfo, 'L'},
     };
     std::string s;
     for (auto& [bit, c] : letters)

@@ -85,10 +85,15 @@ void stack::impl::handle_punt(mbuf* m) {
     ifnet* ifp = ifs.lookup(md.ifindex);
     if (!ifp) return drop(c, m, drop_reason::if_gone);
     switch (md.punt_kind) {
-        case punt_arp: return arp_input(*ifp, m);
-        case punt_resolve: return nd_hold(*ifp, ip4_addr(md.aux), m);
-        case punt_echo_reply: return ping_input(m);
-        default: assert(false && "unknown punt kind"); return drop(c, m, drop_reason::icmp_unhandled_type);
+        case punt_arp:
+            return arp_input(*ifp, m);
+        case punt_resolve:
+            return nd_hold(*ifp, ip4_addr(md.aux), m);
+        case punt_echo_reply:
+            return ping_input(m);
+        default:
+            assert(false && "unknown punt kind");
+            return drop(c, m, drop_reason::icmp_unhandled_type);
     }
 }
 
@@ -102,7 +107,8 @@ void stack::impl::handle_notice(const neigh_notice& n) {
     if (!e) return;
     e->used.store(false, std::memory_order_relaxed);
     ll_resolution r = e->resolution();
-    if (r.state == ll_state::stale && !(r.flags & llflag::static_)) nd_set_state(*ifp, *e, ll_state::delay, r.mac, r.flags);
+    if (r.state == ll_state::stale && !(r.flags & llflag::static_))
+        nd_set_state(*ifp, *e, ll_state::delay, r.mac, r.flags);
 }
 
 void stack::impl::poll_link_state() {

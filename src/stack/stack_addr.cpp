@@ -7,7 +7,9 @@
 
 namespace mpnet {
 
-void stack::impl::addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v) { ifp.publish_addrs(in_ifaddr_set{std::move(v)}); }
+void stack::impl::addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v) {
+    ifp.publish_addrs(in_ifaddr_set{std::move(v)});
+}
 
 void stack::impl::routes_rebuild() {
     std::vector<route4> v;
@@ -23,7 +25,8 @@ void stack::impl::routes_rebuild() {
                 v.push_back({net, {}, ifp.index(), ifp.index(), rtf::up | rtf::connected | rtf::done});
             // Local route (UHl) via lo0 once the address is usable.
             if (a.is_usable() && v.size() < limits::route4_max)
-                v.push_back({prefix4::of(a.addr, 32), {}, lo0, ifp.index(), rtf::up | rtf::host | rtf::local | rtf::done});
+                v.push_back(
+                    {prefix4::of(a.addr, 32), {}, lo0, ifp.index(), rtf::up | rtf::host | rtf::local | rtf::done});
         }
     });
     rt4.replace(new route4_table(std::move(v)));
@@ -137,7 +140,8 @@ void stack::impl::dad_timer(uint16_t ifindex, ip4_addr a) {
         arp_send(*ifp, ether_addr::broadcast(),
                  arp_fields{arp_op_request, ifp->lladdr(), ip4_addr::any(), ether_addr{}, a});
         ++d.probes_sent;
-        d.timer = timers.add(clock->now_ns() + cfg.dad_retrans_ms * ns_per_ms, [this, ifindex, a] { dad_timer(ifindex, a); });
+        d.timer =
+            timers.add(clock->now_ns() + cfg.dad_retrans_ms * ns_per_ms, [this, ifindex, a] { dad_timer(ifindex, a); });
         return;
     }
     // No conflict within the probes' window: the address is ours. Announce it.

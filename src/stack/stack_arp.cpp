@@ -21,13 +21,18 @@ void stack::impl::nd_set_state(ifnet& ifp, llentry& e, ll_state s, ether_addr ma
     e.set_resolution({mac, s, flags});
     uint64_t deadline = 0;
     switch (s) {
-        case ll_state::nostate: break;  // static or published: no timer
+        case ll_state::nostate:
+            break;  // static or published: no timer
         case ll_state::reachable:
             deadline = now + ((flags & llflag::temp) ? uint64_t(cfg.arp_temp_keep_s) * ns_per_s
                                                      : uint64_t(cfg.nd_reachable_ms) * ns_per_ms);
             break;
-        case ll_state::stale: deadline = now + uint64_t(cfg.nd_gc_s) * ns_per_s; break;
-        case ll_state::delay: deadline = now + uint64_t(cfg.nd_delay_ms) * ns_per_ms; break;
+        case ll_state::stale:
+            deadline = now + uint64_t(cfg.nd_gc_s) * ns_per_s;
+            break;
+        case ll_state::delay:
+            deadline = now + uint64_t(cfg.nd_delay_ms) * ns_per_ms;
+            break;
         case ll_state::probe:
         case ll_state::incomplete:
             // Solicit now; the timer retransmits or gives up.
@@ -50,10 +55,14 @@ void stack::impl::nd_timer(uint16_t ifindex, llkey key) {
     const ll_resolution r = e->resolution();
     const uint64_t now = clock->now_ns();
     switch (r.state) {
-        case ll_state::nostate: return;
-        case ll_state::reachable: return nd_set_state(*ifp, *e, ll_state::stale, r.mac, r.flags);
-        case ll_state::stale: return nd_remove(*ifp, *e);  // garbage-collected
-        case ll_state::delay: return nd_set_state(*ifp, *e, ll_state::probe, r.mac, r.flags);
+        case ll_state::nostate:
+            return;
+        case ll_state::reachable:
+            return nd_set_state(*ifp, *e, ll_state::stale, r.mac, r.flags);
+        case ll_state::stale:
+            return nd_remove(*ifp, *e);  // garbage-collected
+        case ll_state::delay:
+            return nd_set_state(*ifp, *e, ll_state::probe, r.mac, r.flags);
         case ll_state::probe:
         case ll_state::incomplete: {
             const uint32_t max = r.state == ll_state::probe ? cfg.nd_umaxtries : cfg.nd_mmaxtries;
@@ -91,7 +100,9 @@ result<llentry*> stack::impl::nd_create(ifnet& ifp, const llkey& k) {
     ifp.lltable().for_each([&](llentry& x) {
         const ll_resolution r = x.resolution();
         if (r.flags & (llflag::static_ | llflag::pub | llflag::temp)) return;
-        const int rank = r.state == ll_state::stale ? 2 : (r.state == ll_state::delay || r.state == ll_state::probe) ? 1 : 0;
+        const int rank = r.state == ll_state::stale                                   ? 2
+                         : (r.state == ll_state::delay || r.state == ll_state::probe) ? 1
+                                                                                      : 0;
         if (rank > victim_rank) {
             victim = &x;
             victim_rank = rank;
@@ -242,7 +253,8 @@ void stack::impl::arp_input(ifnet& ifp, mbuf* m) {
             if (r.mac != f.sha) count_drop(c, drop_reason::arp_static_mismatch);
         } else if (!(r.flags & llflag::valid)) {
             // INCOMPLETE: resolved. A reply to us confirms reachability.
-            nd_set_state(ifp, *e, (f.op == arp_op_reply && target) ? ll_state::reachable : ll_state::stale, f.sha, r.flags);
+            nd_set_state(ifp, *e, (f.op == arp_op_reply && target) ? ll_state::reachable : ll_state::stale, f.sha,
+                         r.flags);
         } else if (r.mac != f.sha) {
             nd_set_state(ifp, *e, ll_state::stale, f.sha, r.flags);  // moved
         } else if (f.op == arp_op_reply && target) {
@@ -268,7 +280,8 @@ void stack::impl::arp_input(ifnet& ifp, mbuf* m) {
         // DELAY, as NetBSD's does.
         if (e) {
             ll_resolution r = e->resolution();
-            if (r.state == ll_state::stale && !(r.flags & llflag::static_)) nd_set_state(ifp, *e, ll_state::delay, r.mac, r.flags);
+            if (r.state == ll_state::stale && !(r.flags & llflag::static_))
+                nd_set_state(ifp, *e, ll_state::delay, r.mac, r.flags);
         }
         pkt_free(m);
         return;

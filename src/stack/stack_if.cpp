@@ -206,8 +206,10 @@ void stack::impl::if_came_up(ifnet& ifp) {
     // announced; tentative ones (re)start DAD.
     std::vector<ip4_addr> dad;
     for (const auto& a : ifp.addrs().v4) {
-        if (a.flags & in_iff::tentative) dad.push_back(a.addr);
-        else if (a.is_usable()) arp_announce(ifp, a.addr);
+        if (a.flags & in_iff::tentative)
+            dad.push_back(a.addr);
+        else if (a.is_usable())
+            arp_announce(ifp, a.addr);
     }
     for (auto a : dad) dad_start(ifp, a);
     tx_flush(ctl_ctx());
@@ -241,8 +243,10 @@ void stack::impl::if_link_changed(ifnet& ifp, bool up) {
     addrs_publish(ifp, std::move(v));
     routes_rebuild();
     for (auto a : recheck) {
-        if (cfg.dad_count > 0) dad_start(ifp, a);
-        else arp_announce(ifp, a);
+        if (cfg.dad_count > 0)
+            dad_start(ifp, a);
+        else
+            arp_announce(ifp, a);
     }
     tx_flush(ctl_ctx());
 }

@@ -24,9 +24,9 @@ namespace mpnet {
 /// Why a packet was handed to the control plane.
 enum punt_kind : uint16_t {
     punt_none = 0,
-    punt_arp = 1,        // ARP frame (Ethernet header stripped), ifindex = ingress
-    punt_resolve = 2,    // IPv4 packet waiting for a neighbor: ifindex = egress, aux = nexthop
-    punt_echo_reply = 3, // ICMP echo reply for a local ping session (IPv4 header at front)
+    punt_arp = 1,         // ARP frame (Ethernet header stripped), ifindex = ingress
+    punt_resolve = 2,     // IPv4 packet waiting for a neighbor: ifindex = egress, aux = nexthop
+    punt_echo_reply = 3,  // ICMP echo reply for a local ping session (IPv4 header at front)
 };
 
 /// A small notice from a worker to the control plane (no packet).
@@ -44,8 +44,8 @@ struct lcore_ctx {
     bool is_control = false;
     uint64_t now_ns = 0;
     stack::impl* st = nullptr;
-    std::vector<pkt_batch> tx;      // per ifindex
-    std::vector<ifnet*> tx_ifp;     // per ifindex, valid within one iteration
+    std::vector<pkt_batch> tx;   // per ifindex
+    std::vector<ifnet*> tx_ifp;  // per ifindex, valid within one iteration
     std::vector<uint16_t> tx_dirty;
     // Written by the owning lcore only (relaxed load+store), read by anyone.
     std::atomic<uint64_t> polls{0}, idle_polls{0}, rx_pkts{0};

@@ -28,7 +28,7 @@ public:
 
 private:
     std::map<std::pair<uint64_t, uint64_t>, fn_t> q_;  // (deadline, id) -> fn
-    std::unordered_map<uint64_t, uint64_t> by_id_;      // id -> deadline
+    std::unordered_map<uint64_t, uint64_t> by_id_;     // id -> deadline
     uint64_t next_id_ = 1;
 };
 

@@ -42,8 +42,10 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
             }
         }
     });
-    if (got) lcore_ctx::bump(c.rx_pkts, got);
-    else lcore_ctx::bump(c.idle_polls);
+    if (got)
+        lcore_ctx::bump(c.rx_pkts, got);
+    else
+        lcore_ctx::bump(c.idle_polls);
     tx_flush(c);
 }
 
@@ -55,7 +57,9 @@ void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n)
         bool group = false;
         drop_reason why{};
         switch (ether_classify(m, own, flags, &group, &why)) {
-            case ether_next::drop: drop(c, m, why); break;
+            case ether_next::drop:
+                drop(c, m, why);
+                break;
             case ether_next::ip4:
                 if (group) ifp.count(c.idx, if_counter::imcasts);
                 ip4_input(c, ifp, m);

@@ -2,14 +2,14 @@
 // Software links: net_ring point-to-point pairs and the shared bus.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <string>
 #include <ranges>
-#include <unistd.h>
+#include <string>
 
 #include "mpnet/drivers/softlink.hpp"
 #include "mpnet/l2/arp.hpp"

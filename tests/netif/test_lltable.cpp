@@ -86,7 +86,9 @@ TEST(lltable, ConcurrentReadersDuringChurn) {
     lltable t(1024);
     std::atomic<bool> stop{false};
     std::atomic<uint64_t> bad{0};
-    auto mac_for = [](uint32_t i, uint32_t g) { return ether_addr::from_u64(0x026d70000000ULL | ((i & 0xfff) << 12) | (g & 0xfff)); };
+    auto mac_for = [](uint32_t i, uint32_t g) {
+        return ether_addr::from_u64(0x026d70000000ULL | ((i & 0xfff) << 12) | (g & 0xfff));
+    };
     std::thread reader([&] {
         rcu_thread reg;
         while (!stop.load()) {

@@ -72,7 +72,9 @@ TEST(t_arp, cache_expiration) {
     EXPECT_EQ(ll_state_letter(e[0].state), 'D');
     t.w.run_for_ms(5100);
     auto b = t.bus1.take_summaries();
-    EXPECT_EQ(count_matching(b, t.src_mac().str() + " > " + t.dst_mac().str() + ", " + who_has("198.18.1.2", "198.18.1.1")), 1u);
+    EXPECT_EQ(
+        count_matching(b, t.src_mac().str() + " > " + t.dst_mac().str() + ", " + who_has("198.18.1.2", "198.18.1.1")),
+        1u);
     EXPECT_EQ(count_matching(b, "ff:ff:ff:ff:ff:ff, " + who_has("198.18.1.2", "198.18.1.1")), 0u);
     e = t.src.arp_get(ip("198.18.1.2"));
     ASSERT_EQ(e.size(), 1u);
@@ -90,7 +92,9 @@ TEST(t_arp, probe_failure_deletes_the_entry) {
     t.w.run_for_ms(5000 + 3 * 1000 + 100);  // DELAY, then nd_umaxtries unicast probes
     EXPECT_TRUE(t.src.arp_get(ip("198.18.1.2")).empty());
     auto b = t.bus1.take_summaries();
-    EXPECT_EQ(count_matching(b, t.src_mac().str() + " > " + t.dst_mac().str() + ", " + who_has("198.18.1.2", "198.18.1.1")), 3u);
+    EXPECT_EQ(
+        count_matching(b, t.src_mac().str() + " > " + t.dst_mac().str() + ", " + who_has("198.18.1.2", "198.18.1.1")),
+        3u);
 }
 
 TEST(t_arp, command) {

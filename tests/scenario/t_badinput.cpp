@@ -110,7 +110,9 @@ TEST(t_badinput, each_malformed_frame_is_one_named_drop) {
         {"VLAN tag", drop_reason::ether_vlan_unsupported,
          [&](const target& t) { return eth(t.s_mac, t.inj_mac, ethertype_vlan, std::vector<uint8_t>(46)); }},
         {"truncated ARP", drop_reason::arp_too_short,
-         [&](const target& t) { return eth(ether_addr::broadcast(), t.inj_mac, ethertype_arp, std::vector<uint8_t>(20)); }},
+         [&](const target& t) {
+             return eth(ether_addr::broadcast(), t.inj_mac, ethertype_arp, std::vector<uint8_t>(20));
+         }},
         {"ARP hardware type 6", drop_reason::arp_bad_format,
          [&](const target& t) {
              auto p = arp_payload(arp_op_request, t.inj_mac, peer, me);
@@ -124,7 +126,9 @@ TEST(t_badinput, each_malformed_frame_is_one_named_drop) {
              return eth(ether_addr::broadcast(), t.inj_mac, ethertype_arp, p);
          }},
         {"ARP opcode 9", drop_reason::arp_bad_op,
-         [&](const target& t) { return eth(ether_addr::broadcast(), t.inj_mac, ethertype_arp, arp_payload(9, t.inj_mac, peer, me)); }},
+         [&](const target& t) {
+             return eth(ether_addr::broadcast(), t.inj_mac, ethertype_arp, arp_payload(9, t.inj_mac, peer, me));
+         }},
         {"ARP multicast sender MAC", drop_reason::arp_bad_sha,
          [&](const target& t) {
              return eth(ether_addr::broadcast(), t.inj_mac, ethertype_arp,

@@ -81,7 +81,8 @@ TEST(t_dad, duplicated) {
     for (const auto& r : local.route_list()) EXPECT_NE(r.r.dst, prefix4::of(ip("198.18.1.2"), 32));
     ASSERT_TRUE(w.ping(local, ip("198.18.1.2")));
     bool saw = false;
-    for (const auto& e : local.take_events()) saw |= e.kind == stack_event::addr_duplicated && e.addr == ip("198.18.1.2");
+    for (const auto& e : local.take_events())
+        saw |= e.kind == stack_event::addr_duplicated && e.addr == ip("198.18.1.2");
     EXPECT_TRUE(saw);
     EXPECT_GE(local.drops(drop_reason::arp_dup_addr), 1u);
 }

@@ -4,10 +4,10 @@
 // here wrote, reads the answers.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
-#include <unistd.h>
 
 #include "../support/world.hpp"
 #include "mpnet/drivers/ethdev_port.hpp"

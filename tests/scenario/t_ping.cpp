@@ -108,7 +108,8 @@ TEST(t_ping, each_rx_queue_is_served_by_its_worker) {
     const ether_addr bmac = b.if_get("ring0")->lladdr;
     w.run_for_ms(2);
     mbuf* drain[64];
-    while (uint16_t n = peer->rx_burst(0, drain, 64)) for (uint16_t i = 0; i < n; ++i) pkt_free(drain[i]);
+    while (uint16_t n = peer->rx_burst(0, drain, 64))
+        for (uint16_t i = 0; i < n; ++i) pkt_free(drain[i]);
     for (uint16_t q = 0; q < 2; ++q) {
         for (uint16_t seq = 0; seq < 5; ++seq) {
             mbuf* m = icmp_echo_build(peer_pool, ip("198.18.4.1"), ip("198.18.4.2"), 5, seq, 8, 64);

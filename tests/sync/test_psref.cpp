@@ -53,7 +53,7 @@ TEST(psref, DrainWaitsForHolderThatSleeps) {
     });
     while (phase.load() < 1) std::this_thread::yield();
     thing* t = p.publish(nullptr);  // unpublish
-    t->ref.drain();                  // grace period, then wait for the holder
+    t->ref.drain();                 // grace period, then wait for the holder
     drained.store(true);
     EXPECT_EQ(t->ref.refs(), 0u);
     EXPECT_TRUE(t->ref.is_draining());

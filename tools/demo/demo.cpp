@@ -132,7 +132,9 @@ int main() {
         auto ci = *charlie.if_get("seg0");
         for (const auto& a : ci.addrs)
             fmt::print("  {} {}\n", a.addr.str(),
-                       (a.flags & in_iff::duplicated) ? "duplicated" : (a.flags & in_iff::tentative) ? "tentative" : "ok");
+                       (a.flags & in_iff::duplicated)  ? "duplicated"
+                       : (a.flags & in_iff::tentative) ? "tentative"
+                                                       : "ok");
         ok &= ping(charlie, "charlie", *ip4_addr::parse("198.18.1.2"), 2);
 
         alpha.stop();

@@ -61,7 +61,8 @@ struct ip4_addr {
     /// Parses dotted quad "198.18.0.1" (exactly four decimal octets).
     static std::optional<ip4_addr> parse(std::string_view s) noexcept;
     std::string str() const;
-    friend constexpr auto operator<=>(const ip4_addr&, const ip4_addr&) = default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>
+    friend constexpr auto operator<=>(const ip4_addr&, const ip4_addr&) =
+        default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>
 };
 
 struct ip6_addr {
@@ -74,8 +75,8 @@ struct ip6_addr {
 constexpr uint32_t ip4_mask(unsigned len) noexcept { return len == 0 ? 0 : ~uint32_t(0) << (32 - len); }
 
 struct prefix4 {
-    ip4_addr addr;   // network address: host bits are zero
-    uint8_t len = 0; // 0..32
+    ip4_addr addr;    // network address: host bits are zero
+    uint8_t len = 0;  // 0..32
 
     /// Builds the prefix of `a`/`len`, clearing the host bits.
     static constexpr prefix4 of(ip4_addr a, unsigned len) noexcept {

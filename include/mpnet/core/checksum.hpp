@@ -15,9 +15,7 @@ namespace mpnet {
 uint16_t cksum_raw(const void* data, size_t len) noexcept;
 
 /// The checksum field value for `len` bytes whose checksum field is zero.
-inline uint16_t in_cksum(const void* data, size_t len) noexcept {
-    return static_cast<uint16_t>(~cksum_raw(data, len));
-}
+inline uint16_t in_cksum(const void* data, size_t len) noexcept { return static_cast<uint16_t>(~cksum_raw(data, len)); }
 
 /// RFC 1624 eqn. 3: the new checksum after a 16-bit word changed from `old_w`
 /// to `new_w` (all values in the checksum's byte layout).

@@ -20,45 +20,45 @@ namespace mpnet {
 /// Every packet the stack does not deliver or transmit ends in exactly one of
 /// these. Names are stable: `show errors`, tests and scripts use them.
 enum class drop_reason : uint16_t {
-    ether_too_short,       // frame shorter than an Ethernet header
-    ether_not_for_us,      // unicast to another MAC, interface not promiscuous
-    ether_unknown_type,    // ethertype with no handler
-    ether_vlan_unsupported,// 802.1Q tag (VLAN interfaces come later)
-    ether_own_src,         // our own source MAC came back (looped frame)
-    if_down,               // received or sent on an interface that is not UP
-    if_gone,               // interface destroyed while the packet was in flight
-    arp_too_short,         // ARP payload shorter than 28 bytes
-    arp_bad_format,        // hardware/protocol type or address lengths not Ethernet/IPv4
-    arp_bad_op,            // opcode neither request nor reply
-    arp_bad_sha,           // sender hardware address multicast, broadcast or zero
-    arp_bad_spa,           // sender protocol address multicast, broadcast or loopback
-    arp_disabled,          // interface has ARP turned off (-arp)
-    arp_not_for_us,        // target is neither ours nor published
-    arp_dup_addr,          // sender claims one of our addresses
-    arp_static_mismatch,   // would change a static entry's MAC: refused
-    ip4_too_short,         // less than 20 bytes of IPv4 header
-    ip4_bad_version,       // version field is not 4
-    ip4_bad_hlen,          // header length < 20 or beyond the packet
-    ip4_bad_len,           // total length < header length or beyond the frame
-    ip4_bad_cksum,         // header checksum wrong
-    ip4_ttl_zero,          // TTL 0 on arrival
-    ip4_bad_src,           // source is multicast, broadcast or loopback
-    ip4_fragment,          // fragments for local delivery: reassembly not built yet
-    ip4_not_local,         // not addressed to us and forwarding is off
-    ip4_no_proto,          // local delivery of a protocol with no handler
-    ip4_bcast_echo,        // echo request to broadcast/multicast (bmcastecho off)
-    ip4_no_route,          // no route to the destination
-    ip4_no_src,            // no usable source address for output
-    icmp_too_short,        // ICMP shorter than 8 bytes
-    icmp_bad_cksum,        // ICMP checksum wrong
-    icmp_unhandled_type,   // ICMP type with no handler
-    icmp_no_session,       // echo reply matching no ping session
-    neigh_hold_overflow,   // hold queue of an unresolved neighbor full: oldest dropped
-    neigh_resolve_failed,  // resolution gave up: held packets dropped
-    neigh_table_full,      // neighbor table at its limit, nothing to evict
-    punt_ring_full,        // slow-path hand-over ring full
-    tx_ring_full,          // the port's TX refused the packet
-    nobufs,                // mbuf pool empty when building a packet
+    ether_too_short,         // frame shorter than an Ethernet header
+    ether_not_for_us,        // unicast to another MAC, interface not promiscuous
+    ether_unknown_type,      // ethertype with no handler
+    ether_vlan_unsupported,  // 802.1Q tag (VLAN interfaces come later)
+    ether_own_src,           // our own source MAC came back (looped frame)
+    if_down,                 // received or sent on an interface that is not UP
+    if_gone,                 // interface destroyed while the packet was in flight
+    arp_too_short,           // ARP payload shorter than 28 bytes
+    arp_bad_format,          // hardware/protocol type or address lengths not Ethernet/IPv4
+    arp_bad_op,              // opcode neither request nor reply
+    arp_bad_sha,             // sender hardware address multicast, broadcast or zero
+    arp_bad_spa,             // sender protocol address multicast, broadcast or loopback
+    arp_disabled,            // interface has ARP turned off (-arp)
+    arp_not_for_us,          // target is neither ours nor published
+    arp_dup_addr,            // sender claims one of our addresses
+    arp_static_mismatch,     // would change a static entry's MAC: refused
+    ip4_too_short,           // less than 20 bytes of IPv4 header
+    ip4_bad_version,         // version field is not 4
+    ip4_bad_hlen,            // header length < 20 or beyond the packet
+    ip4_bad_len,             // total length < header length or beyond the frame
+    ip4_bad_cksum,           // header checksum wrong
+    ip4_ttl_zero,            // TTL 0 on arrival
+    ip4_bad_src,             // source is multicast, broadcast or loopback
+    ip4_fragment,            // fragments for local delivery: reassembly not built yet
+    ip4_not_local,           // not addressed to us and forwarding is off
+    ip4_no_proto,            // local delivery of a protocol with no handler
+    ip4_bcast_echo,          // echo request to broadcast/multicast (bmcastecho off)
+    ip4_no_route,            // no route to the destination
+    ip4_no_src,              // no usable source address for output
+    icmp_too_short,          // ICMP shorter than 8 bytes
+    icmp_bad_cksum,          // ICMP checksum wrong
+    icmp_unhandled_type,     // ICMP type with no handler
+    icmp_no_session,         // echo reply matching no ping session
+    neigh_hold_overflow,     // hold queue of an unresolved neighbor full: oldest dropped
+    neigh_resolve_failed,    // resolution gave up: held packets dropped
+    neigh_table_full,        // neighbor table at its limit, nothing to evict
+    punt_ring_full,          // slow-path hand-over ring full
+    tx_ring_full,            // the port's TX refused the packet
+    nobufs,                  // mbuf pool empty when building a packet
     count_
 };
 

@@ -10,18 +10,18 @@
 
 namespace mpnet::limits {
 
-inline constexpr size_t batch_max = 32;            // packets per pipeline batch
-inline constexpr size_t ifnet_max = 256;           // interfaces per stack (index 1..255)
-inline constexpr size_t ifname_max = 15;           // characters in an interface name (IFNAMSIZ - 1)
-inline constexpr size_t lcore_max = 64;            // worker lcores per stack
-inline constexpr size_t addr_per_if_max = 64;      // addresses per interface and family
-inline constexpr size_t neigh_per_if_max = 4096;   // neighbor entries per interface
-inline constexpr size_t neigh_hold_max = 16;       // packets held per unresolved neighbor
-inline constexpr size_t punt_ring_size = 4096;     // slow-path hand-over ring (power of 2)
-inline constexpr size_t ping_sessions_max = 64;    // concurrent ping sessions per stack
-inline constexpr size_t route4_max = 4096;         // host-mode IPv4 routes (until the FIB issue)
-inline constexpr uint16_t mtu_min = 68;            // RFC 791 minimum
-inline constexpr uint16_t mtu_max = 9000;          // jumbo frames
+inline constexpr size_t batch_max = 32;           // packets per pipeline batch
+inline constexpr size_t ifnet_max = 256;          // interfaces per stack (index 1..255)
+inline constexpr size_t ifname_max = 15;          // characters in an interface name (IFNAMSIZ - 1)
+inline constexpr size_t lcore_max = 64;           // worker lcores per stack
+inline constexpr size_t addr_per_if_max = 64;     // addresses per interface and family
+inline constexpr size_t neigh_per_if_max = 4096;  // neighbor entries per interface
+inline constexpr size_t neigh_hold_max = 16;      // packets held per unresolved neighbor
+inline constexpr size_t punt_ring_size = 4096;    // slow-path hand-over ring (power of 2)
+inline constexpr size_t ping_sessions_max = 64;   // concurrent ping sessions per stack
+inline constexpr size_t route4_max = 4096;        // host-mode IPv4 routes (until the FIB issue)
+inline constexpr uint16_t mtu_min = 68;           // RFC 791 minimum
+inline constexpr uint16_t mtu_max = 9000;         // jumbo frames
 inline constexpr uint32_t dad_count_max = 16;
 
 }  // namespace mpnet::limits

@@ -41,9 +41,7 @@ namespace detail {
 extern int pkt_meta_offset;
 }
 
-inline pkt_meta& meta(mbuf* m) noexcept {
-    return *RTE_MBUF_DYNFIELD(m, detail::pkt_meta_offset, pkt_meta*);
-}
+inline pkt_meta& meta(mbuf* m) noexcept { return *RTE_MBUF_DYNFIELD(m, detail::pkt_meta_offset, pkt_meta*); }
 
 inline uint8_t* pkt_data(mbuf* m) noexcept { return rte_pktmbuf_mtod(m, uint8_t*); }
 inline const uint8_t* pkt_data(const mbuf* m) noexcept { return rte_pktmbuf_mtod(m, const uint8_t*); }
@@ -91,7 +89,8 @@ struct pkt_batch {
 
 /// A packet buffer pool (rte_pktmbuf_pool). `count` mbufs of `data_room` bytes.
 /// Thread context: control plane; the name must be unique in the process.
-result<rte_mempool*> pktpool_create(std::string_view name, uint32_t count, uint16_t data_room = RTE_MBUF_DEFAULT_BUF_SIZE) noexcept;
+result<rte_mempool*> pktpool_create(std::string_view name, uint32_t count,
+                                    uint16_t data_room = RTE_MBUF_DEFAULT_BUF_SIZE) noexcept;
 void pktpool_free(rte_mempool* mp) noexcept;
 /// mbufs still available in the pool (for leak checks in tests).
 unsigned pktpool_avail(const rte_mempool* mp) noexcept;

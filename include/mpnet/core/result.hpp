@@ -47,14 +47,23 @@ std::string_view errc_message(errc e) noexcept;
 template <typename T>
 class [[nodiscard]] result {
 public:
-    result(T v) : v_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+    result(T v) : v_(std::move(v)) {}                  // NOLINT(google-explicit-constructor)
     result(errc e) : v_(e) { assert(e != errc::ok); }  // NOLINT(google-explicit-constructor)
 
     bool has_value() const noexcept { return v_.index() == 0; }
     explicit operator bool() const noexcept { return has_value(); }
-    T& value() & { assert(has_value()); return std::get<0>(v_); }
-    const T& value() const& { assert(has_value()); return std::get<0>(v_); }
-    T&& value() && { assert(has_value()); return std::get<0>(std::move(v_)); }
+    T& value() & {
+        assert(has_value());
+        return std::get<0>(v_);
+    }
+    const T& value() const& {
+        assert(has_value());
+        return std::get<0>(v_);
+    }
+    T&& value() && {
+        assert(has_value());
+        return std::get<0>(std::move(v_));
+    }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }

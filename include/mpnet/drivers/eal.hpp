@@ -15,11 +15,11 @@ namespace mpnet::drivers {
 
 struct eal_options {
     std::string program = "mpnet";
-    std::string file_prefix;     // default: "mpnet-<pid>"
-    unsigned memory_mb = 1024;   // -m; without hugepages this is ordinary memory
-    bool hugepages = false;      // false: --no-huge
-    bool pci = false;            // false: --no-pci
-    std::string lcores = "0";    // -l / --lcores
+    std::string file_prefix;    // default: "mpnet-<pid>"
+    unsigned memory_mb = 1024;  // -m; without hugepages this is ordinary memory
+    bool hugepages = false;     // false: --no-huge
+    bool pci = false;           // false: --no-pci
+    std::string lcores = "0";   // -l / --lcores
     std::string log_level = "*:error";
     std::vector<std::string> vdevs;  // --vdev=...
     std::vector<std::string> extra;  // passed through verbatim

@@ -36,8 +36,10 @@ ether_addr soft_mac();
 
 /// Creates a point-to-point link; `a` uses pool_a for RX setup, `b` pool_b.
 /// Both ends have `queues` RX and TX queues.
-result<std::pair<std::unique_ptr<ethdev_port>, std::unique_ptr<ethdev_port>>> ring_link(
-    const std::string& name, rte_mempool* pool_a, rte_mempool* pool_b, uint16_t queues = 2);
+result<std::pair<std::unique_ptr<ethdev_port>, std::unique_ptr<ethdev_port>>> ring_link(const std::string& name,
+                                                                                        rte_mempool* pool_a,
+                                                                                        rte_mempool* pool_b,
+                                                                                        uint16_t queues = 2);
 
 /// One captured frame on a bus.
 struct bus_frame {

@@ -17,8 +17,7 @@ enum class ether_next : uint8_t { ip4, arp, ip6, drop };
 /// `if_flags`, strips the Ethernet header on success, and records whether
 /// the frame was link-layer broadcast/multicast in `*group`. On drop, `*why`
 /// names the reason and the packet is unchanged.
-ether_next ether_classify(mbuf* m, const ether_addr& own, uint32_t if_flags, bool* group,
-                          drop_reason* why) noexcept;
+ether_next ether_classify(mbuf* m, const ether_addr& own, uint32_t if_flags, bool* group, drop_reason* why) noexcept;
 
 /// Prepends an Ethernet header. False (packet unchanged) if there is no headroom.
 bool ether_encap(mbuf* m, const ether_addr& dst, const ether_addr& src, uint16_t type) noexcept;

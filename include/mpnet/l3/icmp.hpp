@@ -21,7 +21,7 @@ void icmp_echo_reflect(ip4_hdr* ip, icmp_hdr* ic, ip4_addr reply_src, uint8_t tt
 /// Builds an IPv4 echo request (no link-layer header) with `payload_len`
 /// bytes of pattern data after the 8-byte ICMP header. nullptr when the pool
 /// is empty or the size is too large.
-mbuf* icmp_echo_build(rte_mempool* mp, ip4_addr src, ip4_addr dst, uint16_t id, uint16_t seq,
-                      uint16_t payload_len, uint8_t ttl) noexcept;
+mbuf* icmp_echo_build(rte_mempool* mp, ip4_addr src, ip4_addr dst, uint16_t id, uint16_t seq, uint16_t payload_len,
+                      uint8_t ttl) noexcept;
 
 }  // namespace mpnet

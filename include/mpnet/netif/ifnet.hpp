@@ -64,7 +64,9 @@ struct in_ifaddr {
     ip4_addr bcast;
 
     prefix4 prefix() const noexcept { return prefix4::of(addr, plen); }
-    bool is_usable() const noexcept { return (flags & (in_iff::tentative | in_iff::duplicated | in_iff::detached)) == 0; }
+    bool is_usable() const noexcept {
+        return (flags & (in_iff::tentative | in_iff::duplicated | in_iff::detached)) == 0;
+    }
 };
 
 /// Immutable snapshot of an interface's addresses.
@@ -91,7 +93,9 @@ public:
     uint16_t index() const noexcept { return index_; }
     const std::string& name() const noexcept { return name_; }
     if_kind kind() const noexcept { return kind_; }
-    class port* port() const noexcept { return port_.get(); }
+    class port* port() const noexcept {
+        return port_.get();
+    }
 
     uint32_t flags() const noexcept { return flags_.load(std::memory_order_acquire); }
     bool is_up() const noexcept { return (flags() & iff::up) != 0; }
@@ -109,7 +113,9 @@ public:
     /// Control plane: publishes a new set and retires the old one.
     void publish_addrs(in_ifaddr_set next) { addrs_.replace(new in_ifaddr_set(std::move(next))); }
 
-    class lltable& lltable() noexcept { return llt_; }
+    class lltable& lltable() noexcept {
+        return llt_;
+    }
     if_counters& counters() noexcept { return ctr_; }
     uint64_t counter(if_counter c) const noexcept { return ctr_.sum(static_cast<size_t>(c)); }
     void count(size_t lcore, if_counter c, uint64_t n = 1) noexcept { ctr_.slot(lcore).add(static_cast<size_t>(c), n); }

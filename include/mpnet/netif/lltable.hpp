@@ -45,11 +45,11 @@ enum class ll_state : uint8_t {
 char ll_state_letter(ll_state s) noexcept;
 
 namespace llflag {
-inline constexpr uint8_t valid = 0x01;   // MAC present
-inline constexpr uint8_t static_ = 0x02; // permanent (arp -s without temp): never expires or changes
-inline constexpr uint8_t pub = 0x04;     // published: answer requests for it (proxy only)
-inline constexpr uint8_t router = 0x08;  // NDP: neighbor is a router
-inline constexpr uint8_t temp = 0x10;    // added by command with `temp`: dynamic lifetime
+inline constexpr uint8_t valid = 0x01;    // MAC present
+inline constexpr uint8_t static_ = 0x02;  // permanent (arp -s without temp): never expires or changes
+inline constexpr uint8_t pub = 0x04;      // published: answer requests for it (proxy only)
+inline constexpr uint8_t router = 0x08;   // NDP: neighbor is a router
+inline constexpr uint8_t temp = 0x10;     // added by command with `temp`: dynamic lifetime
 }  // namespace llflag
 
 /// Address key for both families: IPv4 in the first four bytes.
@@ -83,9 +83,7 @@ struct ll_resolution {
     ll_state state = ll_state::nostate;
     uint8_t flags = 0;
 
-    uint64_t pack() const noexcept {
-        return mac.to_u64() | (uint64_t(state) << 48) | (uint64_t(flags) << 56);
-    }
+    uint64_t pack() const noexcept { return mac.to_u64() | (uint64_t(state) << 48) | (uint64_t(flags) << 56); }
     static ll_resolution unpack(uint64_t w) noexcept {
         return {ether_addr::from_u64(w & 0xffffffffffffULL), static_cast<ll_state>((w >> 48) & 0xff),
                 static_cast<uint8_t>(w >> 56)};

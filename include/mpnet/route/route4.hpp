@@ -39,8 +39,8 @@ std::string rtf_letters(uint32_t flags);
 
 struct route4 {
     prefix4 dst;
-    ip4_addr gateway;      // any() for on-link routes
-    uint16_t ifindex = 0;  // egress interface (lo0's index for local routes)
+    ip4_addr gateway;          // any() for on-link routes
+    uint16_t ifindex = 0;      // egress interface (lo0's index for local routes)
     uint16_t src_ifindex = 0;  // for local routes: the interface that owns the address
     uint32_t flags = 0;
 };

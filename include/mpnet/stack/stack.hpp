@@ -37,22 +37,22 @@ namespace mpnet {
 /// Tunables. Names follow NetBSD's sysctls where one exists.
 struct stack_config {
     std::string name = "mpnet";
-    unsigned workers = 1;             // worker lcores (1..limits::lcore_max)
-    uint32_t mbufs = 4095;            // packet buffers in this instance's pool
-    uint32_t nd_reachable_ms = 30000; // net.inet.arp.nd_reachable: REACHABLE lifetime
-    uint32_t nd_retrans_ms = 1000;    // retransmission interval of solicitations
-    uint32_t nd_delay_ms = 5000;      // DELAY before the first unicast probe
-    uint32_t nd_mmaxtries = 3;        // broadcast requests while INCOMPLETE
-    uint32_t nd_umaxtries = 3;        // unicast probes in PROBE
-    uint32_t nd_gc_s = 86400;         // STALE entries are garbage-collected after this
-    uint32_t arp_temp_keep_s = 1200;  // lifetime of `arp -s ... temp` entries
-    uint32_t neigh_hold_max = 16;     // packets held per unresolved neighbor (<= limits::neigh_hold_max)
+    unsigned workers = 1;              // worker lcores (1..limits::lcore_max)
+    uint32_t mbufs = 4095;             // packet buffers in this instance's pool
+    uint32_t nd_reachable_ms = 30000;  // net.inet.arp.nd_reachable: REACHABLE lifetime
+    uint32_t nd_retrans_ms = 1000;     // retransmission interval of solicitations
+    uint32_t nd_delay_ms = 5000;       // DELAY before the first unicast probe
+    uint32_t nd_mmaxtries = 3;         // broadcast requests while INCOMPLETE
+    uint32_t nd_umaxtries = 3;         // unicast probes in PROBE
+    uint32_t nd_gc_s = 86400;          // STALE entries are garbage-collected after this
+    uint32_t arp_temp_keep_s = 1200;   // lifetime of `arp -s ... temp` entries
+    uint32_t neigh_hold_max = 16;      // packets held per unresolved neighbor (<= limits::neigh_hold_max)
     uint32_t neigh_max = static_cast<uint32_t>(limits::neigh_per_if_max);  // entries per interface
-    uint32_t dad_count = 3;           // net.inet.ip.dad_count: probes per address (0: no DAD)
-    uint32_t dad_retrans_ms = 1000;   // interval between DAD probes
-    uint8_t ip_ttl = 64;              // net.inet.ip.ttl
+    uint32_t dad_count = 3;                  // net.inet.ip.dad_count: probes per address (0: no DAD)
+    uint32_t dad_retrans_ms = 1000;          // interval between DAD probes
+    uint8_t ip_ttl = 64;                     // net.inet.ip.ttl
     uint32_t idle_polls_before_sleep = 256;  // thread mode: empty polls before a worker naps
-    uint32_t idle_sleep_us = 100;     // thread mode: a worker's nap (RCU-offline)
+    uint32_t idle_sleep_us = 100;            // thread mode: a worker's nap (RCU-offline)
 };
 
 struct ifaddr_info {
@@ -80,7 +80,7 @@ struct neigh_info {
     ether_addr mac{};
     bool has_mac = false;
     ll_state state = ll_state::nostate;
-    uint8_t flags = 0;     // llflag
+    uint8_t flags = 0;  // llflag
     std::string ifname;
     int64_t expire_s = -1;  // seconds left in the current state; -1: never
 };
