@@ -130,6 +130,14 @@ void stack::impl::dad_stop(uint16_t ifindex, ip4_addr a) {
     dads.erase(it);
 }
 
+void stack::impl::dad_stop_all(uint16_t ifindex) {
+    std::erase_if(dads, [&](const auto& kv) {
+        if (kv.first.first != ifindex) return false;
+        timers.cancel(kv.second.timer);
+        return true;
+    });
+}
+
 void stack::impl::dad_timer(uint16_t ifindex, ip4_addr a) {
     auto it = dads.find({ifindex, a.v});
     ifnet* ifp = ifs.lookup(ifindex);

@@ -144,16 +144,7 @@ void stack::impl::nd_flush_hold(ifnet& ifp, llentry& e) {
     lcore_ctx& c = ctl_ctx();
     const ll_resolution r = e.resolution();
     const uint16_t n = e.hold_n;
-    for (uint16_t i = 0; i < n; ++i) {
-        mbuf* m = e.hold[(e.hold_head + i) % cfg.neigh_hold_max];
-        if (!ether_encap(m, r.mac, ifp.lladdr(), ethertype_ip4)) {
-            drop(c, m, drop_reason::nobufs);
-            continue;
-        }
-        ifp.count(c.idx, if_counter::opackets);
-        ifp.count(c.idx, if_counter::obytes, pkt_len(m));
-        tx_enqueue(c, ifp, m);
-    }
+    for (uint16_t i = 0; i < n; ++i) ether_output(c, ifp, e.hold[(e.hold_head + i) % cfg.neigh_hold_max], r.mac);
     e.hold_n = 0;
     e.hold_head = 0;
 }
@@ -205,8 +196,6 @@ void stack::impl::arp_send(ifnet& ifp, const ether_addr& eth_dst, const arp_fiel
     if (!ifp.is_running()) return count_drop(c, drop_reason::if_down);
     mbuf* m = arp_build(pool, eth_dst, ifp.lladdr(), f);
     if (!m) return count_drop(c, drop_reason::nobufs);
-    ifp.count(c.idx, if_counter::opackets);
-    ifp.count(c.idx, if_counter::obytes, pkt_len(m));
     tx_enqueue(c, ifp, m);
 }
 

@@ -44,14 +44,7 @@ void stack::impl::destroy_ifnet(ifnet* ifp) {
     // 0. Nothing of the control plane's own may still be buffered for it.
     tx_flush(ctl_ctx());
     // 1. Stop everything the control plane does for it.
-    for (auto it = dads.begin(); it != dads.end();) {
-        if (it->first.first == ifp->index()) {
-            timers.cancel(it->second.timer);
-            it = dads.erase(it);
-        } else {
-            ++it;
-        }
-    }
+    dad_stop_all(ifp->index());
     nd_purge(*ifp, false, nullptr);
     // 2. Unpublish: no new reader reaches it; routes through it disappear.
     ifs.unpublish(ifp->index());
@@ -103,14 +96,7 @@ status stack::if_down(std::string_view name) {
     ifp->set_flags(ifp->flags() & ~(iff::up | iff::running));
     // NetBSD purges the interface's dynamic neighbor entries on down.
     p_->nd_purge(*ifp, true, nullptr);
-    for (auto it = p_->dads.begin(); it != p_->dads.end();) {
-        if (it->first.first == ifp->index()) {
-            p_->timers.cancel(it->second.timer);
-            it = p_->dads.erase(it);
-        } else {
-            ++it;
-        }
-    }
+    p_->dad_stop_all(ifp->index());
     return {};
 }
 

@@ -155,8 +155,13 @@ struct stack::impl {
     void ip4_route_output(lcore_ctx& c, mbuf* m, ip4_addr dst) noexcept;
     /// Sends an IPv4 packet to nexthop `nh` on `ifp`, resolving the neighbor.
     void ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noexcept;
+    /// Prepends an IPv4 Ethernet header to `dst` and queues the frame.
+    void ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst) noexcept;
     /// Queues a finished frame for `ifp` on c's TX buffer.
     void tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
+    /// Hands a TX buffer to the port on c's queue; counts what went and what
+    /// the port refused (freed as tx_ring_full).
+    void tx_burst(lcore_ctx& c, ifnet& ifp, pkt_batch& b) noexcept;
     void tx_flush(lcore_ctx& c) noexcept;
     void punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, uint16_t ifindex, uint32_t aux) noexcept;
 
@@ -189,6 +194,7 @@ struct stack::impl {
     void dad_start(ifnet& ifp, ip4_addr a);
     void dad_timer(uint16_t ifindex, ip4_addr a);
     void dad_stop(uint16_t ifindex, ip4_addr a);
+    void dad_stop_all(uint16_t ifindex);
     void dad_conflict(ifnet& ifp, ip4_addr a);
     void set_addr_flags(ifnet& ifp, ip4_addr a, uint8_t set, uint8_t clear);
     void if_link_changed(ifnet& ifp, bool up);

@@ -120,11 +120,7 @@ void stack::impl::ip4_route_output(lcore_ctx& c, mbuf* m, ip4_addr dst) noexcept
     ifnet* ifp = ifs.lookup(r->ifindex);
     if (!ifp) return drop(c, m, drop_reason::if_gone);
     if (!ifp->is_running()) return drop(c, m, drop_reason::if_down);
-    if (ifp->kind() == if_kind::loopback) {
-        ifp->count(c.idx, if_counter::opackets);
-        ifp->count(c.idx, if_counter::obytes, pkt_len(m));
-        return tx_enqueue(c, *ifp, m);
-    }
+    if (ifp->kind() == if_kind::loopback) return tx_enqueue(c, *ifp, m);
     ip4_output(c, m, *ifp, (r->flags & rtf::gateway) ? r->gateway : dst);
 }
 
@@ -139,14 +135,38 @@ void stack::impl::ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noe
                 std::memcpy(n.addr, e->key.a.data(), 4);
                 if (!notices.enqueue(n)) e->used.store(false, std::memory_order_relaxed);
             }
-            if (!ether_encap(m, r.mac, ifp.lladdr(), ethertype_ip4)) return drop(c, m, drop_reason::nobufs);
-            ifp.count(c.idx, if_counter::opackets);
-            ifp.count(c.idx, if_counter::obytes, pkt_len(m));
-            return tx_enqueue(c, ifp, m);
+            return ether_output(c, ifp, m, r.mac);
         }
     }
     if (c.is_control) return nd_hold(ifp, nh, m);
     punt_to_control(c, m, punt_resolve, ifp.index(), nh.v);
+}
+
+void stack::impl::ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst) noexcept {
+    if (!ether_encap(m, dst, ifp.lladdr(), ethertype_ip4)) return drop(c, m, drop_reason::nobufs);
+    tx_enqueue(c, ifp, m);
+}
+
+void stack::impl::tx_burst(lcore_ctx& c, ifnet& ifp, pkt_batch& b) noexcept {
+    port* p = ifp.port();
+    // Workers own TX queues 0..W-1 and the control plane owns W; a port with
+    // fewer queues shares by index modulo its count (the TX-queue layer of the
+    // multi-queue issue makes that sharing lock-free for every PMD).
+    const uint16_t q = static_cast<uint16_t>(c.idx % p->tx_queues());
+    // Lengths are read before the burst: once sent, a packet belongs to the
+    // port (a software peer may already have freed it).
+    uint32_t len[pkt_batch::capacity];
+    for (uint16_t k = 0; k < b.n; ++k) len[k] = pkt_len(b.pkts[k]);
+    const uint16_t sent = p->tx_burst(q, b.pkts, b.n);
+    uint64_t bytes = 0;
+    for (uint16_t k = 0; k < sent; ++k) bytes += len[k];
+    ifp.count(c.idx, if_counter::opackets, sent);
+    ifp.count(c.idx, if_counter::obytes, bytes);
+    if (sent < b.n) {
+        ifp.count(c.idx, if_counter::oqdrops, b.n - sent);
+        for (uint16_t k = sent; k < b.n; ++k) drop(c, b.pkts[k], drop_reason::tx_ring_full);
+    }
+    b.clear();
 }
 
 void stack::impl::tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
@@ -157,32 +177,15 @@ void stack::impl::tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
         c.tx_dirty.push_back(i);
     }
     b.push(m);
-    if (b.full()) {
-        // Flush this one buffer now; it stays on the dirty list (empty) and is
-        // skipped at the end of the iteration.
-        port* p = ifp.port();
-        uint16_t q = static_cast<uint16_t>(c.idx % p->tx_queues());
-        uint16_t sent = p->tx_burst(q, b.pkts, b.n);
-        for (uint16_t k = sent; k < b.n; ++k) drop(c, b.pkts[k], drop_reason::tx_ring_full);
-        if (sent < b.n) ifp.count(c.idx, if_counter::oqdrops, b.n - sent);
-        b.clear();
-    }
+    // A full buffer goes now; it stays on the dirty list, empty, and is
+    // skipped (or refilled) before the end of the iteration.
+    if (b.full()) tx_burst(c, ifp, b);
 }
 
 void stack::impl::tx_flush(lcore_ctx& c) noexcept {
     for (uint16_t i : c.tx_dirty) {
         pkt_batch& b = c.tx[i];
-        if (b.empty()) continue;
-        ifnet* ifp = c.tx_ifp[i];
-        port* p = ifp->port();
-        // Workers own TX queues 0..W-1 and the control plane owns W; a port
-        // with fewer queues shares by index modulo its count (the TX-queue
-        // layer of the multi-queue issue makes that sharing lock-free).
-        uint16_t q = static_cast<uint16_t>(c.idx % p->tx_queues());
-        uint16_t sent = p->tx_burst(q, b.pkts, b.n);
-        for (uint16_t k = sent; k < b.n; ++k) drop(c, b.pkts[k], drop_reason::tx_ring_full);
-        if (sent < b.n) ifp->count(c.idx, if_counter::oqdrops, b.n - sent);
-        b.clear();
+        if (!b.empty()) tx_burst(c, *c.tx_ifp[i], b);
     }
     c.tx_dirty.clear();
 }

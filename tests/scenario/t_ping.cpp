@@ -133,6 +133,34 @@ TEST(t_ping, each_rx_queue_is_served_by_its_worker) {
     pktpool_free(peer_pool);
 }
 
+TEST(t_ping, what_the_port_refuses_is_a_counted_drop) {
+    // The far end stops polling; a 2000-echo burst fills the 1023-slot ring
+    // of the control plane's TX queue, and the rest are counted drops.
+    world w;
+    auto& a = w.add_stack("a");
+    auto& b = w.add_stack("b");
+    auto link = drivers::ring_link("full", a.pool(), b.pool(), 2);
+    ASSERT_TRUE(link.has_value());
+    ASSERT_TRUE(a.if_attach("ring0", std::move(link->first)));
+    ASSERT_TRUE(b.if_attach("ring0", std::move(link->second)));
+    ASSERT_TRUE(a.addr_add("ring0", ip("198.18.4.1"), 30));
+    ASSERT_TRUE(b.addr_add("ring0", ip("198.18.4.2"), 30));
+    ASSERT_TRUE(a.if_up("ring0"));
+    ASSERT_TRUE(b.if_up("ring0"));
+    ASSERT_TRUE(w.ping(a, ip("198.18.4.2")));
+    const uint64_t out0 = a.if_get("ring0")->opackets;
+    ping_opts o;
+    o.count = 2000;
+    o.interval_ms = 0;
+    auto id = a.ping_start(ip("198.18.4.2"), o);
+    ASSERT_TRUE(id.has_value());
+    a.run_control();  // only a runs: nobody drains the wire
+    EXPECT_EQ(a.if_get("ring0")->opackets - out0, 1023u);
+    EXPECT_EQ(a.if_get("ring0")->oqdrops, 977u);
+    EXPECT_EQ(a.drops(drop_reason::tx_ring_full), 977u);
+    a.ping_release(*id);
+}
+
 TEST(t_ping, fresh_stack_answers_on_loopback) {
     // lo0 and its routes exist from construction: nothing else configured.
     world w;
