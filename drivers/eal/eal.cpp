@@ -55,20 +55,23 @@ status eal_init(const eal_options& o) {
     return {};
 }
 
-void eal_cleanup() {
-    if (!initialized) return;
-    rte_eal_cleanup();
-    initialized = false;
-    // The runtime directory is empty with --no-shconf; remove it so that test
-    // runs leave nothing behind in /var/run/dpdk.
+void eal_remove_runtime_dir() noexcept {
+    // With --no-shconf the directory holds no state that outlives the process.
     std::error_code ec;
     for (const char* base : {"/var/run/dpdk/", "/run/dpdk/"}) {
         std::filesystem::path p = std::string(base) + prefix_in_use;
         if (std::filesystem::is_directory(p, ec)) std::filesystem::remove_all(p, ec);
     }
-    if (const char* xdg = getenv("XDG_RUNTIME_DIR")) {  // NOLINT(concurrency-mt-unsafe): main thread, at exit
+    if (const char* xdg = getenv("XDG_RUNTIME_DIR")) {  // NOLINT(concurrency-mt-unsafe): exit path
         std::filesystem::remove_all(std::filesystem::path(xdg) / "dpdk" / prefix_in_use, ec);
     }
+}
+
+void eal_cleanup() {
+    if (!initialized) return;
+    rte_eal_cleanup();
+    initialized = false;
+    eal_remove_runtime_dir();
 }
 
 }  // namespace mpnet::drivers

@@ -34,6 +34,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     o.program = "fuzz_stack_input";
     o.memory_mb = 512;
     if (!mpnet::drivers::eal_init(o)) std::abort();
+    // libFuzzer ends with exit(): leave no runtime directory behind.
+    std::atexit([] { mpnet::drivers::eal_remove_runtime_dir(); });
     h = new harness;
     h->bus = std::make_unique<mpnet::drivers::bus>("fuzz");
     mpnet::stack_config c;

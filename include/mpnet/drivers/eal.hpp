@@ -31,5 +31,8 @@ status eal_init(const eal_options& opts = {});
 bool eal_is_initialized() noexcept;
 /// Releases EAL resources and removes the runtime directory of the prefix.
 void eal_cleanup();
+/// Removes only the runtime directory (/var/run/dpdk/<prefix>): for
+/// processes that exit without eal_cleanup(), such as libFuzzer drivers.
+void eal_remove_runtime_dir() noexcept;
 
 }  // namespace mpnet::drivers
