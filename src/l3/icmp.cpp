@@ -2,6 +2,7 @@
 // ICMP for IPv4.
 #include "mpnet/l3/icmp.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "mpnet/core/checksum.hpp"
@@ -57,6 +58,27 @@ mbuf* icmp_echo_build(rte_mempool* mp, ip4_addr src, ip4_addr dst, uint16_t id, 
     for (uint16_t i = 0; i < payload_len; ++i) pl[i] = static_cast<uint8_t>(i);
     ic->cksum = in_cksum(ic, sizeof(icmp_hdr) + payload_len);
     if (!ip4_encap(m, src, dst, ipproto_icmp, ttl, seq)) {
+        pkt_free(m);
+        return nullptr;
+    }
+    return m;
+}
+
+mbuf* icmp_error_build(rte_mempool* mp, const ip4_hdr* orig, uint32_t orig_len, ip4_addr src, uint8_t type,
+                       uint8_t code, uint32_t extra, uint8_t ttl) noexcept {
+    // RFC 792: the offending header plus 64 bits of its data.
+    const uint32_t quote = std::min<uint32_t>(orig_len, orig->hlen_bytes() + 8u);
+    mbuf* m = pkt_alloc(mp, static_cast<uint16_t>(sizeof(icmp_hdr) + quote));
+    if (!m) return nullptr;
+    auto* ic = reinterpret_cast<icmp_hdr*>(pkt_data(m));
+    ic->type = type;
+    ic->code = code;
+    ic->cksum = 0;
+    ic->id.set(static_cast<uint16_t>(extra >> 16));
+    ic->seq.set(static_cast<uint16_t>(extra));
+    std::memcpy(pkt_data(m) + sizeof(icmp_hdr), orig, quote);
+    ic->cksum = in_cksum(ic, sizeof(icmp_hdr) + quote);
+    if (!ip4_encap(m, src, ip4_addr(orig->src.get()), ipproto_icmp, ttl, 0)) {
         pkt_free(m);
         return nullptr;
     }

@@ -2,6 +2,8 @@
 // IPv4 input validation and header construction.
 #include "mpnet/l3/ip4.hpp"
 
+#include <rte_ip_frag.h>
+
 #include <cstring>
 
 #include "mpnet/core/checksum.hpp"
@@ -63,6 +65,28 @@ bool ip4_encap(mbuf* m, ip4_addr src, ip4_addr dst, uint8_t proto, uint8_t ttl, 
     h.cksum = in_cksum(&h, sizeof h);
     std::memcpy(p, &h, sizeof h);
     return true;
+}
+
+void ip4_dec_ttl(ip4_hdr* h) noexcept {
+    // The TTL shares a 16-bit word with the protocol byte.
+    uint16_t old_w, new_w;
+    std::memcpy(&old_w, &h->ttl, 2);
+    --h->ttl;
+    std::memcpy(&new_w, &h->ttl, 2);
+    h->cksum = cksum_update16(h->cksum, old_w, new_w);
+}
+
+int ip4_fragment(mbuf* m, uint16_t mtu, rte_mempool* direct, rte_mempool* indirect, mbuf** out,
+                 uint16_t max) noexcept {
+    const int n = rte_ipv4_fragment_packet(m, out, max, mtu, direct, indirect);
+    if (n < 0) return -1;
+    // rte_ipv4_fragment_packet leaves the checksum of each piece to offload.
+    for (int i = 0; i < n; ++i) {
+        auto* h = pkt_header<ip4_hdr>(out[i]);
+        h->cksum = 0;
+        h->cksum = in_cksum(h, h->hlen_bytes());
+    }
+    return n;
 }
 
 }  // namespace mpnet

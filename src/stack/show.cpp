@@ -21,12 +21,40 @@ std::string format_routes(const std::vector<route_info>& routes) {
     s += fmt::format("{:<18} {:<18} {:<6} {:>4} {:>6} {:>5} {}\n", "Destination", "Gateway", "Flags", "Refs", "Use",
                      "Mtu", "Interface");
     for (const auto& r : routes) {
-        std::string dst = r.r.dst.len == 32 ? r.r.dst.addr.str() : r.r.dst.str();
-        if (r.r.dst.len == 0) dst = "default";
+        // netstat's short network form: 10.0.0/24, 127/8, default.
+        std::string dst;
+        if (r.r.dst.len == 0) {
+            dst = "default";
+        } else if (r.r.dst.len == 32) {
+            dst = r.r.dst.addr.str();
+        } else {
+            const uint32_t v = r.r.dst.addr.v;
+            unsigned octets = (r.r.dst.len + 7) / 8;
+            while (octets > 1 && ((v >> (8 * (4 - octets))) & 0xff) == 0) --octets;
+            for (unsigned i = 0; i < octets; ++i) dst += (i ? "." : "") + std::to_string((v >> (24 - 8 * i)) & 0xff);
+            dst += "/" + std::to_string(r.r.dst.len);
+        }
         std::string gw = (r.r.flags & rtf::gateway) ? r.r.gateway.str() : fmt::format("link#{}", r.r.src_ifindex);
-        s += fmt::format("{:<18} {:<18} {:<6} {:>4} {:>6} {:>5} {}\n", dst, gw, rtf_letters(r.r.flags), "-", "-", "-",
+        std::string mtu = r.r.mtu ? std::to_string(r.r.mtu) : "-";
+        s += fmt::format("{:<18} {:<18} {:<6} {:>4} {:>6} {:>5} {}\n", dst, gw, rtf_letters(r.r.flags), "-", "-", mtu,
                          r.ifname);
     }
+    return s;
+}
+
+std::string format_route_get(const route_get_info& g) {
+    // NetBSD route(8)'s print_getmsg layout.
+    const rtentry& r = g.r;
+    std::string s = fmt::format("   route to: {}\n", g.route_to.str());
+    s += fmt::format("destination: {}\n", r.dst.len == 0 ? "default" : r.dst.addr.str());
+    if (r.dst.len < 32) s += fmt::format("       mask: {}\n", r.dst.len == 0 ? "default" : ip4_addr(ip4_mask(r.dst.len)).str());
+    if (r.flags & rtf::gateway) s += fmt::format("    gateway: {}\n", r.gateway.str());
+    if (!r.ifa.is_any()) s += fmt::format(" local addr: {}\n", r.ifa.str());
+    s += fmt::format("  interface: {}\n", g.ifname);
+    s += fmt::format("      flags: {}\n", rtf_words(r.flags));
+    s += " recvpipe  sendpipe  ssthresh  rtt,msec    rttvar  hopcount      mtu     expire\n";
+    s += fmt::format("{:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}\n", 0, 0, 0, 0, 0, 0, r.mtu,
+                     r.expire_ns ? "yes" : "0");
     return s;
 }
 

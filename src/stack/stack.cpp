@@ -19,7 +19,7 @@ std::atomic<uint32_t> instance_seq{0};
 }
 
 stack::impl::impl(stack_config c, const clock_source* clk)
-    : cfg(std::move(c)), clock(clk ? clk : &own_clock), drops(cfg.workers + 1) {
+    : cfg(std::move(c)), clock(clk ? clk : &own_clock), nhs(cfg.nexthop_max), drops(cfg.workers + 1) {
     if (cfg.workers == 0 || cfg.workers > limits::lcore_max) throw std::invalid_argument("workers out of range");
     if (cfg.neigh_hold_max > limits::neigh_hold_max) cfg.neigh_hold_max = limits::neigh_hold_max;
     if (cfg.dad_count > limits::dad_count_max) cfg.dad_count = limits::dad_count_max;
@@ -30,6 +30,9 @@ stack::impl::impl(stack_config c, const clock_source* clk)
     auto mp = pktpool_create(fmt::format("{}.{}", cfg.name.substr(0, 16), seq), cfg.mbufs);
     if (!mp) throw std::runtime_error(fmt::format("stack {}: mbuf pool: {}", cfg.name, errc_message(mp.error())));
     pool = *mp;
+    auto ip = pktpool_create(fmt::format("{}.i{}", cfg.name.substr(0, 14), seq), cfg.mbufs / 2 + 1, 0);
+    if (!ip) throw std::runtime_error(fmt::format("stack {}: indirect pool: {}", cfg.name, errc_message(ip.error())));
+    ipool = *ip;
     if (!punt.init("punt", limits::punt_ring_size) || !notices.init("notice", limits::punt_ring_size))
         throw std::runtime_error("stack: hand-over rings");
     for (unsigned i = 0; i <= cfg.workers; ++i) {
@@ -41,7 +44,21 @@ stack::impl::impl(stack_config c, const clock_source* clk)
         lc->tx_ifp.resize(limits::ifnet_max, nullptr);
         lcores.push_back(std::move(lc));
     }
-    rt4.replace(new route4_table());
+    fib4_config fc;
+    fc.max_routes = cfg.fib_max_routes;
+    fc.tbl8_groups = cfg.fib_tbl8_groups;
+    fc.readers = cfg.workers;
+    auto f = fib4::create(cfg.name, fc);
+    if (!f) throw std::runtime_error(fmt::format("stack {}: FIB: {}", cfg.name, errc_message(f.error())));
+    fib = std::move(*f);
+    knobs.forwarding = cfg.forwarding;
+    knobs.directed_broadcast = cfg.directed_broadcast;
+    knobs.send_redirects = cfg.send_redirects;
+    knobs.accept_redirects = cfg.accept_redirects;
+    knobs.bmcast_echo = cfg.bmcast_echo;
+    knobs.mtudisc = cfg.mtudisc;
+    knobs.ttl = cfg.ip_ttl;
+    knobs.icmp_err_pps = cfg.icmp_err_pps;
 }
 
 stack::impl::~impl() {
@@ -49,16 +66,21 @@ stack::impl::~impl() {
     mbuf* m[32];
     while (unsigned n = punt.dequeue(m, 32))
         for (unsigned i = 0; i < n; ++i) pkt_free(m[i]);
-    delete rt4.publish(nullptr);
     // Entries and address sets retired with call_rcu must be freed before the
     // pool their held packets came from goes away.
     rcu_barrier();
+    pktpool_free(ipool);
     pktpool_free(pool);
 }
 
 void stack::impl::event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a) {
     if (events.size() >= events_max) events.pop_front();
-    events.push_back({k, ifindex, a, clock->now_ns()});
+    stack_event ev;
+    ev.kind = k;
+    ev.ifindex = ifindex;
+    ev.addr = a;
+    ev.at_ns = clock->now_ns();
+    events.push_back(ev);
 }
 
 void stack::impl::control_run() {
@@ -91,6 +113,10 @@ void stack::impl::handle_punt(mbuf* m) {
             return nd_hold(*ifp, ip4_addr(md.aux), m);
         case punt_echo_reply:
             return ping_input(m);
+        case punt_redirect:
+            return redirect_input(*ifp, m);
+        case punt_icmp_err:
+            return icmp_err_input(m);
         default:
             assert(false && "unknown punt kind");
             return drop(c, m, drop_reason::icmp_unhandled_type);
@@ -156,6 +182,7 @@ void stack::poll_worker(unsigned w) {
     assert(w < p_->cfg.workers);
     assert(!is_running() && "stepped mode and thread mode do not mix");
     p_->poll(*p_->lcores[w]);
+    p_->fib->quiescent(w);
     rcu_quiescent();
 }
 
@@ -196,13 +223,18 @@ status stack::start() {
             while (!st->stopping.load(std::memory_order_acquire)) {
                 const uint64_t before = c.rx_pkts.load(std::memory_order_relaxed);
                 st->poll(c);
+                st->fib->quiescent(w);
                 rcu_quiescent();
                 // Adaptive polling: poll while busy; after an idle spell nap
                 // offline so that the other stacks on a small machine get the CPU.
                 if (c.rx_pkts.load(std::memory_order_relaxed) == before) {
                     if (++idle >= st->cfg.idle_polls_before_sleep) {
-                        rcu_offline off;
-                        std::this_thread::sleep_for(std::chrono::microseconds(st->cfg.idle_sleep_us));
+                        st->fib->offline(w);
+                        {
+                            rcu_offline off;
+                            std::this_thread::sleep_for(std::chrono::microseconds(st->cfg.idle_sleep_us));
+                        }
+                        st->fib->online(w);
                     }
                 } else {
                     idle = 0;

@@ -11,40 +11,6 @@ void stack::impl::addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v) {
     ifp.publish_addrs(in_ifaddr_set{std::move(v)});
 }
 
-void stack::impl::routes_rebuild() {
-    std::vector<route4> v;
-    auto has_dst = [&](const prefix4& p) {
-        return std::any_of(v.begin(), v.end(), [&](const route4& r) { return r.dst == p; });
-    };
-    ifs.for_each([&](ifnet& ifp) {
-        for (const auto& a : ifp.addrs().v4) {
-            if (a.flags & (in_iff::duplicated | in_iff::detached)) continue;
-            // Connected route (UC): one per prefix; the first interface wins.
-            prefix4 net = a.prefix();
-            if (a.plen < 32 && !has_dst(net) && v.size() < limits::route4_max)
-                v.push_back({net, {}, ifp.index(), ifp.index(), rtf::up | rtf::connected | rtf::done});
-            // Local route (UHl) via lo0 once the address is usable.
-            if (a.is_usable() && v.size() < limits::route4_max)
-                v.push_back(
-                    {prefix4::of(a.addr, 32), {}, lo0, ifp.index(), rtf::up | rtf::host | rtf::local | rtf::done});
-        }
-    });
-    rt4.replace(new route4_table(std::move(v)));
-}
-
-std::vector<route_info> stack::route_list() const {
-    ctl_guard g(p_->ctl);
-    std::vector<route_info> out;
-    for (const auto& r : p_->rt4.read()->routes()) {
-        ifnet* ifp = p_->ifs.lookup(r.ifindex);
-        out.push_back({r, ifp ? ifp->name() : "?"});
-    }
-    std::sort(out.begin(), out.end(), [](const route_info& a, const route_info& b) {
-        return a.r.dst.addr != b.r.dst.addr ? a.r.dst.addr < b.r.dst.addr : a.r.dst.len < b.r.dst.len;
-    });
-    return out;
-}
-
 status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen) {
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(ifname);
@@ -62,6 +28,7 @@ status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen) {
     if (dad) ia.flags |= in_iff::tentative;
     v.push_back(ia);
     p_->addrs_publish(*ifp, std::move(v));
+    p_->event(stack_event::rtm_newaddr, ifp->index(), addr);
     p_->routes_rebuild();
     if (dad) {
         p_->dad_start(*ifp, addr);
@@ -83,6 +50,7 @@ status stack::addr_del(std::string_view ifname, ip4_addr addr) {
     v.erase(it);
     p_->dad_stop(ifp->index(), addr);
     p_->addrs_publish(*ifp, std::move(v));
+    p_->event(stack_event::rtm_deladdr, ifp->index(), addr);
     p_->routes_rebuild();
     // Neighbors on a subnet no address of the interface covers any longer go
     // with it (NetBSD purges them when the connected route is deleted).

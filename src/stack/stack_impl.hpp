@@ -16,6 +16,9 @@
 
 #include "mpnet/core/ring.hpp"
 #include "mpnet/l2/arp.hpp"
+#include "mpnet/route/fib4.hpp"
+#include "mpnet/route/nexthop.hpp"
+#include "mpnet/route/rib4.hpp"
 #include "mpnet/stack/stack.hpp"
 #include "timer.hpp"
 
@@ -27,6 +30,8 @@ enum punt_kind : uint16_t {
     punt_arp = 1,         // ARP frame (Ethernet header stripped), ifindex = ingress
     punt_resolve = 2,     // IPv4 packet waiting for a neighbor: ifindex = egress, aux = nexthop
     punt_echo_reply = 3,  // ICMP echo reply for a local ping session (IPv4 header at front)
+    punt_redirect = 4,    // ICMP redirect received on a host (IPv4 header at front)
+    punt_icmp_err = 5,    // ICMP error about our own traffic: path MTU, ping errors
 };
 
 /// A small notice from a worker to the control plane (no packet).
@@ -47,6 +52,9 @@ struct lcore_ctx {
     std::vector<pkt_batch> tx;   // per ifindex
     std::vector<ifnet*> tx_ifp;  // per ifindex, valid within one iteration
     std::vector<uint16_t> tx_dirty;
+    // ICMP error rate limit: a token bucket per lcore (no shared state).
+    double icmp_tokens = 0;
+    uint64_t icmp_refill_ns = 0;
     // Written by the owning lcore only (relaxed load+store), read by anyone.
     std::atomic<uint64_t> polls{0}, idle_polls{0}, rx_pkts{0};
     static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) noexcept {
@@ -103,11 +111,23 @@ struct stack::impl {
     const clock_source* clock;
     mutable std::mutex ctl;  // the control lock
     rte_mempool* pool = nullptr;
+    rte_mempool* ipool = nullptr;  // indirect mbufs for fragmentation
 
     // ---- published state [rcu]
     ifnet_table ifs;
-    rcu_ptr<route4_table> rt4;
+    std::unique_ptr<fib4> fib;  // prefix -> nexthop id; workers are its readers
+    nexthop_table nhs;          // nexthop id -> nexthop
     uint16_t lo0 = 0;
+
+    // ---- run-time knobs, read by workers (relaxed: each is meaningful alone)
+    struct knobs_t {
+        std::atomic<bool> forwarding, directed_broadcast, send_redirects, accept_redirects, bmcast_echo, mtudisc;
+        std::atomic<uint32_t> ttl, icmp_err_pps;
+    } knobs;
+    bool fwd() const noexcept { return knobs.forwarding.load(std::memory_order_relaxed); }
+
+    // ---- control-only routing state [ctl]
+    rib4 rib;
 
     // ---- hand-over
     pkt_ring punt;
@@ -145,12 +165,23 @@ struct stack::impl {
         drops.slot(c.idx).add(static_cast<size_t>(r), n);
     }
     void event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a);
+    void route_event(stack_event::kind_t k, const rtentry& e);
     void destroy_ifnet(ifnet* ifp);
 
     // ---- data path (worker.cpp); used by the control plane with its own ctx
     void poll(lcore_ctx& c) noexcept;
     void ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
-    void ip4_input(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
+    /// IPv4 input for a burst from one interface: validation, one bulk FIB
+    /// lookup, then local delivery, broadcast handling or forwarding.
+    void ip4_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
+    void ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept;
+    void ip4_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noexcept;
+    /// Sends an ICMP error about `orig` (IPv4 header at front) back to its
+    /// source, rate-limited; `orig` stays the caller's.
+    void icmp_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code, uint32_t extra) noexcept;
+    bool icmp_rate_ok(lcore_ctx& c) noexcept;
+    /// MTU check, fragmentation, then neighbor output.
+    void ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_addr nh, uint32_t path_mtu) noexcept;
     /// Routes and sends an IPv4 packet (header at front, no L2) from `c`.
     void ip4_route_output(lcore_ctx& c, mbuf* m, ip4_addr dst) noexcept;
     /// Sends an IPv4 packet to nexthop `nh` on `ifp`, resolving the neighbor.
@@ -188,8 +219,22 @@ struct stack::impl {
     void arp_send(ifnet& ifp, const ether_addr& eth_dst, const arp_fields& f);
     void arp_announce(ifnet& ifp, ip4_addr a);  // GARP: who-has a tell a
 
+    // routes (stack_route.cpp)
+    nexthop nh_of(const rtentry& e) const;
+    status rt_install(rtentry e);
+    void rt_remove(const prefix4& p);
+    status rt_reprogram(rtentry& e, const rtentry& next);
+    void rt_expire(prefix4 p, uint64_t expected);
+    void redirect_input(ifnet& ifp, mbuf* m);
+    void mtu_input(mbuf* m);
+    /// ICMP unreachable / time exceeded about our own traffic: path MTU,
+    /// and errors reported to ping sessions.
+    void icmp_err_input(mbuf* m);
+
     // addresses and DAD
     void addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v);
+    /// Brings connected (UC) and local (UHl) routes in line with the
+    /// addresses, and drops gateway routes whose gateway became unreachable.
     void routes_rebuild();
     void dad_start(ifnet& ifp, ip4_addr a);
     void dad_timer(uint16_t ifindex, ip4_addr a);

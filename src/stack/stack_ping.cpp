@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The stack's own ping: echo sessions driven by control-plane timers; replies
 // come back from the workers through the hand-over ring.
+#include "mpnet/core/checksum.hpp"
 #include "mpnet/l3/icmp.hpp"
 #include "stack_impl.hpp"
 
@@ -66,16 +67,26 @@ void stack::impl::ping_tick(uint32_t id) {
 }
 
 void stack::impl::ping_send(ping_session& s) {
-    lcore_ctx& c = ctl_ctx();
-    const route4* r = rt4.read()->lookup(s.dst);
-    if (!r || (r->flags & (rtf::reject | rtf::blackhole))) {
+    rtentry* r = rib.match(s.dst);
+    if (!r) {
         s.res.error = errc::netunreach;
+        event(stack_event::rtm_miss, 0, s.dst);
+        return;
+    }
+    if (r->flags & rtf::reject) {
+        // NetBSD's rt_check_reject_route: what ping(8) reports.
+        ifnet* out = ifs.lookup(r->ifindex);
+        const bool loop = out && out->kind() == if_kind::loopback;
+        s.res.error = loop ? ((r->flags & rtf::host) ? errc::hostunreach : errc::netunreach)
+                           : ((r->flags & rtf::gateway) ? errc::hostunreach : errc::hostdown);
         return;
     }
     std::optional<ip4_addr> src = s.opts.src;
     if (!src) {
         if (r->flags & rtf::local) {
             src = s.dst;
+        } else if (!r->ifa.is_any()) {
+            src = r->ifa;
         } else if (ifnet* ifp = ifs.lookup(r->ifindex)) {
             src = select_src(*ifp, (r->flags & rtf::gateway) ? r->gateway : s.dst);
         }
@@ -84,12 +95,19 @@ void stack::impl::ping_send(ping_session& s) {
         s.res.error = errc::addrnotavail;
         return;
     }
+    lcore_ctx& c = ctl_ctx();
     const uint16_t seq = s.res.sent;
     mbuf* m = icmp_echo_build(pool, *src, s.dst, s.icmp_id, seq, s.opts.payload_len, s.opts.ttl);
     if (!m) {
         count_drop(c, drop_reason::nobufs);
         s.res.error = errc::nobufs;
         return;
+    }
+    if (s.opts.df) {
+        auto* h = pkt_header<ip4_hdr>(m);
+        h->frag.set(ip4_frag_df);
+        h->cksum = 0;
+        h->cksum = in_cksum(h, h->hlen_bytes());
     }
     s.sent_at[seq] = clock->now_ns();
     ++s.res.sent;
@@ -125,6 +143,28 @@ void stack::impl::ping_input(mbuf* m) {
         return;
     }
     drop(c, m, drop_reason::icmp_no_session);
+}
+
+void stack::impl::icmp_err_input(mbuf* m) {
+    auto* ip = pkt_header<ip4_hdr>(m);
+    const unsigned hl = ip->hlen_bytes();
+    auto* ic = pkt_header<icmp_hdr>(m, hl);
+    auto* inner = pkt_header<ip4_hdr>(m, hl + sizeof(icmp_hdr));
+    if (!inner) return drop(ctl_ctx(), m, drop_reason::icmp_too_short);
+    const unsigned ihl = inner->hlen_bytes();
+    // Tell the ping session whose request this quotes.
+    if (inner->proto == ipproto_icmp && pkt_head_len(m) >= hl + sizeof(icmp_hdr) + ihl + sizeof(icmp_hdr)) {
+        auto* iic = pkt_header<icmp_hdr>(m, hl + sizeof(icmp_hdr) + ihl);
+        for (auto& [id, s] : pings) {
+            if (iic->type != icmp_echo_request || s.icmp_id != iic->id.get()) continue;
+            ++s.res.icmp_errors;
+            s.res.last_error_type = ic->type;
+            s.res.last_error_code = ic->code;
+            s.res.last_error_from = ip4_addr(ip->src.get());
+        }
+    }
+    if (ic->type == icmp_unreach && ic->code == icmp_unreach_needfrag) return mtu_input(m);
+    pkt_free(m);
 }
 
 }  // namespace mpnet

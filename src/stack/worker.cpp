@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The data path: a worker's poll iteration, Ethernet and IPv4 input, ICMP echo,
-// IPv4 output with neighbor lookup, and per-(lcore, interface) TX buffers.
-// The control plane reuses the output half with its own lcore context.
+// The data path: a worker's poll iteration, Ethernet and IPv4 input with one
+// bulk FIB lookup per burst, local delivery (ICMP echo), forwarding (TTL,
+// reject/blackhole, redirects, MTU and fragmentation), rate-limited ICMP
+// errors, IPv4 output with neighbor lookup, and per-(lcore, interface) TX
+// buffers. The control plane reuses the output half with its own context.
 #include <cstring>
 
 #include "mpnet/core/checksum.hpp"
@@ -36,33 +38,31 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
                 continue;
             }
             if (ifp.kind() == if_kind::loopback) {
-                for (uint16_t i = 0; i < n; ++i) ip4_input(c, ifp, pkts[i]);
+                ip4_input(c, ifp, pkts, n);
             } else {
                 ether_input(c, ifp, pkts, n);
             }
         }
     });
-    if (got)
-        lcore_ctx::bump(c.rx_pkts, got);
-    else
-        lcore_ctx::bump(c.idle_polls);
+    if (got) lcore_ctx::bump(c.rx_pkts, got);
+    else lcore_ctx::bump(c.idle_polls);
     tx_flush(c);
 }
 
 void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept {
     const ether_addr own = ifp.lladdr();
     const uint32_t flags = ifp.flags();
+    mbuf* ip4[pkt_batch::capacity];
+    uint16_t n4 = 0;
     for (uint16_t i = 0; i < n; ++i) {
         mbuf* m = pkts[i];
         bool group = false;
         drop_reason why{};
         switch (ether_classify(m, own, flags, &group, &why)) {
-            case ether_next::drop:
-                drop(c, m, why);
-                break;
+            case ether_next::drop: drop(c, m, why); break;
             case ether_next::ip4:
                 if (group) ifp.count(c.idx, if_counter::imcasts);
-                ip4_input(c, ifp, m);
+                ip4[n4++] = m;
                 break;
             case ether_next::arp:
                 if (flags & iff::noarp) {
@@ -79,49 +79,206 @@ void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n)
                 break;
         }
     }
+    if (n4) ip4_input(c, ifp, ip4, n4);
 }
 
-void stack::impl::ip4_input(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
-    drop_reason why{};
-    ip4_hdr* h = ip4_validate(m, &why, ifp.kind() == if_kind::loopback);
-    if (!h) return drop(c, m, why);
-    const ip4_addr dst(h->dst.get());
-    const route4_table* rt = rt4.read();
-    const route4* r = rt->lookup(dst);
-    const bool local = r && (r->flags & rtf::local) && r->dst.len == 32;
-    bool bcast = dst.is_broadcast() || dst.is_multicast();
-    if (!local && !bcast) {
-        for (const auto& a : ifp.addrs().v4)
-            if (a.plen < 31 && dst == a.bcast) bcast = true;
+namespace {
+
+// The destination is a broadcast for the receiving interface: limited
+// broadcast, or the subnet broadcast of one of its addresses.
+bool is_bcast_for(const ifnet& ifp, ip4_addr dst) noexcept {
+    if (dst.is_broadcast()) return true;
+    for (const auto& a : ifp.addrs().v4)
+        if (a.plen < 31 && dst == a.bcast) return true;
+    return false;
+}
+
+}  // namespace
+
+void stack::impl::ip4_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept {
+    mbuf* ok[pkt_batch::capacity];
+    uint32_t dst[pkt_batch::capacity];
+    uint32_t nh[pkt_batch::capacity];
+    uint16_t k = 0;
+    const bool from_lo = ifp.kind() == if_kind::loopback;
+    for (uint16_t i = 0; i < n; ++i) {
+        drop_reason why{};
+        ip4_hdr* h = ip4_validate(pkts[i], &why, from_lo);
+        if (!h) {
+            drop(c, pkts[i], why);
+            continue;
+        }
+        ok[k] = pkts[i];
+        dst[k++] = h->dst.get();
     }
-    if (!local && !bcast) return drop(c, m, drop_reason::ip4_not_local);
-    (void)ifp;
+    if (k == 0) return;
+    fib->lookup_bulk(dst, nh, k);
+    for (uint16_t i = 0; i < k; ++i) {
+        mbuf* m = ok[i];
+        const ip4_addr d(dst[i]);
+        const nexthop* x = nh[i] == fib4::miss ? nullptr : nhs.get(nh[i]);
+        if (x && (x->flags & nhf::local)) {
+            ip4_local(c, ifp, m, false);
+        } else if (d.is_multicast() || is_bcast_for(ifp, d)) {
+            ip4_local(c, ifp, m, true);
+        } else if (!fwd()) {
+            drop(c, m, drop_reason::ip4_not_local);
+        } else {
+            ip4_forward(c, ifp, m, x);
+        }
+    }
+}
+
+void stack::impl::ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept {
+    drop_reason why{};
+    auto* h = pkt_header<ip4_hdr>(m);
     if (ip4_is_fragment(*h)) return drop(c, m, drop_reason::ip4_fragment);
     if (h->proto != ipproto_icmp) return drop(c, m, drop_reason::ip4_no_proto);
     icmp_hdr* ic = icmp_validate(m, h, &why);
     if (!ic) return drop(c, m, why);
+    const ip4_addr dst(h->dst.get());
     switch (ic->type) {
-        case icmp_echo_request:
-            // NetBSD's net.inet.icmp.bmcastecho=0: no replies to broadcast pings.
-            if (bcast) return drop(c, m, drop_reason::ip4_bcast_echo);
-            icmp_echo_reflect(h, ic, dst, cfg.ip_ttl);
+        case icmp_echo_request: {
+            ip4_addr src = dst;
+            if (bcast) {
+                // net.inet.icmp.bmcastecho: off by default, as in NetBSD.
+                if (!knobs.bmcast_echo.load(std::memory_order_relaxed) || dst.is_multicast())
+                    return drop(c, m, drop_reason::ip4_bcast_echo);
+                const in_ifaddr* a = nullptr;
+                for (const auto& x : ifp.addrs().v4)
+                    if (x.is_usable()) a = &x;
+                if (!a) return drop(c, m, drop_reason::ip4_no_src);
+                src = a->addr;
+            }
+            icmp_echo_reflect(h, ic, src, static_cast<uint8_t>(knobs.ttl.load(std::memory_order_relaxed)));
             return ip4_route_output(c, m, ip4_addr(h->dst.get()));
+        }
         case icmp_echo_reply:
             if (bcast) return drop(c, m, drop_reason::icmp_no_session);
             return punt_to_control(c, m, punt_echo_reply, ifp.index(), 0);
+        case icmp_redirect:
+            if (bcast) return drop(c, m, drop_reason::icmp_redirect_ignored);
+            return punt_to_control(c, m, punt_redirect, ifp.index(), 0);
+        case icmp_unreach:
+        case icmp_time_exceeded:
+            if (bcast) return drop(c, m, drop_reason::icmp_unhandled_type);
+            return punt_to_control(c, m, punt_icmp_err, ifp.index(), 0);
         default:
             return drop(c, m, drop_reason::icmp_unhandled_type);
     }
 }
 
+void stack::impl::ip4_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noexcept {
+    auto* h = pkt_header<ip4_hdr>(m);
+    const ip4_addr src(h->src.get()), dst(h->dst.get());
+    if (src.is_any()) return drop(c, m, drop_reason::ip4_bad_src);
+    if (!nh) {
+        icmp_error(c, &in, m, icmp_unreach, icmp_unreach_net, 0);
+        return drop(c, m, drop_reason::ip4_no_route);
+    }
+    if (h->ttl <= 1) {
+        icmp_error(c, &in, m, icmp_time_exceeded, 0, 0);
+        return drop(c, m, drop_reason::ip4_ttl_exceeded);
+    }
+    if (nh->flags & nhf::blackhole) return drop(c, m, drop_reason::ip4_blackhole);
+    if (nh->flags & nhf::reject) {
+        icmp_error(c, &in, m, icmp_unreach, (nh->flags & nhf::host) ? icmp_unreach_host : icmp_unreach_net, 0);
+        return drop(c, m, drop_reason::ip4_reject);
+    }
+    ifnet* out = ifs.lookup(nh->ifindex);
+    if (!out) return drop(c, m, drop_reason::if_gone);
+    if (!out->is_running()) return drop(c, m, drop_reason::if_down);
+    if (out->kind() == if_kind::loopback) return drop(c, m, drop_reason::ip4_not_local);
+    const ip4_addr next = (nh->flags & nhf::gateway) ? nh->gateway : dst;
+    // A directed broadcast to a subnet of the egress interface.
+    if (!(nh->flags & nhf::gateway) && is_bcast_for(*out, dst)) {
+        if (!knobs.directed_broadcast.load(std::memory_order_relaxed))
+            return drop(c, m, drop_reason::ip4_bcast_forward);
+        ip4_dec_ttl(h);
+        return ether_output(c, *out, m, ether_addr::broadcast());
+    }
+    // RFC 1812 5.2.7.2: leaving by the interface it came in on, toward a
+    // neighbor of the sender's own subnet: tell the sender (and forward).
+    if (out == &in && knobs.send_redirects.load(std::memory_order_relaxed)) {
+        for (const auto& a : in.addrs().v4) {
+            if (a.is_usable() && a.prefix().contains(src) && a.prefix().contains(next)) {
+                icmp_error(c, &in, m, icmp_redirect, icmp_redirect_host, next.v);
+                break;
+            }
+        }
+    }
+    ip4_dec_ttl(h);
+    ip4_output_mtu(c, &in, m, *out, next, nh->mtu);
+}
+
+void stack::impl::ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_addr next,
+                                 uint32_t path_mtu) noexcept {
+    uint32_t mtu = ifp.mtu();
+    if (path_mtu && path_mtu < mtu) mtu = path_mtu;
+    auto* h = pkt_header<ip4_hdr>(m);
+    if (h->total_len.get() <= mtu) return ip4_output(c, m, ifp, next);
+    if (h->frag.get() & ip4_frag_df) {
+        icmp_error(c, in, m, icmp_unreach, icmp_unreach_needfrag, mtu);
+        return drop(c, m, drop_reason::ip4_frag_needed);
+    }
+    mbuf* frags[limits::frags_max];
+    const int n = ip4_fragment(m, static_cast<uint16_t>(mtu), pool, ipool, frags, limits::frags_max);
+    if (n < 0) return drop(c, m, drop_reason::ip4_frag_failed);
+    pkt_free(m);  // the fragments hold their own references to its data
+    for (int i = 0; i < n; ++i) ip4_output(c, frags[i], ifp, next);
+}
+
+bool stack::impl::icmp_rate_ok(lcore_ctx& c) noexcept {
+    // Token bucket per lcore: the stack-wide limit split evenly, refilled
+    // continuously, one second of burst at most.
+    const double rate = double(knobs.icmp_err_pps.load(std::memory_order_relaxed)) / double(cfg.workers + 1);
+    const uint64_t now = c.now_ns ? c.now_ns : clock->now_ns();
+    if (c.icmp_refill_ns == 0) {
+        c.icmp_refill_ns = now;
+        c.icmp_tokens = rate;
+    }
+    c.icmp_tokens = std::min(rate, c.icmp_tokens + rate * double(now - c.icmp_refill_ns) / double(ns_per_s));
+    c.icmp_refill_ns = now;
+    if (c.icmp_tokens < 1.0) return false;
+    c.icmp_tokens -= 1.0;
+    return true;
+}
+
+void stack::impl::icmp_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code,
+                             uint32_t extra) noexcept {
+    const auto* h = pkt_header<ip4_hdr>(orig);
+    const ip4_addr src(h->src.get()), dst(h->dst.get());
+    // RFC 1812 4.3.2.7: never about an ICMP error, a non-initial fragment, a
+    // broadcast or multicast, or a source that cannot be answered.
+    if ((h->frag.get() & ip4_frag_offset_mask) != 0) return;
+    if (dst.is_broadcast() || dst.is_multicast() || src.is_any() || src.is_broadcast() || src.is_multicast() ||
+        src.is_loopback())
+        return;
+    if (h->proto == ipproto_icmp && pkt_head_len(orig) >= h->hlen_bytes() + 1u &&
+        icmp_is_error(pkt_data(orig)[h->hlen_bytes()]))
+        return;
+    if (!icmp_rate_ok(c)) return count_drop(c, drop_reason::icmp_ratelimited);
+    // Source: an address of the interface the packet came in on.
+    std::optional<ip4_addr> from;
+    if (in) from = select_src(*in, src);
+    if (!from) return count_drop(c, drop_reason::ip4_no_src);
+    mbuf* e = icmp_error_build(pool, h, pkt_head_len(orig), *from, type, code, extra,
+                               static_cast<uint8_t>(knobs.ttl.load(std::memory_order_relaxed)));
+    if (!e) return count_drop(c, drop_reason::nobufs);
+    ip4_route_output(c, e, src);
+}
+
 void stack::impl::ip4_route_output(lcore_ctx& c, mbuf* m, ip4_addr dst) noexcept {
-    const route4* r = rt4.read()->lookup(dst);
-    if (!r || (r->flags & (rtf::reject | rtf::blackhole))) return drop(c, m, drop_reason::ip4_no_route);
-    ifnet* ifp = ifs.lookup(r->ifindex);
+    const uint32_t id = fib->lookup(dst);
+    const nexthop* nh = id == fib4::miss ? nullptr : nhs.get(id);
+    if (!nh) return drop(c, m, drop_reason::ip4_no_route);
+    if (nh->flags & nhf::blackhole) return drop(c, m, drop_reason::ip4_blackhole);
+    if (nh->flags & nhf::reject) return drop(c, m, drop_reason::ip4_reject);
+    ifnet* ifp = ifs.lookup(nh->ifindex);
     if (!ifp) return drop(c, m, drop_reason::if_gone);
     if (!ifp->is_running()) return drop(c, m, drop_reason::if_down);
     if (ifp->kind() == if_kind::loopback) return tx_enqueue(c, *ifp, m);
-    ip4_output(c, m, *ifp, (r->flags & rtf::gateway) ? r->gateway : dst);
+    ip4_output_mtu(c, nullptr, m, *ifp, (nh->flags & nhf::gateway) ? nh->gateway : dst, nh->mtu);
 }
 
 void stack::impl::ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noexcept {

@@ -49,6 +49,14 @@ enum class drop_reason : uint16_t {
     ip4_bcast_echo,          // echo request to broadcast/multicast (bmcastecho off)
     ip4_no_route,            // no route to the destination
     ip4_no_src,              // no usable source address for output
+    ip4_ttl_exceeded,        // TTL would reach 0 while forwarding (ICMP time exceeded sent)
+    ip4_reject,              // reject route (ICMP unreachable sent)
+    ip4_blackhole,           // blackhole route: silently dropped
+    ip4_frag_needed,         // DF set and larger than the egress MTU (ICMP sent)
+    ip4_bcast_forward,       // directed broadcast while directed-broadcast is off
+    ip4_frag_failed,         // fragmentation failed (no buffers)
+    icmp_ratelimited,        // an ICMP error suppressed by the rate limit
+    icmp_redirect_ignored,   // a redirect refused (forwarding on, invalid, not from our gateway)
     icmp_too_short,          // ICMP shorter than 8 bytes
     icmp_bad_cksum,          // ICMP checksum wrong
     icmp_unhandled_type,     // ICMP type with no handler

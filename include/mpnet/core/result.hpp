@@ -36,6 +36,7 @@ enum class errc : int {
     netdown = ENETDOWN,
     netunreach = ENETUNREACH,
     hostunreach = EHOSTUNREACH,
+    hostdown = EHOSTDOWN,
     timedout = ETIMEDOUT,
     nobufs = ENOBUFS,
     msgsize = EMSGSIZE,

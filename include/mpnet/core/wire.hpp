@@ -70,7 +70,12 @@ inline constexpr uint16_t ip4_frag_offset_mask = 0x1fff;
 
 inline constexpr uint8_t icmp_echo_reply = 0;
 inline constexpr uint8_t icmp_unreach = 3;
+inline constexpr uint8_t icmp_redirect = 5;
 inline constexpr uint8_t icmp_echo_request = 8;
+inline constexpr uint8_t icmp_unreach_net = 0;
+inline constexpr uint8_t icmp_unreach_host = 1;
+inline constexpr uint8_t icmp_unreach_needfrag = 4;
+inline constexpr uint8_t icmp_redirect_host = 1;
 inline constexpr uint8_t icmp_time_exceeded = 11;
 
 struct __attribute__((packed)) icmp_hdr {

@@ -24,4 +24,16 @@ void icmp_echo_reflect(ip4_hdr* ip, icmp_hdr* ic, ip4_addr reply_src, uint8_t tt
 mbuf* icmp_echo_build(rte_mempool* mp, ip4_addr src, ip4_addr dst, uint16_t id, uint16_t seq, uint16_t payload_len,
                       uint8_t ttl) noexcept;
 
+/// True for ICMP types that are errors (never answered with an error).
+inline bool icmp_is_error(uint8_t type) noexcept {
+    return type == icmp_unreach || type == 4 || type == icmp_redirect || type == icmp_time_exceeded || type == 12;
+}
+
+/// Builds an ICMP error (type, code; `extra` is the 32-bit field after the
+/// checksum: next-hop MTU for frag-needed, gateway for a redirect) quoting
+/// the offending packet's IPv4 header and first 8 payload bytes, as IPv4
+/// from `src` to the offender's source. nullptr when the pool is empty.
+mbuf* icmp_error_build(rte_mempool* mp, const ip4_hdr* orig, uint32_t orig_len, ip4_addr src, uint8_t type,
+                       uint8_t code, uint32_t extra, uint8_t ttl) noexcept;
+
 }  // namespace mpnet

@@ -26,4 +26,15 @@ inline bool ip4_is_fragment(const ip4_hdr& h) noexcept {
 /// `m`'s current data. False if there is no headroom.
 bool ip4_encap(mbuf* m, ip4_addr src, ip4_addr dst, uint8_t proto, uint8_t ttl, uint16_t id) noexcept;
 
+/// Decrements the TTL of a header being forwarded, updating the checksum
+/// incrementally (RFC 1624). The caller checked ttl > 1.
+void ip4_dec_ttl(ip4_hdr* h) noexcept;
+
+/// Fragments `m` (IPv4 header at front, DF clear) into pieces of at most
+/// `mtu` bytes with DPDK's ip_frag library, using `direct` for headers and
+/// `indirect` for the payload references. Returns the number of fragments
+/// written to `out` (at most `max`), or -1 on failure. `m` stays the caller's.
+int ip4_fragment(mbuf* m, uint16_t mtu, rte_mempool* direct, rte_mempool* indirect, mbuf** out,
+                 uint16_t max) noexcept;
+
 }  // namespace mpnet

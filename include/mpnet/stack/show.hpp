@@ -17,6 +17,9 @@ namespace mpnet {
 std::string format_arp(const neigh_info& n);
 /// `netstat -rn -f inet`: header and one line per route.
 std::string format_routes(const std::vector<route_info>& routes);
+/// `route -n get`: NetBSD's layout (route to, destination, mask, gateway,
+/// local addr, interface, flags, metrics).
+std::string format_route_get(const route_get_info& g);
 /// `ifconfig IF`: flags, MTU, address, inet lines with tentative/duplicated.
 std::string format_ifconfig(const if_info& i);
 /// Non-zero drop counters, one "  name: count" line each.

@@ -30,7 +30,8 @@
 #include "mpnet/core/result.hpp"
 #include "mpnet/netif/ifnet.hpp"
 #include "mpnet/netif/port.hpp"
-#include "mpnet/route/route4.hpp"
+#include "mpnet/route/rib4.hpp"
+#include "mpnet/route/rtflags.hpp"
 
 namespace mpnet {
 
@@ -51,6 +52,18 @@ struct stack_config {
     uint32_t dad_count = 3;                  // net.inet.ip.dad_count: probes per address (0: no DAD)
     uint32_t dad_retrans_ms = 1000;          // interval between DAD probes
     uint8_t ip_ttl = 64;                     // net.inet.ip.ttl
+    bool forwarding = false;                 // net.inet.ip.forwarding
+    bool directed_broadcast = false;         // net.inet.ip.directed-broadcast
+    bool send_redirects = true;              // net.inet.ip.redirect
+    bool accept_redirects = true;            // net.inet.icmp.rediraccept (never while forwarding)
+    uint32_t redirect_timeout_s = 600;       // net.inet.icmp.redirtimeout: life of UGHD routes
+    bool bmcast_echo = false;                // net.inet.icmp.bmcastecho: answer broadcast pings
+    uint32_t icmp_err_pps = 100;             // net.inet.icmp.errppslimit: ICMP errors/s per stack
+    bool mtudisc = true;                     // net.inet.ip.mtudisc: learn path MTUs
+    uint32_t mtudisc_timeout_s = 600;        // net.inet.ip.mtudisctimeout
+    uint32_t fib_max_routes = 1u << 16;      // FIB rules (rte_lpm baseline)
+    uint32_t fib_tbl8_groups = 1u << 12;     // FIB second-level groups
+    uint32_t nexthop_max = 1u << 14;         // distinct nexthops
     uint32_t idle_polls_before_sleep = 256;  // thread mode: empty polls before a worker naps
     uint32_t idle_sleep_us = 100;            // thread mode: a worker's nap (RCU-offline)
 };
@@ -92,7 +105,29 @@ inline constexpr unsigned pub = 2;   // published: answer requests for it (proxy
 }  // namespace arp_opt
 
 struct route_info {
-    route4 r;
+    rtentry r;
+    std::string ifname;
+};
+
+/// route add / change arguments (route(8)'s words in the comments).
+struct route_spec {
+    prefix4 dst;                      // /32 is a host route
+    std::optional<ip4_addr> gateway;  // GATEWAY argument
+    std::string ifp;                  // -ifp IF (or the interface of -iface/-link)
+    std::optional<ip4_addr> ifa;      // -ifa ADDR: source for local traffic
+    bool iface = false;               // -iface: the gateway is directly reachable (no G)
+    bool connected = false;           // -connected
+    bool reject = false;              // -reject
+    bool blackhole = false;           // -blackhole
+    bool proxy = false;               // -proxy (announce)
+    bool noreject = false;            // change: -noreject
+    bool noblackhole = false;         // change: -noblackhole
+};
+
+/// route get's answer.
+struct route_get_info {
+    ip4_addr route_to;
+    rtentry r;
     std::string ifname;
 };
 
@@ -102,6 +137,7 @@ struct ping_opts {
     uint32_t timeout_ms = 1000;  // wait after the last request (ping -w style)
     uint16_t payload_len = 56;
     uint8_t ttl = 64;
+    bool df = false;  // ping -D: set don't-fragment
     std::optional<ip4_addr> src;
 };
 
@@ -112,6 +148,9 @@ struct ping_result {
     bool done = false;
     errc error = errc::ok;  // a send error (no route, no source), if any
     uint64_t rtt_min_ns = 0, rtt_max_ns = 0, rtt_sum_ns = 0;
+    uint16_t icmp_errors = 0;  // ICMP errors about our requests (ping -v shows them)
+    uint8_t last_error_type = 0, last_error_code = 0;
+    ip4_addr last_error_from;
 };
 
 /// A worker's (or the control plane's) poll counters.
@@ -122,10 +161,28 @@ struct lcore_info {
 };
 
 /// An event the control plane records for observers (tests, later the routing socket).
+/// Like the routing socket's messages: route, address, neighbor and
+/// interface changes, in order, so clients can follow the tables.
 struct stack_event {
-    enum kind_t : uint8_t { addr_duplicated, addr_ready, neigh_resolve_failed, link_up, link_down } kind = link_up;
+    enum kind_t : uint8_t {
+        rtm_add,       // route added (dst, gateway, flags)
+        rtm_delete,    // route deleted
+        rtm_change,    // route changed
+        rtm_miss,      // no route for locally originated traffic (addr)
+        rtm_redirect,  // a redirect created or modified a route
+        rtm_newaddr,   // address added (addr)
+        rtm_deladdr,   // address deleted
+        addr_duplicated,
+        addr_ready,
+        neigh_resolve_failed,
+        link_up,
+        link_down,
+    } kind = link_up;
     uint16_t ifindex = 0;
     ip4_addr addr;
+    prefix4 dst;
+    ip4_addr gateway;
+    uint32_t flags = 0;
     uint64_t at_ns = 0;
 };
 
@@ -196,7 +253,31 @@ public:
     /// arp -n: the entries for `addr` (one per interface that has one).
     std::vector<neigh_info> arp_get(ip4_addr addr) const;
 
-    // Routes (host mode until the routing issue) ------------------------------
+    // Routes (route(8)) ----------------------------------------------------------
+    /// route add. errc::exist (File exists), errc::netunreach (gateway not
+    /// reachable through a non-gateway route), errc::noent (no such -ifp),
+    /// errc::addrnotavail (-ifa not ours), errc::inval, errc::nospc (FIB or
+    /// nexthop table full). A failed add changes nothing.
+    status route_add(const route_spec& s);
+    /// route delete. errc::srch (not in table).
+    status route_delete(const prefix4& dst);
+    /// route change: gateway, -ifp, -ifa, -[no]reject, -[no]blackhole; the
+    /// route becomes static. errc::srch when absent; other errors as add.
+    status route_change(const route_spec& s);
+    /// route get: the route a packet to `dst` would take. errc::srch if none.
+    result<route_get_info> route_get(ip4_addr dst) const;
+    /// route flush: removes every gateway route.
+    void route_flush();
+
+    // Knobs (sysctl -w) -------------------------------------------------------------
+    /// Sets a NetBSD-named knob at run time: net.inet.ip.forwarding,
+    /// net.inet.ip.redirect, net.inet.ip.directed-broadcast, net.inet.ip.ttl,
+    /// net.inet.ip.dad_count, net.inet.ip.mtudisc, net.inet.icmp.rediraccept,
+    /// net.inet.icmp.redirtimeout, net.inet.icmp.bmcastecho,
+    /// net.inet.icmp.errppslimit, net.inet.arp.nd_reachable (ms).
+    /// errc::noent for an unknown name, errc::inval for a value out of range.
+    status sysctl_set(std::string_view name, int64_t value);
+    result<int64_t> sysctl_get(std::string_view name) const;
     std::vector<route_info> route_list() const;
 
     // Ping --------------------------------------------------------------------

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Nexthops: shared, immutable (interface, gateway, kind) objects that FIB
+// entries point at by index.
+//
+// Locking notes:
+// - The table is an array of atomic pointers indexed by nexthop id. Readers
+//   (workers) load a slot with acquire inside their read section; a slot is
+//   never null once its id has been handed out.
+// - Writers (the control plane, under the stack lock) acquire/release ids.
+//   When the last route drops an id, the id is quarantined for a grace period
+//   (an RCU callback returns it to the free list), so a reader that looked an
+//   id up in the FIB just before the route went away still finds the nexthop
+//   that route had: the packet leaves by a route that existed while it was in
+//   flight. A reused slot's previous object is retired through RCU.
+// - The returned-id list is shared with liburcu's call_rcu thread and guarded
+//   by its own small mutex (never held with anything else).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <tuple>
+#include <vector>
+
+#include "mpnet/core/addr.hpp"
+#include "mpnet/core/result.hpp"
+
+namespace mpnet {
+
+namespace nhf {
+inline constexpr uint8_t gateway = 0x01;    // send to `gateway`, else to the packet's destination
+inline constexpr uint8_t local = 0x02;      // an address of ours: deliver
+inline constexpr uint8_t reject = 0x04;     // ICMP unreachable
+inline constexpr uint8_t blackhole = 0x08;  // drop silently
+inline constexpr uint8_t host = 0x10;       // from a host route (picks the reject errno)
+}  // namespace nhf
+
+struct nexthop {
+    uint32_t id = 0;
+    uint16_t ifindex = 0;      // egress (lo0 for local)
+    uint16_t src_ifindex = 0;  // the interface whose address sources local traffic
+    ip4_addr gateway;
+    uint8_t flags = 0;  // nhf
+    uint32_t mtu = 0;   // path MTU (0: the interface's)
+
+    auto key() const { return std::make_tuple(ifindex, src_ifindex, gateway.v, flags, mtu); }
+};
+
+class nexthop_table {
+public:
+    explicit nexthop_table(uint32_t max_ids);
+    ~nexthop_table();
+    nexthop_table(const nexthop_table&) = delete;
+    nexthop_table& operator=(const nexthop_table&) = delete;
+
+    /// Reader: the nexthop for an id the FIB returned (never null for such an id).
+    const nexthop* get(uint32_t id) const noexcept {
+        return id < max_ ? slots_[id].load(std::memory_order_acquire) : nullptr;
+    }
+    /// Writer: an id for `nh` (shared with equal nexthops), reference taken.
+    /// errc::nospc when every id is in use or quarantined.
+    result<uint32_t> acquire(const nexthop& nh);
+    /// Writer: drops a reference taken by acquire().
+    void release(uint32_t id);
+    uint32_t in_use() const noexcept { return static_cast<uint32_t>(refs_.size()); }
+    uint32_t max_ids() const noexcept { return max_; }
+
+private:
+    void reclaim_returned();
+
+    uint32_t max_;
+    std::unique_ptr<std::atomic<const nexthop*>[]> slots_;
+    std::map<decltype(nexthop{}.key()), uint32_t> by_key_;  // writer only
+    std::map<uint32_t, uint32_t> refs_;                     // id -> references (writer only)
+    std::vector<uint32_t> free_;                            // writer only
+    uint32_t next_ = 0;                                     // writer only
+    struct returned_list {
+        std::mutex mu;
+        std::vector<uint32_t> ids;
+    };
+    std::shared_ptr<returned_list> returned_;  // shared with pending RCU callbacks
+};
+
+}  // namespace mpnet

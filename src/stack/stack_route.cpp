@@ -1,0 +1,474 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Routing: the RIB programs the FIB through shared nexthops; route(8)'s
+// add/delete/change/get/flush with NetBSD's semantics; connected and local
+// routes that follow the addresses; redirects and path MTUs learned from
+// ICMP; run-time knobs.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "mpnet/core/wire.hpp"
+#include "stack_impl.hpp"
+
+namespace mpnet {
+
+// ---- programming ------------------------------------------------------------------
+
+nexthop stack::impl::nh_of(const rtentry& e) const {
+    nexthop nh;
+    nh.ifindex = e.ifindex;
+    nh.src_ifindex = e.src_ifindex;
+    nh.mtu = e.mtu;
+    if (e.flags & rtf::local) nh.flags |= nhf::local;
+    if (e.flags & rtf::reject) nh.flags |= nhf::reject;
+    if (e.flags & rtf::blackhole) nh.flags |= nhf::blackhole;
+    if (e.flags & rtf::host) nh.flags |= nhf::host;
+    if (e.flags & rtf::gateway) {
+        nh.flags |= nhf::gateway;
+        nh.gateway = e.gateway;
+    }
+    return nh;
+}
+
+void stack::impl::route_event(stack_event::kind_t k, const rtentry& e) {
+    if (events.size() >= events_max) events.pop_front();
+    stack_event ev;
+    ev.kind = k;
+    ev.ifindex = e.ifindex;
+    ev.addr = e.dst.addr;
+    ev.dst = e.dst;
+    ev.gateway = e.gateway;
+    ev.flags = e.flags;
+    ev.at_ns = clock->now_ns();
+    events.push_back(ev);
+}
+
+status stack::impl::rt_install(rtentry e) {
+    auto id = nhs.acquire(nh_of(e));
+    if (!id) return id.error();
+    if (auto s = fib->add(e.dst, *id); !s) {
+        nhs.release(*id);
+        return s;
+    }
+    e.nh = *id;
+    e.flags |= rtf::up | rtf::done;
+    route_event(stack_event::rtm_add, rib.insert(e));
+    return {};
+}
+
+void stack::impl::rt_remove(const prefix4& p) {
+    rtentry* e = rib.find(p);
+    if (!e) return;
+    // FIB first: from here no new lookup returns the old nexthop, and the
+    // nexthop's id stays valid for a grace period after release.
+    (void)fib->del(p);
+    nhs.release(e->nh);
+    timers.cancel(e->timer);
+    rtentry gone = *e;
+    rib.erase(p);
+    route_event(stack_event::rtm_delete, gone);
+}
+
+status stack::impl::rt_reprogram(rtentry& e, const rtentry& next) {
+    auto id = nhs.acquire(nh_of(next));
+    if (!id) return id.error();
+    if (auto s = fib->add(next.dst, *id); !s) {
+        nhs.release(*id);
+        return s;
+    }
+    const uint32_t old = e.nh;
+    e = next;
+    e.nh = *id;
+    e.flags |= rtf::up | rtf::done;
+    nhs.release(old);
+    route_event(stack_event::rtm_change, e);
+    return {};
+}
+
+void stack::impl::routes_rebuild() {
+    // What the addresses want: one connected route per prefix (the first
+    // interface wins) and a local route per usable address.
+    std::vector<rtentry> want;
+    auto wanted = [&](const prefix4& p) {
+        return std::any_of(want.begin(), want.end(), [&](const rtentry& e) { return e.dst == p; });
+    };
+    ifs.for_each([&](ifnet& ifp) {
+        for (const auto& a : ifp.addrs().v4) {
+            if (a.flags & (in_iff::duplicated | in_iff::detached)) continue;
+            const prefix4 net = a.prefix();
+            if (a.plen < 32 && !wanted(net)) {
+                rtentry e;
+                e.dst = net;
+                e.ifindex = e.src_ifindex = ifp.index();
+                e.ifa = a.addr;
+                e.flags = rtf::connected;
+                want.push_back(e);
+            }
+            if (a.is_usable()) {
+                rtentry e;
+                e.dst = prefix4::of(a.addr, 32);
+                e.ifindex = lo0;
+                e.src_ifindex = ifp.index();
+                e.ifa = a.addr;
+                e.flags = rtf::host | rtf::local;
+                want.push_back(e);
+            }
+        }
+    });
+    // Remove managed routes nobody wants any more (or whose interface went).
+    std::vector<prefix4> drop;
+    rib.for_each([&](rtentry& e) {
+        const bool managed = (e.flags & rtf::local) || ((e.flags & rtf::connected) && !(e.flags & rtf::gateway));
+        if (!managed) return;
+        auto w = std::find_if(want.begin(), want.end(), [&](const rtentry& x) { return x.dst == e.dst; });
+        if (w == want.end() || !ifs.lookup(e.src_ifindex) || w->src_ifindex != e.src_ifindex) drop.push_back(e.dst);
+    });
+    for (const auto& p : drop) rt_remove(p);
+    for (const auto& w : want)
+        if (!rib.find(w.dst)) (void)rt_install(w);
+    // Gateway routes whose interface went, or whose gateway no non-gateway
+    // route reaches any more (unless pinned to an interface with -ifp).
+    drop.clear();
+    rib.for_each([&](rtentry& e) {
+        if (!ifs.lookup(e.ifindex)) {
+            drop.push_back(e.dst);
+            return;
+        }
+        if (!(e.flags & rtf::gateway) || e.ifp_pinned) return;
+        rtentry* via = rib.match(e.gateway, rtf::gateway);
+        if (!via) drop.push_back(e.dst);
+    });
+    for (const auto& p : drop) rt_remove(p);
+}
+
+// ---- route(8) ------------------------------------------------------------------------
+
+namespace {
+
+struct resolved {
+    uint16_t ifindex = 0;
+    uint32_t flags = 0;
+};
+
+}  // namespace
+
+// Resolves a spec's gateway/interface into an egress interface and the
+// gateway flag, with NetBSD's rules: a gateway must be reachable through a
+// non-gateway route, unless an interface is given explicitly.
+static result<resolved> resolve_spec(stack::impl& st, const route_spec& s) {
+    resolved r;
+    ifnet* pinned = nullptr;
+    if (!s.ifp.empty()) {
+        pinned = st.ifs.find(s.ifp);
+        if (!pinned) return errc::noent;
+        r.ifindex = pinned->index();
+    }
+    if (s.gateway && !s.iface) {
+        if (!pinned) {
+            rtentry* via = st.rib.match(*s.gateway, rtf::gateway);
+            if (!via) return errc::netunreach;
+            // A gateway that is one of our addresses (127.0.0.1 for
+            // blackhole/reject routes) leaves by lo0.
+            r.ifindex = via->ifindex;
+        }
+        r.flags |= rtf::gateway;
+    } else if (s.gateway && s.iface) {
+        // -iface: the route is directly on the interface that owns the gateway address.
+        if (!pinned) {
+            rtentry* via = st.rib.match(*s.gateway, rtf::gateway);
+            if (!via) return errc::netunreach;
+            r.ifindex = via->ifindex;
+        }
+    } else if (!pinned) {
+        return errc::inval;  // neither a gateway nor an interface
+    }
+    return r;
+}
+
+status stack::route_add(const route_spec& s) {
+    ctl_guard g(p_->ctl);
+    if (s.reject && s.blackhole) return errc::inval;
+    if (p_->rib.find(s.dst)) return errc::exist;
+    auto r = resolve_spec(*p_, s);
+    if (!r) return r.error();
+    rtentry e;
+    e.dst = s.dst;
+    e.ifindex = r->ifindex;
+    e.ifp_pinned = !s.ifp.empty();
+    e.flags = r->flags | rtf::static_;
+    if (s.gateway) e.gateway = *s.gateway;
+    if (s.dst.len == 32) e.flags |= rtf::host;
+    if (s.reject) e.flags |= rtf::reject;
+    if (s.blackhole) e.flags |= rtf::blackhole;
+    if (s.connected) e.flags |= rtf::connected;
+    if (s.proxy) e.flags |= rtf::announce;
+    ifnet* out = p_->ifs.lookup(e.ifindex);
+    if (s.ifa) {
+        bool ours = false;
+        p_->ifs.for_each([&](ifnet& ifp) {
+            for (const auto& a : ifp.addrs().v4)
+                if (a.addr == *s.ifa) {
+                    ours = true;
+                    e.src_ifindex = ifp.index();
+                }
+        });
+        if (!ours) return errc::addrnotavail;
+        e.ifa = *s.ifa;
+    } else if (out) {
+        e.src_ifindex = out->index();
+        if (auto src = p_->select_src(*out, s.gateway.value_or(s.dst.addr))) e.ifa = *src;
+    }
+    return p_->rt_install(e);
+}
+
+status stack::route_delete(const prefix4& dst) {
+    ctl_guard g(p_->ctl);
+    rtentry* e = p_->rib.find(dst);
+    if (!e) return errc::srch;
+    const bool connected = (e->flags & rtf::connected) != 0;
+    ifnet* ifp = p_->ifs.lookup(e->ifindex);
+    p_->rt_remove(dst);
+    // Neighbors on a subnet whose route went are purged (NetBSD's
+    // arp_purge_on_route_delete).
+    if (connected && ifp) p_->nd_purge(*ifp, false, &dst);
+    return {};
+}
+
+status stack::route_change(const route_spec& s) {
+    ctl_guard g(p_->ctl);
+    rtentry* e = p_->rib.find(s.dst);
+    if (!e) return errc::srch;
+    rtentry next = *e;
+    if (s.gateway || !s.ifp.empty()) {
+        route_spec rs = s;
+        if (!rs.gateway && (e->flags & rtf::gateway)) rs.gateway = e->gateway;
+        auto r = resolve_spec(*p_, rs);
+        if (!r) return r.error();
+        next.ifindex = r->ifindex;
+        next.ifp_pinned = !s.ifp.empty() || e->ifp_pinned;
+        if (rs.gateway && (r->flags & rtf::gateway)) {
+            next.gateway = *rs.gateway;
+            next.flags |= rtf::gateway;
+        }
+    }
+    if (s.ifa) {
+        bool ours = false;
+        p_->ifs.for_each([&](ifnet& ifp) {
+            for (const auto& a : ifp.addrs().v4)
+                if (a.addr == *s.ifa) {
+                    ours = true;
+                    next.src_ifindex = ifp.index();
+                }
+        });
+        if (!ours) return errc::addrnotavail;
+        next.ifa = *s.ifa;
+    } else if (next.ifindex != e->ifindex) {
+        if (ifnet* out = p_->ifs.lookup(next.ifindex)) {
+            next.src_ifindex = out->index();
+            if (auto src = p_->select_src(*out, next.gateway.is_any() ? s.dst.addr : next.gateway)) next.ifa = *src;
+        }
+    }
+    if (s.reject) next.flags |= rtf::reject;
+    if (s.noreject) next.flags &= ~rtf::reject;
+    if (s.blackhole) next.flags |= rtf::blackhole;
+    if (s.noblackhole) next.flags &= ~rtf::blackhole;
+    if ((next.flags & rtf::reject) && (next.flags & rtf::blackhole)) return errc::inval;
+    next.flags |= rtf::static_;
+    ifnet* old_ifp = p_->ifs.lookup(e->ifindex);
+    const bool moved = next.ifindex != e->ifindex && (e->flags & rtf::connected);
+    if (auto st = p_->rt_reprogram(*e, next); !st) return st;
+    if (moved && old_ifp) p_->nd_purge(*old_ifp, false, &s.dst);  // arp_purge_on_route_change
+    return {};
+}
+
+result<route_get_info> stack::route_get(ip4_addr dst) const {
+    ctl_guard g(p_->ctl);
+    rtentry* e = p_->rib.match(dst);
+    if (!e) return errc::srch;
+    ifnet* ifp = p_->ifs.lookup(e->ifindex);
+    return route_get_info{dst, *e, ifp ? ifp->name() : "?"};
+}
+
+void stack::route_flush() {
+    ctl_guard g(p_->ctl);
+    std::vector<prefix4> v;
+    p_->rib.for_each([&](rtentry& e) {
+        if (e.flags & rtf::gateway) v.push_back(e.dst);
+    });
+    for (const auto& p : v) p_->rt_remove(p);
+}
+
+std::vector<route_info> stack::route_list() const {
+    ctl_guard g(p_->ctl);
+    std::vector<route_info> out;
+    p_->rib.for_each([&](rtentry& e) {
+        ifnet* ifp = p_->ifs.lookup(e.ifindex);
+        out.push_back({e, ifp ? ifp->name() : "?"});
+    });
+    return out;
+}
+
+// ---- redirects and path MTU (host side) -----------------------------------------------
+
+void stack::impl::rt_expire(prefix4 p, uint64_t expected) {
+    rtentry* e = rib.find(p);
+    if (!e || e->expire_ns != expected) return;
+    e->timer = 0;
+    if (e->flags & rtf::dynamic) {
+        rt_remove(p);
+    } else {
+        // A path MTU learned on a static route expires back to the interface's.
+        rtentry next = *e;
+        next.mtu = 0;
+        next.expire_ns = 0;
+        (void)rt_reprogram(*e, next);
+    }
+}
+
+void stack::impl::redirect_input(ifnet& ifp, mbuf* m) {
+    lcore_ctx& c = ctl_ctx();
+    auto* ip = pkt_header<ip4_hdr>(m);
+    const unsigned hl = ip->hlen_bytes();
+    auto* ic = pkt_header<icmp_hdr>(m, hl);
+    auto* inner = pkt_header<ip4_hdr>(m, hl + sizeof(icmp_hdr));
+    if (!inner || fwd() || !knobs.accept_redirects.load(std::memory_order_relaxed))
+        return drop(c, m, drop_reason::icmp_redirect_ignored);
+    ip4_addr newgw;
+    std::memcpy(&newgw.v, &ic->id, 4);  // the gateway field overlays id/seq
+    newgw.v = ntoh32(newgw.v);
+    const ip4_addr dst(inner->dst.get()), from(ip->src.get());
+    // RFC 1122 3.2.2.2: only from the current first hop, to an on-link
+    // gateway, never about our own addresses.
+    rtentry* cur = rib.match(dst);
+    rtentry* gwr = rib.match(newgw, rtf::gateway);
+    const bool on_link = gwr && gwr->ifindex == ifp.index() && !(gwr->flags & rtf::local);
+    const bool from_gw = cur && (cur->flags & rtf::gateway) && cur->gateway == from;
+    rtentry* local = rib.find(prefix4::of(dst, 32));
+    if (!on_link || !from_gw || (local && (local->flags & rtf::local))) return drop(c, m, drop_reason::icmp_redirect_ignored);
+    const uint64_t expire = clock->now_ns() + uint64_t(cfg.redirect_timeout_s) * ns_per_s;
+    const prefix4 host = prefix4::of(dst, 32);
+    if (rtentry* e = rib.find(host); e && e->flags & rtf::gateway) {
+        // An existing host route is modified (NetBSD: UGHS -> UGHMS).
+        rtentry next = *e;
+        next.gateway = newgw;
+        next.ifindex = ifp.index();
+        next.flags |= rtf::modified;
+        if (rt_reprogram(*e, next)) route_event(stack_event::rtm_redirect, *e);
+    } else if (!e) {
+        rtentry n;
+        n.dst = host;
+        n.gateway = newgw;
+        n.ifindex = n.src_ifindex = ifp.index();
+        n.ifa = cur->ifa;
+        n.flags = rtf::gateway | rtf::host | rtf::dynamic;
+        n.expire_ns = expire;
+        if (rt_install(n)) {
+            rtentry* ne = rib.find(host);
+            ne->timer = timers.add(expire, [this, host, expire] { rt_expire(host, expire); });
+            route_event(stack_event::rtm_redirect, *ne);
+        }
+    }
+    pkt_free(m);
+}
+
+void stack::impl::mtu_input(mbuf* m) {
+    // ICMP unreachable/needfrag about a packet we sent: record the path MTU
+    // on a host route (NetBSD's mtudisc), expiring after mtudisc_timeout.
+    auto* ip = pkt_header<ip4_hdr>(m);
+    const unsigned hl = ip->hlen_bytes();
+    auto* ic = pkt_header<icmp_hdr>(m, hl);
+    auto* inner = pkt_header<ip4_hdr>(m, hl + sizeof(icmp_hdr));
+    const uint32_t mtu = ic->seq.get();  // next-hop MTU in the low 16 bits
+    if (!inner || !knobs.mtudisc.load(std::memory_order_relaxed) || mtu < limits::mtu_min) return pkt_free(m);
+    const ip4_addr dst(inner->dst.get());
+    const prefix4 host = prefix4::of(dst, 32);
+    rtentry* cur = rib.match(dst);
+    if (!cur || (cur->flags & rtf::local)) return pkt_free(m);
+    const uint64_t expire = clock->now_ns() + uint64_t(cfg.mtudisc_timeout_s) * ns_per_s;
+    rtentry* e = rib.find(host);
+    if (e) {
+        rtentry next = *e;
+        next.mtu = mtu;
+        next.expire_ns = expire;
+        timers.cancel(e->timer);
+        (void)rt_reprogram(*e, next);
+    } else {
+        rtentry n = *cur;
+        n.dst = host;
+        n.flags = (cur->flags & ~(rtf::connected | rtf::static_)) | rtf::host | rtf::dynamic;
+        if (!(cur->flags & rtf::gateway)) {
+            n.flags |= rtf::gateway;
+            n.gateway = dst;
+        }
+        n.mtu = mtu;
+        n.expire_ns = expire;
+        if (!rt_install(n)) return pkt_free(m);
+        e = rib.find(host);
+    }
+    e->timer = timers.add(expire, [this, host, expire] { rt_expire(host, expire); });
+    pkt_free(m);
+}
+
+// ---- knobs ------------------------------------------------------------------------------
+
+status stack::sysctl_set(std::string_view name, int64_t v) {
+    ctl_guard g(p_->ctl);
+    auto& k = p_->knobs;
+    auto boolean = [&](std::atomic<bool>& b) -> status {
+        if (v != 0 && v != 1) return errc::inval;
+        b.store(v == 1, std::memory_order_relaxed);
+        return {};
+    };
+    if (name == "net.inet.ip.forwarding") return boolean(k.forwarding);
+    if (name == "net.inet.ip.redirect") return boolean(k.send_redirects);
+    if (name == "net.inet.ip.directed-broadcast") return boolean(k.directed_broadcast);
+    if (name == "net.inet.ip.mtudisc") return boolean(k.mtudisc);
+    if (name == "net.inet.icmp.rediraccept") return boolean(k.accept_redirects);
+    if (name == "net.inet.icmp.bmcastecho") return boolean(k.bmcast_echo);
+    if (name == "net.inet.ip.ttl") {
+        if (v < 1 || v > 255) return errc::inval;
+        k.ttl.store(static_cast<uint32_t>(v), std::memory_order_relaxed);
+        return {};
+    }
+    if (name == "net.inet.icmp.errppslimit") {
+        if (v < 0 || v > 1000000) return errc::inval;
+        k.icmp_err_pps.store(static_cast<uint32_t>(v), std::memory_order_relaxed);
+        return {};
+    }
+    if (name == "net.inet.icmp.redirtimeout") {
+        if (v < 1 || v > 86400) return errc::inval;
+        p_->cfg.redirect_timeout_s = static_cast<uint32_t>(v);
+        return {};
+    }
+    if (name == "net.inet.ip.dad_count") {
+        if (v < 0 || v > int64_t(limits::dad_count_max)) return errc::inval;
+        p_->cfg.dad_count = static_cast<uint32_t>(v);
+        return {};
+    }
+    if (name == "net.inet.arp.nd_reachable") {
+        if (v < 1000 || v > 3600 * 1000) return errc::inval;
+        p_->cfg.nd_reachable_ms = static_cast<uint32_t>(v);
+        return {};
+    }
+    return errc::noent;
+}
+
+result<int64_t> stack::sysctl_get(std::string_view name) const {
+    ctl_guard g(p_->ctl);
+    const auto& k = p_->knobs;
+    auto r = [](const std::atomic<bool>& b) -> int64_t { return b.load(std::memory_order_relaxed) ? 1 : 0; };
+    if (name == "net.inet.ip.forwarding") return r(k.forwarding);
+    if (name == "net.inet.ip.redirect") return r(k.send_redirects);
+    if (name == "net.inet.ip.directed-broadcast") return r(k.directed_broadcast);
+    if (name == "net.inet.ip.mtudisc") return r(k.mtudisc);
+    if (name == "net.inet.icmp.rediraccept") return r(k.accept_redirects);
+    if (name == "net.inet.icmp.bmcastecho") return r(k.bmcast_echo);
+    if (name == "net.inet.ip.ttl") return int64_t(k.ttl.load(std::memory_order_relaxed));
+    if (name == "net.inet.icmp.errppslimit") return int64_t(k.icmp_err_pps.load(std::memory_order_relaxed));
+    if (name == "net.inet.icmp.redirtimeout") return int64_t(p_->cfg.redirect_timeout_s);
+    if (name == "net.inet.ip.dad_count") return int64_t(p_->cfg.dad_count);
+    if (name == "net.inet.arp.nd_reachable") return int64_t(p_->cfg.nd_reachable_ms);
+    return errc::noent;
+}
+
+}  // namespace mpnet
