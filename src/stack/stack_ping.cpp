@@ -122,7 +122,9 @@ void stack::impl::ping_input(mbuf* m) {
     const uint16_t icmp_id = ic->id.get();
     const uint16_t seq = ic->seq.get();
     for (auto& [id, s] : pings) {
-        if (s.icmp_id != icmp_id || ip4_addr(ip->src.get()) != s.dst) continue;
+        // Matched by identifier (unique per instance and session) and sequence:
+        // a broadcast ping is answered from the hosts' own addresses.
+        if (s.icmp_id != icmp_id) continue;
         if (seq >= s.opts.count || s.sent_at[seq] == 0) break;
         if (s.got[seq]) {
             ++s.res.duplicates;
