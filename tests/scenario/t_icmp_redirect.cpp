@@ -11,10 +11,11 @@ namespace {
 
 prefix4 P(const char* s) { return *prefix4::parse(s); }
 
-const route_info* find(const std::vector<route_info>& v, const char* dst) {
+// A copy: the listing it came from is a temporary.
+std::optional<route_info> find(const std::vector<route_info>& v, const char* dst) {
     for (const auto& r : v)
-        if (r.r.dst == P(dst)) return &r;
-    return nullptr;
+        if (r.r.dst == P(dst)) return r;
+    return std::nullopt;
 }
 
 // LOCAL 198.18.0.2, PEER 198.18.0.1, GW 198.18.0.254 on bus1; GW also has
@@ -57,8 +58,8 @@ TEST(t_icmp_redirect, redirect_timeout) {
     redirect_topology t;
     ASSERT_TRUE(t.w.ping(t.local, ip("198.18.2.1")));
     auto routes = t.local.route_list();
-    const route_info* r = find(routes, "198.18.2.1/32");
-    ASSERT_NE(r, nullptr);
+    auto r = find(routes, "198.18.2.1/32");
+    ASSERT_TRUE(r.has_value());
     EXPECT_EQ(rtf_letters(r->r.flags), "UGHD");
     EXPECT_EQ(r->r.gateway, ip("198.18.0.254"));
     // The next packet goes straight to GW: PEER (on the same hub, so it
@@ -67,24 +68,24 @@ TEST(t_icmp_redirect, redirect_timeout) {
     ASSERT_TRUE(t.w.ping(t.local, ip("198.18.2.1")));
     EXPECT_EQ(t.peer.if_get("shmif0")->opackets, peer_out);
     t.w.run_for_ms(7000);  // redirtimeout (5 s) + 2
-    EXPECT_EQ(find(t.local.route_list(), "198.18.2.1/32"), nullptr);
+    EXPECT_EQ(find(t.local.route_list(), "198.18.2.1/32"), std::nullopt);
 }
 
 TEST(t_icmp_redirect, redirect_switch) {
     redirect_topology t;
     ASSERT_TRUE(t.peer.sysctl_set("net.inet.ip.redirect", 0));
     ASSERT_TRUE(t.w.ping(t.local, ip("198.18.2.1")));
-    EXPECT_EQ(find(t.local.route_list(), "198.18.2.1/32"), nullptr);
+    EXPECT_EQ(find(t.local.route_list(), "198.18.2.1/32"), std::nullopt);
     ASSERT_TRUE(t.peer.sysctl_set("net.inet.ip.redirect", 1));
     ASSERT_TRUE(t.w.ping(t.local, ip("198.18.2.1")));
-    const route_info* r = find(t.local.route_list(), "198.18.2.1/32");
-    ASSERT_NE(r, nullptr);
+    auto r = find(t.local.route_list(), "198.18.2.1/32");
+    ASSERT_TRUE(r.has_value());
     EXPECT_EQ(rtf_letters(r->r.flags), "UGHD");
     EXPECT_EQ(r->r.gateway, ip("198.18.0.254"));
     ASSERT_TRUE(t.local.route_delete(P("198.18.2.1/32")));
     ASSERT_TRUE(t.peer.sysctl_set("net.inet.ip.redirect", 0));
     ASSERT_TRUE(t.w.ping(t.local, ip("198.18.2.1")));
-    EXPECT_EQ(find(t.local.route_list(), "198.18.2.1/32"), nullptr);
+    EXPECT_EQ(find(t.local.route_list(), "198.18.2.1/32"), std::nullopt);
 }
 
 TEST(t_icmp_redirect, modified_flag) {
@@ -96,8 +97,8 @@ TEST(t_icmp_redirect, modified_flag) {
     ASSERT_TRUE(t.local.route_add(s));
     EXPECT_EQ(rtf_letters(find(t.local.route_list(), "198.18.2.2/32")->r.flags), "UGHS");
     ASSERT_TRUE(t.w.ping(t.local, ip("198.18.2.2")));
-    const route_info* r = find(t.local.route_list(), "198.18.2.2/32");
-    ASSERT_NE(r, nullptr);
+    auto r = find(t.local.route_list(), "198.18.2.2/32");
+    ASSERT_TRUE(r.has_value());
     EXPECT_EQ(rtf_letters(r->r.flags), "UGHMS");
     EXPECT_EQ(r->r.gateway, ip("198.18.0.254"));
 }
@@ -106,13 +107,13 @@ TEST(t_icmp_redirect, bogus_redirects_are_ignored) {
     redirect_topology t;
     ASSERT_TRUE(t.local.sysctl_set("net.inet.icmp.rediraccept", 0));
     ASSERT_TRUE(t.w.ping(t.local, ip("198.18.2.1")));
-    EXPECT_EQ(find(t.local.route_list(), "198.18.2.1/32"), nullptr);
+    EXPECT_EQ(find(t.local.route_list(), "198.18.2.1/32"), std::nullopt);
     EXPECT_GE(t.local.drops(drop_reason::icmp_redirect_ignored), 1u);
     // A router never accepts redirects.
     ASSERT_TRUE(t.local.sysctl_set("net.inet.icmp.rediraccept", 1));
     ASSERT_TRUE(t.local.sysctl_set("net.inet.ip.forwarding", 1));
     ASSERT_TRUE(t.w.ping(t.local, ip("198.18.2.1")));
-    EXPECT_EQ(find(t.local.route_list(), "198.18.2.1/32"), nullptr);
+    EXPECT_EQ(find(t.local.route_list(), "198.18.2.1/32"), std::nullopt);
 }
 
 // LOCAL 198.18.0.2 -- GATEWAY 198.18.0.1 | 198.18.1.1 (mtu 1280) -- REMOTE 198.18.1.2.
@@ -164,8 +165,8 @@ TEST(t_mtudisc, basic) {
     ASSERT_TRUE(t.local.sysctl_set("net.inet.ip.mtudisc", 1));
     id = t.local.ping_start(ip("198.18.1.2"), o);
     t.w.run_until([&] { return t.local.ping_get(*id)->done; }, 2000);
-    const route_info* r = find(t.local.route_list(), "198.18.1.2/32");
-    ASSERT_NE(r, nullptr);
+    auto r = find(t.local.route_list(), "198.18.1.2/32");
+    ASSERT_TRUE(r.has_value());
     EXPECT_EQ(rtf_letters(r->r.flags), "UGHS");
     EXPECT_EQ(r->r.mtu, 1280u);
     // Without DF the gateway fragments; the remote gets fragments (and, with
