@@ -76,8 +76,7 @@ void ip4_dec_ttl(ip4_hdr* h) noexcept {
     h->cksum = cksum_update16(h->cksum, old_w, new_w);
 }
 
-int ip4_fragment(mbuf* m, uint16_t mtu, rte_mempool* direct, rte_mempool* indirect, mbuf** out,
-                 uint16_t max) noexcept {
+int ip4_fragment(mbuf* m, uint16_t mtu, rte_mempool* direct, rte_mempool* indirect, mbuf** out, uint16_t max) noexcept {
     const int n = rte_ipv4_fragment_packet(m, out, max, mtu, direct, indirect);
     if (n < 0) return -1;
     // rte_ipv4_fragment_packet leaves the checksum of each piece to offload.

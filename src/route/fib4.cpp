@@ -85,8 +85,7 @@ uint32_t fib4::lookup(ip4_addr dst) const noexcept {
 void fib4::lookup_bulk(const uint32_t* dst, uint32_t* nh, unsigned n) const noexcept {
     rte_lpm_lookup_bulk(p_->lpm, dst, nh, n);
     const uint32_t dflt = p_->default_nh.load(std::memory_order_acquire);
-    for (unsigned i = 0; i < n; ++i)
-        nh[i] = (nh[i] & RTE_LPM_LOOKUP_SUCCESS) ? (nh[i] & 0x00ffffff) : dflt;
+    for (unsigned i = 0; i < n; ++i) nh[i] = (nh[i] & RTE_LPM_LOOKUP_SUCCESS) ? (nh[i] & 0x00ffffff) : dflt;
 }
 
 void fib4::quiescent(unsigned reader) noexcept { rte_rcu_qsbr_quiescent(p_->qsv, reader); }

@@ -47,7 +47,8 @@ std::string format_route_get(const route_get_info& g) {
     const rtentry& r = g.r;
     std::string s = fmt::format("   route to: {}\n", g.route_to.str());
     s += fmt::format("destination: {}\n", r.dst.len == 0 ? "default" : r.dst.addr.str());
-    if (r.dst.len < 32) s += fmt::format("       mask: {}\n", r.dst.len == 0 ? "default" : ip4_addr(ip4_mask(r.dst.len)).str());
+    if (r.dst.len < 32)
+        s += fmt::format("       mask: {}\n", r.dst.len == 0 ? "default" : ip4_addr(ip4_mask(r.dst.len)).str());
     if (r.flags & rtf::gateway) s += fmt::format("    gateway: {}\n", r.gateway.str());
     if (!r.ifa.is_any()) s += fmt::format(" local addr: {}\n", r.ifa.str());
     s += fmt::format("  interface: {}\n", g.ifname);

@@ -344,7 +344,8 @@ void stack::impl::redirect_input(ifnet& ifp, mbuf* m) {
     const bool on_link = gwr && gwr->ifindex == ifp.index() && !(gwr->flags & rtf::local);
     const bool from_gw = cur && (cur->flags & rtf::gateway) && cur->gateway == from;
     rtentry* local = rib.find(prefix4::of(dst, 32));
-    if (!on_link || !from_gw || (local && (local->flags & rtf::local))) return drop(c, m, drop_reason::icmp_redirect_ignored);
+    if (!on_link || !from_gw || (local && (local->flags & rtf::local)))
+        return drop(c, m, drop_reason::icmp_redirect_ignored);
     const uint64_t expire = clock->now_ns() + uint64_t(cfg.redirect_timeout_s) * ns_per_s;
     const prefix4 host = prefix4::of(dst, 32);
     if (rtentry* e = rib.find(host); e && e->flags & rtf::gateway) {

@@ -44,8 +44,10 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
             }
         }
     });
-    if (got) lcore_ctx::bump(c.rx_pkts, got);
-    else lcore_ctx::bump(c.idle_polls);
+    if (got)
+        lcore_ctx::bump(c.rx_pkts, got);
+    else
+        lcore_ctx::bump(c.idle_polls);
     tx_flush(c);
 }
 
@@ -59,7 +61,9 @@ void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n)
         bool group = false;
         drop_reason why{};
         switch (ether_classify(m, own, flags, &group, &why)) {
-            case ether_next::drop: drop(c, m, why); break;
+            case ether_next::drop:
+                drop(c, m, why);
+                break;
             case ether_next::ip4:
                 if (group) ifp.count(c.idx, if_counter::imcasts);
                 ip4[n4++] = m;
@@ -244,8 +248,7 @@ bool stack::impl::icmp_rate_ok(lcore_ctx& c) noexcept {
     return true;
 }
 
-void stack::impl::icmp_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code,
-                             uint32_t extra) noexcept {
+void stack::impl::icmp_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code, uint32_t extra) noexcept {
     const auto* h = pkt_header<ip4_hdr>(orig);
     const ip4_addr src(h->src.get()), dst(h->dst.get());
     // RFC 1812 4.3.2.7: never about an ICMP error, a non-initial fragment, a

@@ -161,8 +161,10 @@ TEST(fib4, MatchesAReferenceOnRandomTables) {
             rtentry e;
             e.dst = p;
             e.nh = nh;
-            if (rtentry* x = ref.find(p)) x->nh = nh;
-            else ref.insert(e);
+            if (rtentry* x = ref.find(p))
+                x->nh = nh;
+            else
+                ref.insert(e);
         }
     }
     for (int i = 0; i < 20000; ++i) {

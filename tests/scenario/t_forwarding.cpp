@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "../support/world.hpp"
+#include "mpnet/core/checksum.hpp"
 #include "mpnet/core/wire.hpp"
+#include "mpnet/l2/ether.hpp"
 
 namespace mpnet::testing {
 namespace {
@@ -172,6 +174,72 @@ TEST(t_forwarding, hostile_traffic_through_a_router) {
     EXPECT_FALSE(t.w.ping(t.src, ip("198.18.2.0")));
     EXPECT_FALSE(t.w.ping(t.src, ip("198.18.2.255")));
     EXPECT_GE(t.fwd.drops(drop_reason::ip4_bcast_forward), 1u);
+}
+
+}  // namespace
+}  // namespace mpnet::testing
+
+namespace mpnet::testing {
+namespace {
+
+TEST(t_forwarding, options_and_fragments_are_forwarded) {
+    fwd_topology t;
+    ASSERT_TRUE(t.w.ping(t.dst, ip("198.18.2.1")));  // DST knows its gateway
+    auto inj = std::move(*t.bus1.attach());
+    const ether_addr fwd_mac = t.fwd.if_get("shmif0")->lladdr;
+    ASSERT_TRUE(t.fwd.arp_add(ip("198.18.1.77"), inj->mac()));
+    auto send = [&](bool options, bool fragment) {
+        const uint16_t hl = options ? 24 : 20;
+        mbuf* m = pkt_alloc(t.src.pool(), static_cast<uint16_t>(hl + 8 + 16));
+        uint8_t* p = pkt_data(m);
+        std::memset(p, 0, hl + 24);
+        auto* h = reinterpret_cast<ip4_hdr*>(p);
+        h->ver_ihl = static_cast<uint8_t>(0x40 | (hl / 4));
+        h->total_len.set(static_cast<uint16_t>(hl + 24));
+        h->ttl = 64;
+        h->proto = ipproto_icmp;
+        h->src.set(ip("198.18.1.77").v);
+        h->dst.set(ip("198.18.2.2").v);
+        if (options) p[20] = 1, p[21] = 1, p[22] = 1, p[23] = 0;  // NOPs and end of list
+        if (fragment) h->frag.set(ip4_frag_mf);
+        h->cksum = in_cksum(h, hl);
+        auto* ic = reinterpret_cast<icmp_hdr*>(p + hl);
+        ic->type = icmp_echo_request;
+        ic->id.set(3);
+        ic->cksum = in_cksum(ic, 24);
+        ASSERT_TRUE(ether_encap(m, fwd_mac, inj->mac(), ethertype_ip4));
+        ASSERT_EQ(inj->tx_burst(0, &m, 1), 1);
+        t.w.run_for_ms(2);
+    };
+    const uint64_t out0 = t.dst.if_get("shmif0")->opackets;
+    send(true, false);  // IHL 6: forwarded, and DST answers it
+    EXPECT_EQ(t.dst.if_get("shmif0")->opackets, out0 + 1);
+    const uint64_t frag0 = t.dst.drops(drop_reason::ip4_fragment);
+    send(false, true);  // a fragment: forwarded as is (DST has no reassembly yet)
+    EXPECT_EQ(t.dst.drops(drop_reason::ip4_fragment), frag0 + 1);
+    inj.reset();
+}
+
+TEST(t_forwarding, routing_events_follow_the_tables) {
+    fwd_topology t;
+    t.src.take_events();
+    route_spec s;
+    s.dst = *prefix4::parse("198.19.0.0/16");
+    s.gateway = ip("198.18.1.1");
+    ASSERT_TRUE(t.src.route_add(s));
+    s.reject = true;
+    ASSERT_TRUE(t.src.route_change(s));
+    ASSERT_TRUE(t.src.route_delete(s.dst));
+    ASSERT_TRUE(t.src.route_delete(*prefix4::parse("0.0.0.0/0")));
+    auto id = t.src.ping_start(ip("203.0.113.9"));
+    ASSERT_TRUE(id.has_value());
+    t.w.run_for_ms(2);
+    std::vector<stack_event::kind_t> kinds;
+    for (const auto& e : t.src.take_events()) kinds.push_back(e.kind);
+    const std::vector<stack_event::kind_t> want = {stack_event::rtm_add, stack_event::rtm_change,
+                                                   stack_event::rtm_delete, stack_event::rtm_delete,
+                                                   stack_event::rtm_miss};
+    EXPECT_EQ(kinds, want);
 }
 
 }  // namespace

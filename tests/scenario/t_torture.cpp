@@ -9,8 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <random>
 #include <thread>
@@ -78,10 +78,13 @@ TEST(t_torture, forwarding_during_route_and_neighbor_churn) {
             ip4_encap(m, ip("198.18.1.1"), ip4_addr(pfx(i).addr.v | (1 + rng() % 250)), ipproto_udp, 64,
                       static_cast<uint16_t>(n));
             ether_encap(m, r_in, gen->mac(), ethertype_ip4);
-            if (gen->tx_burst(static_cast<uint16_t>(n & 1), &m, 1) == 1) ++sent;
-            else pkt_free(m);
+            if (gen->tx_burst(static_cast<uint16_t>(n & 1), &m, 1) == 1)
+                ++sent;
+            else
+                pkt_free(m);
             for (uint16_t q = 0; q < 3; ++q)  // ICMP errors coming back
-                while (uint16_t k = gen->rx_burst(q, back, 32)) for (uint16_t j = 0; j < k; ++j) pkt_free(back[j]);
+                while (uint16_t k = gen->rx_burst(q, back, 32))
+                    for (uint16_t j = 0; j < k; ++j) pkt_free(back[j]);
             if ((n & 255) == 0) std::this_thread::yield();
         }
         gen_done = true;

@@ -7,7 +7,7 @@ set -euo pipefail
 
 PKGS=(
   # build
-  build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev
+  build-essential cmake ninja-build pkg-config git clang libclang-rt-14-dev zlib1g-dev
   # libraries
   dpdk dpdk-dev libdpdk-dev liburcu-dev libfmt-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev

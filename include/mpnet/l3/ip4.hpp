@@ -34,7 +34,6 @@ void ip4_dec_ttl(ip4_hdr* h) noexcept;
 /// `mtu` bytes with DPDK's ip_frag library, using `direct` for headers and
 /// `indirect` for the payload references. Returns the number of fragments
 /// written to `out` (at most `max`), or -1 on failure. `m` stays the caller's.
-int ip4_fragment(mbuf* m, uint16_t mtu, rte_mempool* direct, rte_mempool* indirect, mbuf** out,
-                 uint16_t max) noexcept;
+int ip4_fragment(mbuf* m, uint16_t mtu, rte_mempool* direct, rte_mempool* indirect, mbuf** out, uint16_t max) noexcept;
 
 }  // namespace mpnet

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// IPv4 forwarding on one worker: a generator port feeds bursts of 32 64-byte
+// frames over a net_ring link into a router stack, which validates, looks up
+// the FIB in bulk, decrements the TTL, rewrites L2 and sends out of a second
+// net_ring link, where the benchmark drains and recycles the packets.
+// Two tables: 10 routes, and the real full IPv4 table from
+// ../shared/data/fulltable-prefixes.txt.gz (MIT, see its README) with 256
+// gateways assigned at random ("NH=256 random"); destinations are random
+// hosts inside announced prefixes.
+// Run: ./build/bench/bench_forward [--table PATH]   (figures only; gates nothing)
+#include <benchmark/benchmark.h>
+#include <rte_cycles.h>
+
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <zlib.h>
+
+#include "mpnet/core/checksum.hpp"
+#include "mpnet/drivers/eal.hpp"
+#include "mpnet/drivers/softlink.hpp"
+#include "mpnet/l2/ether.hpp"
+#include "mpnet/l3/ip4.hpp"
+#include "mpnet/stack/stack.hpp"
+
+using namespace mpnet;
+
+namespace {
+
+std::string table_path = "../shared/data/fulltable-prefixes.txt.gz";
+
+std::vector<prefix4> load_v4(const std::string& path) {
+    std::vector<prefix4> v;
+    gzFile f = gzopen(path.c_str(), "rb");
+    if (!f) return v;
+    char line[128];
+    while (gzgets(f, line, sizeof line)) {
+        std::string s(line);
+        while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+        if (s.find(':') != std::string::npos) break;  // IPv6 follows IPv4
+        if (auto p = prefix4::parse(s)) v.push_back(*p);
+    }
+    gzclose(f);
+    return v;
+}
+
+struct router_setup {
+    std::unique_ptr<stack> r;
+    std::unique_ptr<drivers::ethdev_port> gen, sink;
+    rte_mempool* gen_pool = nullptr;
+    std::vector<uint32_t> dsts;
+    ether_addr r_in{};
+    size_t routes = 0;
+    double load_s = 0;
+
+    bool build(const std::vector<prefix4>& table, unsigned nexthops) {
+        stack_config c;
+        c.name = "bench";
+        c.forwarding = true;
+        c.dad_count = 0;
+        c.mbufs = 16383;
+        c.fib_max_routes = 1u << 20;
+        c.fib_tbl8_groups = 1u << 15;
+        c.send_redirects = false;
+        r = std::make_unique<stack>(c);
+        static int seq = 0;
+        gen_pool = *pktpool_create("bench.gen" + std::to_string(seq++), 4095);
+        auto in = *drivers::ring_link("bin", gen_pool, r->pool(), 2);
+        auto out = *drivers::ring_link("bout", r->pool(), gen_pool, 2);
+        gen = std::move(in.first);
+        sink = std::move(out.second);
+        if (!r->if_attach("in0", std::move(in.second)) || !r->if_attach("out0", std::move(out.first))) return false;
+        (void)r->addr_add("in0", *ip4_addr::parse("198.18.0.1"), 24);
+        (void)r->addr_add("out0", *ip4_addr::parse("198.19.0.1"), 16);
+        (void)r->if_up("in0");
+        (void)r->if_up("out0");
+        r_in = r->if_get("in0")->lladdr;
+        std::mt19937 rng(42);
+        std::vector<ip4_addr> gws;
+        for (unsigned i = 0; i < nexthops; ++i) {
+            ip4_addr g(ip4_addr::of(198, 19, 1, 0).v + i);
+            gws.push_back(g);
+            (void)r->arp_add(g, ether_addr{{0x02, 0x6d, 0x70, 0xbb, uint8_t(i >> 8), uint8_t(i)}});
+        }
+        const uint64_t t0 = rte_get_tsc_cycles();
+        for (const auto& p : table) {
+            if (prefix4::parse("198.18.0.0/15")->contains(p.addr)) continue;
+            route_spec s;
+            s.dst = p;
+            s.gateway = gws[rng() % gws.size()];
+            if (r->route_add(s)) ++routes;
+        }
+        load_s = double(rte_get_tsc_cycles() - t0) / double(rte_get_tsc_hz());
+        for (int i = 0; i < 65536; ++i) {
+            const prefix4& p = table[rng() % table.size()];
+            const uint32_t host = p.len >= 32 ? 0 : (rng() & ~ip4_mask(p.len));
+            dsts.push_back(p.addr.v | host);
+        }
+        return true;
+    }
+};
+
+void prime(router_setup& s, mbuf** pk, unsigned n, std::mt19937& rng) {
+    for (unsigned i = 0; i < n; ++i) {
+        mbuf* m = pkt_alloc(s.gen_pool, 18);  // 14 + 20 + 8 + 18 = 60 bytes + FCS: a 64-byte frame
+        std::memset(pkt_data(m), 0, 18);
+        ip4_encap(m, *ip4_addr::parse("198.18.0.2"), ip4_addr(s.dsts[rng() % s.dsts.size()]), ipproto_udp, 64, 0);
+        ether_encap(m, s.r_in, s.gen->mac(), ethertype_ip4);
+        pk[i] = m;
+    }
+}
+
+// Turns a forwarded packet back into a fresh one toward a new destination.
+void recycle(router_setup& s, mbuf* m, uint32_t dst) {
+    auto* eh = pkt_header<ether_hdr>(m);
+    eh->dst = s.r_in;
+    eh->src = s.gen->mac();
+    auto* h = pkt_header<ip4_hdr>(m, sizeof(ether_hdr));
+    h->ttl = 64;
+    h->dst.set(dst);
+    h->cksum = 0;
+    h->cksum = in_cksum(h, sizeof(ip4_hdr));
+}
+
+void BM_forward(benchmark::State& st, router_setup* s) {
+    std::mt19937 rng(7);
+    mbuf* pk[32];
+    prime(*s, pk, 32, rng);
+    uint64_t forwarded = 0;
+    size_t di = 0;
+    const uint64_t c0 = rte_get_tsc_cycles();
+    for (auto _ : st) {
+        uint16_t sent = s->gen->tx_burst(0, pk, 32);
+        for (uint16_t i = sent; i < 32; ++i) pkt_free(pk[i]);
+        s->r->poll_worker(0);
+        uint16_t n = 0, k;
+        while (n < 32 && (k = s->sink->rx_burst(0, pk + n, uint16_t(32 - n))) > 0) n = uint16_t(n + k);
+        forwarded += n;
+        for (uint16_t i = 0; i < n; ++i) recycle(*s, pk[i], s->dsts[di++ & 65535]);
+        if (n < 32) {  // anything dropped (none expected) is replaced
+            std::mt19937 r2{static_cast<uint32_t>(di)};
+            prime(*s, pk + n, 32 - n, r2);
+        }
+    }
+    const uint64_t cycles = rte_get_tsc_cycles() - c0;
+    for (auto* m : pk) pkt_free(m);
+    st.SetItemsProcessed(int64_t(forwarded));
+    st.counters["cycles_per_pkt"] = forwarded ? double(cycles) / double(forwarded) : 0;
+    st.counters["routes"] = double(s->routes);
+    st.counters["forwarded_ratio"] = double(forwarded) / (32.0 * double(st.iterations()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::string(argv[i]) == "--table") table_path = argv[i + 1];
+    drivers::eal_options o;
+    o.program = "bench_forward";
+    o.memory_mb = 2048;
+    if (!drivers::eal_init(o)) return 1;
+    int rc = 0;
+    {
+        rcu_thread reg;
+        std::vector<prefix4> small;
+        for (int i = 0; i < 10; ++i) small.push_back(prefix4::of(ip4_addr::of(203, 0, uint8_t(i), 0), 24));
+        router_setup s10, sfull;
+        if (!s10.build(small, 4)) return 1;
+        benchmark::RegisterBenchmark("BM_forward/10_routes/NH=4", BM_forward, &s10);
+        auto table = load_v4(table_path);
+        if (table.empty()) {
+            std::fprintf(stderr, "bench_forward: %s not found; full-table case skipped\n", table_path.c_str());
+        } else if (sfull.build(table, 256)) {
+            std::printf("full table: %zu IPv4 routes loaded through route_add in %.2f s (%.0f routes/s)\n",
+                        sfull.routes, sfull.load_s, double(sfull.routes) / sfull.load_s);
+            benchmark::RegisterBenchmark("BM_forward/full_table/NH=256", BM_forward, &sfull);
+        }
+        benchmark::Initialize(&argc, argv);
+        benchmark::RunSpecifiedBenchmarks();
+        benchmark::Shutdown();
+        s10.r.reset();
+        sfull.r.reset();
+        rcu_barrier();
+    }
+    drivers::eal_cleanup();
+    return rc;
+}
