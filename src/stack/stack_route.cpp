@@ -447,7 +447,7 @@ status stack::sysctl_set(std::string_view name, int64_t v) {
         return {};
     }
     if (name == "net.inet.arp.nd_reachable") {
-        if (v < 1000 || v > 3600 * 1000) return errc::inval;
+        if (v < 1000 || v > int64_t{3600} * 1000) return errc::inval;
         p_->cfg.nd_reachable_ms = static_cast<uint32_t>(v);
         return {};
     }
