@@ -29,8 +29,7 @@ std::string format_routes(const std::vector<route_info>& routes) {
             dst = r.r.dst.addr.str();
         } else {
             const uint32_t v = r.r.dst.addr.v;
-            unsigned octets = (r.r.dst.len + 7) / 8;
-            while (octets > 1 && ((v >> (8 * (4 - octets))) & 0xff) == 0) --octets;
+            const unsigned octets = (r.r.dst.len + 7) / 8;  // the octets the mask covers
             for (unsigned i = 0; i < octets; ++i) dst += (i ? "." : "") + std::to_string((v >> (24 - 8 * i)) & 0xff);
             dst += "/" + std::to_string(r.r.dst.len);
         }
