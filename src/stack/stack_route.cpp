@@ -185,6 +185,16 @@ static result<resolved> resolve_spec(stack::impl& st, const route_spec& s) {
     return r;
 }
 
+// The interface that holds `a` as one of its addresses (-ifa), or 0.
+static uint16_t address_owner(stack::impl& st, ip4_addr a) {
+    uint16_t owner = 0;
+    st.ifs.for_each([&](ifnet& ifp) {
+        for (const auto& x : ifp.addrs().v4)
+            if (x.addr == a) owner = ifp.index();
+    });
+    return owner;
+}
+
 status stack::route_add(const route_spec& s) {
     ctl_guard g(p_->ctl);
     if (s.reject && s.blackhole) return errc::inval;
@@ -204,15 +214,9 @@ status stack::route_add(const route_spec& s) {
     if (s.proxy) e.flags |= rtf::announce;
     ifnet* out = p_->ifs.lookup(e.ifindex);
     if (s.ifa) {
-        bool ours = false;
-        p_->ifs.for_each([&](ifnet& ifp) {
-            for (const auto& a : ifp.addrs().v4)
-                if (a.addr == *s.ifa) {
-                    ours = true;
-                    e.src_ifindex = ifp.index();
-                }
-        });
-        if (!ours) return errc::addrnotavail;
+        const uint16_t owner = address_owner(*p_, *s.ifa);
+        if (!owner) return errc::addrnotavail;
+        e.src_ifindex = owner;
         e.ifa = *s.ifa;
     } else if (out) {
         e.src_ifindex = out->index();
@@ -252,15 +256,9 @@ status stack::route_change(const route_spec& s) {
         }
     }
     if (s.ifa) {
-        bool ours = false;
-        p_->ifs.for_each([&](ifnet& ifp) {
-            for (const auto& a : ifp.addrs().v4)
-                if (a.addr == *s.ifa) {
-                    ours = true;
-                    next.src_ifindex = ifp.index();
-                }
-        });
-        if (!ours) return errc::addrnotavail;
+        const uint16_t owner = address_owner(*p_, *s.ifa);
+        if (!owner) return errc::addrnotavail;
+        next.src_ifindex = owner;
         next.ifa = *s.ifa;
     } else if (next.ifindex != e->ifindex) {
         if (ifnet* out = p_->ifs.lookup(next.ifindex)) {
