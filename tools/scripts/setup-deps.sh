@@ -12,7 +12,7 @@ PKGS=(
   dpdk dpdk-dev libdpdk-dev liburcu-dev libfmt-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # libpcap/numa headers pulled by DPDK's pkg-config
-  libpcap-dev libnuma-dev libelf-dev libbsd-dev libjansson-dev libssl-dev
+  libpcap-dev libnuma-dev libelf-dev libbsd-dev libjansson-dev libssl-dev nlohmann-json3-dev
   # test peers
   iproute2 iputils-ping arping ndisc6 tcpdump tshark procps
 )

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The command language mpnetd reads from its file and mpnetctl sends over the
+// control socket: NetBSD-style ifconfig, route, netstat, arp, ping, sysctl and
+// show commands, each with a --json form. Commands are data (name, syntax,
+// help, handler), registered explicitly per area; each handler is a thin
+// layer over the stack API, and a failed command changes nothing.
+//
+// Locking notes: a command_set is used by one thread at a time (the daemon's
+// control-socket thread, or a test); handlers call the stack's API, which
+// takes the stack's control lock itself. The thread must be RCU-registered.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mpnet/stack/stack.hpp"
+
+namespace mpnet::ctl {
+
+struct reply {
+    int status = 0;    // 0 ok; non-zero: the command failed and changed nothing
+    std::string text;  // human output, or the JSON document with --json
+};
+
+/// What a handler gets: the stack, the arguments after the command name
+/// (without --json), whether --json was asked for, and the daemon's state.
+struct context;
+
+class command_set {
+public:
+    using handler = std::function<reply(context&, const std::vector<std::string>&, bool json)>;
+
+    /// Commands of every area: ifconfig, route, netstat, arp, ping, sysctl, show, help.
+    explicit command_set(stack& s);
+    ~command_set();
+    command_set(const command_set&) = delete;
+    command_set& operator=(const command_set&) = delete;
+
+    void add(std::string name, std::string syntax, std::string help, handler h);
+    /// Runs one line. Blank lines and '#' comments succeed with no output.
+    /// Errors are one line ("route: writing to routing socket: File exists").
+    reply execute(std::string_view line);
+    /// The configuration as commands that rebuild it (ports, addresses,
+    /// flags, static routes, static ARP entries, knobs): `show config`.
+    std::string running_config();
+
+    struct entry {
+        std::string syntax, help;
+        handler h;
+    };
+
+private:
+    std::map<std::string, entry> cmds_;
+    std::unique_ptr<context> ctx_;
+};
+
+/// Splits a command line into words (whitespace; '#' starts a comment).
+std::vector<std::string> tokenize(std::string_view line);
+
+}  // namespace mpnet::ctl

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The command language: every command, its --json form, and wrong arguments
+// (a clear one-line error, non-zero status, and nothing changed).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "../support/world.hpp"
+#include "mpnet/ctl/commands.hpp"
+
+namespace mpnet::testing {
+namespace {
+
+using nlohmann::json;
+
+struct cli : ::testing::Test {
+    world w;
+    drivers::bus& bus = w.add_bus("bus");
+    stack& s = w.add_host("s", bus, "shmif0", "198.18.0.1");
+    stack& peer = w.add_host("peer", bus, "shmif0", "198.18.0.2");
+    ctl::command_set cs{s};
+
+    ctl::reply run(const std::string& line) { return cs.execute(line); }
+    json run_json(const std::string& line) {
+        auto r = cs.execute(line + " --json");
+        EXPECT_EQ(r.status, 0) << line << ": " << r.text;
+        return json::parse(r.text);  // throws (fails the test) on invalid JSON
+    }
+    void expect_error(const std::string& line, const std::string& needle) {
+        auto r = cs.execute(line);
+        EXPECT_NE(r.status, 0) << line;
+        EXPECT_NE(r.text.find(needle), std::string::npos) << line << " -> " << r.text;
+        EXPECT_EQ(r.text.find('\n'), std::string::npos) << "one line: " << r.text;
+        auto j = cs.execute(line + " --json");
+        EXPECT_NE(j.status, 0);
+        EXPECT_TRUE(json::parse(j.text).contains("error")) << j.text;
+    }
+};
+
+TEST_F(cli, BlankLinesAndCommentsSucceed) {
+    EXPECT_EQ(run("").status, 0);
+    EXPECT_EQ(run("   # a comment").status, 0);
+    expect_error("frobnicate now", "unknown command");
+}
+
+TEST_F(cli, Ifconfig) {
+    auto r = run("ifconfig -a");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_NE(r.text.find("shmif0: flags="), std::string::npos);
+    EXPECT_NE(r.text.find("inet 198.18.0.1/24"), std::string::npos);
+    auto j = run_json("ifconfig shmif0");
+    EXPECT_EQ(j["name"], "shmif0");
+    EXPECT_EQ(j["inet"][0]["address"], "198.18.0.1");
+    EXPECT_EQ(run("ifconfig shmif0 inet 198.18.5.1/24 alias").status, 0);
+    EXPECT_EQ(s.if_get("shmif0")->addrs.size(), 2u);
+    EXPECT_EQ(run("ifconfig shmif0 inet 198.18.5.1 delete").status, 0);
+    EXPECT_EQ(s.if_get("shmif0")->addrs.size(), 1u);
+    EXPECT_EQ(run("ifconfig shmif0 mtu 1400").status, 0);
+    EXPECT_EQ(s.if_get("shmif0")->mtu, 1400u);
+    EXPECT_EQ(run("ifconfig shmif0 -arp").status, 0);
+    EXPECT_TRUE(s.if_get("shmif0")->flags & iff::noarp);
+    EXPECT_EQ(run("ifconfig shmif0 arp").status, 0);
+    EXPECT_EQ(run("ifconfig shmif0 down").status, 0);
+    EXPECT_FALSE(s.if_get("shmif0")->flags & iff::up);
+    EXPECT_EQ(run("ifconfig shmif0 up").status, 0);
+    EXPECT_EQ(run("ifconfig shmif0 link b2:a1:00:00:00:09").status, 0);
+    EXPECT_EQ(run("ifconfig shmif0 link b2:a1:00:00:00:09 delete").status, 0);
+    EXPECT_EQ(run("ifconfig nul0 create net_null_cli0,no-rx=1").status, 0);
+    EXPECT_NE(run("show config").text.find("ifconfig nul0 create net_null_cli0,no-rx=1"), std::string::npos);
+    EXPECT_EQ(run("ifconfig nul0 destroy").status, 0);
+    // Wrong arguments: one line, non-zero, nothing changed.
+    expect_error("ifconfig nosuch0", "no such interface");
+    expect_error("ifconfig shmif0 mtu 10", "Invalid argument");
+    expect_error("ifconfig shmif0 mtu abc", "not a number");
+    expect_error("ifconfig shmif0 inet 300.1.1.1/24", "bad address");
+    expect_error("ifconfig shmif0 inet 198.18.0.1/24", "File exists");
+    expect_error("ifconfig shmif0 link zz:zz", "bad link address");
+    expect_error("ifconfig shmif0 fly", "unknown");
+    expect_error("ifconfig nul1 create net_nosuch0", "cannot open port");
+    expect_error("ifconfig lo0 destroy", "Operation not permitted");
+    EXPECT_EQ(s.if_get("shmif0")->mtu, 1400u);
+    EXPECT_EQ(s.if_list().size(), 2u);
+}
+
+TEST_F(cli, RouteAndNetstat) {
+    auto r = run("route add -net 198.18.9.0/24 198.18.0.2");
+    EXPECT_EQ(r.status, 0);
+    EXPECT_EQ(r.text, "add net 198.18.9.0/24: gateway 198.18.0.2\n");
+    EXPECT_EQ(run("route add default 198.18.0.2").text, "add net default: gateway 198.18.0.2\n");
+    EXPECT_EQ(run("route add 198.18.7.7 198.18.0.2").text, "add host 198.18.7.7: gateway 198.18.0.2\n");
+    auto n = run("netstat -rn -f inet");
+    EXPECT_NE(n.text.find("198.18.9/24"), std::string::npos);
+    EXPECT_NE(n.text.find("UGHS"), std::string::npos);
+    auto js = run_json("netstat -rn");
+    bool found = false;
+    for (const auto& x : js) found |= x["destination"] == "198.18.9.0/24" && x["flags"] == "UGS";
+    EXPECT_TRUE(found);
+    auto g = run("route -n get 198.18.9.1");
+    EXPECT_EQ(g.status, 0);
+    g = run("route get -n 198.18.9.1");
+    EXPECT_NE(g.text.find("flags: 0x843<UP,GATEWAY,DONE,STATIC>"), std::string::npos) << g.text;
+    EXPECT_EQ(run_json("route get 198.18.9.1")["flags_words"], "0x843<UP,GATEWAY,DONE,STATIC>");
+    EXPECT_EQ(run("route change -net 198.18.9.0/24 -reject").status, 0);
+    EXPECT_NE(run("route show").text.find("UGRS"), std::string::npos);
+    EXPECT_EQ(run("route delete -net 198.18.9.0/24").text, "delete net 198.18.9.0/24\n");
+    auto mon = run_json("route monitor");
+    ASSERT_TRUE(mon.is_array());
+    EXPECT_GE(mon.size(), 4u);
+    EXPECT_EQ(run("route flush").status, 0);
+    EXPECT_EQ(s.route_get(ip("198.18.7.7")).error(), errc::srch);  // the gateway routes went
+    expect_error("route add -net 198.18.9.0/24 198.19.0.1", "Network is unreachable");
+    expect_error("route delete -net 198.18.10.0/24", "not in table");
+    expect_error("route add -net 198.18.9.0/24 198.18.0.2 -bogus", "unknown option");
+    expect_error("route add", "missing destination");
+    expect_error("route get 1.2.3", "bad address");
+    expect_error("route zap", "unknown command");
+    expect_error("netstat -an", "unsupported option");
+    EXPECT_EQ(s.route_list().size(), 4u);  // lo0's and shmif0's two each: nothing leaked in
+}
+
+TEST_F(cli, Arp) {
+    EXPECT_EQ(run("arp -s 198.18.0.10 b2:a0:20:00:00:10").status, 0);
+    EXPECT_EQ(run("arp -n 198.18.0.10").text, "? (198.18.0.10) at b2:a0:20:00:00:10 on shmif0 permanent\n");
+    EXPECT_EQ(run_json("arp -an")[0]["permanent"], true);
+    auto dup = run("arp -s 198.18.0.10 b2:a0:20:00:00:11");
+    EXPECT_NE(dup.status, 0);
+    EXPECT_NE(dup.text.find("File exists"), std::string::npos);
+    EXPECT_EQ(run("arp -s 198.18.0.11 b2:a0:20:00:00:11 pub").status, 0);
+    EXPECT_NE(run("arp -a").text.find("published (proxy only)"), std::string::npos);
+    EXPECT_EQ(run("arp -d 198.18.0.10").status, 0);
+    auto none = run("arp -n 198.18.0.10");
+    EXPECT_EQ(none.status, 1);
+    EXPECT_EQ(none.text, "198.18.0.10 (198.18.0.10) -- no entry");
+    EXPECT_EQ(run("arp -d -a").status, 0);
+    EXPECT_TRUE(s.arp_list().empty());
+    expect_error("arp -s 198.18.0.12 nonsense", "bad address");
+    expect_error("arp -s 198.18.0.12 b2:a0:20:00:00:12 forever", "unknown word");
+    expect_error("arp -d 198.18.0.99", "no entry");
+    expect_error("arp -f /nonexistent/file", "cannot open");
+    EXPECT_TRUE(s.arp_list().empty());
+}
+
+TEST_F(cli, SysctlShowHelp) {
+    EXPECT_EQ(run("sysctl -w net.inet.ip.forwarding=1").text, "net.inet.ip.forwarding: 0 -> 1\n");
+    EXPECT_EQ(run("sysctl net.inet.ip.forwarding").text, "net.inet.ip.forwarding = 1\n");
+    EXPECT_EQ(run_json("sysctl net.inet.ip.forwarding")["value"], 1);
+    EXPECT_NE(run("show config").text.find("sysctl -w net.inet.ip.forwarding=1"), std::string::npos);
+    expect_error("sysctl -w net.inet.ip.forwarding=7", "Invalid argument");
+    expect_error("sysctl -w net.inet.ip.nosuch=1", "invalid");
+    expect_error("sysctl -w net.inet.ip.ttl", "usage");
+    EXPECT_EQ(*s.sysctl_get("net.inet.ip.forwarding"), 1);
+    EXPECT_FALSE(run("show errors").text.empty());
+    EXPECT_TRUE(run_json("show errors").contains("ip4_bad_cksum"));
+    EXPECT_NE(run("show stats").text.find("shmif0"), std::string::npos);
+    EXPECT_EQ(run_json("show lcores").size(), 2u);
+    EXPECT_EQ(run_json("show interfaces").size(), 2u);
+    expect_error("show nothing", "unknown");
+    auto h = run("help");
+    for (const char* c : {"ifconfig", "route", "netstat", "arp", "ping", "sysctl", "show"})
+        EXPECT_NE(h.text.find(c), std::string::npos) << c;
+    EXPECT_EQ(run_json("help").size(), 8u);
+}
+
+TEST_F(cli, ShowConfigRebuildsTheSameTables) {
+    ASSERT_EQ(run("route add -net 198.18.9.0/24 198.18.0.2").status, 0);
+    ASSERT_EQ(run("arp -s 198.18.0.10 b2:a0:20:00:00:10").status, 0);
+    ASSERT_EQ(run("ifconfig shmif0 mtu 1400").status, 0);
+    const std::string cfg = run("show config").text;
+    // Replay it on a fresh stack with the same interface and compare.
+    world w2;
+    auto& bus2 = w2.add_bus("bus2");
+    auto& s2 = w2.add_stack("s2");
+    w2.attach(s2, bus2, "shmif0");
+    ctl::command_set cs2{s2};
+    size_t pos = 0;
+    while (pos < cfg.size()) {
+        size_t nl = cfg.find('\n', pos);
+        auto line = cfg.substr(pos, nl - pos);
+        auto r = cs2.execute(line);
+        EXPECT_EQ(r.status, 0) << line << ": " << r.text;
+        pos = nl + 1;
+    }
+    w2.run_for_ms(10);
+    EXPECT_EQ(cs2.running_config(), cfg);
+}
+
+TEST(cli_threads, PingWaitsForTheAnswer) {
+    drivers::bus bus("bus");
+    stack_config c;
+    c.dad_count = 0;
+    stack a(c), b(c);
+    ASSERT_TRUE(a.if_attach("shmif0", std::move(*bus.attach())));
+    ASSERT_TRUE(b.if_attach("shmif0", std::move(*bus.attach())));
+    ctl::command_set ca{a}, cb{b};
+    ASSERT_EQ(ca.execute("ifconfig shmif0 inet 198.18.0.1/24 up").status, 0);
+    ASSERT_EQ(cb.execute("ifconfig shmif0 inet 198.18.0.2/24 up").status, 0);
+    ASSERT_TRUE(a.start());
+    ASSERT_TRUE(b.start());
+    auto r = ca.execute("ping -c 3 -i 0 -w 2 198.18.0.2");
+    EXPECT_EQ(r.status, 0) << r.text;
+    EXPECT_NE(r.text.find("3 packets transmitted, 3 packets received, 0.0% packet loss"), std::string::npos) << r.text;
+    auto j = json::parse(ca.execute("ping -c 1 198.18.0.2 --json").text);
+    EXPECT_EQ(j["received"], 1);
+    auto lost = ca.execute("ping -c 1 -w 1 198.18.0.99");
+    EXPECT_EQ(lost.status, 2);
+    EXPECT_NE(lost.text.find("100.0% packet loss"), std::string::npos);
+    auto bad = ca.execute("ping -c 0 198.18.0.2");
+    EXPECT_EQ(bad.status, 1);
+    EXPECT_NE(ca.execute("ping -T 300 198.18.0.2").text.find("-T"), std::string::npos);
+    EXPECT_NE(ca.execute("ping nosuchhost").text.find("unknown host"), std::string::npos);
+    a.stop();
+    b.stop();
+}
+
+}  // namespace
+}  // namespace mpnet::testing
