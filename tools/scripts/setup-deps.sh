@@ -14,7 +14,7 @@ PKGS=(
   # libpcap/numa headers pulled by DPDK's pkg-config
   libpcap-dev libnuma-dev libelf-dev libbsd-dev libjansson-dev libssl-dev nlohmann-json3-dev
   # test peers
-  iproute2 iputils-ping arping ndisc6 tcpdump tshark procps python3 traceroute iperf3
+  iproute2 iputils-ping arping ndisc6 tcpdump tshark procps python3 traceroute iperf3 ethtool
 )
 
 missing=()
