@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -604,6 +605,20 @@ command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *
         cmd_ping);
     add("sysctl", "sysctl NAME | sysctl -w NAME=VALUE", "get or set a knob", cmd_sysctl);
     add("show", "show interfaces|errors|stats|lcores|config", "counters and state", cmd_show);
+    add("save", "save FILE", "write the running configuration as a command file mpnetd -c can read",
+        [](context& c, const std::vector<std::string>& a, bool js) {
+            if (a.size() != 1 || a[0].empty() || a[0][0] != '/') return fail("save", "usage: save /ABSOLUTE/PATH");
+            const std::string tmp = a[0] + ".tmp";
+            {
+                std::ofstream out(tmp, std::ios::trunc);
+                if (!out) return fail("save", fmt::format("{}: cannot write", a[0]));
+                out << c.cs.running_config();
+                if (!out.flush()) return fail("save", fmt::format("{}: write failed", a[0]));
+            }
+            // Replace atomically: a reader never sees half a file.
+            if (std::rename(tmp.c_str(), a[0].c_str()) != 0) return fail("save", fmt::format("{}: cannot write", a[0]));
+            return ok(js ? json{{"saved", a[0]}}.dump() : fmt::format("saved to {}\n", a[0]));
+        });
     add("help", "help", "list commands", [](context& c, const std::vector<std::string>&, bool js) {
         json j = json::array();
         std::string t;

@@ -154,14 +154,15 @@ void server::run(const std::atomic<bool>& stop) {
             bool alive = true;
             if (n > 0 && i + 1 < pf.size() && (pf[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) alive = service(c);
             // A request left half-sent for too long is dropped.
-            if (alive && !c.buf.empty() &&
-                now - c.since > std::chrono::milliseconds(request_timeout_ms)) {
+            if (alive && !c.buf.empty() && now - c.since > std::chrono::milliseconds(request_timeout_ms)) {
                 ++rejected_;
                 send_reply(c.fd, 1, "mpnetd: request timed out");
                 alive = false;
             }
-            if (alive) keep.push_back(std::move(c));
-            else ::close(c.fd);
+            if (alive)
+                keep.push_back(std::move(c));
+            else
+                ::close(c.fd);
         }
         clients_ = std::move(keep);
     }
@@ -194,7 +195,8 @@ result<reply> request(const std::string& path, const std::string& line, int time
                 return reply{j["status"].get<int>(), j["output"].get<std::string>()};
             }
         }
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return errc::timedout;
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, int(left.count())) <= 0) continue;

@@ -3,6 +3,11 @@
 // (a clear one-line error, non-zero status, and nothing changed).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "../support/world.hpp"
@@ -158,7 +163,15 @@ TEST_F(cli, SysctlShowHelp) {
     auto h = run("help");
     for (const char* c : {"ifconfig", "route", "netstat", "arp", "ping", "sysctl", "show"})
         EXPECT_NE(h.text.find(c), std::string::npos) << c;
-    EXPECT_EQ(run_json("help").size(), 8u);
+    EXPECT_EQ(run_json("help").size(), 9u);
+    const std::string path = "/tmp/mpnet-save-" + std::to_string(getpid()) + ".conf";
+    EXPECT_EQ(run("save " + path).status, 0);
+    std::ifstream in(path);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(all, cs.running_config());
+    std::remove(path.c_str());
+    expect_error("save relative.conf", "usage");
+    expect_error("save /nonexistent-dir/x.conf", "cannot write");
 }
 
 TEST_F(cli, ShowConfigRebuildsTheSameTables) {

@@ -44,8 +44,10 @@ void on_signal(int) { g_stop.store(true); }
 template <typename... A>
 void log(int prio, fmt::format_string<A...> f, A&&... a) {
     std::string s = fmt::format(f, std::forward<A>(a)...);
-    if (g_syslog) syslog(prio, "%s", s.c_str());
-    else std::fprintf(stderr, "mpnetd: %s\n", s.c_str());
+    if (g_syslog)
+        syslog(prio, "%s", s.c_str());
+    else
+        std::fprintf(stderr, "mpnetd: %s\n", s.c_str());
 }
 
 struct options {
@@ -53,9 +55,7 @@ struct options {
     bool check = false;
 };
 
-void usage() {
-    std::fprintf(stderr, "usage: mpnetd -c FILE [-s SOCKET] [-p PIDFILE] [--syslog] [--check]\n");
-}
+void usage() { std::fprintf(stderr, "usage: mpnetd -c FILE [-s SOCKET] [-p PIDFILE] [--syslog] [--check]\n"); }
 
 std::optional<unsigned> num(const std::string& s) {
     unsigned v;
@@ -71,11 +71,16 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto val = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-        if (a == "-c" && i + 1 < argc) o.config = val();
-        else if (a == "-s" && i + 1 < argc) o.socket = val();
-        else if (a == "-p" && i + 1 < argc) o.pidfile = val();
-        else if (a == "--syslog") g_syslog = true;
-        else if (a == "--check") o.check = true;
+        if (a == "-c" && i + 1 < argc)
+            o.config = val();
+        else if (a == "-s" && i + 1 < argc)
+            o.socket = val();
+        else if (a == "-p" && i + 1 < argc)
+            o.pidfile = val();
+        else if (a == "--syslog")
+            g_syslog = true;
+        else if (a == "--check")
+            o.check = true;
         else {
             usage();
             return 1;
@@ -110,7 +115,8 @@ int main(int argc, char** argv) {
         }
         if (w[0] == "workers" || w[0] == "mbufs") {
             auto v = w.size() == 2 ? num(w[1]) : std::nullopt;
-            if (!v || *v == 0 || (w[0] == "workers" && *v > limits::lcore_max) || (w[0] == "mbufs" && *v > (1u << 22))) {
+            if (!v || *v == 0 || (w[0] == "workers" && *v > limits::lcore_max) ||
+                (w[0] == "mbufs" && *v > (1u << 22))) {
                 log(LOG_ERR, "{}:{}: {}: expects one number in range", o.config, n, w[0]);
                 return 1;
             }
