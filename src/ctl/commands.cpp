@@ -91,7 +91,7 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
         if (js) {
             json j = json::array();
             for (const auto& i : all) j.push_back(if_json(i));
-            return ok(j.dump());
+            return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
         }
         std::string t;
         for (const auto& i : all) t += format_ifconfig(i);
@@ -101,7 +101,7 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
     if (a.size() == 1) {
         auto i = s.if_get(ifn);
         if (!i) return fail("ifconfig", fmt::format("{}: no such interface", ifn));
-        return ok(js ? if_json(*i).dump() : format_ifconfig(*i));
+        return ok(js ? if_json(*i).dump(-1, ' ', false, json::error_handler_t::replace) : format_ifconfig(*i));
     }
     const std::string& verb = a[1];
     auto done = [&](status st) -> reply {
@@ -253,7 +253,7 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
         return ok(js ? [&] {
         json j = json::array();
         for (const auto& r : s.route_list()) j.push_back(route_json(r));
-        return j.dump();
+        return j.dump(-1, ' ', false, json::error_handler_t::replace);
     }()
                                   : format_routes(s.route_list()));
     if (v == "flush") {
@@ -278,7 +278,7 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
                              e.kind <= stack_event::rtm_redirect ? e.dst.str() : e.addr.str(), e.gateway.str(),
                              rtf_words(e.flags), e.ifindex);
         }
-        return ok(js ? j.dump() : t);
+        return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
     }
     if (v == "get") {
         if (a.size() != 2 && !(a.size() == 3 && a[1] == "-n")) return fail("route", "usage: route get [-n] ADDR");
@@ -290,7 +290,7 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
         json j = route_json({g->r, g->ifname});
         j["route_to"] = d->str();
         j["flags_words"] = rtf_words(g->r.flags);
-        return ok(j.dump());
+        return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
     }
     if (v == "add" || v == "change" || v == "delete") {
         route_spec sp;
@@ -310,7 +310,7 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
         }
         std::string t = fmt::format("{} {}", v, route_word(sp.dst));
         if (v != "delete" && sp.gateway) t += fmt::format(": gateway {}", sp.gateway->str());
-        return ok(js ? json{{"result", t}}.dump() : t + "\n");
+        return ok(js ? json{{"result", t}}.dump(-1, ' ', false, json::error_handler_t::replace) : t + "\n");
     }
     return fail("route", fmt::format("{}: unknown command", v));
 }
@@ -355,7 +355,7 @@ reply cmd_arp(context& c, const std::vector<std::string>& a, bool js) {
         if (js) {
             json j = json::array();
             for (const auto& n : v) j.push_back(neigh_json(n));
-            return ok(j.dump());
+            return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
         }
         std::string t;
         for (const auto& n : v) t += format_arp(n) + "\n";
@@ -487,7 +487,7 @@ reply cmd_ping(context& c, const std::vector<std::string>& a, bool js) {
                          {"rtt_avg_us", r.received ? double(r.rtt_sum_ns) / r.received / 1000.0 : 0.0},
                          {"rtt_max_us", double(r.rtt_max_ns) / 1000.0},
                          {"icmp_errors", r.icmp_errors}}
-                        .dump()};
+                        .dump(-1, ' ', false, json::error_handler_t::replace)};
     std::string t = fmt::format("PING {}: {} data bytes\n", dst->str(), o.payload_len);
     if (r.icmp_errors) {
         const char* what = r.last_error_type == 11  ? "Time To Live exceeded"
@@ -517,13 +517,13 @@ reply cmd_sysctl(context& c, const std::vector<std::string>& a, bool js) {
         if (auto st = c.s.sysctl_set(name, *v); !st)
             return fail("sysctl", fmt::format("{}: {}", name, errc_message(st.error())));
         c.knobs[name] = *v;
-        return ok(js ? json{{"name", name}, {"old", *old}, {"new", *v}}.dump()
+        return ok(js ? json{{"name", name}, {"old", *old}, {"new", *v}}.dump(-1, ' ', false, json::error_handler_t::replace)
                      : fmt::format("{}: {} -> {}\n", name, *old, *v));
     }
     if (a.size() == 1) {
         auto v = c.s.sysctl_get(a[0]);
         if (!v) return fail("sysctl", fmt::format("third level name '{}' in '{}' is invalid", a[0], a[0]));
-        return ok(js ? json{{"name", a[0]}, {"value", *v}}.dump() : fmt::format("{} = {}\n", a[0], *v));
+        return ok(js ? json{{"name", a[0]}, {"value", *v}}.dump(-1, ' ', false, json::error_handler_t::replace) : fmt::format("{} = {}\n", a[0], *v));
     }
     return fail("sysctl", "usage: sysctl NAME | sysctl -w NAME=VALUE");
 }
@@ -538,7 +538,7 @@ reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
         json j = json::object();
         for (size_t k = 0; k < drop_reason_count; ++k)
             j[std::string(drop_reason_name(static_cast<drop_reason>(k)))] = s.drops(static_cast<drop_reason>(k));
-        return ok(j.dump());
+        return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
     }
     if (w == "stats") {
         json j = json::array();
@@ -549,7 +549,7 @@ reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
             t += fmt::format("{:<10} {:>12} {:>14} {:>12} {:>14} {:>8} {:>8}\n", i.name, i.ipackets, i.ibytes,
                              i.opackets, i.obytes, i.iqdrops, i.oqdrops);
         }
-        return ok(js ? j.dump() : t);
+        return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
     }
     if (w == "lcores") {
         json j = json::array();
@@ -563,11 +563,11 @@ reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
             t += fmt::format("{:<8} {:<8} {:>14} {:>14} {:>14}\n", l.idx, l.control ? "control" : "worker", l.polls,
                              l.idle_polls, l.rx_pkts);
         }
-        return ok(js ? j.dump() : t);
+        return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
     }
     if (w == "config") {
         std::string t = c.cs.running_config();
-        return ok(js ? json{{"config", t}}.dump() : t);
+        return ok(js ? json{{"config", t}}.dump(-1, ' ', false, json::error_handler_t::replace) : t);
     }
     return fail("show", fmt::format("{}: unknown", w));
 }
@@ -617,7 +617,7 @@ command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *
             }
             // Replace atomically: a reader never sees half a file.
             if (std::rename(tmp.c_str(), a[0].c_str()) != 0) return fail("save", fmt::format("{}: cannot write", a[0]));
-            return ok(js ? json{{"saved", a[0]}}.dump() : fmt::format("saved to {}\n", a[0]));
+            return ok(js ? json{{"saved", a[0]}}.dump(-1, ' ', false, json::error_handler_t::replace) : fmt::format("saved to {}\n", a[0]));
         });
     add("help", "help", "list commands", [](context& c, const std::vector<std::string>&, bool js) {
         json j = json::array();
@@ -626,7 +626,7 @@ command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *
             j.push_back({{"command", n}, {"syntax", e.syntax}, {"help", e.help}});
             t += fmt::format("{:<9} {}\n          {}\n", n, e.help, e.syntax);
         }
-        return reply{0, js ? j.dump() : t};
+        return reply{0, js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t};
     });
 }
 
@@ -651,7 +651,7 @@ reply command_set::execute(std::string_view line) {
     reply r = it == cmds_.end() ? reply{1, fmt::format("{}: unknown command (try help)", words[0])}
                                 : it->second.h(*ctx_, args, js);
     if (js && r.status != 0 && (r.text.empty() || r.text[0] != '{'))
-        r.text = json{{"error", r.text}, {"status", r.status}}.dump();
+        r.text = json{{"error", r.text}, {"status", r.status}}.dump(-1, ' ', false, json::error_handler_t::replace);
     return r;
 }
 

@@ -82,7 +82,10 @@ status server::open(const std::string& path) {
 }
 
 void server::send_reply(int fd, int st, const std::string& out) {
-    (void)write_frame(fd, nlohmann::json{{"status", st}, {"output", out}}.dump());
+    // Replace invalid UTF-8 (a request can echo arbitrary bytes back) rather
+    // than throw: a reply must always be sent.
+    (void)write_frame(fd, nlohmann::json{{"status", st}, {"output", out}}.dump(
+                              -1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void server::accept_one() {

@@ -42,6 +42,16 @@ struct cli : ::testing::Test {
     }
 };
 
+TEST_F(cli, InvalidUtf8NeverBreaksJson) {
+    // Found by fuzz_command: an error echoing a non-UTF-8 byte made the JSON
+    // encoder throw.
+    auto r = run("route change default -\xf2eject --json");
+    EXPECT_NE(r.status, 0);
+    auto j = json::parse(r.text);
+    EXPECT_TRUE(j.contains("error"));
+    EXPECT_NE(run("\xff\xfe --json").status, 0);
+}
+
 TEST_F(cli, BlankLinesAndCommentsSucceed) {
     EXPECT_EQ(run("").status, 0);
     EXPECT_EQ(run("   # a comment").status, 0);

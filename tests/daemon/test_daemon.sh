@@ -89,6 +89,9 @@ s = conn(); s.sendall(struct.pack("!I", 1 << 20) + b"x" * 100); r = reply(s); as
 s = conn(); s.sendall(struct.pack("!I", 0)); r = reply(s); assert r and "bad request frame" in r, r
 # embedded newline / NUL
 s = conn(); s.sendall(struct.pack("!I", 5) + b"a\nb\x00c"); r = reply(s); assert r and "one line" in r, r
+# invalid UTF-8 echoed back in an error: the reply is still well-formed JSON
+s = conn(); m = b"route change default -\xf2eject --json"; s.sendall(struct.pack("!I", len(m)) + m); r = reply(s)
+assert r and '"status":1' in r, r
 # disconnect mid-request
 s = conn(); s.sendall(struct.pack("!I", 50) + b"ifcon"); s.close()
 # many clients at once: the ones past the limit are told so, the others work
