@@ -45,7 +45,7 @@ struct cli : ::testing::Test {
 TEST_F(cli, InvalidUtf8NeverBreaksJson) {
     // Found by fuzz_command: an error echoing a non-UTF-8 byte made the JSON
     // encoder throw.
-    auto r = run("route change default -\xf2eject --json");
+    auto r = run("route change default -\xf2" "eject --json");
     EXPECT_NE(r.status, 0);
     auto j = json::parse(r.text);
     EXPECT_TRUE(j.contains("error"));
