@@ -144,13 +144,13 @@ TEST(t_ifconfig, destroy_under_traffic_threads) {
         ASSERT_TRUE(id.has_value());
         {
             rcu_offline off;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
         ASSERT_TRUE(b->if_destroy("shmif0"));
         attach(*b, "198.18.0.2");
         {
             rcu_offline off;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
         }
         received = static_cast<uint16_t>(received + a->ping_get(*id)->received);
         a->ping_release(*id);
