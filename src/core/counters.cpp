@@ -30,6 +30,7 @@ constexpr std::array<std::string_view, drop_reason_count> names = {
     "ip4_bad_cksum",
     "ip4_ttl_zero",
     "ip4_bad_src",
+    "ip4_martian_dst",
     "ip4_fragment",
     "ip4_not_local",
     "ip4_no_proto",

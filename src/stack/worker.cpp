@@ -112,8 +112,15 @@ void stack::impl::ip4_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) n
             drop(c, pkts[i], why);
             continue;
         }
+        const ip4_addr d(h->dst.get());
+        // RFC 1122 3.2.1.3: 0.0.0.0 is never a destination, and 127/8 never
+        // arrives from a wire.
+        if (d.is_any() || (d.is_loopback() && !from_lo)) {
+            drop(c, pkts[i], drop_reason::ip4_martian_dst);
+            continue;
+        }
         ok[k] = pkts[i];
-        dst[k++] = h->dst.get();
+        dst[k++] = d.v;
     }
     if (k == 0) return;
     fib->lookup_bulk(dst, nh, k);

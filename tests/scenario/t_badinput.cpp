@@ -185,6 +185,10 @@ TEST(t_badinput, each_malformed_frame_is_one_named_drop) {
              fix_ip_cksum(p);
              return eth(t.s_mac, t.inj_mac, ethertype_ip4, p);
          }},
+        {"to 127.0.0.1 from the wire", drop_reason::ip4_martian_dst,
+         [&](const target& t) { return eth(t.s_mac, t.inj_mac, ethertype_ip4, icmp_echo(peer, ip("127.0.0.1"))); }},
+        {"to 0.0.0.0", drop_reason::ip4_martian_dst,
+         [&](const target& t) { return eth(t.s_mac, t.inj_mac, ethertype_ip4, icmp_echo(peer, ip("0.0.0.0"))); }},
         {"not for us", drop_reason::ip4_not_local,
          [&](const target& t) { return eth(t.s_mac, t.inj_mac, ethertype_ip4, icmp_echo(peer, ip("198.18.5.5"))); }},
         {"UDP with no listener", drop_reason::ip4_no_proto,

@@ -43,6 +43,7 @@ enum class drop_reason : uint16_t {
     ip4_bad_cksum,           // header checksum wrong
     ip4_ttl_zero,            // TTL 0 on arrival
     ip4_bad_src,             // source is multicast, broadcast or loopback
+    ip4_martian_dst,         // destination 0.0.0.0, or 127/8 arriving on a non-loopback interface
     ip4_fragment,            // fragments for local delivery: reassembly not built yet
     ip4_not_local,           // not addressed to us and forwarding is off
     ip4_no_proto,            // local delivery of a protocol with no handler
