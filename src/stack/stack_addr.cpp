@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// IPv4 addresses, the host-mode route table derived from them, and IPv4
-// duplicate address detection (RFC 5227 probes, as NetBSD's arp_dad).
+// IPv4 addresses (add, delete, source selection) and IPv4 duplicate address
+// detection (RFC 5227 probes, as NetBSD's arp_dad).
 #include <algorithm>
 
 #include "stack_impl.hpp"
