@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // mpnet-demo: the in-process demo (the README's first command falls back to
-// it where network namespaces are refused). Three stack instances in one process, each with its own worker and control threads
-// (adaptive polling), wired by a net_ring point-to-point link and a shared
-// bus with a third instance; they resolve each other with ARP, detect a
+// it where network namespaces are refused). Three stack instances in one
+// process, each with its own worker and control threads (adaptive polling),
+// wired by a net_ring point-to-point link and a shared bus; they resolve each other with ARP, detect a
 // duplicate address, ping, and print their tables BSD-style.
 #include <chrono>
 #include <cstdio>
