@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// mpnet's own IPv4 longest-prefix-match structure in the Poptrie family
+// (Asai and Ohara, SIGCOMM 2015; written from the paper): a direct-pointing
+// table for the top 16 bits, then 64-way nodes indexed by 6 key bits whose
+// children are found by population count over two bitmaps, one for internal
+// children and one marking where runs of equal leaves start (leaf
+// compression).
+//
+// This first step builds the structure from a full set of routes and looks
+// up single keys and batches; incremental updates of affected sub-tries,
+// RCU publication and the stack's FIB seam are the FIB issue's next steps.
+//
+// Locking notes: an instance is immutable once built; any number of threads
+// may look up concurrently. Building is single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "mpnet/core/addr.hpp"
+
+namespace mpnet {
+
+class poptrie4 {
+public:
+    static constexpr uint32_t miss = UINT32_MAX;
+
+    /// Builds from (prefix, nexthop) pairs; a later duplicate prefix wins.
+    explicit poptrie4(const std::vector<std::pair<prefix4, uint32_t>>& routes);
+
+    uint32_t lookup(uint32_t key) const noexcept {
+        uint32_t e = direct_[key >> 16];
+        if (!(e & internal_bit)) return e == leaf_none ? miss : e;
+        const node* n = &nodes_[e & ~internal_bit];
+        // 64-bit key with zero padding: levels at bits 16, 22, 28 (the last
+        // level's low 2 bits are past the address and always zero).
+        const uint64_t k = uint64_t(key) << 32;
+        unsigned shift = 64 - 16 - 6;
+        for (;;) {
+            const unsigned v = unsigned(k >> shift) & 63u;
+            const uint64_t upto = v == 63 ? ~0ULL : ((2ULL << v) - 1);
+            if (n->vector & (1ULL << v)) {
+                n = &nodes_[n->base1 + uint32_t(__builtin_popcountll(n->vector & upto)) - 1];
+                shift -= 6;
+                continue;
+            }
+            const uint32_t l = leaves_[n->base0 + uint32_t(__builtin_popcountll(n->leafvec & upto)) - 1];
+            return l == leaf_none ? miss : l;
+        }
+    }
+    /// n lookups; the direct-table entries of the whole batch are prefetched first.
+    void lookup_bulk(const uint32_t* keys, uint32_t* out, unsigned n) const noexcept;
+
+    size_t memory_bytes() const noexcept {
+        return direct_.size() * sizeof(uint32_t) + nodes_.size() * sizeof(node) + leaves_.size() * sizeof(uint32_t);
+    }
+    size_t nodes() const noexcept { return nodes_.size(); }
+    size_t leaves() const noexcept { return leaves_.size(); }
+
+private:
+    static constexpr uint32_t internal_bit = 0x80000000u;
+    static constexpr uint32_t leaf_none = 0x7fffffffu;  // no route (nexthops are < 2^31-1)
+    struct node {
+        uint64_t vector = 0;   // bit v: child v is an internal node
+        uint64_t leafvec = 0;  // bit v: a run of equal leaves starts at child v
+        uint32_t base0 = 0;    // first leaf in leaves_
+        uint32_t base1 = 0;    // first child node in nodes_
+    };
+    std::vector<uint32_t> direct_;  // 2^16 entries: a leaf, or internal_bit | node index
+    std::vector<node> nodes_;
+    std::vector<uint32_t> leaves_;
+
+    struct bnode;
+    void build_node(int32_t b, unsigned depth, uint32_t inherited, const std::vector<bnode>& pool, uint32_t dst);
+};
+
+}  // namespace mpnet
