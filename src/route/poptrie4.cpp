@@ -42,14 +42,14 @@ poptrie4::poptrie4(const std::vector<std::pair<prefix4, uint32_t>>& routes) {
         }
         pool[size_t(i)].nh = nh;
     }
-    direct_.assign(1u << 16, leaf_none);
-    for (uint32_t top = 0; top < (1u << 16); ++top) {
+    direct_.assign(1u << direct_bits, leaf_none);
+    for (uint32_t top = 0; top < (1u << direct_bits); ++top) {
         uint32_t inherited = pool[0].nh;
-        const int32_t i = walk(pool, 0, top, 16, &inherited);
+        const int32_t i = walk(pool, 0, top, direct_bits, &inherited);
         if (i >= 0 && pool[size_t(i)].deeper) {
             const uint32_t at = uint32_t(nodes_.size());
             nodes_.emplace_back();
-            build_node(i, 16, inherited, pool, at);
+            build_node(i, direct_bits, inherited, pool, at);
             direct_[top] = internal_bit | at;
         } else {
             direct_[top] = inherited;
@@ -96,7 +96,7 @@ void poptrie4::build_node(int32_t b, unsigned depth, uint32_t inherited, const s
 }
 
 void poptrie4::lookup_bulk(const uint32_t* keys, uint32_t* out, unsigned n) const noexcept {
-    for (unsigned i = 0; i < n; ++i) __builtin_prefetch(&direct_[keys[i] >> 16]);
+    for (unsigned i = 0; i < n; ++i) __builtin_prefetch(&direct_[keys[i] >> (32 - direct_bits)]);
     for (unsigned i = 0; i < n; ++i) out[i] = lookup(keys[i]);
 }
 

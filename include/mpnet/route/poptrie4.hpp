@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // mpnet's own IPv4 longest-prefix-match structure in the Poptrie family
 // (Asai and Ohara, SIGCOMM 2015; written from the paper): a direct-pointing
-// table for the top 16 bits, then 64-way nodes indexed by 6 key bits whose
+// table for the top 18 bits, then 64-way nodes indexed by 6 key bits whose
 // children are found by population count over two bitmaps, one for internal
 // children and one marking where runs of equal leaves start (leaf
 // compression).
@@ -30,13 +30,13 @@ public:
     explicit poptrie4(const std::vector<std::pair<prefix4, uint32_t>>& routes);
 
     uint32_t lookup(uint32_t key) const noexcept {
-        uint32_t e = direct_[key >> 16];
+        uint32_t e = direct_[key >> (32 - direct_bits)];
         if (!(e & internal_bit)) return e == leaf_none ? miss : e;
         const node* n = &nodes_[e & ~internal_bit];
-        // 64-bit key with zero padding: levels at bits 16, 22, 28 (the last
-        // level's low 2 bits are past the address and always zero).
+        // 64-bit key with zero padding: levels at bits 18, 24 and 30 (the
+        // last level's low 4 bits are past the address and always zero).
         const uint64_t k = uint64_t(key) << 32;
-        unsigned shift = 64 - 16 - 6;
+        unsigned shift = 64 - direct_bits - 6;
         for (;;) {
             const unsigned v = unsigned(k >> shift) & 63u;
             const uint64_t upto = v == 63 ? ~0ULL : ((2ULL << v) - 1);
@@ -59,6 +59,7 @@ public:
     size_t leaves() const noexcept { return leaves_.size(); }
 
 private:
+    static constexpr unsigned direct_bits = 18;  // 2^18 direct entries (1 MiB): a /24 is one node deep
     static constexpr uint32_t internal_bit = 0x80000000u;
     static constexpr uint32_t leaf_none = 0x7fffffffu;  // no route (nexthops are < 2^31-1)
     struct node {
@@ -67,7 +68,7 @@ private:
         uint32_t base0 = 0;    // first leaf in leaves_
         uint32_t base1 = 0;    // first child node in nodes_
     };
-    std::vector<uint32_t> direct_;  // 2^16 entries: a leaf, or internal_bit | node index
+    std::vector<uint32_t> direct_;  // 2^direct_bits entries: a leaf, or internal_bit | node index
     std::vector<node> nodes_;
     std::vector<uint32_t> leaves_;
 

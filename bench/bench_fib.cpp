@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// FIB lookups on the real full IPv4 table (NH=256 random): mpnet's poptrie4
+// against DPDK's rte_lpm (through fib4). Uniform random keys and keys inside
+// announced prefixes; single lookups and batches of 64; memory.
+// Run: ./build/bench/bench_fib [--table PATH]   (figures only)
+#include <benchmark/benchmark.h>
+#include <rte_cycles.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "mpnet/drivers/eal.hpp"
+#include "mpnet/route/fib4.hpp"
+#include "mpnet/route/poptrie4.hpp"
+#include "mpnet/sync/rcu.hpp"
+
+using namespace mpnet;
+
+namespace {
+std::vector<std::pair<prefix4, uint32_t>> routes;
+std::vector<uint32_t> keys_uniform, keys_inside;
+std::unique_ptr<poptrie4> pt;
+std::unique_ptr<fib4> lpm;
+
+template <typename F>
+void run(benchmark::State& st, const std::vector<uint32_t>& keys, F&& f) {
+    size_t i = 0;
+    uint64_t sum = 0;
+    for (auto _ : st) {
+        sum += f(keys[i & (keys.size() - 1)]);
+        ++i;
+    }
+    benchmark::DoNotOptimize(sum);
+    st.SetItemsProcessed(int64_t(st.iterations()));
+}
+
+template <typename F>
+void run_bulk(benchmark::State& st, const std::vector<uint32_t>& keys, F&& f) {
+    size_t i = 0;
+    uint32_t out[64];
+    for (auto _ : st) {
+        f(&keys[(i * 64) & (keys.size() - 1)], out);
+        benchmark::DoNotOptimize(out[0]);
+        ++i;
+    }
+    st.SetItemsProcessed(int64_t(st.iterations()) * 64);
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string path = "../shared/data/fulltable-prefixes.txt.gz";
+    for (int i = 1; i + 1 < argc; ++i)
+        if (std::string(argv[i]) == "--table") path = argv[i + 1];
+    drivers::eal_options o;
+    o.program = "bench_fib";
+    o.memory_mb = 2048;
+    if (!drivers::eal_init(o)) return 1;
+    {
+        rcu_thread reg;
+        gzFile f = gzopen(path.c_str(), "rb");
+        if (!f) {
+            std::fprintf(stderr, "bench_fib: %s not found\n", path.c_str());
+            return 1;
+        }
+        std::mt19937 rng(1);
+        char line[128];
+        while (gzgets(f, line, sizeof line)) {
+            std::string s(line);
+            while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+            if (s.find(':') != std::string::npos) break;
+            if (auto p = prefix4::parse(s)) routes.emplace_back(*p, rng() % 256);
+        }
+        gzclose(f);
+        for (size_t i = 0; i < (1u << 20); ++i) {
+            keys_uniform.push_back(uint32_t(rng()));
+            const auto& p = routes[rng() % routes.size()].first;
+            keys_inside.push_back(p.addr.v | (p.len >= 32 ? 0 : (uint32_t(rng()) & ~ip4_mask(p.len))));
+        }
+        uint64_t t0 = rte_get_tsc_cycles();
+        pt = std::make_unique<poptrie4>(routes);
+        const double pt_s = double(rte_get_tsc_cycles() - t0) / double(rte_get_tsc_hz());
+        fib4_config c;
+        c.max_routes = 1u << 20;
+        c.tbl8_groups = 1u << 15;
+        lpm = std::move(*fib4::create("bench", c));
+        t0 = rte_get_tsc_cycles();
+        for (const auto& [p, nh] : routes) (void)lpm->add(p, nh);
+        const double lpm_s = double(rte_get_tsc_cycles() - t0) / double(rte_get_tsc_hz());
+        std::printf("routes %zu (NH=256 random)\n", routes.size());
+        std::printf("poptrie4: build %.2f s, memory %.1f MiB (%zu nodes, %zu leaves)\n", pt_s,
+                    double(pt->memory_bytes()) / 1048576.0, pt->nodes(), pt->leaves());
+        std::printf("rte_lpm:  load %.2f s (%.0f routes/s), memory %.1f MiB (tbl24 64 MiB + %u tbl8 groups x 1 KiB + rules)\n",
+                    lpm_s, double(routes.size()) / lpm_s,
+                    (64.0 * 1048576 + double(c.tbl8_groups) * 1024 + double(c.max_routes) * 8) / 1048576.0,
+                    c.tbl8_groups);
+        for (auto* set : {&keys_uniform, &keys_inside}) {
+            const std::string k = set == &keys_uniform ? "uniform" : "inside";
+            benchmark::RegisterBenchmark(("poptrie4/single/" + k).c_str(), [set](benchmark::State& st) {
+                run(st, *set, [](uint32_t a) { return pt->lookup(a); });
+            });
+            benchmark::RegisterBenchmark(("rte_lpm/single/" + k).c_str(), [set](benchmark::State& st) {
+                run(st, *set, [](uint32_t a) { return lpm->lookup(ip4_addr(a)); });
+            });
+            benchmark::RegisterBenchmark(("poptrie4/batch64/" + k).c_str(), [set](benchmark::State& st) {
+                run_bulk(st, *set, [](const uint32_t* in, uint32_t* out) { pt->lookup_bulk(in, out, 64); });
+            });
+            benchmark::RegisterBenchmark(("rte_lpm/batch64/" + k).c_str(), [set](benchmark::State& st) {
+                run_bulk(st, *set, [](const uint32_t* in, uint32_t* out) { lpm->lookup_bulk(in, out, 64); });
+            });
+        }
+        benchmark::Initialize(&argc, argv);
+        benchmark::RunSpecifiedBenchmarks();
+        benchmark::Shutdown();
+        lpm.reset();
+        pt.reset();
+        rcu_barrier();
+    }
+    drivers::eal_cleanup();
+    return 0;
+}
