@@ -10,23 +10,8 @@
 set -uo pipefail
 build=$1
 here=$(cd "$(dirname "$0")" && pwd)
-lab="$here/../../tools/scripts/netns-lab.sh"
-p="mpi$$"
-d=$(mktemp -d /tmp/mpnet-interop.XXXXXX)
-sock=$d/ctl.sock
-pid=""
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null; fi
-  pkill -f "iperf3 -s -1 -B 198.18.2.2" 2>/dev/null || true
-  bash "$lab" down "$p" 2>/dev/null
-  rm -rf "$d"
-}
-trap cleanup EXIT
-if [[ $(id -u) -ne 0 ]] || ! ip netns add "$p-probe" 2>/dev/null; then
-  echo "SKIP: cannot create network namespaces here (needs root and netns support)"
-  exit 77
-fi
-ip netns del "$p-probe"
+source "$here/../../tools/scripts/netns-lab-common.sh"
+lab_init mpi  # short: namespace-made interface names must fit IFNAMSIZ
 for t in ping arping traceroute tcpdump iperf3 ethtool; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed (tools/scripts/setup-deps.sh installs it)"; exit 77; }
 done
@@ -40,12 +25,7 @@ check() {
 ns() { ip netns exec "$p-$1" "${@:2}"; }
 ctl() { "$build/tools/mpnetctl" -s "$sock" "$@"; }
 
-bash "$lab" up "$p" || { echo "FAIL: lab setup"; exit 1; }
-bash "$lab" conf "$p" > "$d/mpnetd.conf"
-# Not through the ns() function: $! must be mpnetd itself (ip netns exec execs it).
-ip netns exec "$p-rt" "$build/tools/mpnetd" -c "$d/mpnetd.conf" -s "$sock" -p "$d/pid" >"$d/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do [[ -S $sock ]] && break; sleep 0.1; done
+lab_start "$build" || { echo "FAIL: lab setup"; exit 1; }
 check "mpnetd is up" test -S "$sock"
 
 # Two Linux hosts in different subnets ping each other through mpnetd.

@@ -7,31 +7,14 @@
 # Usage: demo-netns.sh BUILD_DIR
 set -uo pipefail
 build=$1
-lab="$(cd "$(dirname "$0")" && pwd)/netns-lab.sh"
-p="mpd$$"
-d=$(mktemp -d /tmp/mpnet-demo.XXXXXX)
-sock=$d/ctl.sock
-pid=""
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null; fi
-  pkill -f "iperf3 -s -1 -B 198.18.2.2" 2>/dev/null || true
-  bash "$lab" down "$p" 2>/dev/null
-  rm -rf "$d"
-}
-trap cleanup EXIT
-if [[ $(id -u) -ne 0 ]] || ! ip netns add "$p-probe" 2>/dev/null; then exit 77; fi
-ip netns del "$p-probe"
+source "$(cd "$(dirname "$0")" && pwd)/netns-lab-common.sh"
+lab_init mpd >/dev/null
 say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 ctl() { echo "mpnetd# mpnetctl $*"; "$build/tools/mpnetctl" -s "$sock" "$@"; }
 
 say "Building a lab: Linux hosts h1 198.18.1.2 and h2 198.18.2.2 in their own namespaces, mpnetd between them"
-bash "$lab" up "$p" || exit 1
-bash "$lab" conf "$p" > "$d/mpnetd.conf"
+lab_start "$build" || exit 1
 cat "$d/mpnetd.conf"
-ip netns exec "$p-rt" "$build/tools/mpnetd" -c "$d/mpnetd.conf" -s "$sock" -p "$d/pid" >"$d/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do [[ -S $sock ]] && break; sleep 0.1; done
-[[ -S $sock ]] || { cat "$d/log"; exit 1; }
 say "h1$ ping -c 3 198.18.2.2   (Linux to Linux, routed by mpnetd)"
 ip netns exec "$p-h1" ping -c 3 -i 0.2 198.18.2.2
 say "h1$ traceroute -n 198.18.2.2"
