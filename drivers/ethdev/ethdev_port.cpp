@@ -19,7 +19,7 @@ result<std::unique_ptr<ethdev_port>> ethdev_port::open(const std::string& devarg
     std::string name = devargs.substr(0, devargs.find(','));
     uint16_t pid;
     if (rte_eth_dev_get_port_by_name(name.c_str(), &pid) != 0) {
-        rte_dev_remove(nullptr);  // unreachable in practice: probe created it
+        rte_eal_hotplug_remove("vdev", name.c_str());  // probed, but not an ethdev: undo
         return errc::nodev;
     }
     return attach(pid, pool, cfg, name);
