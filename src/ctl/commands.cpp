@@ -67,7 +67,7 @@ json if_json(const if_info& i) {
 json route_json(const route_info& r) {
     json j = {
         {"destination", r.r.dst.str()}, {"flags", rtf_letters(r.r.flags)}, {"interface", r.ifname}, {"mtu", r.r.mtu}};
-    j["gateway"] = (r.r.flags & rtf::gateway) ? r.r.gateway.str() : fmt::format("link#{}", r.r.src_ifindex);
+    j["gateway"] = route_gateway(r.r);
     if (!r.r.ifa.is_any()) j["ifa"] = r.r.ifa.str();
     return j;
 }
@@ -173,27 +173,24 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
 
 // ---- route / netstat -----------------------------------------------------------------
 
-std::optional<prefix4> parse_dst(const std::string& w, bool net, bool host) {
+std::optional<prefix4> parse_dst(const std::string& w, bool host) {
     if (w == "default") return prefix4{};
     auto p = prefix4::parse(w, true);
     if (!p) return std::nullopt;
     if (host && w.find('/') == std::string::npos) return prefix4::of(p->addr, 32);
-    (void)net;
     return p;
 }
 
-reply route_spec_parse(const std::vector<std::string>& a, size_t from, route_spec* out, std::string* err) {
-    bool net = false, host = false;
+reply route_spec_parse(const std::vector<std::string>& a, size_t from, route_spec* out) {
+    bool host = false;
     std::optional<prefix4> dst;
     for (size_t i = from; i < a.size(); ++i) {
         const std::string& w = a[i];
         auto next = [&]() -> const std::string* { return i + 1 < a.size() ? &a[++i] : nullptr; };
-        if (w == "-net")
-            net = true;
-        else if (w == "-host")
+        if (w == "-host")
             host = true;
-        else if (w == "-inet" || w == "-n" || w == "-link" || w == "-cloning" || w == "-static")
-            continue;
+        else if (w == "-net" || w == "-inet" || w == "-n" || w == "-link" || w == "-cloning" || w == "-static")
+            continue;  // -net: the default for a DST with /LEN
         else if (w == "-iface" || w == "-interface")
             out->iface = true;
         else if (w == "-connected")
@@ -220,7 +217,7 @@ reply route_spec_parse(const std::vector<std::string>& a, size_t from, route_spe
         } else if (w[0] == '-') {
             return {1, fmt::format("{}: unknown option", w)};
         } else if (!dst) {
-            dst = parse_dst(w, net, host);
+            dst = parse_dst(w, host);
             if (!dst) return {1, fmt::format("{}: bad destination", w)};
         } else if (!out->gateway) {
             auto g = ip4_addr::parse(w);
@@ -233,7 +230,6 @@ reply route_spec_parse(const std::vector<std::string>& a, size_t from, route_spe
     if (!dst) return {1, "missing destination"};
     if (host && dst->len != 32) return {1, "-host with a prefix length"};
     out->dst = *dst;
-    (void)err;
     return {};
 }
 
@@ -294,8 +290,7 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
     }
     if (v == "add" || v == "change" || v == "delete") {
         route_spec sp;
-        std::string err;
-        if (auto r = route_spec_parse(a, 1, &sp, &err); r.status) return fail("route", r.text);
+        if (auto r = route_spec_parse(a, 1, &sp); r.status) return fail("route", r.text);
         status st;
         if (v == "add")
             st = s.route_add(sp);
@@ -517,13 +512,15 @@ reply cmd_sysctl(context& c, const std::vector<std::string>& a, bool js) {
         if (auto st = c.s.sysctl_set(name, *v); !st)
             return fail("sysctl", fmt::format("{}: {}", name, errc_message(st.error())));
         c.knobs[name] = *v;
-        return ok(js ? json{{"name", name}, {"old", *old}, {"new", *v}}.dump(-1, ' ', false, json::error_handler_t::replace)
-                     : fmt::format("{}: {} -> {}\n", name, *old, *v));
+        return ok(
+            js ? json{{"name", name}, {"old", *old}, {"new", *v}}.dump(-1, ' ', false, json::error_handler_t::replace)
+               : fmt::format("{}: {} -> {}\n", name, *old, *v));
     }
     if (a.size() == 1) {
         auto v = c.s.sysctl_get(a[0]);
         if (!v) return fail("sysctl", fmt::format("third level name '{}' in '{}' is invalid", a[0], a[0]));
-        return ok(js ? json{{"name", a[0]}, {"value", *v}}.dump(-1, ' ', false, json::error_handler_t::replace) : fmt::format("{} = {}\n", a[0], *v));
+        return ok(js ? json{{"name", a[0]}, {"value", *v}}.dump(-1, ' ', false, json::error_handler_t::replace)
+                     : fmt::format("{} = {}\n", a[0], *v));
     }
     return fail("sysctl", "usage: sysctl NAME | sysctl -w NAME=VALUE");
 }
@@ -617,7 +614,8 @@ command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *
             }
             // Replace atomically: a reader never sees half a file.
             if (std::rename(tmp.c_str(), a[0].c_str()) != 0) return fail("save", fmt::format("{}: cannot write", a[0]));
-            return ok(js ? json{{"saved", a[0]}}.dump(-1, ' ', false, json::error_handler_t::replace) : fmt::format("saved to {}\n", a[0]));
+            return ok(js ? json{{"saved", a[0]}}.dump(-1, ' ', false, json::error_handler_t::replace)
+                         : fmt::format("saved to {}\n", a[0]));
         });
     add("help", "help", "list commands", [](context& c, const std::vector<std::string>&, bool js) {
         json j = json::array();

@@ -57,8 +57,7 @@ poptrie4::poptrie4(const std::vector<std::pair<prefix4, uint32_t>>& routes) {
     }
 }
 
-void poptrie4::build_node(int32_t b, unsigned depth, uint32_t inherited, const std::vector<bnode>& pool,
-                          uint32_t dst) {
+void poptrie4::build_node(int32_t b, unsigned depth, uint32_t inherited, const std::vector<bnode>& pool, uint32_t dst) {
     // The 64 children of this node: the binary trie 6 levels further down.
     // Past bit 32 the key is zero padding: the walk stops at /32.
     const unsigned real = depth + 6 <= 32 ? 6u : 32u - depth;

@@ -16,6 +16,10 @@ std::string format_arp(const neigh_info& n) {
     return s + " " + ll_state_letter(n.state);
 }
 
+std::string route_gateway(const rtentry& r) {
+    return (r.flags & rtf::gateway) ? r.gateway.str() : fmt::format("link#{}", r.src_ifindex);
+}
+
 std::string format_routes(const std::vector<route_info>& routes) {
     std::string s = "Routing tables\n\nInternet:\n";
     s += fmt::format("{:<18} {:<18} {:<6} {:>4} {:>6} {:>5} {}\n", "Destination", "Gateway", "Flags", "Refs", "Use",
@@ -33,7 +37,7 @@ std::string format_routes(const std::vector<route_info>& routes) {
             for (unsigned i = 0; i < octets; ++i) dst += (i ? "." : "") + std::to_string((v >> (24 - 8 * i)) & 0xff);
             dst += "/" + std::to_string(r.r.dst.len);
         }
-        std::string gw = (r.r.flags & rtf::gateway) ? r.r.gateway.str() : fmt::format("link#{}", r.r.src_ifindex);
+        const std::string gw = route_gateway(r.r);
         std::string mtu = r.r.mtu ? std::to_string(r.r.mtu) : "-";
         s += fmt::format("{:<18} {:<18} {:<6} {:>4} {:>6} {:>5} {}\n", dst, gw, rtf_letters(r.r.flags), "-", "-", mtu,
                          r.ifname);

@@ -39,7 +39,6 @@ stack::impl::impl(stack_config c, const clock_source* clk)
         auto lc = std::make_unique<lcore_ctx>();
         lc->idx = i;
         lc->is_control = (i == cfg.workers);
-        lc->st = this;
         lc->tx.resize(limits::ifnet_max);
         lc->tx_ifp.resize(limits::ifnet_max, nullptr);
         lcores.push_back(std::move(lc));
@@ -73,14 +72,18 @@ stack::impl::~impl() {
     pktpool_free(pool);
 }
 
-void stack::impl::event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a) {
+void stack::impl::push_event(stack_event ev) {
     if (events.size() >= events_max) events.pop_front();
+    ev.at_ns = clock->now_ns();
+    events.push_back(ev);
+}
+
+void stack::impl::event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a) {
     stack_event ev;
     ev.kind = k;
     ev.ifindex = ifindex;
     ev.addr = a;
-    ev.at_ns = clock->now_ns();
-    events.push_back(ev);
+    push_event(ev);
 }
 
 void stack::impl::control_run() {

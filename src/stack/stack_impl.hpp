@@ -48,7 +48,6 @@ struct lcore_ctx {
     unsigned idx = 0;
     bool is_control = false;
     uint64_t now_ns = 0;
-    stack::impl* st = nullptr;
     std::vector<pkt_batch> tx;   // per ifindex
     std::vector<ifnet*> tx_ifp;  // per ifindex, valid within one iteration
     std::vector<uint16_t> tx_dirty;
@@ -164,6 +163,7 @@ struct stack::impl {
     void count_drop(lcore_ctx& c, drop_reason r, uint64_t n = 1) noexcept {
         drops.slot(c.idx).add(static_cast<size_t>(r), n);
     }
+    void push_event(stack_event ev);  // bounded: the oldest goes first
     void event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a);
     void route_event(stack_event::kind_t k, const rtentry& e);
     void destroy_ifnet(ifnet* ifp);

@@ -31,7 +31,6 @@ nexthop stack::impl::nh_of(const rtentry& e) const {
 }
 
 void stack::impl::route_event(stack_event::kind_t k, const rtentry& e) {
-    if (events.size() >= events_max) events.pop_front();
     stack_event ev;
     ev.kind = k;
     ev.ifindex = e.ifindex;
@@ -39,8 +38,7 @@ void stack::impl::route_event(stack_event::kind_t k, const rtentry& e) {
     ev.dst = e.dst;
     ev.gateway = e.gateway;
     ev.flags = e.flags;
-    ev.at_ns = clock->now_ns();
-    events.push_back(ev);
+    push_event(ev);
 }
 
 status stack::impl::rt_install(rtentry e) {
@@ -163,25 +161,20 @@ static result<resolved> resolve_spec(stack::impl& st, const route_spec& s) {
         if (!pinned) return errc::noent;
         r.ifindex = pinned->index();
     }
-    if (s.gateway && !s.iface) {
-        if (!pinned) {
-            rtentry* via = st.rib.match(*s.gateway, rtf::gateway);
-            if (!via) return errc::netunreach;
-            // A gateway that is one of our addresses (127.0.0.1 for
-            // blackhole/reject routes) leaves by lo0.
-            r.ifindex = via->ifindex;
-        }
-        r.flags |= rtf::gateway;
-    } else if (s.gateway && s.iface) {
-        // -iface: the route is directly on the interface that owns the gateway address.
-        if (!pinned) {
-            rtentry* via = st.rib.match(*s.gateway, rtf::gateway);
-            if (!via) return errc::netunreach;
-            r.ifindex = via->ifindex;
-        }
-    } else if (!pinned) {
-        return errc::inval;  // neither a gateway nor an interface
+    if (!s.gateway) {
+        if (!pinned) return errc::inval;  // neither a gateway nor an interface
+        return r;
     }
+    if (!pinned) {
+        // The interface a non-gateway route reaches the gateway by; a gateway
+        // that is one of our addresses (127.0.0.1 for blackhole/reject
+        // routes) leaves by lo0.
+        rtentry* via = st.rib.match(*s.gateway, rtf::gateway);
+        if (!via) return errc::netunreach;
+        r.ifindex = via->ifindex;
+    }
+    // -iface: the route is directly on that interface (no G).
+    if (!s.iface) r.flags |= rtf::gateway;
     return r;
 }
 

@@ -155,11 +155,9 @@ void stack::impl::ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexc
                 // net.inet.icmp.bmcastecho: off by default, as in NetBSD.
                 if (!knobs.bmcast_echo.load(std::memory_order_relaxed) || dst.is_multicast())
                     return drop(c, m, drop_reason::ip4_bcast_echo);
-                const in_ifaddr* a = nullptr;
-                for (const auto& x : ifp.addrs().v4)
-                    if (x.is_usable()) a = &x;
+                auto a = select_src(ifp, ip4_addr(h->src.get()));
                 if (!a) return drop(c, m, drop_reason::ip4_no_src);
-                src = a->addr;
+                src = *a;
             }
             icmp_echo_reflect(h, ic, src, static_cast<uint8_t>(knobs.ttl.load(std::memory_order_relaxed)));
             return ip4_route_output(c, m, ip4_addr(h->dst.get()));

@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "fuzz_eal.hpp"
 #include "mpnet/ctl/commands.hpp"
-#include "mpnet/drivers/eal.hpp"
 #include "mpnet/drivers/softlink.hpp"
 
 namespace {
@@ -25,11 +25,7 @@ harness* h = nullptr;
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    mpnet::drivers::eal_options o;
-    o.program = "fuzz_command";
-    o.memory_mb = 512;
-    if (!mpnet::drivers::eal_init(o)) std::abort();
-    std::atexit([] { mpnet::drivers::eal_remove_runtime_dir(); });
+    mpnet::fuzz::eal_up("fuzz_command");
     h = new harness;
     h->bus = std::make_unique<mpnet::drivers::bus>("fuzz");
     mpnet::stack_config c;

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <memory>
 
-#include "mpnet/drivers/eal.hpp"
+#include "fuzz_eal.hpp"
 #include "mpnet/drivers/softlink.hpp"
 #include "mpnet/stack/stack.hpp"
 
@@ -30,12 +30,7 @@ harness* h = nullptr;
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
-    mpnet::drivers::eal_options o;
-    o.program = "fuzz_stack_input";
-    o.memory_mb = 512;
-    if (!mpnet::drivers::eal_init(o)) std::abort();
-    // libFuzzer ends with exit(): leave no runtime directory behind.
-    std::atexit([] { mpnet::drivers::eal_remove_runtime_dir(); });
+    mpnet::fuzz::eal_up("fuzz_stack_input");
     h = new harness;
     h->bus = std::make_unique<mpnet::drivers::bus>("fuzz");
     mpnet::stack_config c;

@@ -15,6 +15,8 @@ namespace mpnet {
 /// One `arp -n` line: "? (198.18.0.2) at 02:6d:70:00:00:02 on ring0 29s R"
 /// ("permanent", "published (proxy only)" and "(incomplete)" as NetBSD prints).
 std::string format_arp(const neigh_info& n);
+/// netstat's Gateway column: the gateway, or link#N of an on-link route.
+std::string route_gateway(const rtentry& r);
 /// `netstat -rn -f inet`: header and one line per route.
 std::string format_routes(const std::vector<route_info>& routes);
 /// `route -n get`: NetBSD's layout (route to, destination, mask, gateway,
