@@ -80,7 +80,7 @@ std::optional<ip6_addr> ip6_addr::parse(std::string_view s) noexcept {
     char buf[INET6_ADDRSTRLEN];
     s.copy(buf, s.size());
     buf[s.size()] = '\0';
-    ip6_addr a;
+    ip6_addr a{};
     if (inet_pton(AF_INET6, buf, a.b.data()) != 1) return std::nullopt;
     return a;
 }
@@ -105,6 +105,24 @@ std::optional<prefix4> prefix4::parse(std::string_view s, bool allow_host_bits) 
     if (!allow_host_bits && (a->v & ~ip4_mask(len)) != 0) return std::nullopt;
     return prefix4::of(*a, len);
 }
+
+std::optional<prefix6> prefix6::parse(std::string_view s, bool allow_host_bits) noexcept {
+    auto slash = s.find('/');
+    auto a = ip6_addr::parse(s.substr(0, slash));
+    if (!a) return std::nullopt;
+    unsigned len = 128;
+    if (slash != std::string_view::npos) {
+        auto tail = s.substr(slash + 1);
+        if (tail.empty() || tail.size() > 3) return std::nullopt;
+        auto [p, ec] = std::from_chars(tail.data(), tail.data() + tail.size(), len);
+        if (ec != std::errc() || p != tail.data() + tail.size() || len > 128) return std::nullopt;
+    }
+    prefix6 p = prefix6::of(*a, len);
+    if (!allow_host_bits && p.addr != *a) return std::nullopt;
+    return p;
+}
+
+std::string prefix6::str() const { return fmt::format("{}/{}", addr.str(), len); }
 
 std::string prefix4::str() const { return fmt::format("{}/{}", addr.str(), len); }
 

@@ -32,6 +32,9 @@ ether_next ether_classify(mbuf* m, const ether_addr& own, uint32_t if_flags, boo
         case ethertype_arp:
             next = ether_next::arp;
             break;
+        case ethertype_ip6:
+            next = ether_next::ip6;
+            break;
         case ethertype_vlan:
             *why = drop_reason::ether_vlan_unsupported;
             return ether_next::drop;

@@ -58,6 +58,14 @@ stack::impl::impl(stack_config c, const clock_source* clk)
     knobs.mtudisc = cfg.mtudisc;
     knobs.ttl = cfg.ip_ttl;
     knobs.icmp_err_pps = cfg.icmp_err_pps;
+    knobs6.forwarding = cfg.ip6_forwarding;
+    accept_rtadv = cfg.accept_rtadv;
+    accept_redirects6 = cfg.accept_redirects6;
+    knobs6.send_redirects = cfg.send_redirects6;
+    knobs6.hlim = cfg.ip6_hlim;
+    knobs6.icmp_err_pps = cfg.icmp6_err_pps;
+    if (cfg.maxifprefixes > limits::ifprefixes_max) cfg.maxifprefixes = limits::ifprefixes_max;
+    if (cfg.dad6_count > limits::dad_count_max) cfg.dad6_count = limits::dad_count_max;
 }
 
 stack::impl::~impl() {
@@ -113,7 +121,11 @@ void stack::impl::handle_punt(mbuf* m) {
         case punt_arp:
             return arp_input(*ifp, m);
         case punt_resolve:
-            return nd_hold(*ifp, ip4_addr(md.aux), m);
+            return nd_hold(*ifp, llkey::v4(ip4_addr(md.aux)), m);
+        case punt_icmp6:
+            return icmp6_input(*ifp, m, md.aux);
+        case punt_resolve6:
+            return nd6_resolve(*ifp, m);
         case punt_echo_reply:
             return ping_input(m);
         case punt_redirect:
@@ -162,6 +174,14 @@ stack::stack(stack_config cfg, const clock_source* clk) : p_(std::make_unique<im
     ifnet* l = p_->ifs.lookup(1);
     p_->addrs_publish(*l, {in_ifaddr{ip4_addr::of(127, 0, 0, 1), 8, 0, ip4_addr::of(127, 255, 255, 255)}});
     p_->routes_rebuild();
+    // ::1/128 and fe80::1%lo0/64, as NetBSD's lo0.
+    in6_ifaddr lo6{ip6_addr::loopback(), 128, 0, 0, 0, 0, 0};
+    in6_ifaddr ll6 = lo6;
+    ll6.addr = *ip6_addr::parse("fe80::1");
+    ll6.plen = 64;
+    p_->addrs6_publish(*l, {lo6, ll6});
+    p_->routes6_rebuild();
+    p_->nd6_sweep_timer = p_->timers.add(p_->clock->now_ns() + ns_per_s, [st = p_.get()] { st->nd6_sweep(); });
 }
 
 stack::~stack() { stop(); }

@@ -8,7 +8,7 @@
 namespace mpnet {
 
 void stack::impl::addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v) {
-    ifp.publish_addrs(in_ifaddr_set{std::move(v)});
+    ifp.publish_addrs(in_ifaddr_set{std::move(v), ifp.addrs().v6});
 }
 
 status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen) {

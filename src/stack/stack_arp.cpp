@@ -73,13 +73,26 @@ void stack::impl::nd_timer(uint16_t ifindex, llkey key) {
                 e->timer_id = timers.add(e->expire_ns, [this, ifindex, key] { nd_timer(ifindex, key); });
                 return;
             }
-            event(stack_event::neigh_resolve_failed, ifindex, key.ip4());
+            if (key.family == 6) {
+                ip6_addr a{};
+                a.b = key.a;
+                event6(stack_event::neigh_resolve_failed, ifindex, a);
+            } else {
+                event(stack_event::neigh_resolve_failed, ifindex, key.ip4());
+            }
             return nd_remove(*ifp, *e);
         }
     }
 }
 
 void stack::impl::nd_solicit(ifnet& ifp, llentry& e, bool unicast) {
+    if (e.key.family == 6) {
+        ip6_addr t{};
+        t.b = e.key.a;
+        const ll_resolution r = e.resolution();
+        if (unicast && (r.flags & llflag::valid)) return nd6_ns_send(ifp, t, &t, &r.mac, false);
+        return nd6_ns_send(ifp, t, nullptr, nullptr, false);
+    }
     const ip4_addr target = e.key.ip4();
     auto src = select_src(ifp, target);
     if (!src) return;  // no usable address on this link: nothing to ask from
@@ -90,6 +103,7 @@ void stack::impl::nd_solicit(ifnet& ifp, llentry& e, bool unicast) {
 }
 
 result<llentry*> stack::impl::nd_create(ifnet& ifp, const llkey& k) {
+    if (k.family == 6) nd6_gc(ifp);
     auto e = ifp.lltable().create(k);
     if (e || e.error() != errc::nospc) return e;
     // Full: evict a dynamic entry that is not known to be in use: a STALE one
@@ -113,16 +127,20 @@ result<llentry*> stack::impl::nd_create(ifnet& ifp, const llkey& k) {
     return ifp.lltable().create(k);
 }
 
-void stack::impl::nd_hold(ifnet& ifp, ip4_addr nh, mbuf* m) {
+void stack::impl::nd_hold(ifnet& ifp, const llkey& k, mbuf* m) {
     lcore_ctx& c = ctl_ctx();
     if (!ifp.is_running()) return drop(c, m, drop_reason::if_down);
     // -arp: nothing is resolved on this interface; only static entries work.
-    if (ifp.flags() & iff::noarp) return drop(c, m, drop_reason::arp_disabled);
-    const llkey k = llkey::v4(nh);
+    if (k.family == 4 && (ifp.flags() & iff::noarp)) return drop(c, m, drop_reason::arp_disabled);
     llentry* e = ifp.lltable().lookup(k);
     if (e && (e->resolution().flags & llflag::valid)) {
         // Resolved while the packet was on its way to us.
-        return ip4_output(c, m, ifp, nh);
+        if (k.family == 6) {
+            ip6_addr a{};
+            a.b = k.a;
+            return ip6_output(c, m, ifp, a);
+        }
+        return ip4_output(c, m, ifp, k.ip4());
     }
     if (!e) {
         auto ne = nd_create(ifp, k);
@@ -144,7 +162,8 @@ void stack::impl::nd_flush_hold(ifnet& ifp, llentry& e) {
     lcore_ctx& c = ctl_ctx();
     const ll_resolution r = e.resolution();
     const uint16_t n = e.hold_n;
-    for (uint16_t i = 0; i < n; ++i) ether_output(c, ifp, e.hold[(e.hold_head + i) % cfg.neigh_hold_max], r.mac);
+    const uint16_t type = e.key.family == 6 ? ethertype_ip6 : ethertype_ip4;
+    for (uint16_t i = 0; i < n; ++i) ether_output(c, ifp, e.hold[(e.hold_head + i) % cfg.neigh_hold_max], r.mac, type);
     e.hold_n = 0;
     e.hold_head = 0;
 }
@@ -173,10 +192,49 @@ void stack::impl::nd_purge(ifnet& ifp, bool keep_static, const prefix4* within) 
     for (auto* e : victims) nd_remove(ifp, *e);
 }
 
+void stack::impl::nd_purge6(ifnet& ifp, bool keep_static, const prefix6* within) {
+    std::vector<llentry*> victims;
+    ifp.lltable().for_each([&](llentry& e) {
+        if (e.key.family != 6) return;
+        if (keep_static && (e.resolution().flags & llflag::static_)) return;
+        ip6_addr a{};
+        a.b = e.key.a;
+        if (within && !within->contains(a)) return;
+        victims.push_back(&e);
+    });
+    for (auto* e : victims) nd_remove(ifp, *e);
+}
+
+void stack::impl::nd6_gc(ifnet& ifp) {
+    // NetBSD's nd6_gc_neighbors: while the dynamic IPv6 entries exceed the
+    // threshold, the oldest go (STALE before anything that is in use;
+    // INCOMPLETE entries with packets held stay).
+    std::vector<std::pair<int, llentry*>> dyn;
+    ifp.lltable().for_each([&](llentry& e) {
+        if (e.key.family != 6) return;
+        const ll_resolution r = e.resolution();
+        if (r.flags & (llflag::static_ | llflag::pub | llflag::temp)) return;
+        const int rank = r.state == ll_state::stale ? 0 : (r.state == ll_state::incomplete ? 2 : 1);
+        dyn.emplace_back(rank, &e);
+    });
+    if (dyn.size() < cfg.neighborgcthresh) return;
+    std::stable_sort(dyn.begin(), dyn.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first < b.first : a.second->expire_ns < b.second->expire_ns;
+    });
+    // Make room for the entry about to be created.
+    const size_t excess = dyn.size() - cfg.neighborgcthresh + 1;
+    for (size_t i = 0; i < excess && i < dyn.size(); ++i) nd_remove(ifp, *dyn[i].second);
+}
+
 neigh_info stack::impl::nd_info(const ifnet& ifp, const llentry& e) const {
     const ll_resolution r = e.resolution();
     neigh_info n;
-    n.addr = e.key.ip4();
+    n.family = e.key.family;
+    if (e.key.family == 6) {
+        n.addr6.b = e.key.a;
+    } else {
+        n.addr = e.key.ip4();
+    }
     n.mac = r.mac;
     n.has_mac = (r.flags & llflag::valid) != 0;
     n.state = r.state;
@@ -353,6 +411,87 @@ std::vector<neigh_info> stack::arp_list() const {
     });
     std::sort(v.begin(), v.end(), [](const neigh_info& a, const neigh_info& b) {
         return a.addr != b.addr ? a.addr < b.addr : a.ifname < b.ifname;
+    });
+    return v;
+}
+
+// ---- ndp(8) API -------------------------------------------------------------------
+
+status stack::ndp_add(const ip6_addr& addr, const ether_addr& mac, unsigned opts, std::string_view ifname) {
+    ctl_guard g(p_->ctl);
+    if (mac.is_group() || mac.is_zero() || addr.is_any() || addr.is_multicast() || addr.is_loopback())
+        return errc::inval;
+    ifnet* ifp = nullptr;
+    if (!ifname.empty()) {
+        ifp = p_->find_if(ifname);
+        if (!ifp) return errc::noent;
+    } else {
+        if (addr.is_link_local()) return errc::inval;  // a link-local address needs its zone
+        p_->ifs.for_each([&](ifnet& x) {
+            if (ifp || x.kind() != if_kind::ether) return;
+            for (const auto& a : x.addrs().v6)
+                if (a.prefix().contains(addr)) ifp = &x;
+        });
+        if (!ifp) return errc::netunreach;
+    }
+    if (ifp->kind() != if_kind::ether) return errc::inval;
+    const llkey k = llkey::v6(addr);
+    llentry* e = ifp->lltable().lookup(k);
+    if (e) {
+        if (e->resolution().flags & llflag::static_) return errc::exist;
+    } else {
+        auto ne = p_->nd_create(*ifp, k);
+        if (!ne) return ne.error();
+        e = *ne;
+    }
+    uint8_t flags = (opts & arp_opt::pub) ? llflag::pub : 0;
+    if (opts & arp_opt::temp) {
+        p_->nd_set_state(*ifp, *e, ll_state::reachable, mac, flags | llflag::temp);
+    } else {
+        p_->nd_set_state(*ifp, *e, ll_state::nostate, mac, flags | llflag::static_);
+    }
+    p_->tx_flush(p_->ctl_ctx());
+    return {};
+}
+
+status stack::ndp_del(const ip6_addr& addr, std::string_view ifname) {
+    ctl_guard g(p_->ctl);
+    bool found = false;
+    p_->ifs.for_each([&](ifnet& ifp) {
+        if (!ifname.empty() && ifp.name() != ifname) return;
+        if (llentry* e = ifp.lltable().lookup(llkey::v6(addr))) {
+            p_->nd_remove(ifp, *e);
+            found = true;
+        }
+    });
+    return found ? status{} : status{errc::noent};
+}
+
+void stack::ndp_flush() {
+    ctl_guard g(p_->ctl);
+    p_->ifs.for_each([&](ifnet& ifp) { p_->nd_purge6(ifp, true, nullptr); });
+}
+
+std::vector<neigh_info> stack::ndp_list() const {
+    ctl_guard g(p_->ctl);
+    std::vector<neigh_info> v;
+    p_->ifs.for_each([&](ifnet& ifp) {
+        ifp.lltable().for_each([&](llentry& e) {
+            if (e.key.family == 6) v.push_back(p_->nd_info(ifp, e));
+        });
+    });
+    std::sort(v.begin(), v.end(), [](const neigh_info& a, const neigh_info& b) {
+        return a.addr6 != b.addr6 ? a.addr6 < b.addr6 : a.ifname < b.ifname;
+    });
+    return v;
+}
+
+std::vector<neigh_info> stack::ndp_get(const ip6_addr& addr, std::string_view ifname) const {
+    ctl_guard g(p_->ctl);
+    std::vector<neigh_info> v;
+    p_->ifs.for_each([&](ifnet& ifp) {
+        if (!ifname.empty() && ifp.name() != ifname) return;
+        if (llentry* e = ifp.lltable().lookup(llkey::v6(addr))) v.push_back(p_->nd_info(ifp, *e));
     });
     return v;
 }

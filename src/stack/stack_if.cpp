@@ -18,7 +18,12 @@ bool valid_ifname(std::string_view n) {
     });
 }
 
-if_info info_of(const ifnet& ifp) {
+int64_t left_s(uint64_t at, uint64_t now) {
+    if (at == 0) return -1;
+    return at > now ? int64_t((at - now + ns_per_s - 1) / ns_per_s) : 0;
+}
+
+if_info info_of(const ifnet& ifp, uint64_t now) {
     if_info i;
     i.index = ifp.index();
     i.name = ifp.name();
@@ -27,6 +32,9 @@ if_info info_of(const ifnet& ifp) {
     i.lladdr = ifp.lladdr();
     i.link_up = ifp.port() ? ifp.port()->link_up() : false;
     for (const auto& a : ifp.addrs().v4) i.addrs.push_back({a.addr, a.plen, a.flags, a.bcast});
+    for (const auto& a : ifp.addrs().v6)
+        i.addrs6.push_back({a.addr, a.plen, a.flags, left_s(a.preferred_ns, now), left_s(a.expire_ns, now),
+                            a.pltime_s != 0 || a.vltime_s != 0});
     i.inactive_lladdrs = const_cast<ifnet&>(ifp).inactive_lladdrs();
     i.ipackets = ifp.counter(if_counter::ipackets);
     i.ibytes = ifp.counter(if_counter::ibytes);
@@ -44,11 +52,18 @@ void stack::impl::destroy_ifnet(ifnet* ifp) {
     // 0. Nothing of the control plane's own may still be buffered for it.
     tx_flush(ctl_ctx());
     // 1. Stop everything the control plane does for it.
-    dad_stop_all(ifp->index());
+    const uint16_t ix = ifp->index();
+    dad_stop_all(ix);
+    dad6_stop_all(ix);
     nd_purge(*ifp, false, nullptr);
+    std::erase_if(defrouters, [&](const nd_defrouter& r) { return r.ifindex == ix; });
+    std::erase_if(prefixes, [&](const nd_prefix& p) { return p.ifindex == ix; });
+    rtadvs.erase(ix);
+    advertising[ix].store(false, std::memory_order_relaxed);
     // 2. Unpublish: no new reader reaches it; routes through it disappear.
-    ifs.unpublish(ifp->index());
+    ifs.unpublish(ix);
     routes_rebuild();
+    routes6_rebuild();
     // 3. Wait for every worker to pass a quiescent state (their TX buffers
     //    never outlive an iteration) and for passive references to drain.
     ifp->psref().drain();
@@ -97,6 +112,7 @@ status stack::if_down(std::string_view name) {
     // NetBSD purges the interface's dynamic neighbor entries on down.
     p_->nd_purge(*ifp, true, nullptr);
     p_->dad_stop_all(ifp->index());
+    p_->dad6_stop_all(ifp->index());
     return {};
 }
 
@@ -145,9 +161,11 @@ status stack::if_link_add(std::string_view name, const ether_addr& mac, bool act
     std::erase(inactive, mac);
     inactive.push_back(ifp->lladdr());
     ifp->set_lladdr(mac);
-    if (ifp->is_running())
+    if (ifp->is_running()) {
         for (const auto& a : ifp->addrs().v4)
             if (a.is_usable()) p_->arp_announce(*ifp, a.addr);
+        p_->nd6_announce(*ifp);
+    }
     p_->tx_flush(p_->ctl_ctx());
     return {};
 }
@@ -166,14 +184,14 @@ result<if_info> stack::if_get(std::string_view name) const {
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
-    return info_of(*ifp);
+    return info_of(*ifp, p_->clock->now_ns());
 }
 
 result<if_info> stack::if_get_and_clear(std::string_view name) {
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
-    if_info i = info_of(*ifp);
+    if_info i = info_of(*ifp, p_->clock->now_ns());
     ifp->counters().clear();
     return i;
 }
@@ -181,7 +199,7 @@ result<if_info> stack::if_get_and_clear(std::string_view name) {
 std::vector<if_info> stack::if_list() const {
     ctl_guard g(p_->ctl);
     std::vector<if_info> v;
-    p_->ifs.for_each([&](ifnet& ifp) { v.push_back(info_of(ifp)); });
+    p_->ifs.for_each([&](ifnet& ifp) { v.push_back(info_of(ifp, p_->clock->now_ns())); });
     return v;
 }
 
@@ -198,6 +216,7 @@ void stack::impl::if_came_up(ifnet& ifp) {
             arp_announce(ifp, a.addr);
     }
     for (auto a : dad) dad_start(ifp, a);
+    if6_came_up(ifp);
     tx_flush(ctl_ctx());
 }
 
@@ -234,6 +253,7 @@ void stack::impl::if_link_changed(ifnet& ifp, bool up) {
         else
             arp_announce(ifp, a);
     }
+    if6_came_up(ifp);
     tx_flush(ctl_ctx());
 }
 

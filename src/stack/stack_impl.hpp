@@ -6,6 +6,7 @@
 // one lcore context.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <deque>
 #include <map>
@@ -17,6 +18,7 @@
 #include "mpnet/core/ring.hpp"
 #include "mpnet/l2/arp.hpp"
 #include "mpnet/route/fib4.hpp"
+#include "mpnet/route/fib6.hpp"
 #include "mpnet/route/nexthop.hpp"
 #include "mpnet/route/rib4.hpp"
 #include "mpnet/stack/stack.hpp"
@@ -32,6 +34,8 @@ enum punt_kind : uint16_t {
     punt_echo_reply = 3,  // ICMP echo reply for a local ping session (IPv4 header at front)
     punt_redirect = 4,    // ICMP redirect received on a host (IPv4 header at front)
     punt_icmp_err = 5,    // ICMP error about our own traffic: path MTU, ping errors
+    punt_icmp6 = 6,       // ICMPv6 for the control plane (IPv6 header at front, aux = ICMPv6 offset)
+    punt_resolve6 = 7,    // IPv6 packet waiting for a neighbor: ifindex = egress (nexthop re-resolved)
 };
 
 /// A small notice from a worker to the control plane (no packet).
@@ -54,6 +58,8 @@ struct lcore_ctx {
     // ICMP error rate limit: a token bucket per lcore (no shared state).
     double icmp_tokens = 0;
     uint64_t icmp_refill_ns = 0;
+    double icmp6_tokens = 0;
+    uint64_t icmp6_refill_ns = 0;
     // Written by the owning lcore only (relaxed load+store), read by anyone.
     std::atomic<uint64_t> polls{0}, idle_polls{0}, rx_pkts{0};
     static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) noexcept {
@@ -69,9 +75,45 @@ struct dad_state {
     uint64_t timer = 0;
 };
 
+/// DAD in progress for one IPv6 address.
+struct dad6_state {
+    uint16_t ifindex;
+    ip6_addr addr{};
+    uint32_t probes_sent = 0;
+    uint64_t timer = 0;
+};
+
+/// A default router learned from advertisements (ndp -r).
+struct nd_defrouter {
+    ip6_addr addr{};  // link-local, wire form
+    uint16_t ifindex = 0;
+    uint32_t lifetime_s = 0;
+    uint64_t expire_ns = 0;
+};
+
+/// A prefix learned from advertisements (ndp -p).
+struct nd_prefix {
+    prefix6 prefix{};
+    uint16_t ifindex = 0;
+    bool onlink = false, autonomous = false;
+    uint32_t vltime_s = 0, pltime_s = 0;
+    uint64_t vexpire_ns = 0, pexpire_ns = 0;  // 0: infinite
+    std::vector<ip6_addr> routers;
+};
+
+/// rtadvd state of one interface.
+struct rtadv_state {
+    rtadv_config cfg;
+    uint64_t next_ns = 0;
+    uint32_t rng = 1;
+};
+
 struct ping_session {
     uint32_t id = 0;
     uint16_t icmp_id = 0;
+    bool v6 = false;
+    ip6_addr dst6{};
+    uint16_t zone = 0;  // ifindex scoping a link-local dst6
     ip4_addr dst;
     ping_opts opts;
     ping_result res;
@@ -124,9 +166,19 @@ struct stack::impl {
         std::atomic<uint32_t> ttl, icmp_err_pps;
     } knobs;
     bool fwd() const noexcept { return knobs.forwarding.load(std::memory_order_relaxed); }
+    struct knobs6_t {
+        std::atomic<bool> forwarding, send_redirects;
+        std::atomic<uint32_t> hlim, icmp_err_pps;
+    } knobs6;
+    bool fwd6() const noexcept { return knobs6.forwarding.load(std::memory_order_relaxed); }
+    uint8_t hlim6() const noexcept { return static_cast<uint8_t>(knobs6.hlim.load(std::memory_order_relaxed)); }
+    /// Interfaces with rtadvd running: they join ff02::2 (bit per ifindex, read by workers).
+    std::array<std::atomic<bool>, limits::ifnet_max> advertising{};
 
     // ---- control-only routing state [ctl]
     rib4 rib;
+    rib6 rib6_;
+    fib6 fib6_;  // [rcu] rebuilt from rib6_ on every change
 
     // ---- hand-over
     pkt_ring punt;
@@ -146,6 +198,14 @@ struct stack::impl {
     uint32_t next_ping_id = 1;
     uint16_t icmp_id_base = 0;
     uint16_t ip_id = 1;
+    std::map<std::pair<uint16_t, ip6_addr>, dad6_state> dads6;
+    std::vector<nd_defrouter> defrouters;
+    std::vector<nd_prefix> prefixes;
+    std::map<uint16_t, rtadv_state> rtadvs;
+    uint64_t ra_in = 0;
+    bool accept_rtadv = false;       // net.inet6.ip6.accept_rtadv
+    bool accept_redirects6 = true;   // net.inet6.icmp6.rediraccept
+    uint64_t nd6_sweep_timer = 0;
     std::deque<stack_event> events;
     static constexpr size_t events_max = 1024;
 
@@ -187,7 +247,26 @@ struct stack::impl {
     /// Sends an IPv4 packet to nexthop `nh` on `ifp`, resolving the neighbor.
     void ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noexcept;
     /// Prepends an IPv4 Ethernet header to `dst` and queues the frame.
-    void ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst) noexcept;
+    void ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst,
+                      uint16_t type = ethertype_ip4) noexcept;
+
+    // ---- IPv6 data path (worker6.cpp)
+    void ip6_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
+    void ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast) noexcept;
+    void ip6_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noexcept;
+    /// Sends an ICMPv6 error about `orig` (IPv6 header at front) to its source,
+    /// rate-limited; `orig` stays the caller's.
+    void icmp6_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code, uint32_t data) noexcept;
+    bool icmp6_rate_ok(lcore_ctx& c) noexcept;
+    /// Routes and sends an IPv6 packet (header at front); `zone` scopes a
+    /// link-local destination (its ifindex), 0 otherwise.
+    void ip6_route_output(lcore_ctx& c, mbuf* m, uint16_t zone) noexcept;
+    /// Sends to nexthop `nh` (wire form) on `ifp`: multicast mapping or ND.
+    void ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& nh) noexcept;
+    /// The multicast groups an interface has joined (all-nodes, solicited-node
+    /// of each address, all-routers when forwarding or advertising).
+    bool ip6_is_member(const ifnet& ifp, const ip6_addr& group) const noexcept;
+    void nd6_redirect_send(lcore_ctx& c, ifnet& in, mbuf* orig, const ip6_addr& target) noexcept;
     /// Queues a finished frame for `ifp` on c's TX buffer.
     void tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
     /// Hands a TX buffer to the port on c's queue; counts what went and what
@@ -202,14 +281,17 @@ struct stack::impl {
     void handle_notice(const neigh_notice& n);
     void poll_link_state();
 
-    // neighbor state machine, shared by ARP and (next) NDP
+    // neighbor state machine, shared by ARP and NDP
     void nd_set_state(ifnet& ifp, llentry& e, ll_state s, ether_addr mac, uint8_t flags);
     void nd_timer(uint16_t ifindex, llkey key);
-    void nd_hold(ifnet& ifp, ip4_addr nh, mbuf* m);
+    void nd_hold(ifnet& ifp, const llkey& nh, mbuf* m);
     void nd_flush_hold(ifnet& ifp, llentry& e);
     void nd_drop_hold(llentry& e, drop_reason r);
     void nd_remove(ifnet& ifp, llentry& e);
     void nd_purge(ifnet& ifp, bool keep_static, const prefix4* within);
+    void nd_purge6(ifnet& ifp, bool keep_static, const prefix6* within);
+    /// NetBSD's neighborgcthresh: over the threshold, the oldest dynamic IPv6 entries go.
+    void nd6_gc(ifnet& ifp);
     result<llentry*> nd_create(ifnet& ifp, const llkey& k);
     void nd_solicit(ifnet& ifp, llentry& e, bool unicast);
     neigh_info nd_info(const ifnet& ifp, const llentry& e) const;
@@ -218,6 +300,51 @@ struct stack::impl {
     void arp_input(ifnet& ifp, mbuf* m);
     void arp_send(ifnet& ifp, const ether_addr& eth_dst, const arp_fields& f);
     void arp_announce(ifnet& ifp, ip4_addr a);  // GARP: who-has a tell a
+
+    // NDP (stack_nd6.cpp)
+    void icmp6_input(ifnet& ifp, mbuf* m, uint32_t off);
+    void nd6_ns_input(ifnet& ifp, mbuf* m, uint32_t off);
+    void nd6_na_input(ifnet& ifp, mbuf* m, uint32_t off);
+    void nd6_rs_input(ifnet& ifp, mbuf* m, uint32_t off);
+    void nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off);
+    void nd6_redirect_input(ifnet& ifp, mbuf* m, uint32_t off);
+    void nd6_resolve(ifnet& ifp, mbuf* m);  // punt_resolve6
+    /// Sends an ICMPv6 message built by the control plane.
+    void nd6_send(ifnet& ifp, const ip6_addr& src, const ip6_addr& dst, const void* msg, uint32_t len);
+    void nd6_ns_send(ifnet& ifp, const ip6_addr& target, const ip6_addr* unicast_dst, const ether_addr* dst_mac,
+                     bool dad);
+    void nd6_na_send(ifnet& ifp, const ip6_addr& target, const ip6_addr& dst, const ether_addr& mac, uint32_t flags);
+    void nd6_announce(ifnet& ifp);  // unsolicited NA for every address (link address change)
+    void nd6_learn(ifnet& ifp, const ip6_addr& a, const ether_addr& mac, bool router, bool is_new_stale);
+    void nd6_sweep();  // 1 s: lifetimes, routers, prefixes, advertisements
+    void rtadv_send(ifnet& ifp, const ip6_addr& dst);
+    void defrouter_remove(size_t i);
+    void prefix_remove(size_t i);
+    void defrouters_changed();
+
+    // IPv6 addresses and DAD (stack_addr6.cpp)
+    void addrs6_publish(ifnet& ifp, std::vector<in6_ifaddr> v);
+    status addr6_add_locked(ifnet& ifp, const ip6_addr& a, unsigned plen, const addr6_opts& o, uint8_t flags);
+    void addr6_remove(ifnet& ifp, const ip6_addr& a);
+    void dad6_start(ifnet& ifp, const ip6_addr& a);
+    void dad6_timer(uint16_t ifindex, ip6_addr a);
+    void dad6_stop_all(uint16_t ifindex);
+    void dad6_conflict(ifnet& ifp, const ip6_addr& a);
+    void set_addr6_flags(ifnet& ifp, const ip6_addr& a, uint8_t set, uint8_t clear);
+    const in6_ifaddr* find_addr6(const ifnet& ifp, const ip6_addr& a) const;
+    std::optional<ip6_addr> select_src6(const ifnet& ifp, const ip6_addr& dst) const;
+    void if6_came_up(ifnet& ifp);
+
+    // IPv6 routes (stack_route6.cpp)
+    nexthop nh_of6(const rtentry6& e) const;
+    void fib6_sync();
+    status rt6_install(rtentry6 e);
+    void rt6_remove(const prefix6& p);
+    status rt6_reprogram(rtentry6& e, const rtentry6& next);
+    void routes6_rebuild();
+    void route6_event(stack_event::kind_t k, const rtentry6& e);
+    void event6(stack_event::kind_t k, uint16_t ifindex, const ip6_addr& a);
+    void rt6_redirect(ifnet& ifp, const ip6_addr& dst, const ip6_addr& target);
 
     // routes (stack_route.cpp)
     nexthop nh_of(const rtentry& e) const;
@@ -250,6 +377,9 @@ struct stack::impl {
     void ping_send(ping_session& s);
     void ping_tick(uint32_t id);
     void ping_input(mbuf* m);
+    void ping6_send(ping_session& s);
+    void ping6_input(mbuf* m, uint32_t off);
+    void icmp6_err_input(mbuf* m, uint32_t off);
 };
 
 }  // namespace mpnet

@@ -3,6 +3,7 @@
 // come back from the workers through the hand-over ring.
 #include "mpnet/core/checksum.hpp"
 #include "mpnet/l3/icmp.hpp"
+#include "mpnet/l3/ip6.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -20,6 +21,31 @@ result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
     s.id = id;
     s.icmp_id = static_cast<uint16_t>(p_->icmp_id_base | (id & 0x0fff));
     s.dst = dst;
+    s.opts = opts;
+    s.sent_at.assign(opts.count, 0);
+    s.got.assign(opts.count, 0);
+    p_->ping_tick(id);
+    return id;
+}
+
+result<uint32_t> stack::ping6_start(const ip6_addr& dst, std::string_view zone, const ping_opts& opts) {
+    ctl_guard g(p_->ctl);
+    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1452 || opts.ttl == 0) return errc::inval;
+    if (dst.is_any()) return errc::inval;
+    uint16_t z = 0;
+    if (!zone.empty()) {
+        ifnet* ifp = p_->find_if(zone);
+        if (!ifp) return errc::noent;
+        z = ifp->index();
+    }
+    if (p_->pings.size() >= limits::ping_sessions_max) return errc::nospc;
+    const uint32_t id = p_->next_ping_id++;
+    ping_session& s = p_->pings[id];
+    s.id = id;
+    s.icmp_id = static_cast<uint16_t>(p_->icmp_id_base | (id & 0x0fff));
+    s.v6 = true;
+    s.dst6 = dst;
+    s.zone = z;
     s.opts = opts;
     s.sent_at.assign(opts.count, 0);
     s.got.assign(opts.count, 0);
@@ -50,7 +76,11 @@ void stack::impl::ping_tick(uint32_t id) {
     const uint64_t now = clock->now_ns();
     if (s.res.done) return;
     if (s.res.sent < s.opts.count && s.res.error == errc::ok) {
-        ping_send(s);
+        if (s.v6) {
+            ping6_send(s);
+        } else {
+            ping_send(s);
+        }
     }
     if (s.res.error != errc::ok) {
         s.res.done = true;
@@ -115,6 +145,118 @@ void stack::impl::ping_send(ping_session& s) {
     tx_flush(c);
 }
 
+void stack::impl::ping6_send(ping_session& s) {
+    // The route: a link-local or multicast destination needs its zone
+    // (NetBSD's ping6 fails with "No route to host" without one).
+    ifnet* out = nullptr;
+    rtentry6* r = nullptr;
+    if (s.dst6.is_multicast()) {
+        out = ifs.lookup(s.zone);
+    } else if (!((s.dst6.is_link_local()) && s.zone == 0)) {
+        r = rib6_.match(s.dst6.with_scope(s.zone));
+        if (r) out = ifs.lookup(r->ifindex);
+    }
+    if (!out) {
+        s.res.error = errc::hostunreach;
+        event6(stack_event::rtm_miss, 0, s.dst6);
+        return;
+    }
+    if (r && (r->flags & rtf::reject)) {
+        const bool loop = out->kind() == if_kind::loopback;
+        s.res.error = loop ? ((r->flags & rtf::host) ? errc::hostunreach : errc::netunreach)
+                           : ((r->flags & rtf::gateway) ? errc::hostunreach : errc::hostdown);
+        return;
+    }
+    std::optional<ip6_addr> src;
+    if (s.opts.src6) {
+        // -S: one of ours; a link-local source only on its own link.
+        ifnet* owner = nullptr;
+        ifs.for_each([&](ifnet& x) {
+            if (owner) return;
+            const in6_ifaddr* a = find_addr6(x, *s.opts.src6);
+            if (a && a->is_usable() && (s.opts.src6_zone.empty() || x.name() == s.opts.src6_zone)) owner = &x;
+        });
+        if (!owner) {
+            s.res.error = errc::addrnotavail;
+            return;
+        }
+        if (s.opts.src6->is_link_local() && owner != out && out->kind() != if_kind::loopback) {
+            s.res.error = errc::addrnotavail;
+            return;
+        }
+        src = s.opts.src6;
+    } else if (r && (r->flags & rtf::local)) {
+        src = s.dst6;
+    } else {
+        src = select_src6(*out, (r && (r->flags & rtf::gateway)) ? r->gateway.without_scope() : s.dst6);
+    }
+    if (!src) {
+        s.res.error = errc::addrnotavail;
+        return;
+    }
+    lcore_ctx& c = ctl_ctx();
+    const uint16_t seq = s.res.sent;
+    mbuf* m = icmp6_echo_build(pool, *src, s.dst6, s.icmp_id, seq, s.opts.payload_len, s.opts.ttl);
+    if (!m) {
+        count_drop(c, drop_reason::nobufs);
+        s.res.error = errc::nobufs;
+        return;
+    }
+    s.sent_at[seq] = clock->now_ns();
+    ++s.res.sent;
+    ip6_route_output(c, m, s.dst6.is_link_local() || s.dst6.is_multicast() ? s.zone : 0);
+    tx_flush(c);
+}
+
+void stack::impl::ping6_input(mbuf* m, uint32_t off) {
+    auto* ic = pkt_header<icmp6_hdr>(m, off);
+    const uint32_t d = ic->data.get();
+    const uint16_t icmp_id = static_cast<uint16_t>(d >> 16), seq = static_cast<uint16_t>(d);
+    for (auto& [id, s] : pings) {
+        if (!s.v6 || s.icmp_id != icmp_id) continue;
+        if (seq >= s.opts.count || s.sent_at[seq] == 0) break;
+        if (s.got[seq]) {
+            ++s.res.duplicates;
+        } else {
+            s.got[seq] = 1;
+            ++s.res.received;
+            const uint64_t rtt = clock->now_ns() - s.sent_at[seq];
+            if (s.res.received == 1 || rtt < s.res.rtt_min_ns) s.res.rtt_min_ns = rtt;
+            if (rtt > s.res.rtt_max_ns) s.res.rtt_max_ns = rtt;
+            s.res.rtt_sum_ns += rtt;
+            if (s.res.received == s.opts.count) {
+                s.res.done = true;
+                timers.cancel(s.timer);
+                s.timer = 0;
+            }
+        }
+        pkt_free(m);
+        return;
+    }
+    drop(ctl_ctx(), m, drop_reason::icmp_no_session);
+}
+
+void stack::impl::icmp6_err_input(mbuf* m, uint32_t off) {
+    // An ICMPv6 error about our traffic: report it to the ping session whose
+    // request it quotes.
+    auto* ip = pkt_header<ip6_hdr>(m);
+    auto* ic = pkt_header<icmp6_hdr>(m, off);
+    const uint32_t inner_off = off + sizeof(icmp6_hdr);
+    auto* inner = pkt_header<ip6_hdr>(m, inner_off);
+    auto* iic = pkt_header<icmp6_hdr>(m, inner_off + sizeof(ip6_hdr));
+    if (!inner || !iic) return drop(ctl_ctx(), m, drop_reason::icmp6_too_short);
+    if (inner->next == ipproto_icmpv6 && iic->type == icmp6_echo_request) {
+        for (auto& [id, s] : pings) {
+            if (!s.v6 || s.icmp_id != uint16_t(iic->data.get() >> 16)) continue;
+            ++s.res.icmp_errors;
+            s.res.last_error_type = ic->type;
+            s.res.last_error_code = ic->code;
+            s.res.last_error_from6 = ip->src;
+        }
+    }
+    pkt_free(m);
+}
+
 void stack::impl::ping_input(mbuf* m) {
     lcore_ctx& c = ctl_ctx();
     auto* ip = pkt_header<ip4_hdr>(m);
@@ -122,6 +264,7 @@ void stack::impl::ping_input(mbuf* m) {
     const uint16_t icmp_id = ic->id.get();
     const uint16_t seq = ic->seq.get();
     for (auto& [id, s] : pings) {
+        if (s.v6) continue;
         // Matched by identifier (unique per instance and session) and sequence:
         // a broadcast ping is answered from the hosts' own addresses.
         if (s.icmp_id != icmp_id) continue;

@@ -38,7 +38,16 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
                 continue;
             }
             if (ifp.kind() == if_kind::loopback) {
-                ip4_input(c, ifp, pkts, n);
+                // lo0 carries bare IP packets of both families.
+                mbuf* v4[pkt_batch::capacity];
+                mbuf* v6[pkt_batch::capacity];
+                uint16_t n4 = 0, n6 = 0;
+                for (uint16_t i = 0; i < n; ++i) {
+                    const bool six = pkt_head_len(pkts[i]) > 0 && (pkt_data(pkts[i])[0] >> 4) == 6;
+                    (six ? v6[n6++] : v4[n4++]) = pkts[i];
+                }
+                if (n4) ip4_input(c, ifp, v4, n4);
+                if (n6) ip6_input(c, ifp, v6, n6);
             } else {
                 ether_input(c, ifp, pkts, n);
             }
@@ -55,7 +64,8 @@ void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n)
     const ether_addr own = ifp.lladdr();
     const uint32_t flags = ifp.flags();
     mbuf* ip4[pkt_batch::capacity];
-    uint16_t n4 = 0;
+    mbuf* ip6[pkt_batch::capacity];
+    uint16_t n4 = 0, n6 = 0;
     for (uint16_t i = 0; i < n; ++i) {
         mbuf* m = pkts[i];
         bool group = false;
@@ -78,12 +88,13 @@ void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n)
                 }
                 break;
             case ether_next::ip6:
-                // IPv6 arrives with its issue; until then it is an unknown type.
-                drop(c, m, drop_reason::ether_unknown_type);
+                if (group) ifp.count(c.idx, if_counter::imcasts);
+                ip6[n6++] = m;
                 break;
         }
     }
     if (n4) ip4_input(c, ifp, ip4, n4);
+    if (n6) ip6_input(c, ifp, ip6, n6);
 }
 
 namespace {
@@ -303,12 +314,12 @@ void stack::impl::ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noe
             return ether_output(c, ifp, m, r.mac);
         }
     }
-    if (c.is_control) return nd_hold(ifp, nh, m);
+    if (c.is_control) return nd_hold(ifp, llkey::v4(nh), m);
     punt_to_control(c, m, punt_resolve, ifp.index(), nh.v);
 }
 
-void stack::impl::ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst) noexcept {
-    if (!ether_encap(m, dst, ifp.lladdr(), ethertype_ip4)) return drop(c, m, drop_reason::nobufs);
+void stack::impl::ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type) noexcept {
+    if (!ether_encap(m, dst, ifp.lladdr(), type)) return drop(c, m, drop_reason::nobufs);
     tx_enqueue(c, ifp, m);
 }
 

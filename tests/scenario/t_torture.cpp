@@ -100,7 +100,7 @@ TEST(t_torture, forwarding_during_route_and_neighbor_churn) {
                     got += k;
                     for (uint16_t j = 0; j < k; ++j) {
                         auto* eh = pkt_header<ether_hdr>(pk[j]);
-                        if (eh->type.get() == ethertype_arp) {  // the router resolving a gateway
+                        if (eh->type.get() != ethertype_ip4) {  // ARP resolving a gateway, IPv6 ND
                             pkt_free(pk[j]);
                             continue;
                         }

@@ -66,10 +66,123 @@ struct ip4_addr {
 };
 
 struct ip6_addr {
-    std::array<uint8_t, 16> b{};
+    std::array<uint8_t, 16> b;  // no initializer: trivial, so it packs in wire headers; declare with {}
+
+    static constexpr ip6_addr any() noexcept { return {}; }
+    static constexpr ip6_addr loopback() noexcept {
+        ip6_addr a{};
+        a.b[15] = 1;
+        return a;
+    }
+    /// ff02::1 (all nodes) and ff02::2 (all routers).
+    static constexpr ip6_addr all_nodes() noexcept {
+        ip6_addr a{};
+        a.b[0] = 0xff;
+        a.b[1] = 0x02;
+        a.b[15] = 1;
+        return a;
+    }
+    static constexpr ip6_addr all_routers() noexcept {
+        ip6_addr a = all_nodes();
+        a.b[15] = 2;
+        return a;
+    }
+    /// fe80::/64 with the interface identifier made from a MAC (modified EUI-64, RFC 4291 2.5.1).
+    static constexpr ip6_addr link_local(const ether_addr& mac) noexcept {
+        ip6_addr a{};
+        a.b[0] = 0xfe;
+        a.b[1] = 0x80;
+        a.set_eui64(mac);
+        return a;
+    }
+    constexpr void set_eui64(const ether_addr& mac) noexcept {
+        b[8] = mac.b[0] ^ 0x02;
+        b[9] = mac.b[1];
+        b[10] = mac.b[2];
+        b[11] = 0xff;
+        b[12] = 0xfe;
+        b[13] = mac.b[3];
+        b[14] = mac.b[4];
+        b[15] = mac.b[5];
+    }
+    /// ff02::1:ffXX:XXXX, the solicited-node group of this address (RFC 4291 2.7.1).
+    constexpr ip6_addr solicited_node() const noexcept {
+        ip6_addr a{};
+        a.b[0] = 0xff;
+        a.b[1] = 0x02;
+        a.b[11] = 0x01;
+        a.b[12] = 0xff;
+        a.b[13] = b[13];
+        a.b[14] = b[14];
+        a.b[15] = b[15];
+        return a;
+    }
+    /// 33:33 and the group's low 32 bits (RFC 2464 7).
+    constexpr ether_addr multicast_mac() const noexcept { return {{0x33, 0x33, b[12], b[13], b[14], b[15]}}; }
+    constexpr bool is_any() const noexcept {
+        for (auto x : b)
+            if (x) return false;
+        return true;
+    }
+    constexpr bool is_loopback() const noexcept {
+        for (int i = 0; i < 15; ++i)
+            if (b[i]) return false;
+        return b[15] == 1;
+    }
+    constexpr bool is_multicast() const noexcept { return b[0] == 0xff; }
+    /// fe80::/10 unicast.
+    constexpr bool is_link_local() const noexcept { return b[0] == 0xfe && (b[1] & 0xc0) == 0x80; }
+    /// Multicast with link-local (or interface-local) scope.
+    constexpr bool is_mc_link_scope() const noexcept { return b[0] == 0xff && (b[1] & 0x0f) <= 2; }
+    /// IPv4-mapped ::ffff:0:0/96 (never on the wire as a source or destination).
+    constexpr bool is_v4mapped() const noexcept {
+        for (int i = 0; i < 10; ++i)
+            if (b[i]) return false;
+        return b[10] == 0xff && b[11] == 0xff;
+    }
+    /// KAME-style embedded scope: a link-local address keyed with its interface
+    /// index in bytes 2..3 (routing tables only; never on the wire).
+    constexpr ip6_addr with_scope(uint16_t ifindex) const noexcept {
+        ip6_addr a = *this;
+        if (a.is_link_local() || a.is_mc_link_scope()) {
+            a.b[2] = uint8_t(ifindex >> 8);
+            a.b[3] = uint8_t(ifindex);
+        }
+        return a;
+    }
+    constexpr uint16_t scope() const noexcept {
+        return (is_link_local() || is_mc_link_scope()) ? uint16_t((b[2] << 8) | b[3]) : 0;
+    }
+    constexpr ip6_addr without_scope() const noexcept {
+        ip6_addr a = *this;
+        if (a.is_link_local() || a.is_mc_link_scope()) a.b[2] = a.b[3] = 0;
+        return a;
+    }
+    /// Parses RFC 4291 text ("2001:db8::1"); no zone.
     static std::optional<ip6_addr> parse(std::string_view s) noexcept;
     std::string str() const;
     friend constexpr auto operator<=>(const ip6_addr&, const ip6_addr&) = default;
+};
+
+struct prefix6 {
+    ip6_addr addr{};    // host bits are zero
+    uint8_t len = 0;  // 0..128
+
+    static constexpr prefix6 of(const ip6_addr& a, unsigned len) noexcept {
+        prefix6 p{};
+        p.len = static_cast<uint8_t>(len);
+        for (unsigned i = 0; i < 16; ++i) {
+            const unsigned bits = len >= (i + 1) * 8 ? 8 : (len > i * 8 ? len - i * 8 : 0);
+            p.addr.b[i] = static_cast<uint8_t>(a.b[i] & static_cast<uint8_t>(0xff00u >> bits));
+        }
+        return p;
+    }
+    constexpr bool contains(const ip6_addr& a) const noexcept { return of(a, len).addr == addr; }
+    /// Parses "2001:db8::/32"; a bare address is a /128. Host bits must be
+    /// zero unless allow_host_bits (then they are cleared).
+    static std::optional<prefix6> parse(std::string_view s, bool allow_host_bits = false) noexcept;
+    std::string str() const;
+    friend constexpr auto operator<=>(const prefix6&, const prefix6&) = default;
 };
 
 constexpr uint32_t ip4_mask(unsigned len) noexcept { return len == 0 ? 0 : ~uint32_t(0) << (32 - len); }

@@ -62,6 +62,35 @@ enum class drop_reason : uint16_t {
     icmp_bad_cksum,          // ICMP checksum wrong
     icmp_unhandled_type,     // ICMP type with no handler
     icmp_no_session,         // echo reply matching no ping session
+    ip6_too_short,           // less than 40 bytes of IPv6 header
+    ip6_bad_version,         // version field is not 6
+    ip6_bad_len,             // payload length beyond the frame
+    ip6_bad_src,             // source is multicast, loopback or IPv4-mapped
+    ip6_martian_dst,         // destination ::, ::1 from a wire, or IPv4-mapped
+    ip6_not_member,          // multicast to a group this interface has not joined
+    ip6_not_local,           // not addressed to us and forwarding is off
+    ip6_no_proto,            // next header with no handler (or an extension header chain too long)
+    ip6_fragment,            // fragments for local delivery: reassembly not built yet
+    ip6_no_route,            // no route to the destination
+    ip6_no_src,              // no usable source address for output
+    ip6_hlim_exceeded,       // hop limit would reach 0 while forwarding (ICMPv6 time exceeded sent)
+    ip6_reject,              // reject route (ICMPv6 unreachable sent)
+    ip6_blackhole,           // blackhole route: silently dropped
+    ip6_too_big,             // larger than the egress MTU (ICMPv6 packet too big sent)
+    ip6_beyond_scope,        // a link-local source or destination would leave its link
+    icmp6_too_short,         // ICMPv6 shorter than its message
+    icmp6_bad_cksum,         // ICMPv6 checksum wrong
+    icmp6_unhandled_type,    // ICMPv6 type with no handler
+    mld_ignored,             // multicast listener messages (mpnet joins groups without MLD)
+    nd_bad_hlim,             // neighbor discovery message with hop limit other than 255
+    nd_bad_code,             // neighbor discovery message with a non-zero code
+    nd_bad_option,           // ND option of zero length or running past the message
+    nd_bad_msg,              // ND message invalid (multicast target, bad source, missing option)
+    nd_not_for_us,           // NS for a target that is neither ours nor published
+    nd_dup_addr,             // a neighbor claims one of our addresses
+    nd_ra_ignored,           // router advertisement not accepted (accept_rtadv off, forwarding on, or source not link-local)
+    nd_prefix_limit,         // advertised prefix over the per-interface limit (maxifprefixes)
+    nd_router_limit,         // advertising router over the default-router list limit
     neigh_hold_overflow,     // hold queue of an unresolved neighbor full: oldest dropped
     neigh_resolve_failed,    // resolution gave up: held packets dropped
     neigh_table_full,        // neighbor table at its limit, nothing to evict

@@ -23,5 +23,10 @@ inline constexpr size_t frags_max = 16;           // fragments one packet may be
 inline constexpr uint16_t mtu_min = 68;           // RFC 791 minimum
 inline constexpr uint16_t mtu_max = 9000;         // jumbo frames
 inline constexpr uint32_t dad_count_max = 16;
+inline constexpr uint32_t ifprefixes_max = 64;    // ceiling of net.inet6.ip6.maxifprefixes (default 16)
+inline constexpr uint32_t defrouters_max = 16;    // default routers remembered per stack
+inline constexpr uint32_t rtadv_prefixes_max = 16;  // prefixes one interface advertises
+inline constexpr uint32_t nd_options_max = 64;    // ND options parsed in one message
+inline constexpr uint32_t ip6_ext_headers_max = 8;  // extension headers walked before giving up
 
 }  // namespace mpnet::limits

@@ -69,9 +69,34 @@ struct in_ifaddr {
     }
 };
 
+/// IPv6 address flags: NetBSD's IN6_IFF_*.
+namespace in6_iff {
+inline constexpr uint8_t tentative = 0x01;   // DAD in progress: not usable yet
+inline constexpr uint8_t duplicated = 0x02;  // DAD found a conflict: never used
+inline constexpr uint8_t detached = 0x04;    // link down: re-check when it comes up
+inline constexpr uint8_t deprecated = 0x08;  // preferred lifetime over: not chosen as a source
+inline constexpr uint8_t autoconf = 0x10;    // made by SLAAC from an advertised prefix
+}  // namespace in6_iff
+
+struct in6_ifaddr {
+    ip6_addr addr{};  // on the wire form (no embedded scope)
+    uint8_t plen = 64;
+    uint8_t flags = 0;         // in6_iff
+    uint32_t pltime_s = 0;     // as configured (0xffffffff: infinite)
+    uint32_t vltime_s = 0;     // as configured (0xffffffff: infinite)
+    uint64_t preferred_ns = 0;  // deprecated from this time (0: never)
+    uint64_t expire_ns = 0;     // removed at this time (0: never)
+
+    prefix6 prefix() const noexcept { return prefix6::of(addr, plen); }
+    bool is_usable() const noexcept {
+        return (flags & (in6_iff::tentative | in6_iff::duplicated | in6_iff::detached)) == 0;
+    }
+};
+
 /// Immutable snapshot of an interface's addresses.
 struct in_ifaddr_set {
     std::vector<in_ifaddr> v4;
+    std::vector<in6_ifaddr> v6;
 };
 
 enum class if_kind : uint8_t { ether, loopback };
@@ -105,6 +130,15 @@ public:
     uint32_t mtu() const noexcept { return mtu_.load(std::memory_order_acquire); }
     void set_mtu(uint32_t m) noexcept { mtu_.store(m, std::memory_order_release); }
 
+    /// IPv6 link MTU learned from router advertisements (0: none; ndp -i's linkmtu).
+    uint32_t linkmtu6() const noexcept { return linkmtu6_.load(std::memory_order_acquire); }
+    void set_linkmtu6(uint32_t m) noexcept { linkmtu6_.store(m, std::memory_order_release); }
+    /// The MTU IPv6 uses: the advertised link MTU when it is smaller.
+    uint32_t mtu6() const noexcept {
+        const uint32_t l = linkmtu6(), m = mtu();
+        return (l && l < m) ? l : m;
+    }
+
     ether_addr lladdr() const noexcept { return ether_addr::from_u64(lladdr_.load(std::memory_order_acquire)); }
     void set_lladdr(const ether_addr& a) noexcept { lladdr_.store(a.to_u64(), std::memory_order_release); }
 
@@ -132,6 +166,7 @@ private:
     std::atomic<uint32_t> flags_{0};
     std::atomic<uint32_t> mtu_{1500};
     std::atomic<uint64_t> lladdr_{0};
+    std::atomic<uint32_t> linkmtu6_{0};
     rcu_ptr<in_ifaddr_set> addrs_;
     mpnet::lltable llt_;
     if_counters ctr_;

@@ -42,10 +42,11 @@ struct nexthop {
     uint16_t ifindex = 0;      // egress (lo0 for local)
     uint16_t src_ifindex = 0;  // the interface whose address sources local traffic
     ip4_addr gateway;
+    ip6_addr gateway6{};  // IPv6 nexthops: the gateway, wire form (scope is ifindex)
     uint8_t flags = 0;  // nhf
     uint32_t mtu = 0;   // path MTU (0: the interface's)
 
-    auto key() const { return std::make_tuple(ifindex, src_ifindex, gateway.v, flags, mtu); }
+    auto key() const { return std::make_tuple(ifindex, src_ifindex, gateway.v, gateway6, flags, mtu); }
 };
 
 class nexthop_table {

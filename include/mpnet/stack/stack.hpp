@@ -31,6 +31,7 @@
 #include "mpnet/netif/ifnet.hpp"
 #include "mpnet/netif/port.hpp"
 #include "mpnet/route/rib4.hpp"
+#include "mpnet/route/rib6.hpp"
 #include "mpnet/route/rtflags.hpp"
 
 namespace mpnet {
@@ -66,6 +67,85 @@ struct stack_config {
     uint32_t nexthop_max = 1u << 14;         // distinct nexthops
     uint32_t idle_polls_before_sleep = 256;  // thread mode: empty polls before a worker naps
     uint32_t idle_sleep_us = 100;            // thread mode: a worker's nap (RCU-offline)
+    // IPv6 (net.inet6.*)
+    bool ip6_forwarding = false;          // net.inet6.ip6.forwarding
+    uint8_t ip6_hlim = 64;                // net.inet6.ip6.hlim
+    uint32_t dad6_count = 1;              // net.inet6.ip6.dad_count
+    bool accept_rtadv = false;            // net.inet6.ip6.accept_rtadv (NetBSD's default: off)
+    bool auto_linklocal = true;           // net.inet6.ip6.auto_linklocal
+    uint32_t maxifprefixes = 16;          // net.inet6.ip6.maxifprefixes: advertised prefixes per interface
+    uint32_t neighborgcthresh = 2048;     // net.inet6.ip6.neighborgcthresh: dynamic ND entries per interface
+    bool send_redirects6 = true;          // net.inet6.ip6.redirect
+    bool accept_redirects6 = true;        // net.inet6.icmp6.rediraccept (never while forwarding)
+    uint32_t redirect_timeout6_s = 600;   // net.inet6.icmp6.redirtimeout
+    uint32_t icmp6_err_pps = 100;         // net.inet6.icmp6.errppslimit
+};
+
+/// `ifconfig inet6 ... pltime N vltime N`. Unset means infinite; a valid
+/// lifetime without a preferred one, or preferred > valid, is refused.
+struct addr6_opts {
+    std::optional<uint32_t> pltime_s;
+    std::optional<uint32_t> vltime_s;
+};
+
+struct ifaddr6_info {
+    ip6_addr addr{};
+    uint8_t plen = 0;
+    uint8_t flags = 0;        // in6_iff
+    int64_t pltime_s = -1;    // seconds left; -1: infinite
+    int64_t vltime_s = -1;    // seconds left; -1: infinite
+    bool lifetimes_set = false;  // configured (ifconfig -L shows them only then)
+};
+
+/// ndp -r: a default router.
+struct defrouter_info {
+    ip6_addr addr{};  // link-local
+    std::string ifname;
+    uint32_t lifetime_s = 0;
+    int64_t expire_s = 0;
+};
+
+/// ndp -p: a prefix learned from advertisements.
+struct nd_prefix_info {
+    prefix6 prefix{};
+    std::string ifname;
+    bool onlink = false, autonomous = false;
+    uint32_t vltime_s = 0, pltime_s = 0;
+    int64_t vexpire_s = -1, pexpire_s = -1;
+    std::vector<ip6_addr> routers;  // advertising routers (link-local)
+};
+
+/// ndp -i IF.
+struct nd6_ifinfo {
+    uint32_t linkmtu = 0;
+    uint32_t maxmtu = 0;
+    uint32_t basereachable_ms = 0;
+    uint32_t retrans_ms = 0;
+    uint8_t curhlim = 0;
+    bool accept_rtadv = false;
+    bool auto_linklocal = false;
+};
+
+/// rtadvd's per-interface configuration.
+struct rtadv_prefix {
+    prefix6 prefix{};
+    uint32_t vltime_s = 2592000;  // rtadvd's defaults
+    uint32_t pltime_s = 604800;
+    bool onlink = true;
+    bool autonomous = true;
+};
+struct rtadv_config {
+    bool enabled = false;
+    uint32_t max_interval_s = 600;      // maxinterval (4..1800)
+    uint32_t min_interval_s = 198;      // mininterval (3..0.75*max)
+    uint32_t router_lifetime_s = 1800;  // rltime (0 or max..9000)
+    uint32_t mtu = 0;                   // MTU option (0: none)
+    uint32_t reachable_ms = 0;
+    uint32_t retrans_ms = 0;
+    uint8_t cur_hlim = 64;
+    bool managed = false, other = false;
+    /// Empty: the interface's own global prefixes, with rtadvd's lifetimes.
+    std::vector<rtadv_prefix> prefixes;
 };
 
 struct ifaddr_info {
@@ -83,13 +163,16 @@ struct if_info {
     ether_addr lladdr{};
     bool link_up = false;
     std::vector<ifaddr_info> addrs;
+    std::vector<ifaddr6_info> addrs6;
     std::vector<ether_addr> inactive_lladdrs;
     uint64_t ipackets = 0, ibytes = 0, opackets = 0, obytes = 0, iqdrops = 0, oqdrops = 0;
     std::string port;
 };
 
 struct neigh_info {
+    uint8_t family = 4;
     ip4_addr addr;
+    ip6_addr addr6{};  // family 6
     ether_addr mac{};
     bool has_mac = false;
     ll_state state = ll_state::nostate;
@@ -139,6 +222,8 @@ struct ping_opts {
     uint8_t ttl = 64;
     bool df = false;  // ping -D: set don't-fragment
     std::optional<ip4_addr> src;
+    std::optional<ip6_addr> src6;  // ping6 -S
+    std::string src6_zone;         // ping6 -S ADDR%IF
 };
 
 struct ping_result {
@@ -151,6 +236,30 @@ struct ping_result {
     uint16_t icmp_errors = 0;  // ICMP errors about our requests (ping -v shows them)
     uint8_t last_error_type = 0, last_error_code = 0;
     ip4_addr last_error_from;
+    ip6_addr last_error_from6{};
+};
+
+/// route add -inet6 arguments. Zones (%ifname) scope link-local addresses.
+struct route6_spec {
+    prefix6 dst{};
+    std::string dst_zone;
+    std::optional<ip6_addr> gateway;
+    std::string gateway_zone;
+    std::string ifp;
+    std::optional<ip6_addr> ifa;
+    bool iface = false, reject = false, blackhole = false, proxy = false, connected = false;
+    bool noreject = false, noblackhole = false;
+};
+
+struct route6_info {
+    rtentry6 r;
+    std::string ifname;
+};
+
+struct route6_get_info {
+    ip6_addr route_to{};
+    rtentry6 r;
+    std::string ifname;
 };
 
 /// A worker's (or the control plane's) poll counters.
@@ -184,6 +293,10 @@ struct stack_event {
     ip4_addr gateway;
     uint32_t flags = 0;
     uint64_t at_ns = 0;
+    uint8_t family = 4;  // 6: the *6 fields below hold the addresses
+    ip6_addr addr6{};
+    prefix6 dst6{};
+    ip6_addr gateway6{};
 };
 
 class stack {
@@ -280,7 +393,49 @@ public:
     result<int64_t> sysctl_get(std::string_view name) const;
     std::vector<route_info> route_list() const;
 
+    // IPv6 addresses -------------------------------------------------------------
+    /// ifconfig IF inet6 ADDR/PLEN [pltime N] [vltime N]. Link-local
+    /// addresses must be fe80::/64-scoped to the interface; errc::exist,
+    /// errc::inval (bad address, length or lifetimes), errc::nospc.
+    status addr6_add(std::string_view ifname, const ip6_addr& addr, unsigned plen, const addr6_opts& o = {});
+    /// errc::addrnotavail when the interface has no such address.
+    status addr6_del(std::string_view ifname, const ip6_addr& addr);
+
+    // NDP (ndp(8)) -----------------------------------------------------------------
+    /// ndp -s: permanent unless arp_opt::temp; arp_opt::pub answers for it
+    /// (proxy). The interface holds `addr`'s prefix unless `ifname` is given
+    /// (required for link-local). Same overwrite rules as arp_add.
+    status ndp_add(const ip6_addr& addr, const ether_addr& mac, unsigned opts = 0, std::string_view ifname = {});
+    /// ndp -d: errc::noent if none. An empty ifname means every interface.
+    status ndp_del(const ip6_addr& addr, std::string_view ifname = {});
+    /// ndp -c: removes every dynamic entry; static ones survive.
+    void ndp_flush();
+    std::vector<neigh_info> ndp_list() const;
+    std::vector<neigh_info> ndp_get(const ip6_addr& addr, std::string_view ifname = {}) const;
+    std::vector<defrouter_info> ndp_routers() const;   // ndp -r
+    std::vector<nd_prefix_info> ndp_prefixes() const;  // ndp -p
+    void ndp_flush_prefixes();                         // ndp -P (autoconf addresses go too)
+    void ndp_flush_routers();                          // ndp -R
+    result<nd6_ifinfo> ndp_ifinfo(std::string_view ifname) const;  // ndp -i
+    /// Router advertisements received by this stack (netstat -p icmp6's counter).
+    uint64_t ra_received() const;
+
+    /// rtadvd: starts, changes or stops (enabled = false) advertising on an
+    /// interface. errc::noent, errc::inval (intervals, lifetimes, prefixes).
+    status rtadv_set(std::string_view ifname, const rtadv_config& c);
+    result<rtadv_config> rtadv_get(std::string_view ifname) const;
+
+    // IPv6 routes ----------------------------------------------------------------------
+    status route6_add(const route6_spec& s);
+    status route6_delete(const prefix6& dst, std::string_view zone = {});
+    status route6_change(const route6_spec& s);
+    result<route6_get_info> route6_get(const ip6_addr& dst, std::string_view zone = {}) const;
+    void route6_flush();
+    std::vector<route6_info> route6_list() const;
+
     // Ping --------------------------------------------------------------------
+    /// ping6 DST[%zone]: as ping_start. The hop limit is opts.ttl.
+    result<uint32_t> ping6_start(const ip6_addr& dst, std::string_view zone, const ping_opts& opts = {});
     /// Starts an echo session. errc::nospc (ping_sessions_max), errc::inval.
     result<uint32_t> ping_start(ip4_addr dst, const ping_opts& opts = {});
     /// The session's progress; errc::noent for an unknown id.
