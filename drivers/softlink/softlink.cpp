@@ -229,6 +229,53 @@ std::string frame_summary(const uint8_t* p, size_t len) {
         }
         return head + fmt::format("ip-proto-{} {}", h.proto, h.total_len.get() - hl);
     }
+    if (type == ethertype_ip6) {
+        // tcpdump's words: "ICMP6, neighbor solicitation, who has fc00::2, length 24".
+        head += fmt::format("ethertype IPv6 (0x86dd), length {}: ", len);
+        if (l3len < sizeof(ip6_hdr)) return head + "[|ip6]";
+        ip6_hdr h;
+        std::memcpy(&h, l3, sizeof h);
+        head += fmt::format("{} > {}: ", h.src.str(), h.dst.str());
+        const size_t plen = h.payload_len.get();
+        if (h.next != ipproto_icmpv6 || l3len < sizeof h + sizeof(icmp6_hdr))
+            return head + fmt::format("ip-proto-{} {}", h.next, plen);
+        const uint8_t* ic = l3 + sizeof h;
+        ip6_addr target{};
+        if (l3len >= sizeof h + 24) std::memcpy(target.b.data(), ic + 8, 16);
+        switch (ic[0]) {
+            case icmp6_echo_request:
+            case icmp6_echo_reply:
+                return head + fmt::format("ICMP6, echo {}, id {}, seq {}, length {}",
+                                          ic[0] == icmp6_echo_request ? "request" : "reply", (ic[4] << 8) | ic[5],
+                                          (ic[6] << 8) | ic[7], plen);
+            case nd_neighbor_solicit:
+                return head + fmt::format("ICMP6, neighbor solicitation, who has {}, length {}", target.str(), plen);
+            case nd_neighbor_advert:
+                return head + fmt::format("ICMP6, neighbor advertisement, tgt is {}, length {}", target.str(), plen);
+            case nd_router_solicit:
+                return head + fmt::format("ICMP6, router solicitation, length {}", plen);
+            case nd_router_advert:
+                return head + fmt::format("ICMP6, router advertisement, length {}", plen);
+            case nd_redirect:
+                return head + fmt::format("ICMP6, redirect, {} to {}, length {}",
+                                          l3len >= sizeof h + 40 ? ip6_addr{[&] {
+                                              std::array<uint8_t, 16> d{};
+                                              std::memcpy(d.data(), ic + 24, 16);
+                                              return d;
+                                          }()}.str()
+                                                                 : "?",
+                                          target.str(), plen);
+            case icmp6_time_exceeded:
+                return head + fmt::format("ICMP6, time exceeded in-transit, length {}", plen);
+            case icmp6_dst_unreach:
+                return head + fmt::format("ICMP6, destination unreachable, code {}, length {}", ic[1], plen);
+            case icmp6_packet_too_big:
+                return head + fmt::format("ICMP6, packet too big, mtu {}, length {}",
+                                          (uint32_t(ic[4]) << 24) | (uint32_t(ic[5]) << 16) | (ic[6] << 8) | ic[7], plen);
+            default:
+                return head + fmt::format("ICMP6, type {} code {}, length {}", ic[0], ic[1], plen);
+        }
+    }
     return head + fmt::format("ethertype 0x{:04x}, length {}", type, len);
 }
 

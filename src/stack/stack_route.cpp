@@ -442,6 +442,42 @@ status stack::sysctl_set(std::string_view name, int64_t v) {
         p_->cfg.nd_reachable_ms = static_cast<uint32_t>(v);
         return {};
     }
+    // IPv6
+    auto& k6 = p_->knobs6;
+    auto ranged = [&](uint32_t& field, int64_t lo, int64_t hi) -> status {
+        if (v < lo || v > hi) return errc::inval;
+        field = static_cast<uint32_t>(v);
+        return {};
+    };
+    auto flag = [&](bool& field) -> status {
+        if (v != 0 && v != 1) return errc::inval;
+        field = v == 1;
+        return {};
+    };
+    if (name == "net.inet6.ip6.forwarding") {
+        auto st = boolean(k6.forwarding);
+        if (st) p_->routes6_rebuild();
+        return st;
+    }
+    if (name == "net.inet6.ip6.redirect") return boolean(k6.send_redirects);
+    if (name == "net.inet6.ip6.hlim") {
+        if (v < 1 || v > 255) return errc::inval;
+        k6.hlim.store(static_cast<uint32_t>(v), std::memory_order_relaxed);
+        return {};
+    }
+    if (name == "net.inet6.icmp6.errppslimit") {
+        if (v < 0 || v > 1000000) return errc::inval;
+        k6.icmp_err_pps.store(static_cast<uint32_t>(v), std::memory_order_relaxed);
+        return {};
+    }
+    if (name == "net.inet6.ip6.dad_count") return ranged(p_->cfg.dad6_count, 0, limits::dad_count_max);
+    if (name == "net.inet6.ip6.maxifprefixes") return ranged(p_->cfg.maxifprefixes, 0, limits::ifprefixes_max);
+    if (name == "net.inet6.ip6.neighborgcthresh")
+        return ranged(p_->cfg.neighborgcthresh, 1, int64_t(limits::neigh_per_if_max));
+    if (name == "net.inet6.icmp6.redirtimeout") return ranged(p_->cfg.redirect_timeout6_s, 1, 86400);
+    if (name == "net.inet6.ip6.accept_rtadv") return flag(p_->accept_rtadv);
+    if (name == "net.inet6.ip6.auto_linklocal") return flag(p_->cfg.auto_linklocal);
+    if (name == "net.inet6.icmp6.rediraccept") return flag(p_->accept_redirects6);
     return errc::noent;
 }
 
@@ -460,6 +496,18 @@ result<int64_t> stack::sysctl_get(std::string_view name) const {
     if (name == "net.inet.icmp.redirtimeout") return int64_t(p_->cfg.redirect_timeout_s);
     if (name == "net.inet.ip.dad_count") return int64_t(p_->cfg.dad_count);
     if (name == "net.inet.arp.nd_reachable") return int64_t(p_->cfg.nd_reachable_ms);
+    const auto& k6 = p_->knobs6;
+    if (name == "net.inet6.ip6.forwarding") return r(k6.forwarding);
+    if (name == "net.inet6.ip6.redirect") return r(k6.send_redirects);
+    if (name == "net.inet6.ip6.hlim") return int64_t(k6.hlim.load(std::memory_order_relaxed));
+    if (name == "net.inet6.icmp6.errppslimit") return int64_t(k6.icmp_err_pps.load(std::memory_order_relaxed));
+    if (name == "net.inet6.ip6.dad_count") return int64_t(p_->cfg.dad6_count);
+    if (name == "net.inet6.ip6.maxifprefixes") return int64_t(p_->cfg.maxifprefixes);
+    if (name == "net.inet6.ip6.neighborgcthresh") return int64_t(p_->cfg.neighborgcthresh);
+    if (name == "net.inet6.icmp6.redirtimeout") return int64_t(p_->cfg.redirect_timeout6_s);
+    if (name == "net.inet6.ip6.accept_rtadv") return int64_t(p_->accept_rtadv);
+    if (name == "net.inet6.ip6.auto_linklocal") return int64_t(p_->cfg.auto_linklocal);
+    if (name == "net.inet6.icmp6.rediraccept") return int64_t(p_->accept_redirects6);
     return errc::noent;
 }
 

@@ -17,6 +17,7 @@ namespace mpnet::testing {
 
 inline ip4_addr ip(const char* s) { return *ip4_addr::parse(s); }
 inline ether_addr mac(const char* s) { return *ether_addr::parse(s); }
+inline ip6_addr ip6(const char* s) { return *ip6_addr::parse(s); }
 
 class world {
 public:
@@ -91,6 +92,38 @@ public:
         auto r = from.ping_get(*id);
         from.ping_release(*id);
         return r && r->received == 1;
+    }
+    /// ping6 -c 1 [-S src] [-h hlim] dst[%zone]; the whole result.
+    ping_result ping6_full(stack& from, const ip6_addr& dst, const char* zone = "", uint32_t timeout_ms = 1000,
+                           std::optional<ip6_addr> src = {}, const char* src_zone = "", uint8_t hlim = 64) {
+        ping_opts o;
+        o.count = 1;
+        o.timeout_ms = timeout_ms;
+        o.src6 = src;
+        o.src6_zone = src_zone;
+        o.ttl = hlim;
+        auto id = from.ping6_start(dst, zone, o);
+        EXPECT_TRUE(id.has_value());
+        if (!id) return {};
+        run_until([&] { return from.ping_get(*id)->done; }, timeout_ms + 10);
+        auto r = from.ping_get(*id);
+        from.ping_release(*id);
+        return r ? *r : ping_result{};
+    }
+    bool ping6(stack& from, const ip6_addr& dst, const char* zone = "", uint32_t timeout_ms = 1000,
+               std::optional<ip6_addr> src = {}, const char* src_zone = "") {
+        return ping6_full(from, dst, zone, timeout_ms, src, src_zone).received == 1;
+    }
+    /// An IPv6 host: `ifname` on bus `b` with `addr`/`plen`, up, DAD off
+    /// (net.inet6.ip6.dad_count=0, as most NetBSD multi-node tests set it).
+    stack& add_host6(std::string name, drivers::bus& b, const char* ifname, const char* addr, unsigned plen = 64,
+                     stack_config cfg = {}) {
+        cfg.dad6_count = 0;
+        stack& s = add_stack(std::move(name), std::move(cfg));
+        attach(s, b, ifname);
+        EXPECT_TRUE(s.addr6_add(ifname, *ip6_addr::parse(addr), plen));
+        EXPECT_TRUE(s.if_up(ifname));
+        return s;
     }
     manual_clock& clock() { return clk_; }
 
