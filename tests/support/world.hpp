@@ -133,6 +133,12 @@ private:
     std::vector<std::unique_ptr<stack>> stacks_;
 };
 
+/// An interface's IPv6 addresses (a copy: safe in a range-for).
+inline std::vector<ifaddr6_info> addrs6(const stack& s, const char* ifname) {
+    auto i = s.if_get(ifname);
+    return i ? i->addrs6 : std::vector<ifaddr6_info>{};
+}
+
 /// Lines of `lines` that contain `needle`.
 inline size_t count_matching(const std::vector<std::string>& lines, const std::string& needle) {
     size_t n = 0;
