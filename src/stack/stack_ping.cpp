@@ -188,7 +188,7 @@ void stack::impl::ping6_send(ping_session& s) {
     } else if (r && (r->flags & rtf::local)) {
         src = s.dst6;
     } else {
-        src = select_src6(*out, (r && (r->flags & rtf::gateway)) ? r->gateway.without_scope() : s.dst6);
+        src = select_src6(*out, s.dst6);  // RFC 6724: by destination, not by gateway
     }
     if (!src) {
         s.res.error = errc::addrnotavail;

@@ -297,7 +297,7 @@ status stack::route6_add(const route6_spec& s) {
         e.ifa = *s.ifa;
     } else if (ifnet* out = p_->ifs.lookup(e.ifindex)) {
         e.src_ifindex = out->index();
-        if (auto src = p_->select_src6(*out, s.gateway.value_or(s.dst.addr))) e.ifa = *src;
+        if (auto src = p_->select_src6(*out, s.dst.addr)) e.ifa = *src;
     }
     return p_->rt6_install(e);
 }
@@ -341,8 +341,7 @@ status stack::route6_change(const route6_spec& s) {
     if (next.ifindex != e->ifindex)
         if (ifnet* out = p_->ifs.lookup(next.ifindex)) {
             next.src_ifindex = out->index();
-            if (auto src = p_->select_src6(*out, next.gateway.is_any() ? s.dst.addr : next.gateway.without_scope()))
-                next.ifa = *src;
+            if (auto src = p_->select_src6(*out, s.dst.addr)) next.ifa = *src;
         }
     ifnet* old_ifp = p_->ifs.lookup(e->ifindex);
     const bool moved = next.ifindex != e->ifindex && (e->flags & rtf::connected);
