@@ -48,8 +48,19 @@ json if_json(const if_info& i) {
                      {"tentative", bool(x.flags & in_iff::tentative)},
                      {"duplicated", bool(x.flags & in_iff::duplicated)},
                      {"detached", bool(x.flags & in_iff::detached)}});
+    json a6 = json::array();
+    for (const auto& x : i.addrs6) {
+        json e = {{"address", x.addr.str()}, {"prefixlen", x.plen}, {"flags", in6_flag_words(x.flags)}};
+        if (x.addr.is_link_local()) e["scope"] = i.name;
+        if (x.lifetimes_set) {
+            e["pltime"] = x.pltime_s;
+            e["vltime"] = x.vltime_s;
+        }
+        a6.push_back(e);
+    }
     return {{"index", i.index},
             {"name", i.name},
+            {"inet6", a6},
             {"flags", iff_words(i.flags)},
             {"mtu", i.mtu},
             {"address", i.lladdr.str()},
@@ -80,6 +91,403 @@ json neigh_json(const neigh_info& n) {
             {"permanent", bool(n.flags & llflag::static_)},
             {"published", bool(n.flags & llflag::pub)},
             {"expire", n.expire_s}};
+}
+
+// ---- IPv6 words ----------------------------------------------------------------------
+
+/// "fe80::1%shmif0" -> (fe80::1, "shmif0"); nullopt when malformed.
+std::optional<std::pair<ip6_addr, std::string>> parse_scoped(std::string_view w) {
+    const auto pct = w.find('%');
+    auto a = ip6_addr::parse(w.substr(0, pct));
+    if (!a) return std::nullopt;
+    std::string zone = pct == std::string_view::npos ? std::string() : std::string(w.substr(pct + 1));
+    if (pct != std::string_view::npos && zone.empty()) return std::nullopt;
+    return std::make_pair(*a, zone);
+}
+
+reply ifconfig_inet6(context& c, const std::string& ifn, const std::vector<std::string>& a) {
+    // ifconfig IF inet6 ADDR[/PLEN] [prefixlen N] [pltime N] [vltime N] [alias] [up] | ADDR delete
+    stack& s = c.s;
+    const std::string& w = a[0];
+    const auto slash = w.find('/');
+    auto sa = parse_scoped(std::string_view(w).substr(0, slash));
+    if (!sa) return fail("ifconfig", fmt::format("{}: bad address", w));
+    if (!sa->second.empty() && sa->second != ifn) return fail("ifconfig", fmt::format("{}: zone is not {}", w, ifn));
+    unsigned plen = sa->first.is_link_local() ? 64 : 128;
+    if (slash != std::string::npos) {
+        auto l = num<unsigned>(std::string_view(w).substr(slash + 1));
+        if (!l || *l > 128) return fail("ifconfig", fmt::format("{}: bad prefix length", w));
+        plen = *l;
+    } else if (!sa->first.is_link_local()) {
+        plen = 64;  // NetBSD's default for inet6
+    }
+    addr6_opts o;
+    bool up = false;
+    for (size_t i = 1; i < a.size(); ++i) {
+        auto val = [&]() -> std::optional<uint32_t> { return i + 1 < a.size() ? num<uint32_t>(a[++i]) : std::nullopt; };
+        if (a[i] == "delete" || a[i] == "-alias") {
+            if (a.size() != 2) return fail("ifconfig", "usage: ifconfig IF inet6 ADDR delete");
+            auto st = s.addr6_del(ifn, sa->first);
+            if (!st) return fail("ifconfig", fmt::format("{}: {}", ifn, errc_message(st.error())));
+            return ok();
+        }
+        if (a[i] == "alias") continue;
+        if (a[i] == "up") {
+            up = true;
+        } else if (a[i] == "prefixlen") {
+            auto v = val();
+            if (!v || *v > 128) return fail("ifconfig", "prefixlen: 0..128");
+            plen = *v;
+        } else if (a[i] == "pltime" || a[i] == "vltime") {
+            const bool pl = a[i] == "pltime";
+            auto v = val();
+            if (!v) return fail("ifconfig", fmt::format("{}: seconds", pl ? "pltime" : "vltime"));
+            (pl ? o.pltime_s : o.vltime_s) = *v;
+        } else {
+            return fail("ifconfig", fmt::format("{}: unknown word", a[i]));
+        }
+    }
+    if (auto st = s.addr6_add(ifn, sa->first, plen, o); !st)
+        return fail("ifconfig", fmt::format("{}: {}", ifn, errc_message(st.error())));
+    if (up) {
+        if (auto st = s.if_up(ifn); !st) return fail("ifconfig", fmt::format("{}: {}", ifn, errc_message(st.error())));
+    }
+    return ok();
+}
+
+json route6_json(const route6_info& r, const ifnames& names) {
+    json j = {{"destination", r.r.dst.len == 0 ? std::string("default")
+                                                : ip6_scoped(r.r.dst.addr, 0, names) + "/" + std::to_string(r.r.dst.len)},
+              {"flags", rtf_letters(r.r.flags)},
+              {"interface", r.ifname},
+              {"mtu", r.r.mtu},
+              {"gateway", route6_gateway(r.r, names)}};
+    if (!r.r.ifa.is_any()) j["ifa"] = ip6_scoped(r.r.ifa, r.r.src_ifindex, names);
+    return j;
+}
+
+reply cmd_route6(context& c, const std::vector<std::string>& a, bool js) {
+    // route [-n] VERB -inet6 ...
+    stack& s = c.s;
+    std::vector<std::string> w;
+    for (const auto& x : a)
+        if (x != "-inet6" && x != "-n") w.push_back(x);
+    if (w.empty()) return fail("route", "usage: route add|delete|change|get|flush|show -inet6 ...");
+    const std::string v = w[0];
+    const ifnames names = ifnames_of(s);
+    if (v == "show") {
+        auto all = s.route6_list();
+        if (!js) return ok(format_routes6(all, names));
+        json j = json::array();
+        for (const auto& r : all) j.push_back(route6_json(r, names));
+        return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    if (v == "flush") {
+        s.route6_flush();
+        return ok();
+    }
+    if (v == "get") {
+        if (w.size() != 2) return fail("route", "usage: route get -inet6 ADDR[%IF]");
+        auto d = parse_scoped(w[1]);
+        if (!d) return fail("route", fmt::format("{}: bad address", w[1]));
+        auto g = s.route6_get(d->first, d->second);
+        if (!g) return fail("route", "writing to routing socket: not in table");
+        if (!js) return ok(format_route6_get(*g, names));
+        json j = route6_json({g->r, g->ifname}, names);
+        j["route_to"] = w[1];
+        j["flags_words"] = rtf_words(g->r.flags);
+        return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    if (v != "add" && v != "change" && v != "delete") return fail("route", fmt::format("{}: unknown command", v));
+    route6_spec sp;
+    bool host = false, have_dst = false;
+    for (size_t i = 1; i < w.size(); ++i) {
+        const std::string& x = w[i];
+        auto next = [&]() -> const std::string* { return i + 1 < w.size() ? &w[++i] : nullptr; };
+        if (x == "-host") {
+            host = true;
+        } else if (x == "-net" || x == "-static") {
+            continue;
+        } else if (x == "-iface" || x == "-interface") {
+            sp.iface = true;
+        } else if (x == "-connected") {
+            sp.connected = true;
+        } else if (x == "-reject") {
+            sp.reject = true;
+        } else if (x == "-noreject") {
+            sp.noreject = true;
+        } else if (x == "-blackhole") {
+            sp.blackhole = true;
+        } else if (x == "-noblackhole") {
+            sp.noblackhole = true;
+        } else if (x == "-proxy") {
+            sp.proxy = true;
+        } else if (x == "-ifp") {
+            auto y = next();
+            if (!y) return fail("route", "-ifp: missing interface");
+            sp.ifp = *y;
+        } else if (x == "-ifa") {
+            auto y = next();
+            auto z = y ? ip6_addr::parse(*y) : std::nullopt;
+            if (!z) return fail("route", "-ifa: bad address");
+            sp.ifa = *z;
+        } else if (x == "-prefixlen") {
+            auto y = next();
+            auto l = y ? num<unsigned>(*y) : std::nullopt;
+            if (!l || *l > 128 || !have_dst) return fail("route", "-prefixlen: 0..128 after the destination");
+            sp.dst = prefix6::of(sp.dst.addr, *l);
+        } else if (x[0] == '-') {
+            return fail("route", fmt::format("{}: unknown option", x));
+        } else if (!have_dst) {
+            have_dst = true;
+            if (x == "default") continue;
+            const auto slash = x.find('/');
+            auto d = parse_scoped(std::string_view(x).substr(0, slash));
+            if (!d) return fail("route", fmt::format("{}: bad destination", x));
+            unsigned len = 128;
+            if (slash != std::string::npos) {
+                auto l = num<unsigned>(std::string_view(x).substr(slash + 1));
+                if (!l || *l > 128) return fail("route", fmt::format("{}: bad prefix length", x));
+                len = *l;
+            } else if (!host) {
+                len = 64;  // route(8): -net without a length is a /64 for inet6
+            }
+            sp.dst = prefix6::of(d->first, len);
+            sp.dst_zone = d->second;
+        } else if (!sp.gateway) {
+            auto g = parse_scoped(x);
+            if (!g) return fail("route", fmt::format("{}: bad gateway", x));
+            sp.gateway = g->first;
+            sp.gateway_zone = g->second;
+        } else {
+            return fail("route", fmt::format("{}: unexpected argument", x));
+        }
+    }
+    if (!have_dst) return fail("route", "missing destination");
+    status st;
+    if (v == "add")
+        st = s.route6_add(sp);
+    else if (v == "change")
+        st = s.route6_change(sp);
+    else
+        st = s.route6_delete(sp.dst, sp.dst_zone);
+    const std::string what = sp.dst.len == 0 ? "net default"
+                                             : fmt::format("{} {}", sp.dst.len == 128 ? "host" : "net", sp.dst.str());
+    if (!st) {
+        if (v == "delete" && st.error() == errc::srch) return fail("route", fmt::format("delete {}: not in table", what));
+        return fail("route", fmt::format("writing to routing socket: {}", errc_message(st.error())));
+    }
+    std::string t = fmt::format("{} {}", v, what);
+    if (v != "delete" && sp.gateway) t += fmt::format(": gateway {}", w.size() > 2 ? w[2] : sp.gateway->str());
+    return ok(js ? json{{"result", t}}.dump(-1, ' ', false, json::error_handler_t::replace) : t + "\n");
+}
+
+json ndp_json(const neigh_info& n, const ifnames& names, uint16_t ix) {
+    return {{"address", ip6_scoped(n.addr6, ix, names)},
+            {"mac", n.has_mac ? n.mac.str() : ""},
+            {"interface", n.ifname},
+            {"state", std::string(1, ll_state_letter(n.state))},
+            {"router", bool(n.flags & llflag::router)},
+            {"permanent", bool(n.flags & llflag::static_)},
+            {"published", bool(n.flags & llflag::pub)},
+            {"expire", n.expire_s}};
+}
+
+reply cmd_ndp(context& c, const std::vector<std::string>& a, bool js) {
+    // ndp -a | -n ADDR | -s ADDR MAC [temp] [proxy] | -d ADDR | -c | -p | -P | -r | -R | -i IF
+    stack& s = c.s;
+    const ifnames names = ifnames_of(s);
+    auto ix_of = [&](const std::string& n) -> uint16_t {
+        for (uint16_t i = 0; i < names.size(); ++i)
+            if (names[i] == n) return i;
+        return 0;
+    };
+    std::vector<std::string> w;
+    std::string mode;
+    for (const auto& x : a) {
+        if (x == "-n") continue;
+        if (x.size() == 2 && x[0] == '-' && std::string("asdcpPrRi").find(x[1]) != std::string::npos) {
+            if (!mode.empty() && !(mode == "-a" || x == "-a")) return fail("ndp", "one of -a -s -d -c -p -P -r -R -i");
+            if (mode.empty() || mode == "-a") mode = x;
+        } else if (x == "-an" || x == "-na") {
+            mode = "-a";
+        } else {
+            w.push_back(x);
+        }
+    }
+    auto list = [&](const std::vector<neigh_info>& v) {
+        if (js) {
+            json j = json::array();
+            for (const auto& n : v) j.push_back(ndp_json(n, names, ix_of(n.ifname)));
+            return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
+        }
+        std::string t = fmt::format("{:<40} {:<18} {:<8} {:<12} S Flags\n", "Neighbor", "Linklayer Address", "Netif",
+                                    "Expire");
+        for (const auto& n : v) t += format_ndp(n, ix_of(n.ifname), names) + "\n";
+        return ok(t);
+    };
+    if (mode == "-a" && w.empty()) return list(s.ndp_list());
+    if (mode == "-c" && w.empty()) {
+        s.ndp_flush();
+        return ok();
+    }
+    if (mode == "-P" && w.empty()) {
+        s.ndp_flush_prefixes();
+        return ok();
+    }
+    if (mode == "-R" && w.empty()) {
+        s.ndp_flush_routers();
+        return ok();
+    }
+    if (mode == "-r" && w.empty()) {
+        auto v = s.ndp_routers();
+        if (!js) return ok(format_ndp_routers(v, s));
+        json j = json::array();
+        for (const auto& r : v)
+            j.push_back({{"router", ip6_scoped(r.addr, ix_of(r.ifname), names)},
+                         {"interface", r.ifname},
+                         {"lifetime", r.lifetime_s},
+                         {"expire", r.expire_s}});
+        return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    if (mode == "-p" && w.empty()) {
+        auto v = s.ndp_prefixes();
+        if (!js) return ok(format_ndp_prefixes(v, s));
+        json j = json::array();
+        for (const auto& p : v) {
+            json rs = json::array();
+            for (const auto& r : p.routers) rs.push_back(ip6_scoped(r, ix_of(p.ifname), names));
+            j.push_back({{"prefix", p.prefix.str()},
+                         {"interface", p.ifname},
+                         {"onlink", p.onlink},
+                         {"autonomous", p.autonomous},
+                         {"vltime", p.vltime_s},
+                         {"pltime", p.pltime_s},
+                         {"expire", p.vexpire_s},
+                         {"advertised_by", rs}});
+        }
+        return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    if (mode == "-i" && w.size() == 1) {
+        auto i = s.ndp_ifinfo(w[0]);
+        if (!i) return fail("ndp", fmt::format("{}: no such interface", w[0]));
+        if (js)
+            return ok(json{{"linkmtu", i->linkmtu},
+                           {"maxmtu", i->maxmtu},
+                           {"curhlim", i->curhlim},
+                           {"basereachable_ms", i->basereachable_ms},
+                           {"retrans_ms", i->retrans_ms},
+                           {"accept_rtadv", i->accept_rtadv},
+                           {"auto_linklocal", i->auto_linklocal}}
+                          .dump(-1, ' ', false, json::error_handler_t::replace));
+        return ok(fmt::format("linkmtu={}, maxmtu={}, curhlim={}, basereachable={}s{}ms, retrans={}s{}ms\nFlags: nud{}{}\n",
+                              i->linkmtu, i->maxmtu, i->curhlim, i->basereachable_ms / 1000,
+                              i->basereachable_ms % 1000, i->retrans_ms / 1000, i->retrans_ms % 1000,
+                              i->accept_rtadv ? " accept_rtadv" : "", i->auto_linklocal ? " auto_linklocal" : ""));
+    }
+    if (mode == "-s" && w.size() >= 2) {
+        auto ad = parse_scoped(w[0]);
+        auto m = ether_addr::parse(w[1]);
+        if (!ad || !m) return fail("ndp", fmt::format("{}: bad address", !ad ? w[0] : w[1]));
+        unsigned opts = 0;
+        for (size_t i = 2; i < w.size(); ++i) {
+            if (w[i] == "temp")
+                opts |= arp_opt::temp;
+            else if (w[i] == "proxy" || w[i] == "pub")
+                opts |= arp_opt::pub;
+            else
+                return fail("ndp", fmt::format("{}: unknown word", w[i]));
+        }
+        if (auto st = s.ndp_add(ad->first, *m, opts, ad->second); !st)
+            return fail("ndp", fmt::format("{}: {}", w[0], errc_message(st.error())));
+        return ok();
+    }
+    if (mode == "-d" && w.size() == 1) {
+        auto ad = parse_scoped(w[0]);
+        if (!ad) return fail("ndp", fmt::format("{}: bad address", w[0]));
+        if (ad->first.is_link_local() && ad->second.empty()) return fail("ndp", fmt::format("{}: no entry", w[0]));
+        if (!s.ndp_del(ad->first, ad->second)) return fail("ndp", fmt::format("{}: no entry", w[0]));
+        return ok(js ? "{}" : fmt::format("{} ({}) deleted\n", w[0], w[0]));
+    }
+    if (mode.empty() && w.size() == 1) {
+        auto ad = parse_scoped(w[0]);
+        if (!ad) return fail("ndp", fmt::format("{}: bad address", w[0]));
+        // A link-local address without its zone matches nothing (NetBSD: no entry).
+        auto v = (ad->first.is_link_local() && ad->second.empty()) ? std::vector<neigh_info>{}
+                                                                     : s.ndp_get(ad->first, ad->second);
+        if (v.empty()) return {1, fmt::format("{} ({}) -- no entry", w[0], w[0])};
+        return list(v);
+    }
+    return fail("ndp", "usage: ndp -a | ndp [-n] ADDR | ndp -s ADDR MAC [temp] [proxy] | ndp -d ADDR | ndp -c | "
+                       "ndp -p | ndp -P | ndp -r | ndp -R | ndp -i IF");
+}
+
+reply cmd_rtadvd(context& c, const std::vector<std::string>& a, bool js) {
+    // rtadvd IF [mtu N] [maxinterval N] [mininterval N] [rltime N] [hlim N] [managed] [other]
+    //        [prefix P/L [vltime N] [pltime N] [noonlink] [noauto]]... | rtadvd IF stop | rtadvd IF show
+    if (a.empty()) return fail("rtadvd", "usage: rtadvd IF [options] | rtadvd IF stop | rtadvd IF show");
+    const std::string& ifn = a[0];
+    if (a.size() == 2 && a[1] == "show") {
+        auto r = c.s.rtadv_get(ifn);
+        if (!r) return fail("rtadvd", fmt::format("{}: no such interface", ifn));
+        json pj = json::array();
+        for (const auto& p : r->prefixes)
+            pj.push_back({{"prefix", p.prefix.str()}, {"vltime", p.vltime_s}, {"pltime", p.pltime_s}});
+        json j = {{"interface", ifn},       {"enabled", r->enabled},
+                  {"mtu", r->mtu},          {"maxinterval", r->max_interval_s},
+                  {"mininterval", r->min_interval_s}, {"rltime", r->router_lifetime_s},
+                  {"prefixes", pj}};
+        if (js) return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
+        std::string t = fmt::format("{}: {} mtu={} maxinterval={} mininterval={} rltime={}\n", ifn,
+                                    r->enabled ? "advertising" : "off", r->mtu, r->max_interval_s, r->min_interval_s,
+                                    r->router_lifetime_s);
+        for (const auto& p : r->prefixes)
+            t += fmt::format("\tprefix {} vltime={} pltime={}\n", p.prefix.str(), p.vltime_s, p.pltime_s);
+        return ok(t);
+    }
+    rtadv_config rc;
+    rc.enabled = !(a.size() == 2 && a[1] == "stop");
+    for (size_t i = 1; rc.enabled && i < a.size(); ++i) {
+        auto val = [&]() -> std::optional<uint32_t> { return i + 1 < a.size() ? num<uint32_t>(a[++i]) : std::nullopt; };
+        const std::string& w = a[i];
+        std::optional<uint32_t> v;
+        if (w == "managed") {
+            rc.managed = true;
+        } else if (w == "other") {
+            rc.other = true;
+        } else if (w == "prefix") {
+            auto p = i + 1 < a.size() ? prefix6::parse(a[++i], true) : std::nullopt;
+            if (!p) return fail("rtadvd", "prefix: bad prefix");
+            rc.prefixes.push_back(rtadv_prefix{*p});
+        } else if (w == "noonlink" || w == "noauto") {
+            if (rc.prefixes.empty()) return fail("rtadvd", fmt::format("{}: after a prefix", w));
+            (w == "noonlink" ? rc.prefixes.back().onlink : rc.prefixes.back().autonomous) = false;
+        } else if (!(v = val())) {
+            return fail("rtadvd", fmt::format("{}: unknown word or missing number", w));
+        } else if (w == "mtu") {
+            rc.mtu = *v;
+        } else if (w == "maxinterval") {
+            rc.max_interval_s = *v;
+        } else if (w == "mininterval") {
+            rc.min_interval_s = *v;
+        } else if (w == "rltime") {
+            rc.router_lifetime_s = *v;
+        } else if (w == "hlim" && *v <= 255) {
+            rc.cur_hlim = static_cast<uint8_t>(*v);
+        } else if ((w == "vltime" || w == "pltime") && !rc.prefixes.empty()) {
+            (w == "vltime" ? rc.prefixes.back().vltime_s : rc.prefixes.back().pltime_s) = *v;
+        } else {
+            return fail("rtadvd", fmt::format("{}: unknown word", w));
+        }
+    }
+    // maxinterval given alone: mininterval follows rtadvd's default (0.33 * max).
+    if (rc.enabled && rc.min_interval_s == 198 && rc.max_interval_s != 600)
+        rc.min_interval_s = std::max<uint32_t>(3, rc.max_interval_s / 3);
+    if (rc.enabled && rc.router_lifetime_s == 1800 && rc.max_interval_s * 3 > 1800)
+        rc.router_lifetime_s = std::min<uint32_t>(9000, rc.max_interval_s * 3);
+    if (auto st = c.s.rtadv_set(ifn, rc); !st)
+        return fail("rtadvd", fmt::format("{}: {}", ifn, errc_message(st.error())));
+    return ok();
 }
 
 // ---- ifconfig ------------------------------------------------------------------------
@@ -146,6 +554,7 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
         if (a.size() == 4 && a[3] != "active") return fail("ifconfig", "usage: ifconfig IF link MAC [active|delete]");
         return done(s.if_link_add(ifn, *m, a.size() == 4));
     }
+    if (verb == "inet6" && a.size() >= 3) return ifconfig_inet6(c, ifn, {a.begin() + 2, a.end()});
     if (verb == "inet" && a.size() >= 3) {
         auto p = prefix4::parse(a[2], true);
         if (!p) return fail("ifconfig", fmt::format("{}: bad address", a[2]));
@@ -242,6 +651,7 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
     stack& s = c.s;
     // route -n VERB ...: numeric output is the only kind.
     std::vector<std::string> a(args);
+    if (std::find(a.begin(), a.end(), "-inet6") != a.end()) return cmd_route6(c, a, js);
     if (!a.empty() && a[0] == "-n") a.erase(a.begin());
     if (a.empty()) return fail("route", "usage: route add|delete|change|get|flush|show|monitor ...");
     const std::string& v = a[0];
@@ -311,17 +721,18 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
 }
 
 reply cmd_netstat(context& c, const std::vector<std::string>& a, bool js) {
-    bool r = false;
+    bool r = false, six = false;
     for (size_t i = 0; i < a.size(); ++i) {
         if (a[i] == "-rn" || a[i] == "-nr" || a[i] == "-r" || a[i] == "-n")
             r = r || a[i].find('r') != std::string::npos;
-        else if (a[i] == "-f" && i + 1 < a.size() && a[i + 1] == "inet")
-            ++i;
+        else if (a[i] == "-f" && i + 1 < a.size() && (a[i + 1] == "inet" || a[i + 1] == "inet6"))
+            six = a[++i] == "inet6";
         else
             return fail("netstat", fmt::format("{}: unsupported option", a[i]));
     }
-    if (!r) return fail("netstat", "usage: netstat -rn [-f inet]");
+    if (!r) return fail("netstat", "usage: netstat -rn [-f inet|inet6]");
     std::vector<std::string> show{"show"};
+    if (six) show.push_back("-inet6");
     return cmd_route(c, show, js);
 }
 
@@ -415,6 +826,8 @@ reply cmd_arp(context& c, const std::vector<std::string>& a, bool js) {
 
 // ---- ping -----------------------------------------------------------------------------
 
+reply ping_report(context& c, uint32_t id, const std::string& dst_s, const ping_opts& o, bool js, bool six);
+
 reply cmd_ping(context& c, const std::vector<std::string>& a, bool js) {
     ping_opts o;
     uint32_t wait_s = 0;
@@ -460,6 +873,12 @@ reply cmd_ping(context& c, const std::vector<std::string>& a, bool js) {
     if (wait_s) o.timeout_ms = wait_s * 1000;
     auto id = c.s.ping_start(*dst, o);
     if (!id) return fail("ping", errc_message(id.error()));
+    return ping_report(c, *id, dst->str(), o, js, false);
+}
+
+reply ping_report(context& c, uint32_t id_, const std::string& dst_s, const ping_opts& o, bool js, bool six) {
+    const char* cmd = six ? "ping6" : "ping";
+    const uint32_t* id = &id_;
     ping_result r;
     // Bounded: the count's intervals plus the wait, plus a second.
     const uint64_t limit_ms = uint64_t(o.count) * o.interval_ms + o.timeout_ms + 1000;
@@ -470,11 +889,12 @@ reply cmd_ping(context& c, const std::vector<std::string>& a, bool js) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     c.s.ping_release(*id);
-    if (r.error != errc::ok) return fail("ping", fmt::format("sendto: {}", errc_message(r.error)));
+    (void)cmd;
+    if (r.error != errc::ok) return fail(cmd, fmt::format("sendto: {}", errc_message(r.error)));
     const double loss = r.sent ? 100.0 * double(r.sent - r.received) / double(r.sent) : 0.0;
     const int st = r.received ? 0 : 2;  // ping(8): 2 when nothing came back
     if (js)
-        return {st, json{{"destination", dst->str()},
+        return {st, json{{"destination", dst_s},
                          {"transmitted", r.sent},
                          {"received", r.received},
                          {"loss_percent", loss},
@@ -483,19 +903,73 @@ reply cmd_ping(context& c, const std::vector<std::string>& a, bool js) {
                          {"rtt_max_us", double(r.rtt_max_ns) / 1000.0},
                          {"icmp_errors", r.icmp_errors}}
                         .dump(-1, ' ', false, json::error_handler_t::replace)};
-    std::string t = fmt::format("PING {}: {} data bytes\n", dst->str(), o.payload_len);
-    if (r.icmp_errors) {
+    std::string t = fmt::format("PING{} {}: {} data bytes\n", six ? "6" : "", dst_s, o.payload_len);
+    if (r.icmp_errors && !six) {
         const char* what = r.last_error_type == 11  ? "Time To Live exceeded"
                            : r.last_error_type == 3 ? "Destination Unreachable"
                                                     : "ICMP error";
         t += fmt::format("From {}: {}\n", r.last_error_from.str(), what);
+    } else if (r.icmp_errors) {
+        // ping6(8)'s words for ICMPv6 errors.
+        const char* what = r.last_error_type == 3   ? "Time to live exceeded"
+                           : r.last_error_type == 1 ? "Destination Unreachable"
+                           : r.last_error_type == 2 ? "Packet too big"
+                                                    : "Parameter problem";
+        t += fmt::format("From {}: {}\n", r.last_error_from6.str(), what);
     }
-    t += fmt::format("----{} PING Statistics----\n{} packets transmitted, {} packets received, {:.1f}% packet loss\n",
-                     dst->str(), r.sent, r.received, loss);
+    t += fmt::format("----{} PING{} Statistics----\n{} packets transmitted, {} packets received, {:.1f}% packet loss\n",
+                     dst_s, six ? "6" : "", r.sent, r.received, loss);
     if (r.received)
         t += fmt::format("round-trip min/avg/max = {:.3f}/{:.3f}/{:.3f} ms\n", double(r.rtt_min_ns) / 1e6,
                          double(r.rtt_sum_ns) / r.received / 1e6, double(r.rtt_max_ns) / 1e6);
     return {st, t};
+}
+
+reply cmd_ping6(context& c, const std::vector<std::string>& a, bool js) {
+    ping_opts o;
+    std::optional<std::pair<ip6_addr, std::string>> dst;
+    std::string dst_s;
+    for (size_t i = 0; i < a.size(); ++i) {
+        const std::string& w = a[i];
+        auto val = [&]() -> std::optional<uint32_t> { return i + 1 < a.size() ? num<uint32_t>(a[++i]) : std::nullopt; };
+        if (w == "-n" || w == "-q" || w == "-v") continue;
+        if (w == "-c") {
+            auto x = val();
+            if (!x || *x == 0 || *x > 10000) return fail("ping6", "-c: 1..10000");
+            o.count = static_cast<uint16_t>(*x);
+        } else if (w == "-i") {
+            auto x = val();
+            if (!x) return fail("ping6", "-i: seconds");
+            o.interval_ms = *x * 1000;
+        } else if (w == "-X" || w == "-w") {
+            auto x = val();
+            if (!x || *x > 3600) return fail("ping6", "-X: seconds");
+            o.timeout_ms = *x * 1000;
+        } else if (w == "-s") {
+            auto x = val();
+            if (!x || *x > 1452) return fail("ping6", "-s: 0..1452");
+            o.payload_len = static_cast<uint16_t>(*x);
+        } else if (w == "-h") {
+            auto x = val();
+            if (!x || *x == 0 || *x > 255) return fail("ping6", "-h: 1..255");
+            o.ttl = static_cast<uint8_t>(*x);
+        } else if (w == "-S") {
+            auto x = i + 1 < a.size() ? parse_scoped(a[++i]) : std::nullopt;
+            if (!x) return fail("ping6", "-S: bad address");
+            o.src6 = x->first;
+            o.src6_zone = x->second;
+        } else if (!dst) {
+            dst = parse_scoped(w);
+            dst_s = w;
+            if (!dst) return fail("ping6", fmt::format("{}: unknown host", w));
+        } else {
+            return fail("ping6", fmt::format("{}: unexpected argument", w));
+        }
+    }
+    if (!dst) return fail("ping6", "usage: ping6 [-c N] [-i S] [-X S] [-s SIZE] [-h HLIM] [-S SRC[%IF]] ADDR[%IF]");
+    auto id = c.s.ping6_start(dst->first, dst->second, o);
+    if (!id) return fail("ping6", errc_message(id.error()));
+    return ping_report(c, *id, dst_s, o, js, true);
 }
 
 // ---- sysctl, show ----------------------------------------------------------------------
@@ -588,18 +1062,29 @@ std::vector<std::string> tokenize(std::string_view line) {
 command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *this, {}, {}})) {
     add("ifconfig",
         "ifconfig [-a] | ifconfig IF [create DEVARGS [queues N] | destroy | up | down | mtu N | "
-        "inet ADDR/LEN [alias] [up] | inet ADDR delete | [-]arp | [-]promisc | link MAC [active|delete]]",
+        "inet ADDR/LEN [alias] [up] | inet ADDR delete | inet6 ADDR[%IF][/LEN] [pltime N] [vltime N] [alias] [up] | "
+        "inet6 ADDR delete | [-]arp | [-]promisc | link MAC [active|delete]]",
         "configure interfaces", cmd_ifconfig);
     add("route",
         "route add|change [-net|-host] DST|default [GATEWAY] [-ifp IF] [-ifa ADDR] [-iface] [-connected] "
         "[-[no]reject] [-[no]blackhole] [-proxy] | route delete DST | route get [-n] ADDR | route flush | "
-        "route show | route monitor",
+        "route show | route monitor | the same with -inet6 (DST and GATEWAY may carry %IF zones)",
         "manipulate the routing table", cmd_route);
-    add("netstat", "netstat -rn [-f inet]", "show the routing table", cmd_netstat);
+    add("netstat", "netstat -rn [-f inet|inet6]", "show the routing table", cmd_netstat);
     add("arp", "arp -a | arp [-n] ADDR | arp -s ADDR MAC [temp] [pub] | arp -d ADDR | arp -d -a | arp -f FILE",
         "address resolution display and control", cmd_arp);
     add("ping", "ping [-c N] [-i SEC] [-w SEC] [-s SIZE] [-T TTL] [-D] [-S SRC] ADDR", "send ICMP echo requests",
         cmd_ping);
+    add("ping6", "ping6 [-c N] [-i SEC] [-X SEC] [-s SIZE] [-h HLIM] [-S SRC[%IF]] ADDR[%IF]",
+        "send ICMPv6 echo requests", cmd_ping6);
+    add("ndp",
+        "ndp -a | ndp [-n] ADDR[%IF] | ndp -s ADDR[%IF] MAC [temp] [proxy] | ndp -d ADDR[%IF] | ndp -c | ndp -p | "
+        "ndp -P | ndp -r | ndp -R | ndp -i IF",
+        "the IPv6 neighbor cache, default routers and prefixes", cmd_ndp);
+    add("rtadvd",
+        "rtadvd IF [mtu N] [maxinterval N] [mininterval N] [rltime N] [hlim N] [managed] [other] "
+        "[prefix P/L [vltime N] [pltime N] [noonlink] [noauto]]... | rtadvd IF stop | rtadvd IF show",
+        "send router advertisements on an interface", cmd_rtadvd);
     add("sysctl", "sysctl NAME | sysctl -w NAME=VALUE", "get or set a knob", cmd_sysctl);
     add("show", "show interfaces|errors|stats|lcores|config", "counters and state", cmd_show);
     add("save", "save FILE", "write the running configuration as a command file mpnetd -c can read",
@@ -667,7 +1152,39 @@ std::string command_set::running_config() {
         for (const auto& a : i.addrs)
             if (!(a.flags & in_iff::duplicated))
                 t += fmt::format("ifconfig {} inet {}/{} alias\n", i.name, a.addr.str(), a.plen);
+        for (const auto& a : i.addrs6) {
+            // Automatic ones (link-local from the MAC, SLAAC) come back by themselves.
+            if ((a.flags & (in6_iff::duplicated | in6_iff::autoconf)) ||
+                a.addr == ip6_addr::link_local(i.lladdr))
+                continue;
+            std::string line = fmt::format("ifconfig {} inet6 {}/{}", i.name, a.addr.str(), a.plen);
+            if (a.lifetimes_set && a.pltime_s >= 0) line += fmt::format(" pltime {}", a.pltime_s);
+            if (a.lifetimes_set && a.vltime_s >= 0) line += fmt::format(" vltime {}", a.vltime_s);
+            t += line + "\n";
+        }
         if (i.flags & iff::up) t += fmt::format("ifconfig {} up\n", i.name);
+        if (auto r = s.rtadv_get(i.name); r && r->enabled) {
+            std::string line = fmt::format("rtadvd {} maxinterval {} mininterval {} rltime {}", i.name,
+                                           r->max_interval_s, r->min_interval_s, r->router_lifetime_s);
+            if (r->mtu) line += fmt::format(" mtu {}", r->mtu);
+            for (const auto& p : r->prefixes)
+                line += fmt::format(" prefix {} vltime {} pltime {}", p.prefix.str(), p.vltime_s, p.pltime_s);
+            t += line + "\n";
+        }
+    }
+    const ifnames names = ifnames_of(s);
+    for (const auto& r : s.route6_list()) {
+        if (!(r.r.flags & rtf::static_) || (r.r.flags & rtf::dynamic)) continue;
+        std::string line = fmt::format("route add -inet6 {}{}", r.r.dst.len == 128 ? "-host " : "-net ",
+                                       r.r.dst.len == 0 ? std::string("default")
+                                                        : ip6_scoped(r.r.dst.addr, 0, names) + "/" +
+                                                              std::to_string(r.r.dst.len));
+        if (r.r.flags & rtf::gateway) line += " " + ip6_scoped(r.r.gateway, r.r.ifindex, names);
+        if (r.r.flags & rtf::reject) line += " -reject";
+        if (r.r.flags & rtf::blackhole) line += " -blackhole";
+        if (r.r.flags & rtf::announce) line += " -proxy";
+        if (!(r.r.flags & rtf::gateway) || r.r.ifp_pinned) line += " -ifp " + r.ifname;
+        t += line + "\n";
     }
     for (const auto& r : s.route_list()) {
         if (!(r.r.flags & rtf::static_) || (r.r.flags & rtf::dynamic)) continue;
@@ -683,6 +1200,11 @@ std::string command_set::running_config() {
     for (const auto& n : s.arp_list()) {
         if (!(n.flags & (llflag::static_ | llflag::pub))) continue;
         t += fmt::format("arp -s {} {}{}\n", n.addr.str(), n.mac.str(), (n.flags & llflag::pub) ? " pub" : "");
+    }
+    for (const auto& n : s.ndp_list()) {
+        if (!(n.flags & (llflag::static_ | llflag::pub))) continue;
+        t += fmt::format("ndp -s {}{} {}{}\n", n.addr6.str(), n.addr6.is_link_local() ? "%" + n.ifname : "",
+                         n.mac.str(), (n.flags & llflag::pub) ? " proxy" : "");
     }
     return t;
 }

@@ -73,6 +73,15 @@ std::string format_ifconfig(const if_info& i) {
         if (a.flags & in_iff::detached) s += " detached";
         s += "\n";
     }
+    for (const auto& a : i.addrs6) {
+        s += fmt::format("\tinet6 {}{}/{} flags 0x{:x}{}", a.addr.str(), a.addr.is_link_local() ? "%" + i.name : "",
+                         a.plen, a.flags, in6_flag_words(a.flags));
+        if (a.lifetimes_set)
+            s += fmt::format(" pltime {} vltime {}", a.pltime_s < 0 ? "infty" : std::to_string(a.pltime_s),
+                             a.vltime_s < 0 ? "infty" : std::to_string(a.vltime_s));
+        if (a.addr.is_link_local()) s += fmt::format(" scopeid 0x{:x}", i.index);
+        s += "\n";
+    }
     s += fmt::format("\tinput: {} packets, {} bytes, {} queue drops\n", i.ipackets, i.ibytes, i.iqdrops);
     s += fmt::format("\toutput: {} packets, {} bytes, {} queue drops\n", i.opackets, i.obytes, i.oqdrops);
     if (!i.port.empty()) s += fmt::format("\tport: {}\n", i.port);
@@ -86,6 +95,122 @@ std::string format_drops(const stack& st) {
         if (uint64_t n = st.drops(r)) s += fmt::format("  {}: {}\n", drop_reason_name(r), n);
     }
     return s.empty() ? "  (none)\n" : s;
+}
+
+std::string in6_flag_words(uint8_t f) {
+    std::string w;
+    auto add = [&](uint8_t bit, const char* name) {
+        if (f & bit) w += (w.empty() ? "" : ",") + std::string(name);
+    };
+    add(in6_iff::tentative, "TENTATIVE");
+    add(in6_iff::duplicated, "DUPLICATED");
+    add(in6_iff::detached, "DETACHED");
+    add(in6_iff::deprecated, "DEPRECATED");
+    add(in6_iff::autoconf, "AUTOCONF");
+    return w.empty() ? "" : "<" + w + ">";
+}
+
+ifnames ifnames_of(const stack& s) {
+    ifnames n(limits::ifnet_max);
+    for (const auto& i : s.if_list()) n[i.index] = i.name;
+    return n;
+}
+
+std::string ip6_scoped(const ip6_addr& a, uint16_t scope, const ifnames& names) {
+    const uint16_t z = a.scope() ? a.scope() : scope;
+    const ip6_addr w = a.without_scope();
+    if ((w.is_link_local() || w.is_mc_link_scope()) && z < names.size() && !names[z].empty())
+        return w.str() + "%" + names[z];
+    return w.str();
+}
+
+std::string route6_gateway(const rtentry6& r, const ifnames& names) {
+    return (r.flags & rtf::gateway) ? ip6_scoped(r.gateway, r.ifindex, names) : fmt::format("link#{}", r.src_ifindex);
+}
+
+std::string format_routes6(const std::vector<route6_info>& routes, const ifnames& names) {
+    std::string s = "Routing tables\n\nInternet6:\n";
+    s += fmt::format("{:<40} {:<32} {:<6} {:>4} {:>6} {:>5} {}\n", "Destination", "Gateway", "Flags", "Refs", "Use",
+                     "Mtu", "Interface");
+    for (const auto& r : routes) {
+        std::string dst;
+        if (r.r.dst.len == 0)
+            dst = "default";
+        else if (r.r.dst.len == 128)
+            dst = ip6_scoped(r.r.dst.addr, 0, names);
+        else
+            dst = ip6_scoped(r.r.dst.addr, 0, names) + "/" + std::to_string(r.r.dst.len);
+        const std::string mtu = r.r.mtu ? std::to_string(r.r.mtu) : "-";
+        s += fmt::format("{:<40} {:<32} {:<6} {:>4} {:>6} {:>5} {}\n", dst, route6_gateway(r.r, names),
+                         rtf_letters(r.r.flags), "-", "-", mtu, r.ifname);
+    }
+    return s;
+}
+
+std::string format_route6_get(const route6_get_info& g, const ifnames& names) {
+    const rtentry6& r = g.r;
+    std::string s = fmt::format("   route to: {}\n", ip6_scoped(g.route_to, r.src_ifindex, names));
+    s += fmt::format("destination: {}\n", r.dst.len == 0 ? "default" : ip6_scoped(r.dst.addr, 0, names));
+    if (r.dst.len < 128) s += fmt::format("  prefixlen: {}\n", r.dst.len);
+    if (r.flags & rtf::gateway) s += fmt::format("    gateway: {}\n", ip6_scoped(r.gateway, r.ifindex, names));
+    if (!r.ifa.is_any()) s += fmt::format(" local addr: {}\n", ip6_scoped(r.ifa, r.src_ifindex, names));
+    s += fmt::format("  interface: {}\n", g.ifname);
+    s += fmt::format("      flags: {}\n", rtf_words(r.flags));
+    return s;
+}
+
+std::string format_expire(int64_t v) {
+    if (v < 0) return "permanent";
+    std::string s;
+    if (v >= 86400) s += fmt::format("{}d", v / 86400);
+    if (v >= 3600) s += fmt::format("{}h", (v % 86400) / 3600);
+    if (v >= 60) s += fmt::format("{}m", (v % 3600) / 60);
+    return s + fmt::format("{}s", v % 60);
+}
+
+std::string format_ndp(const neigh_info& n, uint16_t ifindex, const ifnames& names) {
+    std::string flags;
+    if (n.flags & llflag::router) flags += "R";
+    if (n.flags & llflag::pub) flags += "p";
+    return fmt::format("{:<40} {:<18} {:<8} {:<12} {} {}", ip6_scoped(n.addr6, ifindex, names),
+                       n.has_mac ? n.mac.str() : "(incomplete)", n.ifname,
+                       (n.flags & llflag::static_) ? "permanent" : format_expire(n.expire_s), ll_state_letter(n.state),
+                       flags);
+}
+
+std::string format_ndp_routers(const std::vector<defrouter_info>& v, const stack& st) {
+    const ifnames names = ifnames_of(st);
+    std::string s;
+    for (const auto& r : v) {
+        uint16_t ix = 0;
+        for (uint16_t i = 0; i < names.size(); ++i)
+            if (names[i] == r.ifname) ix = i;
+        s += fmt::format("{} if={}, flags=, pref=medium, expire={}\n", ip6_scoped(r.addr, ix, names), r.ifname,
+                         format_expire(r.expire_s));
+    }
+    return s;
+}
+
+std::string format_ndp_prefixes(const std::vector<nd_prefix_info>& v, const stack& st) {
+    const ifnames names = ifnames_of(st);
+    std::string s;
+    for (const auto& p : v) {
+        uint16_t ix = 0;
+        for (uint16_t i = 0; i < names.size(); ++i)
+            if (names[i] == p.ifname) ix = i;
+        std::string fl = std::string(p.onlink ? "L" : "") + (p.autonomous ? "A" : "") + "O";
+        s += fmt::format("{} if={}\nflags={} vltime={}, pltime={}, expire={}, ref=1\n", p.prefix.str(), p.ifname, fl,
+                         p.vltime_s == 0xffffffffu ? std::string("infinity") : std::to_string(p.vltime_s),
+                         p.pltime_s == 0xffffffffu ? std::string("infinity") : std::to_string(p.pltime_s),
+                         p.vexpire_s < 0 ? std::string("Never") : format_expire(p.vexpire_s));
+        if (p.routers.empty()) {
+            s += "  No advertising router\n";
+        } else {
+            s += "  advertised by\n";
+            for (const auto& r : p.routers) s += fmt::format("    {} (reachable)\n", ip6_scoped(r, ix, names));
+        }
+    }
+    return s;
 }
 
 }  // namespace mpnet
