@@ -7,6 +7,10 @@
 #   segment A (Linux bridge in ns mpn-swa): h1 198.18.1.2, h3 198.18.1.3 (+198.18.3.1), mpnetd 198.18.1.1
 #   segment B (veth):                        h2 198.18.2.2,                               mpnetd 198.18.2.1
 #   mpnetd runs in ns mpn-rt on af_packet ports ra0 and rb0.
+# IPv6 (2001:db8::/32 only): mpnetd 2001:db8:1::1 and 2001:db8:2::1 and
+# advertises 2001:db8:1::/64 on segment A; h1 takes a SLAAC address and its
+# default route from those advertisements; h2 2001:db8:2::2 (default via
+# mpnetd), h3 2001:db8:1::3 (static, no advertisements accepted).
 #
 # Usage: netns-lab.sh up PREFIX | down PREFIX | conf PREFIX (mpnetd config on stdout)
 set -euo pipefail
@@ -46,9 +50,14 @@ up() {
   # Linux hosts. Checksum offload off so that TCP leaves with full checksums.
   for h in h1 h2 h3; do
     ns "$p-$h" ip link set lo up
-    ns "$p-$h" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1 2>/dev/null || true
+    ns "$p-$h" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0 net.ipv6.conf.all.forwarding=0 2>/dev/null || true
     ns "$p-$h" ethtool -K eth0 tx off rx off >/dev/null 2>&1 || true
   done
+  ns "$p-h1" sysctl -qw net.ipv6.conf.eth0.accept_ra=1 net.ipv6.conf.eth0.autoconf=1
+  ns "$p-h2" sysctl -qw net.ipv6.conf.eth0.accept_ra=0
+  ns "$p-h3" sysctl -qw net.ipv6.conf.eth0.accept_ra=0
+  ns "$p-h2" ip -6 addr add 2001:db8:2::2/64 dev eth0 nodad
+  ns "$p-h3" ip -6 addr add 2001:db8:1::3/64 dev eth0 nodad
   ns "$p-h1" ip addr add 198.18.1.2/24 dev eth0
   ns "$p-h1" ip link set eth0 up
   ns "$p-h1" ip route add default via 198.18.1.1
@@ -61,6 +70,7 @@ up() {
   ns "$p-h2" ip addr add 198.18.2.2/24 dev eth0
   ns "$p-h2" ip link set eth0 up
   ns "$p-h2" ip route add default via 198.18.2.1
+  ns "$p-h2" ip -6 route add default via 2001:db8:2::1 dev eth0
 }
 
 conf() {
@@ -74,6 +84,10 @@ ifconfig ra0 inet 198.18.1.1/24 up
 ifconfig rb0 inet 198.18.2.1/24 up
 route add -net 198.18.3.0/24 198.18.1.3
 sysctl -w net.inet.ip.forwarding=1
+ifconfig ra0 inet6 2001:db8:1::1/64
+ifconfig rb0 inet6 2001:db8:2::1/64
+sysctl -w net.inet6.ip6.forwarding=1
+rtadvd ra0 maxinterval 4 mininterval 3 mtu 1500 prefix 2001:db8:1::/64
 CONF
 }
 
