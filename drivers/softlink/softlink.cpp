@@ -269,6 +269,9 @@ std::string frame_summary(const uint8_t* p, size_t len) {
                 return head + fmt::format("ICMP6, time exceeded in-transit, length {}", plen);
             case icmp6_dst_unreach:
                 return head + fmt::format("ICMP6, destination unreachable, code {}, length {}", ic[1], plen);
+            case icmp6_param_prob:
+                return head + fmt::format("ICMP6, parameter problem, code {}, pointer {}, length {}", ic[1],
+                                          (uint32_t(ic[4]) << 24) | (uint32_t(ic[5]) << 16) | (ic[6] << 8) | ic[7], plen);
             case icmp6_packet_too_big:
                 return head + fmt::format("ICMP6, packet too big, mtu {}, length {}",
                                           (uint32_t(ic[4]) << 24) | (uint32_t(ic[5]) << 16) | (ic[6] << 8) | ic[7], plen);

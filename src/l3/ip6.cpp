@@ -40,10 +40,11 @@ ip6_hdr* ip6_validate(mbuf* m, drop_reason* why, bool from_loopback) noexcept {
     return h;
 }
 
-bool ip6_upper(mbuf* m, uint8_t* proto, uint32_t* off, bool* frag) noexcept {
+bool ip6_upper(mbuf* m, uint8_t* proto, uint32_t* off, bool* frag, uint32_t* nh_field) noexcept {
     auto* h = pkt_header<ip6_hdr>(m);
     uint8_t nh = h->next;
     uint32_t o = sizeof(ip6_hdr);
+    uint32_t field = 6;  // the fixed header's Next Header
     *frag = false;
     for (unsigned i = 0; i <= limits::ip6_ext_headers_max; ++i) {
         switch (nh) {
@@ -55,6 +56,7 @@ bool ip6_upper(mbuf* m, uint8_t* proto, uint32_t* off, bool* frag) noexcept {
                 const uint32_t len = (uint32_t(p[1]) + 1) * 8;
                 if (o + len > pkt_head_len(m)) return false;
                 nh = p[0];
+                field = o;
                 o += len;
                 break;
             }
@@ -63,12 +65,14 @@ bool ip6_upper(mbuf* m, uint8_t* proto, uint32_t* off, bool* frag) noexcept {
                 if (!p) return false;
                 *frag = true;
                 nh = p[0];
+                field = o;
                 o += 8;
                 break;
             }
             default:
                 *proto = nh;
                 *off = o;
+                if (nh_field) *nh_field = field;
                 return true;
         }
     }

@@ -67,11 +67,21 @@ void stack::impl::ip6_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) n
 
 void stack::impl::ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast) noexcept {
     uint8_t proto = 0;
-    uint32_t off = 0;
+    uint32_t off = 0, field = 0;
     bool frag = false;
-    if (!ip6_upper(m, &proto, &off, &frag)) return drop(c, m, drop_reason::ip6_no_proto);
+    if (!ip6_upper(m, &proto, &off, &frag, &field)) return drop(c, m, drop_reason::ip6_no_proto);
     if (frag) return drop(c, m, drop_reason::ip6_fragment);
-    if (proto != ipproto_icmpv6) return drop(c, m, drop_reason::ip6_no_proto);
+    if (proto != ipproto_icmpv6) {
+        // RFC 4443 3.1/3.4: UDP to no listener is "port unreachable"; an
+        // unknown next header is a parameter problem pointing at it. TCP
+        // and "no next header" get nothing (no sockets yet).
+        if (!mcast && proto == ipproto_udp) {
+            icmp6_error(c, &ifp, m, icmp6_dst_unreach, icmp6_unreach_port, 0);
+        } else if (!mcast && proto != ipproto_tcp && proto != ipproto_none) {
+            icmp6_error(c, &ifp, m, icmp6_param_prob, icmp6_paramprob_nextheader, field);
+        }
+        return drop(c, m, drop_reason::ip6_no_proto);
+    }
     auto* h = pkt_header<ip6_hdr>(m);
     drop_reason why{};
     icmp6_hdr* ic = icmp6_validate(m, h, off, &why);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target: every input is one Ethernet frame received by a running
-// host stack (Ethernet, ARP, IPv4, ICMP parsers and the control plane's ARP
-// logic behind them). Built with -DMPNET_FUZZ=ON and clang; run by
+// host stack (Ethernet, ARP, IPv4, ICMP, IPv6, ICMPv6 and ND parsers and the
+// control plane's ARP and NDP logic behind them, RA processing included). Built with -DMPNET_FUZZ=ON and clang; run by
 // tools/scripts/run-tests.sh for a bounded number of inputs, or by hand:
 //   ./build-fuzz/tests/fuzz/fuzz_stack_input tests/fuzz/corpus -max_total_time=600
 #include <cstddef>
@@ -36,6 +36,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     mpnet::stack_config c;
     c.name = "fuzz";
     c.neigh_max = 64;
+    c.dad6_count = 0;
+    c.accept_rtadv = true;
     h->s = std::make_unique<mpnet::stack>(c, &h->clk);
     auto p = h->bus->attach();
     if (!p || !h->s->if_attach("shmif0", std::move(*p))) std::abort();
@@ -43,6 +45,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // reproducible across runs.
     if (!h->s->if_link_add("shmif0", *mpnet::ether_addr::parse("02:6d:70:00:00:01"), true)) std::abort();
     if (!h->s->addr_add("shmif0", *mpnet::ip4_addr::parse("198.18.0.1"), 24)) std::abort();
+    if (!h->s->addr6_add("shmif0", *mpnet::ip6_addr::parse("2001:db8::1"), 64)) std::abort();
     if (!h->s->if_up("shmif0")) std::abort();
     h->inj = std::move(*h->bus->attach());
     return 0;

@@ -272,6 +272,23 @@ TEST(t_badinput6, each_malformed_packet_is_one_named_drop) {
     EXPECT_EQ(pktpool_avail(t.s.pool()), t.s.config().mbufs);
 }
 
+TEST(t_badinput6, unknown_next_header_gets_parameter_problem) {
+    target6 t;
+    const ip6_addr me = ip6("2001:db8::1"), peer = ip6("2001:db8::77");
+    ASSERT_TRUE(t.s.ndp_add(peer, t.inj_mac));  // so the error leaves without resolution
+    t.bus.take_summaries();
+    t.send(eth6(t.s_mac, t.inj_mac, ip6pkt(peer, me, 64, bytes(16), 253)));  // experimental protocol 253
+    t.send(eth6(t.s_mac, t.inj_mac, ip6pkt(peer, me, 64, bytes(16), ipproto_udp)));
+    // Behind a destination options header: the pointer names that header's byte.
+    t.send(eth6(t.s_mac, t.inj_mac, ip6pkt(peer, me, 64, bytes{253, 0, 1, 4, 0, 0, 0, 0}, ipproto_dstopts)));
+    t.w.run_for_ms(2);
+    auto b = t.bus.take_summaries();
+    EXPECT_EQ(count_matching(b, "2001:db8::1 > 2001:db8::77: ICMP6, parameter problem, code 1, pointer 6,"), 1u);
+    EXPECT_EQ(count_matching(b, "2001:db8::1 > 2001:db8::77: ICMP6, destination unreachable, code 4"), 1u);
+    EXPECT_EQ(count_matching(b, "ICMP6, parameter problem, code 1, pointer 40,"), 1u);
+    EXPECT_EQ(t.s.drops(drop_reason::ip6_no_proto), 3u);
+}
+
 TEST(t_badinput6, ra_flood_is_bounded) {
     stack_config c;
     c.accept_rtadv = true;

@@ -26,8 +26,9 @@ ip6_hdr* ip6_validate(mbuf* m, drop_reason* why, bool from_loopback = false) noe
 /// Walks extension headers after the fixed header: on return `*proto` is the
 /// upper-layer protocol and `*off` its offset from the IPv6 header; `*frag`
 /// says a fragment header was met. False when the chain is truncated or longer
-/// than limits::ip6_ext_headers_max.
-bool ip6_upper(mbuf* m, uint8_t* proto, uint32_t* off, bool* frag) noexcept;
+/// than limits::ip6_ext_headers_max. `*nh_field`, when given, is the offset
+/// of the byte that names the upper-layer protocol (a parameter problem's pointer).
+bool ip6_upper(mbuf* m, uint8_t* proto, uint32_t* off, bool* frag, uint32_t* nh_field = nullptr) noexcept;
 
 /// One's-complement sum (not inverted) of the pseudo header and `len` bytes at `l4`.
 uint16_t ip6_pseudo_sum(const ip6_addr& src, const ip6_addr& dst, uint8_t proto, const void* l4, uint32_t len) noexcept;
