@@ -673,16 +673,24 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
                                       "DAD_READY",    "NEIGH_FAILED", "LINK_UP",     "LINK_DOWN"};
         json j = json::array();
         std::string t;
+        const ifnames ifn = ifnames_of(s);
         for (const auto& e : ev) {
+            const bool six = e.family == 6;
+            const std::string dst = six ? (e.dst6.len == 0 && e.kind <= stack_event::rtm_redirect
+                                               ? std::string("default")
+                                               : ip6_scoped(e.dst6.addr, 0, ifn) + "/" + std::to_string(e.dst6.len))
+                                        : e.dst.str();
+            const std::string addr = six ? ip6_scoped(e.addr6, e.ifindex, ifn) : e.addr.str();
+            const std::string gw = six ? ip6_scoped(e.gateway6, e.ifindex, ifn) : e.gateway.str();
             j.push_back({{"type", names[e.kind]},
-                         {"dst", e.dst.str()},
-                         {"addr", e.addr.str()},
-                         {"gateway", e.gateway.str()},
+                         {"family", six ? "inet6" : "inet"},
+                         {"dst", dst},
+                         {"addr", addr},
+                         {"gateway", gw},
                          {"flags", rtf_words(e.flags)},
                          {"ifindex", e.ifindex}});
             t += fmt::format("{}: dst {} gateway {} flags {} ifindex {}\n", names[e.kind],
-                             e.kind <= stack_event::rtm_redirect ? e.dst.str() : e.addr.str(), e.gateway.str(),
-                             rtf_words(e.flags), e.ifindex);
+                             e.kind <= stack_event::rtm_redirect ? dst : addr, gw, rtf_words(e.flags), e.ifindex);
         }
         return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
     }

@@ -267,7 +267,14 @@ TEST_F(cli, Inet6AddressesRoutesAndNdp) {
     EXPECT_EQ(run("route add -inet6 default fe80::1%shmif0").text, "add net default: gateway fe80::1%shmif0\n");
     expect_error("route add -inet6 default fe80::1", "Invalid argument");
     expect_error("route add -inet6 2001:db8:9::/48 2001:db8:77::1", "Network is unreachable");
+    (void)run("route monitor");  // drain what came before
     EXPECT_EQ(run("route add -inet6 -net 2001:db8:9::/48 2001:db8::2").status, 0);
+    auto mon = run_json("route monitor");
+    ASSERT_EQ(mon.size(), 1u);
+    EXPECT_EQ(mon[0]["type"], "RTM_ADD");
+    EXPECT_EQ(mon[0]["family"], "inet6");
+    EXPECT_EQ(mon[0]["dst"], "2001:db8:9::/48");
+    EXPECT_EQ(mon[0]["gateway"], "2001:db8::2");
     auto g = run_json("route get -inet6 2001:db8:9::1");
     EXPECT_EQ(g["gateway"], "2001:db8::2");
     EXPECT_EQ(g["flags"], "UGS");
