@@ -53,7 +53,7 @@ bytes eth6(const ether_addr& dst, const ether_addr& src, const bytes& payload) {
     bytes f(14 + payload.size());
     ether_hdr h{dst, src, be16::of(ethertype_ip6)};
     std::memcpy(f.data(), &h, 14);
-    std::memcpy(f.data() + 14, payload.data(), payload.size());
+    if (!payload.empty()) std::memcpy(f.data() + 14, payload.data(), payload.size());
     return f;
 }
 
@@ -73,7 +73,7 @@ bytes ip6pkt(const ip6_addr& src, const ip6_addr& dst, uint8_t hlim, bytes l4, u
     h.dst = dst;
     bytes v(sizeof h + l4.size());
     std::memcpy(v.data(), &h, sizeof h);
-    std::memcpy(v.data() + sizeof h, l4.data(), l4.size());
+    if (!l4.empty()) std::memcpy(v.data() + sizeof h, l4.data(), l4.size());
     return v;
 }
 
@@ -85,14 +85,14 @@ bytes icmp6(uint8_t type, uint8_t code, uint32_t data, const bytes& body = {}) {
     v[5] = uint8_t(data >> 16);
     v[6] = uint8_t(data >> 8);
     v[7] = uint8_t(data);
-    std::memcpy(v.data() + 8, body.data(), body.size());
+    if (!body.empty()) std::memcpy(v.data() + 8, body.data(), body.size());
     return v;
 }
 
 bytes ns_body(const ip6_addr& target, const bytes& opts = {}) {
     bytes b(16 + opts.size());
     std::memcpy(b.data(), target.b.data(), 16);
-    std::memcpy(b.data() + 16, opts.data(), opts.size());
+    if (!opts.empty()) std::memcpy(b.data() + 16, opts.data(), opts.size());
     return b;
 }
 
@@ -102,7 +102,7 @@ bytes lla_opt(uint8_t type, const ether_addr& m) { return {type, 1, m.b[0], m.b[
 // retransmission times, then the options.
 bytes ra_msg(uint16_t lifetime, const bytes& opts) {
     bytes b(8 + opts.size());
-    std::memcpy(b.data() + 8, opts.data(), opts.size());
+    if (!opts.empty()) std::memcpy(b.data() + 8, opts.data(), opts.size());
     return icmp6(nd_router_advert, 0, (64u << 24) | lifetime, b);
 }
 
