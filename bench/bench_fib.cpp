@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // FIB lookups on the real full IPv4 table (NH=256 random): mpnet's poptrie4
 // against DPDK's rte_lpm (through fib4). Uniform random keys and keys inside
-// announced prefixes; single lookups and batches of 64; memory.
+// announced prefixes; single lookups and batches of 64; memory. And the
+// IPv6 baseline the stack uses today: the fib6 snapshot (a hash per prefix
+// length) on the full IPv6 table, keys inside announced prefixes.
 // Run: ./build/bench/bench_fib [--table PATH]   (figures only)
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
@@ -14,6 +16,7 @@
 
 #include "mpnet/drivers/eal.hpp"
 #include "mpnet/route/fib4.hpp"
+#include "mpnet/route/fib6.hpp"
 #include "mpnet/route/poptrie4.hpp"
 #include "mpnet/sync/rcu.hpp"
 
@@ -24,6 +27,9 @@ std::vector<std::pair<prefix4, uint32_t>> routes;
 std::vector<uint32_t> keys_uniform, keys_inside;
 std::unique_ptr<poptrie4> pt;
 std::unique_ptr<fib4> lpm;
+std::vector<std::pair<prefix6, uint32_t>> routes6;
+std::vector<ip6_addr> keys6;
+std::unique_ptr<fib6> f6;
 
 template <typename F>
 void run(benchmark::State& st, const std::vector<uint32_t>& keys, F&& f) {
@@ -70,7 +76,10 @@ int main(int argc, char** argv) {
         while (gzgets(f, line, sizeof line)) {
             std::string s(line);
             while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
-            if (s.find(':') != std::string::npos) break;
+            if (s.find(':') != std::string::npos) {
+                if (auto p = prefix6::parse(s)) routes6.emplace_back(*p, rng() % 256);
+                continue;
+            }
             if (auto p = prefix4::parse(s)) routes.emplace_back(*p, rng() % 256);
         }
         gzclose(f);
@@ -111,11 +120,40 @@ int main(int argc, char** argv) {
                 run_bulk(st, *set, [](const uint32_t* in, uint32_t* out) { lpm->lookup_bulk(in, out, 64); });
             });
         }
+        for (size_t i = 0; i < (1u << 20) && !routes6.empty(); ++i) {
+            const auto& p = routes6[rng() % routes6.size()].first;
+            ip6_addr a = p.addr;
+            for (unsigned b = p.len; b < 128; ++b)
+                if (rng() & 1) a.b[b / 8] = uint8_t(a.b[b / 8] | (0x80u >> (b % 8)));
+            keys6.push_back(a);
+        }
+        f6 = std::make_unique<fib6>();
+        t0 = rte_get_tsc_cycles();
+        f6->assign(routes6);
+        const double f6_s = double(rte_get_tsc_cycles() - t0) / double(rte_get_tsc_hz());
+        std::printf("fib6 snapshot: %zu IPv6 routes, build %.3f s (every change rebuilds it)\n", routes6.size(), f6_s);
+        benchmark::RegisterBenchmark("fib6_snapshot/single/inside", [](benchmark::State& st) {
+            size_t i = 0;
+            uint64_t sum = 0;
+            for (auto _ : st) sum += f6->lookup(keys6[i++ & (keys6.size() - 1)]);
+            benchmark::DoNotOptimize(sum);
+            st.SetItemsProcessed(int64_t(st.iterations()));
+        });
+        benchmark::RegisterBenchmark("fib6_snapshot/batch64/inside", [](benchmark::State& st) {
+            size_t i = 0;
+            uint32_t out[64];
+            for (auto _ : st) {
+                f6->lookup_bulk(&keys6[(i++ * 64) & (keys6.size() - 1)], out, 64);
+                benchmark::DoNotOptimize(out[0]);
+            }
+            st.SetItemsProcessed(int64_t(st.iterations()) * 64);
+        });
         benchmark::Initialize(&argc, argv);
         benchmark::RunSpecifiedBenchmarks();
         benchmark::Shutdown();
         lpm.reset();
         pt.reset();
+        f6.reset();
         rcu_barrier();
     }
     drivers::eal_cleanup();
