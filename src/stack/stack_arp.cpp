@@ -363,24 +363,27 @@ status stack::arp_add(ip4_addr addr, const ether_addr& mac, unsigned opts, std::
         });
         if (!ifp) return errc::netunreach;
     }
-    if (ifp->kind() != if_kind::ether) return errc::inval;
-    const llkey k = llkey::v4(addr);
-    llentry* e = ifp->lltable().lookup(k);
+    return p_->nd_static_set(*ifp, llkey::v4(addr), mac, opts);
+}
+
+status stack::impl::nd_static_set(ifnet& ifp, const llkey& k, const ether_addr& mac, unsigned opts) {
+    if (ifp.kind() != if_kind::ether) return errc::inval;
+    llentry* e = ifp.lltable().lookup(k);
     if (e) {
         // NetBSD: a permanent entry cannot be overwritten; dynamic and temp can.
         if (e->resolution().flags & llflag::static_) return errc::exist;
     } else {
-        auto ne = p_->nd_create(*ifp, k);
+        auto ne = nd_create(ifp, k);
         if (!ne) return ne.error();
         e = *ne;
     }
-    uint8_t flags = (opts & arp_opt::pub) ? llflag::pub : 0;
+    const uint8_t flags = (opts & arp_opt::pub) ? llflag::pub : 0;
     if (opts & arp_opt::temp) {
-        p_->nd_set_state(*ifp, *e, ll_state::reachable, mac, flags | llflag::temp);
+        nd_set_state(ifp, *e, ll_state::reachable, mac, flags | llflag::temp);
     } else {
-        p_->nd_set_state(*ifp, *e, ll_state::nostate, mac, flags | llflag::static_);
+        nd_set_state(ifp, *e, ll_state::nostate, mac, flags | llflag::static_);
     }
-    p_->tx_flush(p_->ctl_ctx());
+    tx_flush(ctl_ctx());
     return {};
 }
 
@@ -434,24 +437,7 @@ status stack::ndp_add(const ip6_addr& addr, const ether_addr& mac, unsigned opts
         });
         if (!ifp) return errc::netunreach;
     }
-    if (ifp->kind() != if_kind::ether) return errc::inval;
-    const llkey k = llkey::v6(addr);
-    llentry* e = ifp->lltable().lookup(k);
-    if (e) {
-        if (e->resolution().flags & llflag::static_) return errc::exist;
-    } else {
-        auto ne = p_->nd_create(*ifp, k);
-        if (!ne) return ne.error();
-        e = *ne;
-    }
-    uint8_t flags = (opts & arp_opt::pub) ? llflag::pub : 0;
-    if (opts & arp_opt::temp) {
-        p_->nd_set_state(*ifp, *e, ll_state::reachable, mac, flags | llflag::temp);
-    } else {
-        p_->nd_set_state(*ifp, *e, ll_state::nostate, mac, flags | llflag::static_);
-    }
-    p_->tx_flush(p_->ctl_ctx());
-    return {};
+    return p_->nd_static_set(*ifp, llkey::v6(addr), mac, opts);
 }
 
 status stack::ndp_del(const ip6_addr& addr, std::string_view ifname) {

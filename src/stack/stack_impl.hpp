@@ -17,6 +17,7 @@
 
 #include "mpnet/core/ring.hpp"
 #include "mpnet/l2/arp.hpp"
+#include "mpnet/l3/ip6.hpp"
 #include "mpnet/route/fib4.hpp"
 #include "mpnet/route/fib6.hpp"
 #include "mpnet/route/nexthop.hpp"
@@ -122,6 +123,9 @@ struct ping_session {
     uint64_t timer = 0;
     uint64_t deadline_ns = 0;
 };
+
+/// The nexthop kind of a route's flags (both families; gateways filled in by the caller).
+nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t rtflags);
 
 /// Takes the control lock. Blocking on it happens RCU-offline: the holder may
 /// be waiting for a grace period (destroying an interface), and a waiter that
@@ -240,6 +244,8 @@ struct stack::impl {
     /// source, rate-limited; `orig` stays the caller's.
     void icmp_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code, uint32_t extra) noexcept;
     bool icmp_rate_ok(lcore_ctx& c) noexcept;
+    /// One token from a per-lcore bucket refilled at `pps` split over the lcores.
+    bool take_token(lcore_ctx& c, double& tokens, uint64_t& refill_ns, uint32_t pps) noexcept;
     /// MTU check, fragmentation, then neighbor output.
     void ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_addr nh, uint32_t path_mtu) noexcept;
     /// Routes and sends an IPv4 packet (header at front, no L2) from `c`.
@@ -295,6 +301,9 @@ struct stack::impl {
     result<llentry*> nd_create(ifnet& ifp, const llkey& k);
     void nd_solicit(ifnet& ifp, llentry& e, bool unicast);
     neigh_info nd_info(const ifnet& ifp, const llentry& e) const;
+    /// arp -s / ndp -s on `ifp`: NetBSD's overwrite rules (a permanent entry
+    /// stays: errc::exist), permanent unless arp_opt::temp, published with arp_opt::pub.
+    status nd_static_set(ifnet& ifp, const llkey& k, const ether_addr& mac, unsigned opts);
 
     // ARP
     void arp_input(ifnet& ifp, mbuf* m);
@@ -303,6 +312,9 @@ struct stack::impl {
 
     // NDP (stack_nd6.cpp)
     void icmp6_input(ifnet& ifp, mbuf* m, uint32_t off);
+    /// The ND message at `off`: at least `fixed` bytes, then options parsed
+    /// into `o`. False when it dropped the packet (named reason).
+    bool nd6_parse(mbuf* m, uint32_t off, uint32_t fixed, nd_options* o);
     void nd6_ns_input(ifnet& ifp, mbuf* m, uint32_t off);
     void nd6_na_input(ifnet& ifp, mbuf* m, uint32_t off);
     void nd6_rs_input(ifnet& ifp, mbuf* m, uint32_t off);
@@ -379,6 +391,8 @@ struct stack::impl {
     void ping_input(mbuf* m);
     void ping6_send(ping_session& s);
     void ping6_input(mbuf* m, uint32_t off);
+    /// Accounts an echo reply with sequence `seq` to session `s`.
+    void ping_reply(ping_session& s, uint16_t seq);
     void icmp6_err_input(mbuf* m, uint32_t off);
 };
 

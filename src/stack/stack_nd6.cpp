@@ -42,6 +42,22 @@ void stack::impl::icmp6_input(ifnet& ifp, mbuf* m, uint32_t off) {
     }
 }
 
+bool stack::impl::nd6_parse(mbuf* m, uint32_t off, uint32_t fixed, nd_options* o) {
+    lcore_ctx& c = ctl_ctx();
+    auto* ip = pkt_header<ip6_hdr>(m);
+    const uint32_t len = sizeof(ip6_hdr) + ip->payload_len.get() - off;
+    if (len < fixed || off + fixed > pkt_head_len(m)) {
+        drop(c, m, drop_reason::icmp6_too_short);
+        return false;
+    }
+    drop_reason why{};
+    if (!nd_parse_options(pkt_data(m) + off + fixed, len - fixed, o, &why)) {
+        drop(c, m, why);
+        return false;
+    }
+    return true;
+}
+
 // ---- output helpers ---------------------------------------------------------------
 
 void stack::impl::nd6_send(ifnet& ifp, const ip6_addr& src, const ip6_addr& dst, const void* msg, uint32_t len) {
@@ -145,14 +161,10 @@ void stack::impl::nd6_resolve(ifnet& ifp, mbuf* m) {
 
 void stack::impl::nd6_ns_input(ifnet& ifp, mbuf* m, uint32_t off) {
     lcore_ctx& c = ctl_ctx();
-    auto* ip = pkt_header<ip6_hdr>(m);
-    const uint32_t len = sizeof(ip6_hdr) + ip->payload_len.get() - off;
-    auto* ns = pkt_header<nd_ns_na>(m, off);
-    if (len < sizeof(nd_ns_na) || !ns) return drop(c, m, drop_reason::icmp6_too_short);
     nd_options o;
-    drop_reason why{};
-    if (!nd_parse_options(pkt_data(m) + off + sizeof(nd_ns_na), len - uint32_t(sizeof(nd_ns_na)), &o, &why))
-        return drop(c, m, why);
+    if (!nd6_parse(m, off, sizeof(nd_ns_na), &o)) return;
+    auto* ip = pkt_header<ip6_hdr>(m);
+    auto* ns = pkt_header<nd_ns_na>(m, off);
     const ip6_addr target = ns->target, src = ip->src;
     const bool dad = src.is_any();
     // RFC 4861 7.1.1: target not multicast; from :: only to a solicited-node
@@ -187,14 +199,10 @@ void stack::impl::nd6_ns_input(ifnet& ifp, mbuf* m, uint32_t off) {
 
 void stack::impl::nd6_na_input(ifnet& ifp, mbuf* m, uint32_t off) {
     lcore_ctx& c = ctl_ctx();
-    auto* ip = pkt_header<ip6_hdr>(m);
-    const uint32_t len = sizeof(ip6_hdr) + ip->payload_len.get() - off;
-    auto* na = pkt_header<nd_ns_na>(m, off);
-    if (len < sizeof(nd_ns_na) || !na) return drop(c, m, drop_reason::icmp6_too_short);
     nd_options o;
-    drop_reason why{};
-    if (!nd_parse_options(pkt_data(m) + off + sizeof(nd_ns_na), len - uint32_t(sizeof(nd_ns_na)), &o, &why))
-        return drop(c, m, why);
+    if (!nd6_parse(m, off, sizeof(nd_ns_na), &o)) return;
+    auto* ip = pkt_header<ip6_hdr>(m);
+    auto* na = pkt_header<nd_ns_na>(m, off);
     const uint32_t fl = na->h.data.get();
     const bool solicited = fl & nd_na_solicited, override_ = fl & nd_na_override, router = fl & nd_na_router;
     const ip6_addr target = na->target;
@@ -306,13 +314,9 @@ void stack::impl::rtadv_send(ifnet& ifp, const ip6_addr& dst) {
 
 void stack::impl::nd6_rs_input(ifnet& ifp, mbuf* m, uint32_t off) {
     lcore_ctx& c = ctl_ctx();
-    auto* ip = pkt_header<ip6_hdr>(m);
-    const uint32_t len = sizeof(ip6_hdr) + ip->payload_len.get() - off;
-    if (len < sizeof(nd_rs)) return drop(c, m, drop_reason::icmp6_too_short);
     nd_options o;
-    drop_reason why{};
-    if (!nd_parse_options(pkt_data(m) + off + sizeof(nd_rs), len - uint32_t(sizeof(nd_rs)), &o, &why))
-        return drop(c, m, why);
+    if (!nd6_parse(m, off, sizeof(nd_rs), &o)) return;
+    auto* ip = pkt_header<ip6_hdr>(m);
     if (ip->src.is_any() && o.slla) return drop(c, m, drop_reason::nd_bad_msg);
     auto it = rtadvs.find(ifp.index());
     if (it == rtadvs.end() || !it->second.cfg.enabled) return drop(c, m, drop_reason::nd_ra_ignored);
@@ -460,15 +464,10 @@ void stack::impl::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
 
 void stack::impl::nd6_redirect_input(ifnet& ifp, mbuf* m, uint32_t off) {
     lcore_ctx& c = ctl_ctx();
-    auto* ip = pkt_header<ip6_hdr>(m);
-    const uint32_t len = sizeof(ip6_hdr) + ip->payload_len.get() - off;
-    auto* rd = pkt_header<nd_redirect_msg>(m, off);
-    if (len < sizeof(nd_redirect_msg) || !rd) return drop(c, m, drop_reason::icmp6_too_short);
     nd_options o;
-    drop_reason why{};
-    if (!nd_parse_options(pkt_data(m) + off + sizeof(nd_redirect_msg), len - uint32_t(sizeof(nd_redirect_msg)), &o,
-                          &why))
-        return drop(c, m, why);
+    if (!nd6_parse(m, off, sizeof(nd_redirect_msg), &o)) return;
+    auto* ip = pkt_header<ip6_hdr>(m);
+    auto* rd = pkt_header<nd_redirect_msg>(m, off);
     const ip6_addr target = rd->target, dst = rd->dst;
     // RFC 4861 8.1: from a link-local source that is our current first hop
     // for dst; target link-local or dst itself; dst not multicast. Routers

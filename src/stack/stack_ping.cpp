@@ -208,6 +208,24 @@ void stack::impl::ping6_send(ping_session& s) {
     tx_flush(c);
 }
 
+void stack::impl::ping_reply(ping_session& s, uint16_t seq) {
+    if (s.got[seq]) {
+        ++s.res.duplicates;
+        return;
+    }
+    s.got[seq] = 1;
+    ++s.res.received;
+    const uint64_t rtt = clock->now_ns() - s.sent_at[seq];
+    if (s.res.received == 1 || rtt < s.res.rtt_min_ns) s.res.rtt_min_ns = rtt;
+    if (rtt > s.res.rtt_max_ns) s.res.rtt_max_ns = rtt;
+    s.res.rtt_sum_ns += rtt;
+    if (s.res.received == s.opts.count) {
+        s.res.done = true;
+        timers.cancel(s.timer);
+        s.timer = 0;
+    }
+}
+
 void stack::impl::ping6_input(mbuf* m, uint32_t off) {
     auto* ic = pkt_header<icmp6_hdr>(m, off);
     const uint32_t d = ic->data.get();
@@ -215,21 +233,7 @@ void stack::impl::ping6_input(mbuf* m, uint32_t off) {
     for (auto& [id, s] : pings) {
         if (!s.v6 || s.icmp_id != icmp_id) continue;
         if (seq >= s.opts.count || s.sent_at[seq] == 0) break;
-        if (s.got[seq]) {
-            ++s.res.duplicates;
-        } else {
-            s.got[seq] = 1;
-            ++s.res.received;
-            const uint64_t rtt = clock->now_ns() - s.sent_at[seq];
-            if (s.res.received == 1 || rtt < s.res.rtt_min_ns) s.res.rtt_min_ns = rtt;
-            if (rtt > s.res.rtt_max_ns) s.res.rtt_max_ns = rtt;
-            s.res.rtt_sum_ns += rtt;
-            if (s.res.received == s.opts.count) {
-                s.res.done = true;
-                timers.cancel(s.timer);
-                s.timer = 0;
-            }
-        }
+        ping_reply(s, seq);
         pkt_free(m);
         return;
     }
@@ -269,21 +273,7 @@ void stack::impl::ping_input(mbuf* m) {
         // a broadcast ping is answered from the hosts' own addresses.
         if (s.icmp_id != icmp_id) continue;
         if (seq >= s.opts.count || s.sent_at[seq] == 0) break;
-        if (s.got[seq]) {
-            ++s.res.duplicates;
-        } else {
-            s.got[seq] = 1;
-            ++s.res.received;
-            const uint64_t rtt = clock->now_ns() - s.sent_at[seq];
-            if (s.res.received == 1 || rtt < s.res.rtt_min_ns) s.res.rtt_min_ns = rtt;
-            if (rtt > s.res.rtt_max_ns) s.res.rtt_max_ns = rtt;
-            s.res.rtt_sum_ns += rtt;
-            if (s.res.received == s.opts.count) {
-                s.res.done = true;
-                timers.cancel(s.timer);
-                s.timer = 0;
-            }
-        }
+        ping_reply(s, seq);
         pkt_free(m);
         return;
     }

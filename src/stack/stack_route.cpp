@@ -14,19 +14,22 @@ namespace mpnet {
 
 // ---- programming ------------------------------------------------------------------
 
-nexthop stack::impl::nh_of(const rtentry& e) const {
+nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t rtflags) {
     nexthop nh;
-    nh.ifindex = e.ifindex;
-    nh.src_ifindex = e.src_ifindex;
-    nh.mtu = e.mtu;
-    if (e.flags & rtf::local) nh.flags |= nhf::local;
-    if (e.flags & rtf::reject) nh.flags |= nhf::reject;
-    if (e.flags & rtf::blackhole) nh.flags |= nhf::blackhole;
-    if (e.flags & rtf::host) nh.flags |= nhf::host;
-    if (e.flags & rtf::gateway) {
-        nh.flags |= nhf::gateway;
-        nh.gateway = e.gateway;
-    }
+    nh.ifindex = ifindex;
+    nh.src_ifindex = src_ifindex;
+    nh.mtu = mtu;
+    if (rtflags & rtf::local) nh.flags |= nhf::local;
+    if (rtflags & rtf::reject) nh.flags |= nhf::reject;
+    if (rtflags & rtf::blackhole) nh.flags |= nhf::blackhole;
+    if (rtflags & rtf::host) nh.flags |= nhf::host;
+    if (rtflags & rtf::gateway) nh.flags |= nhf::gateway;
+    return nh;
+}
+
+nexthop stack::impl::nh_of(const rtentry& e) const {
+    nexthop nh = nh_base(e.ifindex, e.src_ifindex, e.mtu, e.flags);
+    if (e.flags & rtf::gateway) nh.gateway = e.gateway;
     return nh;
 }
 

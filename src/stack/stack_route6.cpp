@@ -10,18 +10,8 @@
 namespace mpnet {
 
 nexthop stack::impl::nh_of6(const rtentry6& e) const {
-    nexthop nh;
-    nh.ifindex = e.ifindex;
-    nh.src_ifindex = e.src_ifindex;
-    nh.mtu = e.mtu;
-    if (e.flags & rtf::local) nh.flags |= nhf::local;
-    if (e.flags & rtf::reject) nh.flags |= nhf::reject;
-    if (e.flags & rtf::blackhole) nh.flags |= nhf::blackhole;
-    if (e.flags & rtf::host) nh.flags |= nhf::host;
-    if (e.flags & rtf::gateway) {
-        nh.flags |= nhf::gateway;
-        nh.gateway6 = e.gateway.without_scope();
-    }
+    nexthop nh = nh_base(e.ifindex, e.src_ifindex, e.mtu, e.flags);
+    if (e.flags & rtf::gateway) nh.gateway6 = e.gateway.without_scope();
     return nh;
 }
 

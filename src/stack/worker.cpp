@@ -248,20 +248,24 @@ void stack::impl::ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, i
     for (int i = 0; i < n; ++i) ip4_output(c, frags[i], ifp, next);
 }
 
-bool stack::impl::icmp_rate_ok(lcore_ctx& c) noexcept {
+bool stack::impl::take_token(lcore_ctx& c, double& tokens, uint64_t& refill_ns, uint32_t pps) noexcept {
     // Token bucket per lcore: the stack-wide limit split evenly, refilled
     // continuously, one second of burst at most.
-    const double rate = double(knobs.icmp_err_pps.load(std::memory_order_relaxed)) / double(cfg.workers + 1);
+    const double rate = double(pps) / double(cfg.workers + 1);
     const uint64_t now = c.now_ns ? c.now_ns : clock->now_ns();
-    if (c.icmp_refill_ns == 0) {
-        c.icmp_refill_ns = now;
-        c.icmp_tokens = rate;
+    if (refill_ns == 0) {
+        refill_ns = now;
+        tokens = rate;
     }
-    c.icmp_tokens = std::min(rate, c.icmp_tokens + rate * double(now - c.icmp_refill_ns) / double(ns_per_s));
-    c.icmp_refill_ns = now;
-    if (c.icmp_tokens < 1.0) return false;
-    c.icmp_tokens -= 1.0;
+    tokens = std::min(rate, tokens + rate * double(now - refill_ns) / double(ns_per_s));
+    refill_ns = now;
+    if (tokens < 1.0) return false;
+    tokens -= 1.0;
     return true;
+}
+
+bool stack::impl::icmp_rate_ok(lcore_ctx& c) noexcept {
+    return take_token(c, c.icmp_tokens, c.icmp_refill_ns, knobs.icmp_err_pps.load(std::memory_order_relaxed));
 }
 
 void stack::impl::icmp_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code, uint32_t extra) noexcept {

@@ -169,17 +169,7 @@ void stack::impl::ip6_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* n
 }
 
 bool stack::impl::icmp6_rate_ok(lcore_ctx& c) noexcept {
-    const double rate = double(knobs6.icmp_err_pps.load(std::memory_order_relaxed)) / double(cfg.workers + 1);
-    const uint64_t now = c.now_ns ? c.now_ns : clock->now_ns();
-    if (c.icmp6_refill_ns == 0) {
-        c.icmp6_refill_ns = now;
-        c.icmp6_tokens = rate;
-    }
-    c.icmp6_tokens = std::min(rate, c.icmp6_tokens + rate * double(now - c.icmp6_refill_ns) / double(ns_per_s));
-    c.icmp6_refill_ns = now;
-    if (c.icmp6_tokens < 1.0) return false;
-    c.icmp6_tokens -= 1.0;
-    return true;
+    return take_token(c, c.icmp6_tokens, c.icmp6_refill_ns, knobs6.icmp_err_pps.load(std::memory_order_relaxed));
 }
 
 void stack::impl::icmp6_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code, uint32_t data) noexcept {
