@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The IPv6 FIB the data path reads: prefix -> nexthop id. This first version
-// is an immutable snapshot (one open-addressing hash table keyed by masked
-// address and length, probed longest length first over the distinct lengths
-// present) that the control plane rebuilds from the RIB and publishes whole;
-// the FIB issue replaces it with a Poptrie6 updated incrementally.
+// The IPv6 FIB the data path reads: prefix -> nexthop id. An immutable
+// poptrie6 snapshot that the control plane rebuilds from the RIB and
+// publishes whole; the FIB issue makes the rebuild incremental (only the
+// affected sub-tries).
 //
 // Locking notes:
 // - Readers (workers, and the control plane) call lookup() inside their RCU
@@ -42,9 +41,8 @@ public:
 
     size_t size() const noexcept;
 
-    struct table;
-
 private:
+    struct table;
     rcu_ptr<table> cur_;
 };
 
