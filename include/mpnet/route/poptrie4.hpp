@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "mpnet/core/addr.hpp"
+#include "mpnet/route/poptrie_node.hpp"
 
 namespace mpnet {
 
@@ -60,20 +61,12 @@ public:
 
 private:
     static constexpr unsigned direct_bits = 18;  // 2^18 direct entries (1 MiB): a /24 is one node deep
-    static constexpr uint32_t internal_bit = 0x80000000u;
-    static constexpr uint32_t leaf_none = 0x7fffffffu;  // no route (nexthops are < 2^31-1)
-    struct node {
-        uint64_t vector = 0;   // bit v: child v is an internal node
-        uint64_t leafvec = 0;  // bit v: a run of equal leaves starts at child v
-        uint32_t base0 = 0;    // first leaf in leaves_
-        uint32_t base1 = 0;    // first child node in nodes_
-    };
+    static constexpr uint32_t internal_bit = detail::poptrie_internal;
+    static constexpr uint32_t leaf_none = detail::poptrie_none;
+    using node = detail::poptrie_node;
     std::vector<uint32_t> direct_;  // 2^direct_bits entries: a leaf, or internal_bit | node index
     std::vector<node> nodes_;
     std::vector<uint32_t> leaves_;
-
-    struct bnode;
-    void build_node(int32_t b, unsigned depth, uint32_t inherited, const std::vector<bnode>& pool, uint32_t dst);
 };
 
 }  // namespace mpnet

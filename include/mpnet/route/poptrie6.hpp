@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "mpnet/core/addr.hpp"
+#include "mpnet/route/poptrie_node.hpp"
 
 namespace mpnet {
 
@@ -64,20 +65,12 @@ public:
 
 private:
     static constexpr unsigned direct_bits = 16;
-    static constexpr uint32_t internal_bit = 0x80000000u;
-    static constexpr uint32_t leaf_none = 0x7fffffffu;
-    struct node {
-        uint64_t vector = 0;
-        uint64_t leafvec = 0;
-        uint32_t base0 = 0;
-        uint32_t base1 = 0;
-    };
+    static constexpr uint32_t internal_bit = detail::poptrie_internal;
+    static constexpr uint32_t leaf_none = detail::poptrie_none;
+    using node = detail::poptrie_node;
     std::vector<uint32_t> direct_;
     std::vector<node> nodes_;
     std::vector<uint32_t> leaves_;
-
-    struct bnode;
-    void build_node(int32_t b, unsigned depth, uint32_t inherited, const std::vector<bnode>& pool, uint32_t dst);
 };
 
 }  // namespace mpnet
