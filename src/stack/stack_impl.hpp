@@ -127,6 +127,20 @@ struct ping_session {
 /// The nexthop kind of a route's flags (both families; gateways filled in by the caller).
 nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t rtflags);
 
+/// Coalesces FIB6 rebuilds: RIB6 changes made while one is alive publish one
+/// new FIB6 when the outermost ends (a route rebuild touching many routes
+/// builds the trie once), and nexthops are released only after that.
+class fib6_batch {
+public:
+    explicit fib6_batch(stack::impl& st);
+    ~fib6_batch();
+    fib6_batch(const fib6_batch&) = delete;
+    fib6_batch& operator=(const fib6_batch&) = delete;
+
+private:
+    stack::impl& st_;
+};
+
 /// Takes the control lock. Blocking on it happens RCU-offline: the holder may
 /// be waiting for a grace period (destroying an interface), and a waiter that
 /// stayed online would hold that grace period up forever.
@@ -182,7 +196,10 @@ struct stack::impl {
     // ---- control-only routing state [ctl]
     rib4 rib;
     rib6 rib6_;
-    fib6 fib6_;  // [rcu] rebuilt from rib6_ on every change
+    fib6 fib6_;  // [rcu] rebuilt from rib6_ on every change (once per batch, see fib6_batch)
+    unsigned fib6_hold = 0;             // open fib6_batch scopes
+    bool fib6_dirty = false;            // the RIB6 changed inside a batch
+    std::vector<uint32_t> fib6_release;  // nexthop ids to release once the FIB6 no longer has them
 
     // ---- hand-over
     pkt_ring punt;
@@ -350,6 +367,11 @@ struct stack::impl {
     // IPv6 routes (stack_route6.cpp)
     nexthop nh_of6(const rtentry6& e) const;
     void fib6_sync();
+    /// The RIB6 changed; `old_nh` (if not UINT32_MAX) is a nexthop id the
+    /// FIB6 must stop returning before it is released. Outside a batch the
+    /// FIB6 is rebuilt now; inside one, when the outermost batch ends.
+    void fib6_changed(uint32_t old_nh);
+    void fib6_commit();
     status rt6_install(rtentry6 e);
     void rt6_remove(const prefix6& p);
     status rt6_reprogram(rtentry6& e, const rtentry6& next);

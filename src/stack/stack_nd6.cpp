@@ -366,6 +366,7 @@ void stack::impl::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
     if (!nd_parse_options(pkt_data(m) + off + sizeof(nd_ra), len - uint32_t(sizeof(nd_ra)), &o, &why))
         return drop(c, m, why);
     if (!accept_rtadv || fwd6()) return drop(c, m, drop_reason::nd_ra_ignored);
+    fib6_batch batch(*this);  // routers, prefixes and addresses below: one FIB6 build
     const ip6_addr rtr = ip->src;
     const uint64_t now = clock->now_ns();
     const uint32_t rlife = ra->router_lifetime.get();
@@ -489,6 +490,7 @@ void stack::impl::nd6_redirect_input(ifnet& ifp, mbuf* m, uint32_t off) {
 void stack::impl::nd6_sweep() {
     const uint64_t now = clock->now_ns();
     nd6_sweep_timer = timers.add(now + ns_per_s, [this] { nd6_sweep(); });
+    fib6_batch batch(*this);
     // Address lifetimes.
     ifs.for_each([&](ifnet& ifp) {
         std::vector<ip6_addr> gone;

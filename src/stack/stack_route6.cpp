@@ -43,13 +43,36 @@ void stack::impl::fib6_sync() {
     fib6_.assign(v);
 }
 
+void stack::impl::fib6_changed(uint32_t old_nh) {
+    if (fib6_hold) {
+        fib6_dirty = true;
+        if (old_nh != UINT32_MAX) fib6_release.push_back(old_nh);
+        return;
+    }
+    fib6_sync();
+    if (old_nh != UINT32_MAX) nhs.release(old_nh);
+}
+
+void stack::impl::fib6_commit() {
+    if (fib6_dirty) fib6_sync();
+    fib6_dirty = false;
+    for (uint32_t id : fib6_release) nhs.release(id);
+    fib6_release.clear();
+}
+
+fib6_batch::fib6_batch(stack::impl& st) : st_(st) { ++st_.fib6_hold; }
+
+fib6_batch::~fib6_batch() {
+    if (--st_.fib6_hold == 0) st_.fib6_commit();
+}
+
 status stack::impl::rt6_install(rtentry6 e) {
     auto id = nhs.acquire(nh_of6(e));
     if (!id) return id.error();
     e.nh = *id;
     e.flags |= rtf::up | rtf::done;
     route6_event(stack_event::rtm_add, rib6_.insert(e));
-    fib6_sync();
+    fib6_changed(UINT32_MAX);
     return {};
 }
 
@@ -60,8 +83,7 @@ void stack::impl::rt6_remove(const prefix6& p) {
     rtentry6 gone = *e;
     rib6_.erase(p);
     // FIB first, then the nexthop (its id stays valid for a grace period).
-    fib6_sync();
-    nhs.release(gone.nh);
+    fib6_changed(gone.nh);
     route6_event(stack_event::rtm_delete, gone);
 }
 
@@ -72,13 +94,13 @@ status stack::impl::rt6_reprogram(rtentry6& e, const rtentry6& next) {
     e = next;
     e.nh = *id;
     e.flags |= rtf::up | rtf::done;
-    fib6_sync();
-    nhs.release(old);
+    fib6_changed(old);
     route6_event(stack_event::rtm_change, e);
     return {};
 }
 
 void stack::impl::routes6_rebuild() {
+    fib6_batch batch(*this);  // one FIB6 build for everything below
     std::vector<rtentry6> want;
     auto wanted = [&](const prefix6& p) {
         return std::any_of(want.begin(), want.end(), [&](const rtentry6& e) { return e.dst == p; });

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The IPv6 FIB the data path reads: prefix -> nexthop id. An immutable
-// poptrie6 snapshot that the control plane rebuilds from the RIB and
-// publishes whole; the FIB issue makes the rebuild incremental (only the
+// poptrie6 snapshot that the control plane rebuilds from the RIB (once per
+// batch of changes) and publishes whole; the FIB issue makes the rebuild incremental (only the
 // affected sub-tries).
 //
 // Locking notes:
