@@ -338,6 +338,10 @@ TEST_F(cli, Ping6AndRtadvd) {
     EXPECT_TRUE(j["enabled"].get<bool>());
     EXPECT_EQ(j["mtu"], 1300);
     EXPECT_EQ(j["prefixes"][0]["prefix"], "2001:db8:1::/64");
+    EXPECT_NE(cs.running_config().find("rtadvd shmif0 maxinterval 4 mininterval 3 rltime 1800 mtu 1300 prefix "
+                                       "2001:db8:1::/64 vltime 600 pltime 300\n"),
+              std::string::npos)
+        << cs.running_config();
     EXPECT_EQ(run("rtadvd shmif0 stop").status, 0);
     EXPECT_FALSE(run_json("rtadvd shmif0 show")["enabled"].get<bool>());
     s.stop();
