@@ -83,6 +83,7 @@ constexpr std::array<std::string_view, drop_reason_count> names = {
     "neigh_table_full",
     "punt_ring_full",
     "tx_ring_full",
+    "tx_softq_full",
     "nobufs",
 };
 

@@ -3,6 +3,7 @@
 #include "mpnet/core/packet.hpp"
 
 #include <rte_errno.h>
+#include <rte_jhash.h>
 #include <rte_mbuf_dyn.h>
 
 #include <cstring>
@@ -24,6 +25,43 @@ status pkt_meta_register() noexcept {
     if (off < 0) return errc::nospc;
     detail::pkt_meta_offset = off;
     return {};
+}
+
+uint32_t pkt_flow_hash(const mbuf* m) noexcept {
+    if (m->ol_flags & RTE_MBUF_F_RX_RSS_HASH) return m->hash.rss;
+    const uint8_t* p = pkt_data(m);
+    const uint32_t len = m->data_len;
+    if (len < 14) return 0;
+    uint32_t off = 14;
+    uint16_t type = static_cast<uint16_t>(p[12] << 8 | p[13]);
+    if (type == 0x8100 && len >= 18) {  // one VLAN tag
+        type = static_cast<uint16_t>(p[16] << 8 | p[17]);
+        off = 18;
+    }
+    uint32_t words[10];
+    uint32_t nw = 0;
+    uint8_t proto = 0;
+    uint32_t l4 = 0;
+    if (type == 0x0800 && len >= off + 20) {
+        const uint8_t* ip = p + off;
+        std::memcpy(words, ip + 12, 8);  // source and destination
+        nw = 2;
+        proto = ip[9];
+        const uint32_t ihl = (ip[0] & 0xfu) * 4u;
+        const bool first_frag = (((ip[6] & 0x1fu) << 8) | ip[7]) == 0;
+        if (first_frag && (ip[6] & 0x20u) == 0) l4 = off + ihl;  // unfragmented: ports too
+    } else if (type == 0x86dd && len >= off + 40) {
+        const uint8_t* ip = p + off;
+        std::memcpy(words, ip + 8, 32);
+        nw = 8;
+        proto = ip[6];
+        l4 = off + 40;
+    } else {
+        return 0;
+    }
+    if (l4 && (proto == 6 || proto == 17 || proto == 132) && len >= l4 + 4) std::memcpy(&words[nw++], p + l4, 4);
+    words[nw++] = proto;
+    return rte_jhash_32b(words, nw, 0x6d706e74);
 }
 
 bool pkt_trim_to(mbuf* m, uint32_t len) noexcept {

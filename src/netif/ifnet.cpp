@@ -3,6 +3,7 @@
 #include "mpnet/netif/ifnet.hpp"
 
 #include <cassert>
+#include <stdexcept>
 
 namespace mpnet {
 
@@ -30,7 +31,20 @@ ifnet::ifnet(uint16_t index, std::string name, if_kind kind, std::unique_ptr<cla
       addrs_(new in_ifaddr_set{}),
       llt_(neigh_max),
       ctr_(lcore_slots) {
-    if (port_) set_lladdr(port_->mac());
+    for (auto& o : rxq_owner_) o.store(rxq_unowned, std::memory_order_relaxed);
+    if (!port_) return;
+    set_lladdr(port_->mac());
+    if (port_->rx_queues() > limits::rxq_max || port_->tx_queues() > limits::txq_max)
+        throw std::invalid_argument("ifnet: more queues than limits::rxq_max/txq_max");
+    rxq_stats_ = std::make_unique<rxq_stat[]>(port_->rx_queues());
+    // Workers are lcores 0..slots-2 (the control plane polls no RX queue):
+    // queue q starts on worker q % workers; intrctl moves it.
+    const size_t workers = lcore_slots > 1 ? lcore_slots - 1 : 1;
+    for (uint16_t q = 0; q < port_->rx_queues(); ++q)
+        rxq_owner_[q].store(static_cast<uint8_t>(q % workers), std::memory_order_relaxed);
+    auto t = tx_layer::create(port_.get(), static_cast<unsigned>(lcore_slots), limits::txq_softq_size);
+    if (!t) throw std::runtime_error("ifnet: TX queue layer: " + std::string(errc_message(t.error())));
+    txl_ = std::move(*t);
 }
 
 ifnet::~ifnet() {

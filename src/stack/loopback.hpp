@@ -30,6 +30,7 @@ public:
     bool link_up() const noexcept override { return true; }
     ether_addr mac() const noexcept override { return {}; }
     std::string describe() const override { return "loopback"; }
+    bool tx_mt_safe() const noexcept override { return true; }  // a multi-producer ring
 
 private:
     pkt_ring ring_;

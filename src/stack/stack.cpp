@@ -39,6 +39,7 @@ stack::impl::impl(stack_config c, const clock_source* clk)
         auto lc = std::make_unique<lcore_ctx>();
         lc->idx = i;
         lc->is_control = (i == cfg.workers);
+        lc->mode.store(cfg.worker_mode, std::memory_order_relaxed);
         lc->tx.resize(limits::ifnet_max);
         lc->tx_ifp.resize(limits::ifnet_max, nullptr);
         lcores.push_back(std::move(lc));
@@ -221,85 +222,6 @@ void stack::run_control() {
 void stack::step() {
     for (unsigned w = 0; w < p_->cfg.workers; ++w) poll_worker(w);
     run_control();
-}
-
-std::vector<lcore_info> stack::lcore_list() const {
-    std::vector<lcore_info> v;
-    for (const auto& c : p_->lcores)
-        v.push_back({c->idx, c->is_control, c->polls.load(std::memory_order_relaxed),
-                     c->idle_polls.load(std::memory_order_relaxed), c->rx_pkts.load(std::memory_order_relaxed)});
-    return v;
-}
-
-bool stack::is_running() const noexcept { return p_->running.load(std::memory_order_acquire); }
-
-status stack::start() {
-    if (p_->running.exchange(true)) return errc::busy;
-    p_->stopping.store(false);
-    impl* st = p_.get();
-    for (unsigned w = 0; w < st->cfg.workers; ++w) {
-        st->threads.emplace_back([st, w] {
-            rcu_thread reg;
-            lcore_register_thread();
-            lcore_ctx& c = *st->lcores[w];
-            uint32_t idle = 0;
-            while (!st->stopping.load(std::memory_order_acquire)) {
-                const uint64_t before = c.rx_pkts.load(std::memory_order_relaxed);
-                st->poll(c);
-                st->fib->quiescent(w);
-                rcu_quiescent();
-                // Adaptive polling: poll while busy; after an idle spell nap
-                // offline so that the other stacks on a small machine get the CPU.
-                if (c.rx_pkts.load(std::memory_order_relaxed) == before) {
-                    if (++idle >= st->cfg.idle_polls_before_sleep) {
-                        st->fib->offline(w);
-                        {
-                            rcu_offline off;
-                            std::this_thread::sleep_for(std::chrono::microseconds(st->cfg.idle_sleep_us));
-                        }
-                        st->fib->online(w);
-                    }
-                } else {
-                    idle = 0;
-                }
-            }
-            lcore_unregister_thread();
-        });
-    }
-    st->threads.emplace_back([st] {
-        rcu_thread reg;
-        lcore_register_thread();
-        while (!st->stopping.load(std::memory_order_acquire)) {
-            uint64_t next;
-            {
-                ctl_guard g(st->ctl);
-                st->control_run();
-                next = st->timers.next_deadline();
-            }
-            rcu_quiescent();
-            uint64_t now = st->clock->now_ns();
-            uint64_t wait_ns = next > now ? next - now : 0;
-            // Wake at least every millisecond for punted packets and link state.
-            if (wait_ns > ns_per_ms) wait_ns = ns_per_ms;
-            if (wait_ns < 50 * ns_per_us) wait_ns = 50 * ns_per_us;
-            rcu_offline off;
-            std::this_thread::sleep_for(std::chrono::nanoseconds(wait_ns));
-        }
-        lcore_unregister_thread();
-    });
-    return {};
-}
-
-void stack::stop() {
-    if (!p_->running.load()) return;
-    p_->stopping.store(true, std::memory_order_release);
-    {
-        rcu_offline off;  // joining waits; never hold up grace periods meanwhile
-        for (auto& t : p_->threads) t.join();
-    }
-    p_->threads.clear();
-    // Packets still in TX buffers were flushed by each loop's last iteration.
-    p_->running.store(false, std::memory_order_release);
 }
 
 }  // namespace mpnet

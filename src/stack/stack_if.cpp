@@ -66,7 +66,10 @@ void stack::impl::destroy_ifnet(ifnet* ifp) {
     routes6_rebuild();
     // 3. Wait for every worker to pass a quiescent state (their TX buffers
     //    never outlive an iteration) and for passive references to drain.
+    //    Sleeping workers hold it (psref) across an interrupt wait: wake them.
+    wake_all();
     ifp->psref().drain();
+    if (ifp->txl() && ifp->txl()->has_shared()) shared_txqs.fetch_sub(1, std::memory_order_relaxed);
     // 4. Packets a worker punted for it before step 2 find no interface
     //    (if_gone) when the control plane reads them; nothing else refers to it.
     delete ifp;
@@ -78,8 +81,18 @@ result<uint16_t> stack::if_attach(std::string_view name, std::unique_ptr<port> p
     if (p_->find_if(name)) return errc::exist;
     uint16_t idx = p_->ifs.free_index();
     if (idx == 0) return errc::nospc;
-    auto* ifp = new ifnet(idx, std::string(name), if_kind::ether, std::move(p), p_->cfg.workers + 1, p_->cfg.neigh_max);
+    if (p->rx_queues() == 0 || p->rx_queues() > limits::rxq_max || p->tx_queues() == 0 ||
+        p->tx_queues() > limits::txq_max)
+        return errc::inval;
+    ifnet* ifp;
+    try {
+        ifp = new ifnet(idx, std::string(name), if_kind::ether, std::move(p), p_->cfg.workers + 1, p_->cfg.neigh_max);
+    } catch (const std::exception&) {
+        return errc::nomem;
+    }
     ifp->set_flags(iff::broadcast | iff::simplex | iff::multicast);
+    p_->rxq_assign(*ifp);
+    if (ifp->txl()->has_shared()) p_->shared_txqs.fetch_add(1, std::memory_order_relaxed);
     p_->ifs.publish(ifp);
     return idx;
 }

@@ -62,7 +62,15 @@ struct lcore_ctx {
     double icmp6_tokens = 0;
     uint64_t icmp6_refill_ns = 0;
     // Written by the owning lcore only (relaxed load+store), read by anyone.
-    std::atomic<uint64_t> polls{0}, idle_polls{0}, rx_pkts{0};
+    std::atomic<uint64_t> polls{0}, idle_polls{0}, rx_pkts{0}, tx_pkts{0};
+    std::atomic<uint64_t> sleeps{0}, intr_sleeps{0}, intr_wakeups{0}, sleep_ns{0};
+    std::atomic<bool> sleeping{false};
+    // Written by the control plane, read by the lcore.
+    std::atomic<lcore_mode> mode{lcore_mode::adaptive};
+    std::atomic<bool> nointr{false};
+    // Thread mode: the worker's epoll set and the eventfd that wakes it.
+    int ep_fd = -1;
+    int wake_fd = -1;
     static void bump(std::atomic<uint64_t>& c, uint64_t n = 1) noexcept {
         c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
     }
@@ -230,6 +238,9 @@ struct stack::impl {
     std::deque<stack_event> events;
     static constexpr size_t events_max = 1024;
 
+    // ---- TX: interfaces whose TX layer has a shared queue (kicked each poll)
+    std::atomic<unsigned> shared_txqs{0};
+
     // ---- thread mode
     std::atomic<bool> running{false};
     std::atomic<bool> stopping{false};
@@ -296,6 +307,25 @@ struct stack::impl {
     /// the port refused (freed as tx_ring_full).
     void tx_burst(lcore_ctx& c, ifnet& ifp, pkt_batch& b) noexcept;
     void tx_flush(lcore_ctx& c) noexcept;
+    /// Counts one transmit's outcome on c and ifp (sent, refused, soft queue full).
+    void tx_account(lcore_ctx& c, ifnet& ifp, const tx_result& r) noexcept;
+    /// Drains the shared TX queues c uses (end of a poll iteration).
+    void tx_kick(lcore_ctx& c) noexcept;
+    /// Packets waiting in soft queues c uses: an lcore never sleeps on them.
+    uint32_t tx_pending(lcore_ctx& c) const noexcept;
+
+    // ---- lcores (lcore.cpp): NAPI-like loop, queue map
+    void worker_loop(unsigned w);
+    void control_loop();
+    /// Interrupt mode: arms the RX interrupts of every queue c owns and waits.
+    /// False when some queue has none (the caller naps instead).
+    bool intr_wait(lcore_ctx& c, unsigned w);
+    void nap(lcore_ctx& c, unsigned w, uint32_t us);
+    void wake(unsigned w) noexcept;
+    void wake_all() noexcept;
+    /// Initial owners of a new interface's RX queues: workers not in nointr, round robin.
+    void rxq_assign(ifnet& ifp);
+    status rxq_move(ifnet& ifp, uint16_t q, unsigned to);
     void punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, uint16_t ifindex, uint32_t aux) noexcept;
 
     // ---- control plane (stack.cpp / stack_arp.cpp / stack_addr.cpp / stack_ping.cpp)

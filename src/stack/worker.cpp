@@ -17,18 +17,18 @@ namespace mpnet {
 void stack::impl::poll(lcore_ctx& c) noexcept {
     c.now_ns = clock->now_ns();
     lcore_ctx::bump(c.polls);
-    const unsigned workers = cfg.workers;
     uint64_t got = 0;
     mbuf* pkts[pkt_batch::capacity];
+    const uint8_t me = static_cast<uint8_t>(c.idx);
     ifs.for_each([&](ifnet& ifp) {
-        port* p = ifp.port();
-        if (!p) return;
-        // RX queue q is polled by worker q % workers: each queue has exactly one
-        // poller. lo0 has one queue, polled by worker 0.
-        for (uint16_t q = static_cast<uint16_t>(c.idx); q < p->rx_queues(); q = static_cast<uint16_t>(q + workers)) {
-            uint16_t n = p->rx_burst(q, pkts, pkt_batch::capacity);
+        // RX queue q is polled by the one lcore the queue map names (intrctl).
+        const uint16_t nq = ifp.rx_queues();
+        for (uint16_t q = 0; q < nq; ++q) {
+            if (ifp.rxq_owner(q) != me) continue;
+            uint16_t n = ifp.port()->rx_burst(q, pkts, pkt_batch::capacity);
             if (n == 0) continue;
             got += n;
+            ifp.count_rxq(q, n);
             uint64_t bytes = 0;
             for (uint16_t i = 0; i < n; ++i) bytes += pkt_len(pkts[i]);
             ifp.count(c.idx, if_counter::ipackets, n);
@@ -58,6 +58,7 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
     else
         lcore_ctx::bump(c.idle_polls);
     tx_flush(c);
+    tx_kick(c);
 }
 
 void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept {
@@ -327,26 +328,46 @@ void stack::impl::ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_ad
     tx_enqueue(c, ifp, m);
 }
 
-void stack::impl::tx_burst(lcore_ctx& c, ifnet& ifp, pkt_batch& b) noexcept {
-    port* p = ifp.port();
-    // Workers own TX queues 0..W-1 and the control plane owns W; a port with
-    // fewer queues shares by index modulo its count (the TX-queue layer of the
-    // multi-queue issue makes that sharing lock-free for every PMD).
-    const uint16_t q = static_cast<uint16_t>(c.idx % p->tx_queues());
-    // Lengths are read before the burst: once sent, a packet belongs to the
-    // port (a software peer may already have freed it).
-    uint32_t len[pkt_batch::capacity];
-    for (uint16_t k = 0; k < b.n; ++k) len[k] = pkt_len(b.pkts[k]);
-    const uint16_t sent = p->tx_burst(q, b.pkts, b.n);
-    uint64_t bytes = 0;
-    for (uint16_t k = 0; k < sent; ++k) bytes += len[k];
-    ifp.count(c.idx, if_counter::opackets, sent);
-    ifp.count(c.idx, if_counter::obytes, bytes);
-    if (sent < b.n) {
-        ifp.count(c.idx, if_counter::oqdrops, b.n - sent);
-        for (uint16_t k = sent; k < b.n; ++k) drop(c, b.pkts[k], drop_reason::tx_ring_full);
+void stack::impl::tx_account(lcore_ctx& c, ifnet& ifp, const tx_result& r) noexcept {
+    if (r.sent) {
+        ifp.count(c.idx, if_counter::opackets, r.sent);
+        ifp.count(c.idx, if_counter::obytes, r.bytes);
+        lcore_ctx::bump(c.tx_pkts, r.sent);
     }
+    if (r.refused || r.softq_full) {
+        ifp.count(c.idx, if_counter::oqdrops, r.refused + r.softq_full);
+        count_drop(c, drop_reason::tx_ring_full, r.refused);
+        count_drop(c, drop_reason::tx_softq_full, r.softq_full);
+    }
+}
+
+void stack::impl::tx_burst(lcore_ctx& c, ifnet& ifp, pkt_batch& b) noexcept {
+    // if_transmit: the TX queue layer picks c's queue (own, shared through a
+    // soft queue, or spread by flow) and frees what it could not send.
+    tx_result r;
+    ifp.txl()->transmit(c.idx, b.pkts, b.n, r);
+    tx_account(c, ifp, r);
     b.clear();
+}
+
+void stack::impl::tx_kick(lcore_ctx& c) noexcept {
+    if (shared_txqs.load(std::memory_order_relaxed) == 0) return;
+    ifs.for_each([&](ifnet& ifp) {
+        tx_layer* t = ifp.txl();
+        if (!t || !t->has_shared()) return;
+        tx_result r;
+        t->kick(c.idx, r);
+        tx_account(c, ifp, r);
+    });
+}
+
+uint32_t stack::impl::tx_pending(lcore_ctx& c) const noexcept {
+    if (shared_txqs.load(std::memory_order_relaxed) == 0) return 0;
+    uint32_t n = 0;
+    ifs.for_each([&](ifnet& ifp) {
+        if (const tx_layer* t = ifp.txl(); t && t->has_shared()) n += t->pending(c.idx);
+    });
+    return n;
 }
 
 void stack::impl::tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {

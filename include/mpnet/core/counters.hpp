@@ -96,6 +96,7 @@ enum class drop_reason : uint16_t {
     neigh_table_full,        // neighbor table at its limit, nothing to evict
     punt_ring_full,          // slow-path hand-over ring full
     tx_ring_full,            // the port's TX refused the packet
+    tx_softq_full,           // a shared TX queue's soft queue was full
     nobufs,                  // mbuf pool empty when building a packet
     count_
 };

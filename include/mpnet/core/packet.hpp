@@ -69,6 +69,10 @@ inline uint8_t* pkt_append(mbuf* m, uint16_t n) noexcept {
     return reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, n));
 }
 inline void pkt_free(mbuf* m) noexcept { rte_pktmbuf_free(m); }
+/// A flow hash of an Ethernet frame: the NIC's RSS hash when it gave one,
+/// otherwise a hash of the IPv4/IPv6 addresses, protocol and ports (0 for
+/// anything else). Packets of one flow always hash alike.
+uint32_t pkt_flow_hash(const mbuf* m) noexcept;
 
 /// A fixed-capacity batch of packets: the unit every pipeline stage takes.
 struct pkt_batch {

@@ -102,6 +102,7 @@ public:
         return {};
     }
     std::string describe() const override { return "bus " + bus_->name(); }
+    bool tx_mt_safe() const noexcept override { return true; }  // deliveries go to multi-producer rings
     /// ifconfig media none / auto: the carrier as the far side sees it.
     void set_carrier(bool up) noexcept { carrier_.store(up, std::memory_order_release); }
 

@@ -11,6 +11,10 @@
 // - The address list is an immutable in_ifaddr_set published with rcu_ptr;
 //   a change builds a new set and retires the old.
 // - Counters are per-lcore slots (see core/counters.hpp).
+// - RX queue q is polled only by the lcore in rxq_owner(q) (atomic, written by
+//   the control plane; a move sets "unowned", waits a grace period, then
+//   names the new owner). Per-queue RX counters have one writer at a time.
+// - TX goes through the interface's tx_layer (netif/txq.hpp).
 // - Destroy: unpublish from ifnet_table, psref drain (grace period + wait for
 //   passive references), then free. A worker's TX buffer never outlives a
 //   poll iteration, so it never holds an ifnet across a quiescent state.
@@ -30,6 +34,7 @@
 #include "mpnet/core/limits.hpp"
 #include "mpnet/netif/lltable.hpp"
 #include "mpnet/netif/port.hpp"
+#include "mpnet/netif/txq.hpp"
 #include "mpnet/sync/psref.hpp"
 #include "mpnet/sync/rcu.hpp"
 
@@ -155,6 +160,25 @@ public:
     void count(size_t lcore, if_counter c, uint64_t n = 1) noexcept { ctr_.slot(lcore).add(static_cast<size_t>(c), n); }
     psref_target& psref() noexcept { return psref_; }
 
+    // ---- RX queue map (intrctl) and per-queue counters
+    static constexpr uint8_t rxq_unowned = 0xff;
+    uint16_t rx_queues() const noexcept { return port_ ? port_->rx_queues() : 0; }
+    uint8_t rxq_owner(uint16_t q) const noexcept { return rxq_owner_[q].load(std::memory_order_acquire); }
+    void set_rxq_owner(uint16_t q, uint8_t lcore) noexcept { rxq_owner_[q].store(lcore, std::memory_order_release); }
+    struct rxq_stat {
+        std::atomic<uint64_t> packets{0}, bursts{0};
+    };
+    /// Owner only (one writer at a time): a burst of n packets on queue q.
+    void count_rxq(uint16_t q, uint32_t n) noexcept {
+        rxq_stat& st = rxq_stats_[q];
+        st.packets.store(st.packets.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+        st.bursts.store(st.bursts.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    const rxq_stat& rxq_stats(uint16_t q) const noexcept { return rxq_stats_[q]; }
+    /// The TX queue layer (null for loopback-less ports: never; set for every port).
+    tx_layer* txl() noexcept { return txl_.get(); }
+    const tx_layer* txl() const noexcept { return txl_.get(); }
+
     /// Control-only: link addresses configured but not active (ifconfig link X).
     std::vector<ether_addr>& inactive_lladdrs() noexcept { return inactive_ll_; }
 
@@ -172,6 +196,9 @@ private:
     if_counters ctr_;
     psref_target psref_;
     std::vector<ether_addr> inactive_ll_;
+    std::array<std::atomic<uint8_t>, limits::rxq_max> rxq_owner_{};
+    std::unique_ptr<rxq_stat[]> rxq_stats_;
+    std::unique_ptr<tx_layer> txl_;
 };
 
 /// Interfaces by index (1..ifnet_max-1; 0 is never used, as in the BSDs).

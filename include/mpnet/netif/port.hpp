@@ -3,10 +3,12 @@
 // implements it over DPDK ethdev (any PMD) and over in-process software links.
 //
 // Locking notes: rx_burst(q) is called only by the one lcore that owns RX queue
-// q. tx_burst(q) is called only by the lcore that owns TX queue q (workers own
-// queues 0..W-1, the control plane owns queue W; see docs/locking.md). Link
-// state and the MAC may be read from any thread. start()/stop() run on the
-// control plane with the interface unpublished from the data path or down.
+// q (the ifnet's queue map; a move waits a grace period between owners).
+// tx_burst(q) is called by one thread at a time per queue (the TX queue layer,
+// netif/txq.hpp, arranges it) unless tx_mt_safe(). The rx_intr_* calls come
+// from the lcore that owns the queue. Link state and the MAC may be read from
+// any thread. Construction and destruction run on the control plane with the
+// interface unpublished from the data path.
 #pragma once
 
 #include <cstdint>
@@ -35,6 +37,21 @@ public:
     virtual status set_mac(const ether_addr&) { return errc::notsup; }
     /// What the port is, for `show interfaces` ("net_ring p2p", "bus seg0").
     virtual std::string describe() const = 0;
+    /// True when tx_burst may be called on one queue from several threads at
+    /// once (a multi-producer software ring): the TX layer then needs no soft
+    /// queue for a shared queue.
+    virtual bool tx_mt_safe() const noexcept { return false; }
+    /// The driver class whose profile configured the port ("wm", "vioif",
+    /// "vmx", or "soft" for software PMDs and in-process links).
+    virtual std::string driver_class() const { return "soft"; }
+
+    // RX interrupts, for the NAPI-like polling mode. A queue that has one
+    // returns a file descriptor that becomes readable (edge) when a packet
+    // arrives while the interrupt is armed; -1 when the PMD has none.
+    virtual int rx_intr_fd(uint16_t /*q*/) const noexcept { return -1; }
+    /// Arms queue q's interrupt; false when it cannot.
+    virtual bool rx_intr_arm(uint16_t /*q*/) noexcept { return false; }
+    virtual void rx_intr_disarm(uint16_t /*q*/) noexcept {}
 };
 
 }  // namespace mpnet

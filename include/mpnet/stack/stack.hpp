@@ -36,6 +36,16 @@
 
 namespace mpnet {
 
+/// How a worker lcore waits when it has no traffic (NAPI-like polling).
+enum class lcore_mode : uint8_t {
+    poll,       // always poll: lowest latency, one CPU at 100 %
+    adaptive,   // poll while busy; after an idle spell nap RCU-offline, backing off
+    interrupt,  // poll while busy; after an idle spell arm RX interrupts and sleep
+                // until one fires (queues without interrupts: adaptive naps)
+};
+const char* lcore_mode_name(lcore_mode m) noexcept;
+std::optional<lcore_mode> lcore_mode_parse(std::string_view s) noexcept;
+
 /// Tunables. Names follow NetBSD's sysctls where one exists.
 struct stack_config {
     std::string name = "mpnet";
@@ -66,7 +76,10 @@ struct stack_config {
     uint32_t fib_tbl8_groups = 1u << 12;     // FIB second-level groups
     uint32_t nexthop_max = 1u << 14;         // distinct nexthops
     uint32_t idle_polls_before_sleep = 256;  // thread mode: empty polls before a worker naps
-    uint32_t idle_sleep_us = 100;            // thread mode: a worker's nap (RCU-offline)
+    uint32_t idle_sleep_us = 20;             // adaptive: the first nap (RCU-offline); doubles while idle
+    uint32_t idle_sleep_max_us = 1000;       // adaptive: the longest nap (the worst wake-up latency)
+    uint32_t intr_wait_max_ms = 1000;        // interrupt: the longest wait without an interrupt
+    lcore_mode worker_mode = lcore_mode::adaptive;  // every worker's initial mode
     // IPv6 (net.inet6.*)
     bool ip6_forwarding = false;          // net.inet6.ip6.forwarding
     uint8_t ip6_hlim = 64;                // net.inet6.ip6.hlim
@@ -262,11 +275,37 @@ struct route6_get_info {
     std::string ifname;
 };
 
-/// A worker's (or the control plane's) poll counters.
+/// A worker's (or the control plane's) counters and state.
 struct lcore_info {
     unsigned idx = 0;
     bool control = false;
     uint64_t polls = 0, idle_polls = 0, rx_pkts = 0;
+    uint64_t tx_pkts = 0, drops = 0;
+    uint64_t sleeps = 0;        // naps and interrupt waits
+    uint64_t intr_sleeps = 0;   // waits with RX interrupts armed
+    uint64_t intr_wakeups = 0;  // waits ended by an RX interrupt
+    uint64_t sleep_ns = 0;      // time spent asleep (offline)
+    lcore_mode mode = lcore_mode::adaptive;
+    bool sleeping = false;
+    bool nointr = false;  // intrctl nointr: takes no RX queues
+    std::vector<std::string> rxqs;  // "ifname:q" it polls
+};
+
+/// One RX queue and its lcore (intrctl list).
+struct rxq_info {
+    std::string ifname;
+    uint16_t queue = 0;
+    int lcore = -1;  // -1: between owners (a move in progress)
+    uint64_t packets = 0, bursts = 0;
+    bool intr = false;  // the PMD has an RX interrupt for it
+    std::string device;  // port description and driver class
+};
+
+/// One TX queue of an interface and the lcores that send on it.
+struct txq_entry {
+    std::string ifname;
+    std::string regime;  // per-lcore, shared, spread
+    txq_info q;
 };
 
 /// An event the control plane records for observers (tests, later the routing socket).
@@ -462,8 +501,24 @@ public:
     /// Thread mode: stops and joins every thread. No-op if not running.
     void stop();
     bool is_running() const noexcept;
-    /// Per-lcore poll counters: workers first, then the control plane.
+    /// Per-lcore counters and state: workers first, then the control plane.
     std::vector<lcore_info> lcore_list() const;
+
+    // ---- queues and lcores (intrctl)
+    /// Every RX queue of every port with its owning lcore.
+    std::vector<rxq_info> rxq_list() const;
+    /// Every TX queue with the lcores that use it.
+    std::vector<txq_entry> txq_list() const;
+    /// intrctl affinity: moves RX queue q of `ifname` to worker `lcore`. The
+    /// old owner lets go, a grace period passes (its packets are sent), then
+    /// the new owner polls: no packet of a flow is lost or overtaken. errc::noent
+    /// (no interface), errc::inval (no such queue or worker).
+    status rxq_set_lcore(std::string_view ifname, uint16_t q, unsigned lcore);
+    /// intrctl nointr / intr: a nointr worker polls no RX queue; its queues
+    /// move to the others. errc::busy when it is the last worker taking queues.
+    status lcore_set_nointr(unsigned lcore, bool nointr);
+    /// Per-worker polling mode; errc::inval for the control plane or no such worker.
+    status lcore_set_mode(unsigned lcore, lcore_mode m);
 
     struct impl;
 

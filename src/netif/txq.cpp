@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The TX queue layer (see txq.hpp).
+#include "mpnet/netif/txq.hpp"
+
+#include <algorithm>
+
+namespace mpnet {
+
+const char* tx_regime_name(tx_regime r) noexcept {
+    switch (r) {
+        case tx_regime::per_lcore:
+            return "per-lcore";
+        case tx_regime::shared:
+            return "shared";
+        case tx_regime::spread:
+            return "spread";
+    }
+    return "?";
+}
+
+result<std::unique_ptr<tx_layer>> tx_layer::create(port* p, unsigned lcores, unsigned softq_size) {
+    const unsigned nq = p->tx_queues();
+    if (nq == 0 || lcores == 0) return errc::inval;
+    std::unique_ptr<tx_layer> t(new tx_layer());
+    t->p_ = p;
+    t->mt_safe_ = p->tx_mt_safe();
+    t->regime_ = nq == lcores ? tx_regime::per_lcore : nq < lcores ? tx_regime::shared : tx_regime::spread;
+    for (unsigned q = 0; q < nq; ++q) {
+        t->q_.push_back(std::make_unique<txq>());
+        t->q_.back()->id = static_cast<uint16_t>(q);
+    }
+    t->lanes_.resize(lcores);
+    for (unsigned i = 0; i < lcores; ++i) {
+        lane& l = t->lanes_[i];
+        if (nq <= lcores) {
+            l.first = static_cast<uint16_t>(i % nq);
+            l.count = 1;
+        } else {
+            l.first = static_cast<uint16_t>(i);
+            l.stride = static_cast<uint16_t>(lcores);
+            l.count = static_cast<uint16_t>((nq - i + lcores - 1) / lcores);
+        }
+        for (uint16_t k = 0; k < l.count; ++k) t->q_[l.first + k * l.stride]->users.push_back(i);
+    }
+    for (auto& q : t->q_) {
+        if (q->users.size() <= 1 || t->mt_safe_) continue;
+        q->softq = std::make_unique<pkt_ring>();
+        if (!q->softq->init("txsq", softq_size)) return errc::nomem;
+        t->any_shared_ = true;
+    }
+    return t;
+}
+
+tx_layer::~tx_layer() {
+    mbuf* m[32];
+    for (auto& q : q_)
+        if (q->softq)
+            while (unsigned n = q->softq->dequeue(m, 32))
+                for (unsigned i = 0; i < n; ++i) pkt_free(m[i]);
+}
+
+void tx_layer::send_direct(txq& q, mbuf** pkts, uint16_t n, tx_result& r) noexcept {
+    // Lengths first: once sent, a packet belongs to the port (a software peer
+    // may already have freed it).
+    uint32_t len[pkt_batch::capacity];
+    uint16_t done = 0;
+    while (done < n) {
+        const uint16_t k = static_cast<uint16_t>(std::min<size_t>(n - done, pkt_batch::capacity));
+        for (uint16_t i = 0; i < k; ++i) len[i] = pkt_len(pkts[done + i]);
+        const uint16_t sent = p_->tx_burst(q.id, pkts + done, k);
+        for (uint16_t i = 0; i < sent; ++i) r.bytes += len[i];
+        r.sent += sent;
+        q.packets.fetch_add(sent, std::memory_order_relaxed);
+        if (sent < k) {
+            r.refused += k - sent;
+            q.refused.fetch_add(k - sent, std::memory_order_relaxed);
+            for (uint16_t i = sent; i < k; ++i) pkt_free(pkts[done + i]);
+        }
+        done = static_cast<uint16_t>(done + k);
+    }
+}
+
+void tx_layer::drain(txq& q, tx_result& r) noexcept {
+    // Holder of q.busy only. Bounded by what is queued now: a sender that
+    // keeps adding is served by the next pass of the caller's loop.
+    mbuf* m[pkt_batch::capacity];
+    unsigned budget = q.softq->count();
+    while (budget > 0) {
+        const unsigned n = q.softq->dequeue(m, std::min<unsigned>(budget, pkt_batch::capacity));
+        if (n == 0) break;
+        budget -= std::min(budget, n);
+        send_direct(q, m, static_cast<uint16_t>(n), r);
+    }
+    q.drains.fetch_add(1, std::memory_order_relaxed);
+}
+
+void tx_layer::send_shared(txq& q, mbuf** pkts, uint16_t n, tx_result& r) noexcept {
+    const unsigned in = q.softq->enqueue(pkts, n);
+    if (in < n) {
+        r.softq_full += n - in;
+        q.softq_drops.fetch_add(n - in, std::memory_order_relaxed);
+        for (unsigned i = in; i < n; ++i) pkt_free(pkts[i]);
+    }
+    // Drain while we win the try-lock and packets wait. Releasing and looking
+    // again closes the window in which a sender enqueued after our last
+    // dequeue and lost the try-lock to us. A few rounds at most: a holder that
+    // keeps losing the race to new senders leaves the rest to them.
+    for (int round = 0; round < 4; ++round) {
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (q.softq->count() == 0) return;
+        if (q.busy.exchange(true, std::memory_order_acquire)) {
+            q.contended.fetch_add(1, std::memory_order_relaxed);
+            return;  // the holder looks again after it lets go
+        }
+        drain(q, r);
+        q.busy.store(false, std::memory_order_release);
+    }
+}
+
+void tx_layer::transmit(unsigned lcore, mbuf** pkts, uint16_t n, tx_result& r) noexcept {
+    if (n == 0) return;
+    const lane& l = lanes_[lcore];
+    if (l.count == 1) {
+        txq& q = *q_[l.first];
+        return q.softq ? send_shared(q, pkts, n, r) : send_direct(q, pkts, n, r);
+    }
+    // Spread: group the batch by flow hash over this lcore's queues, keeping
+    // each flow's packets in order within its group.
+    mbuf* group[pkt_batch::capacity];
+    uint16_t which[pkt_batch::capacity];
+    uint16_t done = 0;
+    while (done < n) {
+        const uint16_t k = static_cast<uint16_t>(std::min<size_t>(n - done, pkt_batch::capacity));
+        for (uint16_t i = 0; i < k; ++i) which[i] = static_cast<uint16_t>(pkt_flow_hash(pkts[done + i]) % l.count);
+        for (uint16_t g = 0; g < l.count; ++g) {
+            uint16_t gn = 0;
+            for (uint16_t i = 0; i < k; ++i)
+                if (which[i] == g) group[gn++] = pkts[done + i];
+            if (gn) send_direct(*q_[l.first + g * l.stride], group, gn, r);
+        }
+        done = static_cast<uint16_t>(done + k);
+    }
+}
+
+void tx_layer::kick(unsigned lcore, tx_result& r) noexcept {
+    const lane& l = lanes_[lcore];
+    for (uint16_t k = 0; k < l.count; ++k) {
+        txq& q = *q_[l.first + k * l.stride];
+        if (!q.softq || q.softq->count() == 0) continue;
+        if (q.busy.exchange(true, std::memory_order_acquire)) continue;
+        drain(q, r);
+        q.busy.store(false, std::memory_order_release);
+    }
+}
+
+uint32_t tx_layer::pending(unsigned lcore) const noexcept {
+    const lane& l = lanes_[lcore];
+    uint32_t n = 0;
+    for (uint16_t k = 0; k < l.count; ++k) {
+        const txq& q = *q_[l.first + k * l.stride];
+        if (q.softq) n += q.softq->count();
+    }
+    return n;
+}
+
+std::vector<txq_info> tx_layer::info() const {
+    std::vector<txq_info> v;
+    for (const auto& q : q_) {
+        txq_info i;
+        i.queue = q->id;
+        i.lcores = q->users;
+        i.shared = q->softq != nullptr;
+        i.packets = q->packets.load(std::memory_order_relaxed);
+        i.refused = q->refused.load(std::memory_order_relaxed);
+        i.softq_drops = q->softq_drops.load(std::memory_order_relaxed);
+        i.contended = q->contended.load(std::memory_order_relaxed);
+        i.drains = q->drains.load(std::memory_order_relaxed);
+        i.softq_len = q->softq ? q->softq->count() : 0;
+        v.push_back(std::move(i));
+    }
+    return v;
+}
+
+}  // namespace mpnet

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// Lcores in thread mode: the workers' NAPI-like loop (poll while busy; after
+// an idle spell nap with back-off, or arm RX interrupts and sleep until one
+// fires), the control plane's loop, and the RX queue map (intrctl): initial
+// assignment, moves under traffic, nointr, per-worker modes.
+#include <fmt/format.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "stack_impl.hpp"
+
+namespace mpnet {
+
+const char* lcore_mode_name(lcore_mode m) noexcept {
+    switch (m) {
+        case lcore_mode::poll:
+            return "poll";
+        case lcore_mode::adaptive:
+            return "adaptive";
+        case lcore_mode::interrupt:
+            return "interrupt";
+    }
+    return "?";
+}
+
+std::optional<lcore_mode> lcore_mode_parse(std::string_view s) noexcept {
+    if (s == "poll") return lcore_mode::poll;
+    if (s == "adaptive") return lcore_mode::adaptive;
+    if (s == "interrupt") return lcore_mode::interrupt;
+    return std::nullopt;
+}
+
+namespace {
+
+void eventfd_clear(int fd) noexcept {
+    uint64_t v;
+    while (::read(fd, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {
+    }
+}
+
+}  // namespace
+
+void stack::impl::wake(unsigned w) noexcept {
+    if (w >= cfg.workers) return;
+    const int fd = lcores[w]->wake_fd;
+    if (fd < 0) return;
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t r = ::write(fd, &one, sizeof one);
+}
+
+void stack::impl::wake_all() noexcept {
+    for (unsigned w = 0; w < cfg.workers; ++w) wake(w);
+}
+
+void stack::impl::nap(lcore_ctx& c, unsigned w, uint32_t us) {
+    c.sleeping.store(true, std::memory_order_relaxed);
+    const uint64_t t0 = clock->now_ns();
+    fib->offline(w);
+    {
+        rcu_offline off;
+        pollfd p{c.wake_fd, POLLIN, 0};
+        const timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
+        if (::ppoll(&p, 1, &ts, nullptr) > 0) eventfd_clear(c.wake_fd);
+    }
+    fib->online(w);
+    c.sleeping.store(false, std::memory_order_relaxed);
+    lcore_ctx::bump(c.sleeps);
+    lcore_ctx::bump(c.sleep_ns, clock->now_ns() - t0);
+}
+
+bool stack::impl::intr_wait(lcore_ctx& c, unsigned w) {
+    struct armed_q {
+        ifnet* ifp;
+        uint16_t q;
+        int fd;
+    };
+    // The queues this worker owns; each must have an interrupt.
+    std::vector<armed_q> qs;
+    bool all = true;
+    const uint8_t me = static_cast<uint8_t>(c.idx);
+    ifs.for_each([&](ifnet& ifp) {
+        for (uint16_t q = 0; q < ifp.rx_queues(); ++q) {
+            if (ifp.rxq_owner(q) != me) continue;
+            const int fd = ifp.port()->rx_intr_fd(q);
+            if (fd < 0) all = false;
+            qs.push_back({&ifp, q, fd});
+        }
+    });
+    if (!all) return false;
+    // Hold each interface across the sleep (psref): its destruction waits for
+    // us, and wakes us first (destroy_ifnet -> wake_all).
+    std::vector<psref> refs;
+    refs.reserve(qs.size());
+    size_t armed = 0;
+    auto undo = [&] {
+        for (size_t i = 0; i < armed; ++i) {
+            qs[i].ifp->port()->rx_intr_disarm(qs[i].q);
+            ::epoll_ctl(c.ep_fd, EPOLL_CTL_DEL, qs[i].fd, nullptr);
+        }
+        refs.clear();
+    };
+    for (auto& a : qs) {
+        psref r(a.ifp->psref());
+        if (!r) continue;  // being destroyed: not ours to arm
+        if (!a.ifp->port()->rx_intr_arm(a.q)) {
+            undo();
+            return false;
+        }
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLET;
+        ev.data.fd = a.fd;
+        ::epoll_ctl(c.ep_fd, EPOLL_CTL_ADD, a.fd, &ev);  // EEXIST: a PMD sharing one fd
+        refs.push_back(std::move(r));
+        qs[armed++] = a;
+    }
+    // NAPI's re-check: a packet that arrived before the interrupt was armed
+    // raised none; poll once more before sleeping.
+    const uint64_t before = c.rx_pkts.load(std::memory_order_relaxed);
+    poll(c);
+    fib->quiescent(w);
+    rcu_quiescent();
+    if (c.rx_pkts.load(std::memory_order_relaxed) != before || tx_pending(c) ||
+        c.mode.load(std::memory_order_relaxed) != lcore_mode::interrupt || stopping.load(std::memory_order_acquire)) {
+        undo();
+        return true;
+    }
+    c.sleeping.store(true, std::memory_order_relaxed);
+    const uint64_t t0 = clock->now_ns();
+    epoll_event evs[16];
+    int n;
+    fib->offline(w);
+    {
+        rcu_offline off;
+        n = ::epoll_wait(c.ep_fd, evs, 16, static_cast<int>(cfg.intr_wait_max_ms));
+    }
+    fib->online(w);
+    c.sleeping.store(false, std::memory_order_relaxed);
+    bool by_intr = false;
+    for (int i = 0; i < n; ++i) {
+        if (evs[i].data.fd == c.wake_fd)
+            eventfd_clear(c.wake_fd);
+        else
+            by_intr = true;
+    }
+    lcore_ctx::bump(c.sleeps);
+    lcore_ctx::bump(c.intr_sleeps);
+    if (by_intr) lcore_ctx::bump(c.intr_wakeups);
+    lcore_ctx::bump(c.sleep_ns, clock->now_ns() - t0);
+    undo();
+    return true;
+}
+
+void stack::impl::worker_loop(unsigned w) {
+    rcu_thread reg;
+    lcore_register_thread();
+    lcore_ctx& c = *lcores[w];
+    uint32_t idle = 0;
+    uint32_t nap_us = cfg.idle_sleep_us;
+    while (!stopping.load(std::memory_order_acquire)) {
+        const uint64_t before = c.rx_pkts.load(std::memory_order_relaxed);
+        poll(c);
+        fib->quiescent(w);
+        rcu_quiescent();
+        if (c.rx_pkts.load(std::memory_order_relaxed) != before) {
+            idle = 0;
+            nap_us = cfg.idle_sleep_us;
+            continue;
+        }
+        const lcore_mode m = c.mode.load(std::memory_order_relaxed);
+        if (m == lcore_mode::poll) continue;
+        if (++idle < cfg.idle_polls_before_sleep) continue;
+        // Never sleep on packets waiting in a shared TX queue's soft queue.
+        if (tx_pending(c)) continue;
+        if (m == lcore_mode::interrupt && intr_wait(c, w)) continue;
+        // Adaptive (or a queue without interrupts): nap offline, backing off
+        // from idle_sleep_us to idle_sleep_max_us while nothing arrives.
+        nap(c, w, nap_us);
+        nap_us = std::min(nap_us * 2, std::max(cfg.idle_sleep_max_us, cfg.idle_sleep_us));
+    }
+    lcore_unregister_thread();
+}
+
+void stack::impl::control_loop() {
+    rcu_thread reg;
+    lcore_register_thread();
+    while (!stopping.load(std::memory_order_acquire)) {
+        uint64_t next;
+        {
+            ctl_guard g(ctl);
+            control_run();
+            next = timers.next_deadline();
+        }
+        rcu_quiescent();
+        uint64_t now = clock->now_ns();
+        uint64_t wait_ns = next > now ? next - now : 0;
+        // Wake at least every millisecond for punted packets and link state.
+        if (wait_ns > ns_per_ms) wait_ns = ns_per_ms;
+        if (wait_ns < 50 * ns_per_us) wait_ns = 50 * ns_per_us;
+        rcu_offline off;
+        std::this_thread::sleep_for(std::chrono::nanoseconds(wait_ns));
+    }
+    lcore_unregister_thread();
+}
+
+// ---- the RX queue map ----------------------------------------------------------------
+
+void stack::impl::rxq_assign(ifnet& ifp) {
+    std::vector<unsigned> take;
+    for (unsigned w = 0; w < cfg.workers; ++w)
+        if (!lcores[w]->nointr.load(std::memory_order_relaxed)) take.push_back(w);
+    if (take.empty()) take.push_back(0);
+    for (uint16_t q = 0; q < ifp.rx_queues(); ++q)
+        ifp.set_rxq_owner(q, static_cast<uint8_t>(take[q % take.size()]));
+}
+
+status stack::impl::rxq_move(ifnet& ifp, uint16_t q, unsigned to) {
+    const uint8_t from = ifp.rxq_owner(q);
+    if (from == to) return {};
+    // 1. The old owner lets go.
+    ifp.set_rxq_owner(q, ifnet::rxq_unowned);
+    // 2. A grace period: every worker passes a quiescent state, so the old
+    //    owner has finished the iteration that may have read from q, and its
+    //    TX buffers are flushed (they never outlive an iteration).
+    rcu_synchronize();
+    // 3. What it left in shared soft queues goes out before the new owner's
+    //    packets can (a sender that lost the try-lock leaves them there).
+    if (from != ifnet::rxq_unowned && from < cfg.workers) {
+        for (int round = 0; round < 1000 && tx_pending(*lcores[from]); ++round) {
+            ifs.for_each([&](ifnet& i) {
+                if (tx_layer* t = i.txl(); t && t->has_shared()) {
+                    tx_result r;
+                    t->kick(from, r);
+                    tx_account(ctl_ctx(), i, r);
+                }
+            });
+            if (tx_pending(*lcores[from])) {
+                rcu_offline off;
+                std::this_thread::sleep_for(std::chrono::microseconds(10));
+            }
+        }
+    }
+    // 4. The new owner takes over (and is woken if it sleeps).
+    ifp.set_rxq_owner(q, static_cast<uint8_t>(to));
+    wake(to);
+    return {};
+}
+
+// ---- public API ----------------------------------------------------------------------
+
+std::vector<lcore_info> stack::lcore_list() const {
+    ctl_guard g(p_->ctl);
+    std::vector<lcore_info> v;
+    for (const auto& c : p_->lcores) {
+        lcore_info i;
+        i.idx = c->idx;
+        i.control = c->is_control;
+        i.polls = c->polls.load(std::memory_order_relaxed);
+        i.idle_polls = c->idle_polls.load(std::memory_order_relaxed);
+        i.rx_pkts = c->rx_pkts.load(std::memory_order_relaxed);
+        i.tx_pkts = c->tx_pkts.load(std::memory_order_relaxed);
+        for (size_t r = 0; r < drop_reason_count; ++r) i.drops += p_->drops.slot(c->idx).get(r);
+        i.sleeps = c->sleeps.load(std::memory_order_relaxed);
+        i.intr_sleeps = c->intr_sleeps.load(std::memory_order_relaxed);
+        i.intr_wakeups = c->intr_wakeups.load(std::memory_order_relaxed);
+        i.sleep_ns = c->sleep_ns.load(std::memory_order_relaxed);
+        i.mode = c->mode.load(std::memory_order_relaxed);
+        i.sleeping = c->sleeping.load(std::memory_order_relaxed);
+        i.nointr = c->nointr.load(std::memory_order_relaxed);
+        if (!c->is_control)
+            p_->ifs.for_each([&](ifnet& ifp) {
+                for (uint16_t q = 0; q < ifp.rx_queues(); ++q)
+                    if (ifp.rxq_owner(q) == c->idx) i.rxqs.push_back(fmt::format("{}:{}", ifp.name(), q));
+            });
+        v.push_back(std::move(i));
+    }
+    return v;
+}
+
+std::vector<rxq_info> stack::rxq_list() const {
+    ctl_guard g(p_->ctl);
+    std::vector<rxq_info> v;
+    p_->ifs.for_each([&](ifnet& ifp) {
+        for (uint16_t q = 0; q < ifp.rx_queues(); ++q) {
+            rxq_info i;
+            i.ifname = ifp.name();
+            i.queue = q;
+            const uint8_t o = ifp.rxq_owner(q);
+            i.lcore = o == ifnet::rxq_unowned ? -1 : o;
+            i.packets = ifp.rxq_stats(q).packets.load(std::memory_order_relaxed);
+            i.bursts = ifp.rxq_stats(q).bursts.load(std::memory_order_relaxed);
+            i.intr = ifp.port()->rx_intr_fd(q) >= 0;
+            i.device = fmt::format("{} ({})", ifp.port()->describe(), ifp.port()->driver_class());
+            v.push_back(std::move(i));
+        }
+    });
+    return v;
+}
+
+std::vector<txq_entry> stack::txq_list() const {
+    ctl_guard g(p_->ctl);
+    std::vector<txq_entry> v;
+    p_->ifs.for_each([&](ifnet& ifp) {
+        const tx_layer* t = ifp.txl();
+        if (!t) return;
+        for (auto& q : t->info()) v.push_back({ifp.name(), tx_regime_name(t->regime()), std::move(q)});
+    });
+    return v;
+}
+
+status stack::rxq_set_lcore(std::string_view ifname, uint16_t q, unsigned lcore) {
+    ctl_guard g(p_->ctl);
+    ifnet* ifp = p_->find_if(ifname);
+    if (!ifp) return errc::noent;
+    if (q >= ifp->rx_queues() || lcore >= p_->cfg.workers) return errc::inval;
+    return p_->rxq_move(*ifp, q, lcore);
+}
+
+status stack::lcore_set_nointr(unsigned lcore, bool nointr) {
+    ctl_guard g(p_->ctl);
+    if (lcore >= p_->cfg.workers) return errc::inval;
+    auto& lc = *p_->lcores[lcore];
+    if (!nointr) {
+        lc.nointr.store(false, std::memory_order_relaxed);
+        return {};
+    }
+    std::vector<unsigned> others;
+    for (unsigned w = 0; w < p_->cfg.workers; ++w)
+        if (w != lcore && !p_->lcores[w]->nointr.load(std::memory_order_relaxed)) others.push_back(w);
+    if (others.empty()) return errc::busy;
+    lc.nointr.store(true, std::memory_order_relaxed);
+    size_t k = 0;
+    std::vector<std::pair<ifnet*, uint16_t>> mine;
+    p_->ifs.for_each([&](ifnet& ifp) {
+        for (uint16_t q = 0; q < ifp.rx_queues(); ++q)
+            if (ifp.rxq_owner(q) == lcore) mine.emplace_back(&ifp, q);
+    });
+    for (auto& [ifp, q] : mine)
+        if (auto st = p_->rxq_move(*ifp, q, others[k++ % others.size()]); !st) return st;
+    return {};
+}
+
+status stack::lcore_set_mode(unsigned lcore, lcore_mode m) {
+    ctl_guard g(p_->ctl);
+    if (lcore >= p_->cfg.workers) return errc::inval;
+    p_->lcores[lcore]->mode.store(m, std::memory_order_relaxed);
+    p_->wake(lcore);
+    return {};
+}
+
+// ---- thread mode ----------------------------------------------------------------------
+
+bool stack::is_running() const noexcept { return p_->running.load(std::memory_order_acquire); }
+
+status stack::start() {
+    if (p_->running.exchange(true)) return errc::busy;
+    p_->stopping.store(false);
+    impl* st = p_.get();
+    for (unsigned w = 0; w < st->cfg.workers; ++w) {
+        lcore_ctx& c = *st->lcores[w];
+        c.ep_fd = ::epoll_create1(EPOLL_CLOEXEC);
+        c.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (c.ep_fd < 0 || c.wake_fd < 0) {
+            stop();  // closes what was opened
+            return errc::nomem;
+        }
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLET;
+        ev.data.fd = c.wake_fd;
+        ::epoll_ctl(c.ep_fd, EPOLL_CTL_ADD, c.wake_fd, &ev);
+    }
+    for (unsigned w = 0; w < st->cfg.workers; ++w) st->threads.emplace_back([st, w] { st->worker_loop(w); });
+    st->threads.emplace_back([st] { st->control_loop(); });
+    return {};
+}
+
+void stack::stop() {
+    if (!p_->running.load()) return;
+    p_->stopping.store(true, std::memory_order_release);
+    p_->wake_all();
+    {
+        rcu_offline off;  // joining waits; never hold up grace periods meanwhile
+        for (auto& t : p_->threads) t.join();
+    }
+    p_->threads.clear();
+    // A last sender may have lost a shared queue's try-lock to a holder that
+    // then stopped: nothing may stay in a soft queue.
+    for (auto& c : p_->lcores) p_->tx_kick(*c);
+    for (unsigned w = 0; w < p_->cfg.workers; ++w) {
+        lcore_ctx& c = *p_->lcores[w];
+        if (c.ep_fd >= 0) ::close(c.ep_fd);
+        if (c.wake_fd >= 0) ::close(c.wake_fd);
+        c.ep_fd = c.wake_fd = -1;
+    }
+    // Packets still in TX buffers were flushed by each loop's last iteration.
+    p_->running.store(false, std::memory_order_release);
+}
+
+}  // namespace mpnet
