@@ -25,6 +25,31 @@ result<std::unique_ptr<ethdev_port>> ethdev_port::open(const std::string& devarg
     return attach(pid, pool, cfg, name);
 }
 
+namespace {
+
+// Configures queues and starts the port by `pl`; undoes a failed start.
+int configure_and_start(uint16_t pid, const port_plan& pl, const ethdev_config& cfg, rte_mempool* pool) {
+    rte_eth_conf conf{};
+    if (pl.rss_hf) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = pl.rss_hf;
+    }
+    conf.rxmode.offloads = pl.rx_offloads;
+    conf.intr_conf.lsc = pl.lsc_intr ? 1 : 0;
+    conf.intr_conf.rxq = pl.rxq_intr ? 1 : 0;
+    if (int rc = rte_eth_dev_configure(pid, pl.rxq, pl.txq, &conf); rc != 0) return rc;
+    uint16_t rxd = cfg.rx_desc, txd = cfg.tx_desc;
+    rte_eth_dev_adjust_nb_rx_tx_desc(pid, &rxd, &txd);
+    const int socket = rte_eth_dev_socket_id(pid);
+    for (uint16_t q = 0; q < pl.rxq; ++q)
+        if (int rc = rte_eth_rx_queue_setup(pid, q, rxd, socket, nullptr, pool); rc != 0) return rc;
+    for (uint16_t q = 0; q < pl.txq; ++q)
+        if (int rc = rte_eth_tx_queue_setup(pid, q, txd, socket, nullptr); rc != 0) return rc;
+    return rte_eth_dev_start(pid);
+}
+
+}  // namespace
+
 result<std::unique_ptr<ethdev_port>> ethdev_port::attach(uint16_t pid, rte_mempool* pool, const ethdev_config& cfg,
                                                          std::string owned_vdev) {
     std::unique_ptr<ethdev_port> p(new ethdev_port());
@@ -33,28 +58,49 @@ result<std::unique_ptr<ethdev_port>> ethdev_port::attach(uint16_t pid, rte_mempo
     rte_eth_dev_info info{};
     if (rte_eth_dev_info_get(pid, &info) != 0) return errc::nodev;
     p->driver_ = info.driver_name ? info.driver_name : "?";
-    p->rxq_ = std::min<uint16_t>(cfg.rx_queues, info.max_rx_queues);
-    p->txq_ = std::min<uint16_t>(cfg.tx_queues, info.max_tx_queues);
-    if (p->rxq_ == 0 || p->txq_ == 0) return errc::inval;
-    rte_eth_conf conf{};
-    if (p->rxq_ > 1) {
-        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-        conf.rx_adv_conf.rss_conf.rss_hf = RTE_ETH_RSS_IP & info.flow_type_rss_offloads;
-        if (conf.rx_adv_conf.rss_conf.rss_hf == 0) conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+    const driver_profile& prof = profile_for(p->driver_);
+    p->class_ = prof.cls;
+    dev_caps caps;
+    caps.max_rxq = info.max_rx_queues;
+    caps.max_txq = info.max_tx_queues;
+    caps.rx_offload_capa = info.rx_offload_capa;
+    caps.rss_offloads = info.flow_type_rss_offloads;
+    caps.lsc = info.dev_flags && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC);
+    if (cfg.rx_queues == 0 || cfg.tx_queues == 0) return errc::inval;
+    port_plan pl = plan_port(prof, caps, cfg.rx_queues, cfg.tx_queues);
+    pl.rxq_intr = pl.rxq_intr && cfg.rx_intr;
+    int rc = configure_and_start(pid, pl, cfg, pool);
+    if (rc != 0 && pl.rxq_intr) {
+        // The PMD refused RX interrupts (no event fds here): poll-only then.
+        rte_eth_dev_stop(pid);
+        pl.rxq_intr = false;
+        rc = configure_and_start(pid, pl, cfg, pool);
     }
-    if (rte_eth_dev_configure(pid, p->rxq_, p->txq_, &conf) != 0) return errc::inval;
-    uint16_t rxd = cfg.rx_desc, txd = cfg.tx_desc;
-    rte_eth_dev_adjust_nb_rx_tx_desc(pid, &rxd, &txd);
-    const int socket = rte_eth_dev_socket_id(pid);
-    for (uint16_t q = 0; q < p->rxq_; ++q)
-        if (rte_eth_rx_queue_setup(pid, q, rxd, socket, nullptr, pool) != 0) return errc::inval;
-    for (uint16_t q = 0; q < p->txq_; ++q)
-        if (rte_eth_tx_queue_setup(pid, q, txd, socket, nullptr) != 0) return errc::inval;
+    if (rc != 0) return rc == -EIO ? errc::io : errc::inval;
+    p->plan_ = pl;
+    p->rxq_ = pl.rxq;
+    p->txq_ = pl.txq;
+    p->rxq_intr_ = pl.rxq_intr;
     if (cfg.promiscuous) rte_eth_promiscuous_enable(pid);
     rte_ether_addr a;
     if (rte_eth_macaddr_get(pid, &a) == 0) std::memcpy(p->mac_.b.data(), a.addr_bytes, 6);
-    if (rte_eth_dev_start(pid) != 0) return errc::io;
     return p;
+}
+
+int ethdev_port::rx_intr_fd(uint16_t q) const noexcept {
+    // Asked each time: some PMDs (vhost) install their event fds only once
+    // the peer has connected, and may replace them when it reconnects.
+    if (!rxq_intr_ || q >= rxq_) return -1;
+    const int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port_id_, q);
+    return fd >= 0 ? fd : -1;
+}
+
+bool ethdev_port::rx_intr_arm(uint16_t q) noexcept {
+    return rxq_intr_ && rte_eth_dev_rx_intr_enable(port_id_, q) == 0;
+}
+
+void ethdev_port::rx_intr_disarm(uint16_t q) noexcept {
+    if (rxq_intr_) rte_eth_dev_rx_intr_disable(port_id_, q);
 }
 
 ethdev_port::~ethdev_port() {

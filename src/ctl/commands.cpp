@@ -24,6 +24,7 @@ struct context {
     command_set& cs;
     std::map<std::string, std::string> devargs;  // interface -> devargs it was created with
     std::map<std::string, int64_t> knobs;        // sysctls set by command, for show config
+    std::map<std::pair<std::string, uint16_t>, unsigned> affinity;  // intrctl affinity, for show config
 };
 
 namespace {
@@ -518,24 +519,31 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
     };
     if (verb == "create" && a.size() >= 3) {
         drivers::ethdev_config ec;
+        // One TX queue per lcore (workers + the control plane) unless asked:
+        // every lcore then sends lock-free.
         ec.tx_queues = static_cast<uint16_t>(s.lcore_slots());
-        if (a.size() == 5 && a[3] == "queues") {
-            auto q = num<uint16_t>(a[4]);
-            if (!q || *q == 0 || *q > 64) return fail("ifconfig", "queues: 1..64");
-            ec.rx_queues = *q;
-        } else if (a.size() != 3) {
-            return fail("ifconfig", "usage: ifconfig IF create DEVARGS [queues N]");
+        std::string extra;
+        for (size_t k = 3; k < a.size(); k += 2) {
+            if (k + 1 >= a.size() || (a[k] != "queues" && a[k] != "txqueues"))
+                return fail("ifconfig", "usage: ifconfig IF create DEVARGS [queues N] [txqueues N]");
+            auto q = num<uint16_t>(a[k + 1]);
+            if (!q || *q == 0 || *q > limits::rxq_max) return fail("ifconfig", fmt::format("{}: 1..{}", a[k], limits::rxq_max));
+            (a[k] == "queues" ? ec.rx_queues : ec.tx_queues) = *q;
+            extra += fmt::format(" {} {}", a[k], *q);
         }
         if (s.if_get(ifn)) return fail("ifconfig", fmt::format("{}: File exists", ifn));
         auto p = drivers::ethdev_port::open(a[2], s.pool(), ec);
         if (!p) return fail("ifconfig", fmt::format("{}: {}: cannot open port", ifn, a[2]));
         if (auto r = s.if_attach(ifn, std::move(*p)); !r) return done(r.error());
-        c.devargs[ifn] = a[2] + (ec.rx_queues > 1 ? fmt::format(" queues {}", ec.rx_queues) : "");
+        c.devargs[ifn] = a[2] + extra;
         return ok();
     }
     if (verb == "destroy" && a.size() == 2) {
         auto st = s.if_destroy(ifn);
-        if (st) c.devargs.erase(ifn);
+        if (st) {
+            c.devargs.erase(ifn);
+            std::erase_if(c.affinity, [&](const auto& kv) { return kv.first.first == ifn; });
+        }
         return done(st);
     }
     if ((verb == "up" || verb == "down") && a.size() == 2) return done(verb == "up" ? s.if_up(ifn) : s.if_down(ifn));
@@ -1007,9 +1015,78 @@ reply cmd_sysctl(context& c, const std::vector<std::string>& a, bool js) {
     return fail("sysctl", "usage: sysctl NAME | sysctl -w NAME=VALUE");
 }
 
+reply cmd_intrctl(context& c, const std::vector<std::string>& a, bool js) {
+    stack& s = c.s;
+    const unsigned workers = s.config().workers;
+    if (a.size() == 1 && a[0] == "list") {
+        // NetBSD's layout: one line per interrupt (here an RX queue), its
+        // packets per CPU (lcore), '*' on the one it is bound to.
+        const auto qs = s.rxq_list();
+        if (js) {
+            json j = json::array();
+            for (const auto& q : qs)
+                j.push_back({{"interrupt", fmt::format("{}:{}", q.ifname, q.queue)},
+                             {"lcore", q.lcore},
+                             {"packets", q.packets},
+                             {"interrupt_capable", q.intr},
+                             {"device", q.device}});
+            return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
+        }
+        std::string t = fmt::format("{:<16}", "interrupt id");
+        for (unsigned w = 0; w < workers; ++w) t += fmt::format(" {:>14}", fmt::format("LCORE#{:02}", w));
+        t += "  device name(s)\n";
+        for (const auto& q : qs) {
+            t += fmt::format("{:<16}", fmt::format("{}:{}", q.ifname, q.queue));
+            for (unsigned w = 0; w < workers; ++w)
+                t += fmt::format(" {:>14}", static_cast<int>(w) == q.lcore ? fmt::format("{}*", q.packets) : "0");
+            t += fmt::format("  {}{}\n", q.device, q.intr ? "" : " [no interrupt]");
+        }
+        return ok(t);
+    }
+    auto lcore_arg = [&](size_t at) -> std::optional<unsigned> {
+        if (at + 1 >= a.size() || a[at] != "-c") return std::nullopt;
+        auto l = num<unsigned>(a[at + 1]);
+        if (!l) return std::nullopt;
+        return *l;
+    };
+    if (a.size() == 5 && a[0] == "affinity" && a[1] == "-i") {
+        const auto colon = a[2].rfind(':');
+        if (colon == std::string::npos) return fail("intrctl", "affinity: -i IF:QUEUE");
+        const std::string ifn = a[2].substr(0, colon);
+        auto q = num<uint16_t>(a[2].substr(colon + 1));
+        auto l = lcore_arg(3);
+        if (!q || !l) return fail("intrctl", "usage: intrctl affinity -i IF:QUEUE -c LCORE");
+        if (!s.if_get(ifn)) return fail("intrctl", fmt::format("{}: no such interface", ifn));
+        if (*l >= workers) return fail("intrctl", fmt::format("lcore {}: not a worker (0..{})", *l, workers - 1));
+        auto st = s.rxq_set_lcore(ifn, *q, *l);
+        if (!st) return fail("intrctl", fmt::format("{}: no such queue", a[2]));
+        c.affinity[{ifn, *q}] = *l;
+        return ok();
+    }
+    if (a.size() == 3 && (a[0] == "intr" || a[0] == "nointr")) {
+        auto l = lcore_arg(1);
+        if (!l) return fail("intrctl", fmt::format("usage: intrctl {} -c LCORE", a[0]));
+        if (*l >= workers) return fail("intrctl", fmt::format("lcore {}: not a worker (0..{})", *l, workers - 1));
+        auto st = s.lcore_set_nointr(*l, a[0] == "nointr");
+        if (!st) return fail("intrctl", fmt::format("lcore {}: the last lcore taking queues", *l));
+        return ok();
+    }
+    if (a.size() == 4 && a[0] == "mode") {
+        auto l = lcore_arg(1);
+        auto m = lcore_mode_parse(a[3]);
+        if (!l || !m) return fail("intrctl", "usage: intrctl mode -c LCORE poll|adaptive|interrupt");
+        if (*l >= workers) return fail("intrctl", fmt::format("lcore {}: not a worker (0..{})", *l, workers - 1));
+        if (auto st = s.lcore_set_mode(*l, *m); !st) return fail("intrctl", errc_message(st.error()));
+        return ok();
+    }
+    return fail("intrctl",
+                "usage: intrctl list | affinity -i IF:QUEUE -c LCORE | intr -c LCORE | nointr -c LCORE | "
+                "mode -c LCORE poll|adaptive|interrupt");
+}
+
 reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
     stack& s = c.s;
-    if (a.size() != 1) return fail("show", "usage: show interfaces|errors|stats|lcores|config");
+    if (a.size() != 1) return fail("show", "usage: show interfaces|errors|stats|lcores|queues|config");
     const std::string& w = a[0];
     if (w == "interfaces") return cmd_ifconfig(c, {"-a"}, js);
     if (w == "errors") {
@@ -1032,16 +1109,76 @@ reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
     }
     if (w == "lcores") {
         json j = json::array();
-        std::string t = fmt::format("{:<8} {:<8} {:>14} {:>14} {:>14}\n", "Lcore", "Role", "Polls", "Idle", "RxPkts");
+        std::string t = fmt::format("{:<6} {:<8} {:<9} {:<8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>9} {:>9} {:>9}  {}\n",
+                                    "Lcore", "Role", "Mode", "State", "Polls", "Idle", "RxPkts", "TxPkts", "Drops",
+                                    "Sleeps", "IntrWait", "IntrWake", "RX queues");
         for (const auto& l : s.lcore_list()) {
+            const char* role = l.control ? "control" : "worker";
+            const char* mode = l.control ? "timer" : lcore_mode_name(l.mode);
+            const char* state = l.sleeping ? "sleeping" : "running";
             j.push_back({{"lcore", l.idx},
-                         {"role", l.control ? "control" : "worker"},
+                         {"role", role},
+                         {"mode", mode},
+                         {"state", state},
+                         {"nointr", l.nointr},
                          {"polls", l.polls},
                          {"idle_polls", l.idle_polls},
-                         {"rx_pkts", l.rx_pkts}});
-            t += fmt::format("{:<8} {:<8} {:>14} {:>14} {:>14}\n", l.idx, l.control ? "control" : "worker", l.polls,
-                             l.idle_polls, l.rx_pkts);
+                         {"rx_pkts", l.rx_pkts},
+                         {"tx_pkts", l.tx_pkts},
+                         {"drops", l.drops},
+                         {"sleeps", l.sleeps},
+                         {"intr_sleeps", l.intr_sleeps},
+                         {"intr_wakeups", l.intr_wakeups},
+                         {"sleep_ns", l.sleep_ns},
+                         {"rx_queues", l.rxqs}});
+            std::string qs;
+            for (const auto& q : l.rxqs) qs += (qs.empty() ? "" : " ") + q;
+            if (l.nointr) qs = "(nointr) " + qs;
+            t += fmt::format("{:<6} {:<8} {:<9} {:<8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>9} {:>9} {:>9}  {}\n", l.idx,
+                             role, mode, state, l.polls, l.idle_polls, l.rx_pkts, l.tx_pkts, l.drops, l.sleeps,
+                             l.intr_sleeps, l.intr_wakeups, qs);
         }
+        return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
+    }
+    if (w == "queues") {
+        json j = json::object();
+        json rx = json::array(), tx = json::array();
+        std::string t = fmt::format("{:<10} {:>5} {:>6} {:>14} {:>12} {:>5}\n", "RX", "Queue", "Lcore", "Packets",
+                                    "Bursts", "Intr");
+        for (const auto& q : s.rxq_list()) {
+            rx.push_back({{"interface", q.ifname},
+                          {"queue", q.queue},
+                          {"lcore", q.lcore},
+                          {"packets", q.packets},
+                          {"bursts", q.bursts},
+                          {"interrupt", q.intr},
+                          {"device", q.device}});
+            t += fmt::format("{:<10} {:>5} {:>6} {:>14} {:>12} {:>5}\n", q.ifname, q.queue,
+                             q.lcore < 0 ? std::string("-") : std::to_string(q.lcore), q.packets, q.bursts,
+                             q.intr ? "yes" : "no");
+        }
+        t += fmt::format("\n{:<10} {:>5} {:<10} {:<8} {:<10} {:>14} {:>10} {:>10} {:>10} {:>8}\n", "TX", "Queue",
+                         "Regime", "Path", "Lcores", "Packets", "Refused", "SoftqDrop", "Contended", "SoftqLen");
+        for (const auto& e : s.txq_list()) {
+            std::string ls;
+            for (unsigned l : e.q.lcores) ls += (ls.empty() ? "" : ",") + std::to_string(l);
+            tx.push_back({{"interface", e.ifname},
+                          {"queue", e.q.queue},
+                          {"regime", e.regime},
+                          {"shared", e.q.shared},
+                          {"lcores", e.q.lcores},
+                          {"packets", e.q.packets},
+                          {"refused", e.q.refused},
+                          {"softq_drops", e.q.softq_drops},
+                          {"contended", e.q.contended},
+                          {"drains", e.q.drains},
+                          {"softq_len", e.q.softq_len}});
+            t += fmt::format("{:<10} {:>5} {:<10} {:<8} {:<10} {:>14} {:>10} {:>10} {:>10} {:>8}\n", e.ifname, e.q.queue,
+                             e.regime, e.q.shared ? "softq" : "direct", ls, e.q.packets, e.q.refused,
+                             e.q.softq_drops, e.q.contended, e.q.softq_len);
+        }
+        j["rx"] = rx;
+        j["tx"] = tx;
         return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
     }
     if (w == "config") {
@@ -1067,9 +1204,9 @@ std::vector<std::string> tokenize(std::string_view line) {
     return out;
 }
 
-command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *this, {}, {}})) {
+command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *this, {}, {}, {}})) {
     add("ifconfig",
-        "ifconfig [-a] | ifconfig IF [create DEVARGS [queues N] | destroy | up | down | mtu N | "
+        "ifconfig [-a] | ifconfig IF [create DEVARGS [queues N] [txqueues N] | destroy | up | down | mtu N | "
         "inet ADDR/LEN [alias] [up] | inet ADDR delete | inet6 ADDR[%IF][/LEN] [pltime N] [vltime N] [alias] [up] | "
         "inet6 ADDR delete | [-]arp | [-]promisc | link MAC [active|delete]]",
         "configure interfaces", cmd_ifconfig);
@@ -1094,7 +1231,11 @@ command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *
         "[prefix P/L [vltime N] [pltime N] [noonlink] [noauto]]... | rtadvd IF stop | rtadvd IF show",
         "send router advertisements on an interface", cmd_rtadvd);
     add("sysctl", "sysctl NAME | sysctl -w NAME=VALUE", "get or set a knob", cmd_sysctl);
-    add("show", "show interfaces|errors|stats|lcores|config", "counters and state", cmd_show);
+    add("show", "show interfaces|errors|stats|lcores|queues|config", "counters and state", cmd_show);
+    add("intrctl",
+        "intrctl list | intrctl affinity -i IF:QUEUE -c LCORE | intrctl intr -c LCORE | intrctl nointr -c LCORE | "
+        "intrctl mode -c LCORE poll|adaptive|interrupt",
+        "RX queue to lcore map and polling modes", cmd_intrctl);
     add("save", "save FILE", "write the running configuration as a command file mpnetd -c can read",
         [](context& c, const std::vector<std::string>& a, bool js) {
             if (a.size() != 1 || a[0].empty() || a[0][0] != '/') return fail("save", "usage: save /ABSOLUTE/PATH");
@@ -1180,6 +1321,14 @@ std::string command_set::running_config() {
             t += line + "\n";
         }
     }
+    for (const auto& l : s.lcore_list()) {
+        if (l.control) continue;
+        if (l.nointr) t += fmt::format("intrctl nointr -c {}\n", l.idx);
+        if (l.mode != s.config().worker_mode) t += fmt::format("intrctl mode -c {} {}\n", l.idx, lcore_mode_name(l.mode));
+    }
+    for (const auto& q : s.rxq_list())
+        if (auto it = ctx_->affinity.find({q.ifname, q.queue}); it != ctx_->affinity.end() && q.lcore >= 0)
+            t += fmt::format("intrctl affinity -i {}:{} -c {}\n", q.ifname, q.queue, q.lcore);
     const ifnames names = ifnames_of(s);
     for (const auto& r : s.route6_list()) {
         if (!(r.r.flags & rtf::static_) || (r.r.flags & rtf::dynamic)) continue;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "mpnet/core/packet.hpp"
+#include "mpnet/drivers/driver_class.hpp"
 #include "mpnet/netif/port.hpp"
 
 namespace mpnet::drivers {
@@ -22,6 +23,7 @@ struct ethdev_config {
     uint16_t rx_desc = 1024;
     uint16_t tx_desc = 1024;
     bool promiscuous = false;
+    bool rx_intr = true;  // ask for RX queue interrupts where the driver class has them
 };
 
 class ethdev_port final : public port {
@@ -45,6 +47,13 @@ public:
     ether_addr mac() const noexcept override { return mac_; }
     status set_mac(const ether_addr& a) override;
     std::string describe() const override;
+    std::string driver_class() const override { return std::string(class_); }
+    int rx_intr_fd(uint16_t q) const noexcept override;
+    bool rx_intr_arm(uint16_t q) noexcept override;
+    void rx_intr_disarm(uint16_t q) noexcept override;
+    /// How the port was configured (driver class profile x device).
+    const port_plan& plan() const noexcept { return plan_; }
+    const std::string& driver() const noexcept { return driver_; }
 
     uint16_t port_id() const noexcept { return port_id_; }
     /// Forces the carrier down or up (rte_eth_dev_set_link_down/up) where the
@@ -67,6 +76,9 @@ private:
     bool soft_mac_ = false;
     std::string vdev_;
     std::string driver_;
+    std::string_view class_ = "soft";
+    port_plan plan_;
+    bool rxq_intr_ = false;
     std::shared_ptr<void> held_;
 };
 
