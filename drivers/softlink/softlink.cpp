@@ -41,32 +41,40 @@ ether_addr soft_mac() {
 result<std::pair<std::unique_ptr<ethdev_port>, std::unique_ptr<ethdev_port>>> ring_link(const std::string& name,
                                                                                         rte_mempool* pool_a,
                                                                                         rte_mempool* pool_b,
-                                                                                        uint16_t queues) {
+                                                                                        const ring_link_opts& o) {
+    if (!o.a_rxq || !o.a_txq || !o.b_rxq || !o.b_txq) return errc::inval;
     const uint32_t seq = link_seq.fetch_add(1);
     auto rs = std::make_shared<ring_set>();
-    // Two directions, `queues` rings each: a->b on ab[q], b->a on ba[q].
-    // Multi-producer rings: a queue may be shared by lcores (see worker.cpp).
-    std::vector<rte_ring*> ab, ba;
-    for (uint16_t q = 0; q < queues; ++q) {
-        for (auto* dir : {&ab, &ba}) {
-            std::string rn = fmt::format("rl{}.{}{}", seq, dir == &ab ? "ab" : "ba", q);
-            rte_ring* r = rte_ring_create(rn.c_str(), 1024, SOCKET_ID_ANY, RING_F_SC_DEQ);
-            if (!r) return errc::nomem;
+    // One ring per RX queue: a->b rings are b's RX queues, b->a rings a's.
+    // Multi-producer: several TX queues (and lcores) may feed one ring.
+    auto make = [&](const char* dir, uint16_t n, std::vector<rte_ring*>& out) -> bool {
+        for (uint16_t q = 0; q < n; ++q) {
+            std::string rn = fmt::format("rl{}.{}{}", seq, dir, q);
+            rte_ring* r = rte_ring_create(rn.c_str(), o.ring_size, SOCKET_ID_ANY, RING_F_SC_DEQ);
+            if (!r) return false;
             rs->rings.push_back(r);
-            dir->push_back(r);
+            out.push_back(r);
         }
-    }
+        return true;
+    };
+    std::vector<rte_ring*> ab, ba;
+    if (!make("ab", o.b_rxq, ab) || !make("ba", o.a_rxq, ba)) return errc::nomem;
+    std::vector<rte_ring*> a_tx, b_tx;
+    for (uint16_t t = 0; t < o.a_txq; ++t) a_tx.push_back(ab[t % o.b_rxq]);
+    for (uint16_t t = 0; t < o.b_txq; ++t) b_tx.push_back(ba[t % o.a_rxq]);
     std::string na = fmt::format("{}{}a", name.substr(0, 16), seq), nb = fmt::format("{}{}b", name.substr(0, 16), seq);
-    int pa = rte_eth_from_rings(na.c_str(), ba.data(), queues, ab.data(), queues, SOCKET_ID_ANY);
-    int pb = rte_eth_from_rings(nb.c_str(), ab.data(), queues, ba.data(), queues, SOCKET_ID_ANY);
+    int pa = rte_eth_from_rings(na.c_str(), ba.data(), o.a_rxq, a_tx.data(), o.a_txq, SOCKET_ID_ANY);
+    int pb = rte_eth_from_rings(nb.c_str(), ab.data(), o.b_rxq, b_tx.data(), o.b_txq, SOCKET_ID_ANY);
     if (pa < 0 || pb < 0) return errc::nodev;
-    ethdev_config cfg;
-    cfg.rx_queues = queues;
-    cfg.tx_queues = queues;
+    ethdev_config ca, cb;
+    ca.rx_queues = o.a_rxq;
+    ca.tx_queues = o.a_txq;
+    cb.rx_queues = o.b_rxq;
+    cb.tx_queues = o.b_txq;
     // rte_eth_from_rings registers the vdev as "net_ring_<name>": remove it
     // under that name when the port goes.
-    auto a = ethdev_port::attach(static_cast<uint16_t>(pa), pool_a, cfg, "net_ring_" + na);
-    auto b = ethdev_port::attach(static_cast<uint16_t>(pb), pool_b, cfg, "net_ring_" + nb);
+    auto a = ethdev_port::attach(static_cast<uint16_t>(pa), pool_a, ca, "net_ring_" + na);
+    auto b = ethdev_port::attach(static_cast<uint16_t>(pb), pool_b, cb, "net_ring_" + nb);
     if (!a || !b) return errc::nodev;
     // net_ring has no MAC of its own (all zero) and does not filter: give each
     // end a unique software MAC.
@@ -75,6 +83,15 @@ result<std::pair<std::unique_ptr<ethdev_port>, std::unique_ptr<ethdev_port>>> ri
     (*a)->hold(rs);
     (*b)->hold(rs);
     return std::make_pair(std::move(*a), std::move(*b));
+}
+
+result<std::pair<std::unique_ptr<ethdev_port>, std::unique_ptr<ethdev_port>>> ring_link(const std::string& name,
+                                                                                        rte_mempool* pool_a,
+                                                                                        rte_mempool* pool_b,
+                                                                                        uint16_t queues) {
+    ring_link_opts o;
+    o.a_rxq = o.a_txq = o.b_rxq = o.b_txq = queues;
+    return ring_link(name, pool_a, pool_b, o);
 }
 
 // ---- bus ---------------------------------------------------------------------------

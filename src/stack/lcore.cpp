@@ -185,6 +185,16 @@ void stack::impl::worker_loop(unsigned w) {
     lcore_unregister_thread();
 }
 
+void stack::impl::wake_control() noexcept {
+    // Pairs with the control loop's store of ctl_sleeping and its look at the
+    // rings: either it sees our packet, or we see it asleep.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (ctl_wake_fd < 0 || !ctl_sleeping.load(std::memory_order_relaxed)) return;
+    if (!ctl_sleeping.exchange(false, std::memory_order_acq_rel)) return;
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t r = ::write(ctl_wake_fd, &one, sizeof one);
+}
+
 void stack::impl::control_loop() {
     rcu_thread reg;
     lcore_register_thread();
@@ -196,13 +206,20 @@ void stack::impl::control_loop() {
             next = timers.next_deadline();
         }
         rcu_quiescent();
-        uint64_t now = clock->now_ns();
+        const uint64_t now = clock->now_ns();
         uint64_t wait_ns = next > now ? next - now : 0;
-        // Wake at least every millisecond for punted packets and link state.
-        if (wait_ns > ns_per_ms) wait_ns = ns_per_ms;
-        if (wait_ns < 50 * ns_per_us) wait_ns = 50 * ns_per_us;
-        rcu_offline off;
-        std::this_thread::sleep_for(std::chrono::nanoseconds(wait_ns));
+        // Link state and timers set by API calls are looked at every 10 ms at
+        // least; punted packets wake us at once.
+        if (wait_ns > 10 * ns_per_ms) wait_ns = 10 * ns_per_ms;
+        if (wait_ns < 20 * ns_per_us) wait_ns = 20 * ns_per_us;
+        ctl_sleeping.store(true, std::memory_order_seq_cst);
+        if (punt.count() == 0 && notices.count() == 0) {
+            rcu_offline off;
+            pollfd p{ctl_wake_fd, POLLIN, 0};
+            const timespec ts{static_cast<time_t>(wait_ns / ns_per_s), static_cast<long>(wait_ns % ns_per_s)};
+            if (::ppoll(&p, 1, &ts, nullptr) > 0) eventfd_clear(ctl_wake_fd);
+        }
+        ctl_sleeping.store(false, std::memory_order_relaxed);
     }
     lcore_unregister_thread();
 }
@@ -373,6 +390,11 @@ status stack::start() {
         ev.data.fd = c.wake_fd;
         ::epoll_ctl(c.ep_fd, EPOLL_CTL_ADD, c.wake_fd, &ev);
     }
+    st->ctl_wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (st->ctl_wake_fd < 0) {
+        stop();
+        return errc::nomem;
+    }
     for (unsigned w = 0; w < st->cfg.workers; ++w) st->threads.emplace_back([st, w] { st->worker_loop(w); });
     st->threads.emplace_back([st] { st->control_loop(); });
     return {};
@@ -382,6 +404,8 @@ void stack::stop() {
     if (!p_->running.load()) return;
     p_->stopping.store(true, std::memory_order_release);
     p_->wake_all();
+    p_->ctl_sleeping.store(true);
+    p_->wake_control();
     {
         rcu_offline off;  // joining waits; never hold up grace periods meanwhile
         for (auto& t : p_->threads) t.join();
@@ -396,6 +420,8 @@ void stack::stop() {
         if (c.wake_fd >= 0) ::close(c.wake_fd);
         c.ep_fd = c.wake_fd = -1;
     }
+    if (p_->ctl_wake_fd >= 0) ::close(p_->ctl_wake_fd);
+    p_->ctl_wake_fd = -1;
     // Packets still in TX buffers were flushed by each loop's last iteration.
     p_->running.store(false, std::memory_order_release);
 }

@@ -238,6 +238,13 @@ struct stack::impl {
     std::deque<stack_event> events;
     static constexpr size_t events_max = 1024;
 
+    // ---- thread mode: the control plane sleeps until its next timer (at most
+    // 10 ms) or until a worker hands it something (eventfd, written only
+    // while it sleeps)
+    int ctl_wake_fd = -1;
+    std::atomic<bool> ctl_sleeping{false};
+    void wake_control() noexcept;
+
     // ---- TX: interfaces whose TX layer has a shared queue (kicked each poll)
     std::atomic<unsigned> shared_txqs{0};
 

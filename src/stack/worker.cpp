@@ -393,7 +393,8 @@ void stack::impl::tx_flush(lcore_ctx& c) noexcept {
 
 void stack::impl::punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, uint16_t ifindex, uint32_t aux) noexcept {
     meta(m) = pkt_meta{ifindex, kind, aux};
-    if (!punt.enqueue(m)) drop(c, m, drop_reason::punt_ring_full);
+    if (!punt.enqueue(m)) return drop(c, m, drop_reason::punt_ring_full);
+    wake_control();
 }
 
 }  // namespace mpnet

@@ -171,9 +171,9 @@ TEST_F(cli, SysctlShowHelp) {
     EXPECT_EQ(run_json("show interfaces").size(), 2u);
     expect_error("show nothing", "unknown");
     auto h = run("help");
-    for (const char* c : {"ifconfig", "route", "netstat", "arp", "ping", "ping6", "ndp", "rtadvd", "sysctl", "show"})
+    for (const char* c : {"ifconfig", "route", "netstat", "arp", "ping", "ping6", "ndp", "rtadvd", "sysctl", "show", "intrctl"})
         EXPECT_NE(h.text.find(c), std::string::npos) << c;
-    EXPECT_EQ(run_json("help").size(), 12u);
+    EXPECT_EQ(run_json("help").size(), 13u);
     const std::string path = "/tmp/mpnet-save-" + std::to_string(getpid()) + ".conf";
     EXPECT_EQ(run("save " + path).status, 0);
     std::ifstream in(path);
@@ -346,6 +346,102 @@ TEST_F(cli, Ping6AndRtadvd) {
     EXPECT_FALSE(run_json("rtadvd shmif0 show")["enabled"].get<bool>());
     s.stop();
     peer.stop();
+}
+
+TEST(cli_intrctl, QueueMapModesAndErrors) {
+    // A router with two workers and one two-queue port: the intrctl surface,
+    // its JSON, its errors (which change nothing) and what save writes.
+    world w;
+    stack_config cfg;
+    cfg.workers = 2;
+    stack& s = w.add_stack("r", cfg);
+    rte_mempool* peer_pool = *pktpool_create("intrctl.peer", 511);
+    drivers::ring_link_opts lo;
+    lo.a_rxq = 2;
+    lo.a_txq = 3;
+    auto l = *drivers::ring_link("ic", s.pool(), peer_pool, lo);
+    ASSERT_TRUE(s.if_attach("rx0", std::move(l.first)));
+    ctl::command_set cs{s};
+    auto run = [&](const std::string& line) { return cs.execute(line); };
+    auto run_json = [&](const std::string& line) {
+        auto r = cs.execute(line + " --json");
+        EXPECT_EQ(r.status, 0) << line << ": " << r.text;
+        return json::parse(r.text);
+    };
+    auto owner = [&](uint16_t q) {
+        for (const auto& i : s.rxq_list())
+            if (i.ifname == "rx0" && i.queue == q) return i.lcore;
+        return -2;
+    };
+    // Initial map: queue q on worker q % 2.
+    EXPECT_EQ(owner(0), 0);
+    EXPECT_EQ(owner(1), 1);
+    auto t = run("intrctl list");
+    EXPECT_EQ(t.status, 0);
+    EXPECT_NE(t.text.find("interrupt id"), std::string::npos) << t.text;
+    EXPECT_NE(t.text.find("LCORE#01"), std::string::npos) << t.text;
+    EXPECT_NE(t.text.find("rx0:1"), std::string::npos) << t.text;
+    EXPECT_NE(t.text.find("[no interrupt]"), std::string::npos) << "net_ring has no RX interrupt: " << t.text;
+    auto j = run_json("intrctl list");
+    ASSERT_EQ(j.size(), 3u);  // lo0:0, rx0:0, rx0:1
+    EXPECT_EQ(j[2]["interrupt"], "rx0:1");
+    EXPECT_EQ(j[2]["lcore"], 1);
+
+    // affinity moves a queue; the list shows it.
+    EXPECT_EQ(run("intrctl affinity -i rx0:1 -c 0").status, 0);
+    EXPECT_EQ(owner(1), 0);
+    // Errors: one line, non-zero, nothing changed.
+    for (const char* bad : {"intrctl affinity -i rx0:2 -c 0", "intrctl affinity -i nope:0 -c 0",
+                            "intrctl affinity -i rx0:0 -c 2", "intrctl affinity -i rx0 -c 0",
+                            "intrctl affinity -i rx0:x -c 0", "intrctl mode -c 0 turbo", "intrctl mode -c 5 poll",
+                            "intrctl frob", "intrctl nointr -c 9"}) {
+        auto r = run(bad);
+        EXPECT_NE(r.status, 0) << bad;
+        EXPECT_EQ(r.text.find('\n'), std::string::npos) << bad << ": " << r.text;
+    }
+    EXPECT_EQ(owner(0), 0);
+    EXPECT_EQ(owner(1), 0);
+
+    // nointr moves every queue off the lcore; the last one cannot go.
+    EXPECT_EQ(run("intrctl nointr -c 0").status, 0);
+    EXPECT_EQ(owner(0), 1);
+    EXPECT_EQ(owner(1), 1);
+    auto r = run("intrctl nointr -c 1");
+    EXPECT_NE(r.status, 0);
+    EXPECT_NE(r.text.find("last"), std::string::npos) << r.text;
+    auto lj = run_json("show lcores");
+    ASSERT_EQ(lj.size(), 3u);
+    EXPECT_EQ(lj[0]["nointr"], true);
+    EXPECT_TRUE(lj[0]["rx_queues"].empty());
+    EXPECT_EQ(lj[1]["rx_queues"].size(), 3u);
+    EXPECT_EQ(lj[2]["role"], "control");
+    EXPECT_EQ(run("intrctl intr -c 0").status, 0);
+
+    // Modes per worker.
+    EXPECT_EQ(run("intrctl mode -c 1 interrupt").status, 0);
+    lj = run_json("show lcores");
+    EXPECT_EQ(lj[1]["mode"], "interrupt");
+    EXPECT_EQ(lj[0]["mode"], "adaptive");
+
+    // show queues: RX and TX with the regime (3 TX queues for 3 lcores).
+    auto qj = run_json("show queues");
+    ASSERT_TRUE(qj.contains("rx") && qj.contains("tx"));
+    unsigned rx0_tx = 0;
+    for (const auto& q : qj["tx"])
+        if (q["interface"] == "rx0") {
+            ++rx0_tx;
+            EXPECT_EQ(q["regime"], "per-lcore");
+            EXPECT_EQ(q["shared"], false);
+        }
+    EXPECT_EQ(rx0_tx, 3u);
+    EXPECT_NE(run("show queues").text.find("per-lcore"), std::string::npos);
+
+    // save writes the map back.
+    const std::string conf = cs.running_config();
+    EXPECT_NE(conf.find("intrctl affinity -i rx0:1 -c 1"), std::string::npos) << conf;  // where nointr moved it
+    EXPECT_NE(conf.find("intrctl mode -c 1 interrupt"), std::string::npos) << conf;
+    EXPECT_TRUE(s.if_destroy("rx0"));
+    pktpool_free(peer_pool);
 }
 
 }  // namespace

@@ -34,7 +34,20 @@ namespace mpnet::drivers {
 /// A locally administered MAC, unique in the process: 02:6d:70:xx:xx:xx.
 ether_addr soft_mac();
 
+/// Queue counts of each end of a ring link. A frame sent on TX queue t of
+/// one end arrives on RX queue t % (the other end's RX queues): with one RX
+/// queue the far end sees a single ordered wire; with several, the sender
+/// picks the queue as a NIC's RSS would.
+struct ring_link_opts {
+    uint16_t a_rxq = 2, a_txq = 2, b_rxq = 2, b_txq = 2;
+    unsigned ring_size = 1024;  // descriptors per RX queue (power of two)
+};
+
 /// Creates a point-to-point link; `a` uses pool_a for RX setup, `b` pool_b.
+result<std::pair<std::unique_ptr<ethdev_port>, std::unique_ptr<ethdev_port>>> ring_link(const std::string& name,
+                                                                                        rte_mempool* pool_a,
+                                                                                        rte_mempool* pool_b,
+                                                                                        const ring_link_opts& o);
 /// Both ends have `queues` RX and TX queues.
 result<std::pair<std::unique_ptr<ethdev_port>, std::unique_ptr<ethdev_port>>> ring_link(const std::string& name,
                                                                                         rte_mempool* pool_a,
