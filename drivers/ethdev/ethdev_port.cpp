@@ -6,7 +6,11 @@
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <cstring>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -96,7 +100,28 @@ int ethdev_port::rx_intr_fd(uint16_t q) const noexcept {
 }
 
 bool ethdev_port::rx_intr_arm(uint16_t q) noexcept {
-    return rxq_intr_ && rte_eth_dev_rx_intr_enable(port_id_, q) == 0;
+    if (!rxq_intr_) return false;
+    // An event fd that counts (vhost, virtio: eventfd) keeps its level until
+    // read: clear it, or the next wait returns at once. A PMD that hands out
+    // its queue's own fd (tap) must not be read: that would eat a packet.
+    const int fd = rx_intr_fd(q);
+    if (fd >= 0 && is_eventfd(fd)) {
+        pollfd p{fd, POLLIN, 0};
+        uint64_t v;
+        if (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) [[maybe_unused]]
+            ssize_t r = ::read(fd, &v, sizeof v);
+    }
+    return rte_eth_dev_rx_intr_enable(port_id_, q) == 0;
+}
+
+bool ethdev_port::is_eventfd(int fd) noexcept {
+    if (fd == efd_cache_fd_) return efd_cache_is_;
+    char link[64] = {};
+    const std::string path = fmt::format("/proc/self/fd/{}", fd);
+    const ssize_t n = ::readlink(path.c_str(), link, sizeof link - 1);
+    efd_cache_fd_ = fd;
+    efd_cache_is_ = n > 0 && std::string_view(link, static_cast<size_t>(n)) == "anon_inode:[eventfd]";
+    return efd_cache_is_;
 }
 
 void ethdev_port::rx_intr_disarm(uint16_t q) noexcept {

@@ -9,6 +9,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <unistd.h>
+
+#include <cstdio>
 #include <cstring>
 #include <thread>
 
@@ -20,7 +23,6 @@ namespace mpnet::testing {
 namespace {
 
 constexpr unsigned flows = 8;
-constexpr uint32_t window = 768;  // packets in flight: below every ring and soft queue
 
 struct flow_check {
     uint32_t per_flow = 0;
@@ -46,21 +48,11 @@ struct mq_rig {
 
     uint32_t per_flow;
 
+    uint16_t sink_queues = 1;
+    uint32_t window = 768;  // packets in flight: below every ring and soft queue
+
     explicit mq_rig(uint16_t out_txq, lcore_mode mode = lcore_mode::adaptive, uint32_t pf = 5000) : per_flow(pf) {
-        static std::atomic<unsigned> seq{0};
-        const unsigned n = seq.fetch_add(1);
-        stack_config c;
-        c.name = "mq";
-        c.workers = 2;
-        c.dad_count = 0;
-        c.dad6_count = 0;
-        c.forwarding = true;
-        c.mbufs = 4095;
-        c.idle_polls_before_sleep = 64;
-        c.worker_mode = mode;
-        r = std::make_unique<stack>(c);
-        gen_pool = *pktpool_create("mq.gen" + std::to_string(n), 4095);
-        sink_pool = *pktpool_create("mq.sink" + std::to_string(n), 4095);
+        make_stack(mode);
         // in: the generator's TX queue k feeds the router's RX queue k.
         drivers::ring_link_opts in;
         in.a_rxq = 1;
@@ -76,10 +68,34 @@ struct mq_rig {
         out.b_txq = 1;
         out.ring_size = 4096;
         auto lo = *drivers::ring_link("mqout", r->pool(), sink_pool, out);
-        gen = std::move(li.first);
-        sink = std::move(lo.second);
-        EXPECT_TRUE(r->if_attach("in0", std::move(li.second)));
-        EXPECT_TRUE(r->if_attach("out0", std::move(lo.first)));
+        wire(std::move(li.first), std::move(li.second), std::move(lo.first), std::move(lo.second));
+    }
+    /// Ports made by the caller (virtio-user <-> vhost): pools first, then wire().
+    mq_rig(lcore_mode mode, uint32_t pf) : per_flow(pf) { make_stack(mode); }
+
+    void make_stack(lcore_mode mode) {
+        static std::atomic<unsigned> seq{0};
+        const unsigned n = seq.fetch_add(1);
+        stack_config c;
+        c.name = "mq";
+        c.workers = 2;
+        c.dad_count = 0;
+        c.dad6_count = 0;
+        c.forwarding = true;
+        c.mbufs = 4095;
+        c.idle_polls_before_sleep = 64;
+        c.worker_mode = mode;
+        r = std::make_unique<stack>(c);
+        gen_pool = *pktpool_create("mq.gen" + std::to_string(n), 4095);
+        sink_pool = *pktpool_create("mq.sink" + std::to_string(n), 4095);
+    }
+    void wire(std::unique_ptr<drivers::ethdev_port> g, std::unique_ptr<port> r_in_port,
+              std::unique_ptr<port> r_out_port, std::unique_ptr<drivers::ethdev_port> sk) {
+        gen = std::move(g);
+        sink = std::move(sk);
+        sink_queues = sink->rx_queues();
+        EXPECT_TRUE(r->if_attach("in0", std::move(r_in_port)));
+        EXPECT_TRUE(r->if_attach("out0", std::move(r_out_port)));
         EXPECT_TRUE(r->addr_add("in0", ip("198.18.1.254"), 24));
         EXPECT_TRUE(r->addr_add("out0", ip("198.18.20.254"), 24));
         EXPECT_TRUE(r->if_up("in0"));
@@ -121,8 +137,8 @@ struct mq_rig {
         std::thread sk([&] {
             lcore_register_thread();
             mbuf* b[32];
-            while (!sink_stop.load()) {
-                const uint16_t n = sink->rx_burst(0, b, 32);
+            for (uint16_t sq = 0; !sink_stop.load(); sq = static_cast<uint16_t>((sq + 1) % sink_queues)) {
+                const uint16_t n = sink->rx_burst(sq, b, 32);
                 for (uint16_t i = 0; i < n; ++i) {
                     const uint8_t* p = pkt_data(b[i]);
                     if (pkt_len(b[i]) >= 14 + 20 + 16 && p[12] == 0x08 && p[13] == 0x00 && p[14 + 9] == ipproto_udp) {
@@ -294,6 +310,88 @@ TEST(t_multiqueue_move, interrupt_mode_without_interrupts_naps_and_forwards) {
     const flow_check chk = rig.run();
     rig.r->stop();
     expect_exact(chk);
+}
+
+TEST(t_virtio, virtio_user_to_vhost_with_two_queues) {
+    // The vioif class for real: the router's ports are virtio-user devices
+    // (DPDK's virtio PMD) whose backend is DPDK's vhost-user PMD in this same
+    // process, two queue pairs each. The host side sends each flow on one
+    // vhost queue (the guest's RX queue k), and reads both of the other's.
+    const std::string base = "/tmp/mpnet-vhost-" + std::to_string(getpid());
+    const std::string sa = base + "-a.sock", sb = base + "-b.sock";
+    std::remove(sa.c_str());
+    std::remove(sb.c_str());
+    struct cleanup {
+        std::string a, b;
+        ~cleanup() {
+            std::remove(a.c_str());
+            std::remove(b.c_str());
+        }
+    } files{sa, sb};
+    // The rig's destructor closes the router (virtio-user) before the vhost
+    // ports, so the devices stop while their backend still answers.
+    mq_rig rig(lcore_mode::adaptive, 5000);
+    rig.window = 128;  // below a virtio TX ring (256 descriptors): a full one is a counted drop
+    drivers::ethdev_config hc;
+    hc.rx_queues = 2;
+    hc.tx_queues = 2;
+    // The vhost ports listen once started; the virtio-user ports connect.
+    auto ha = drivers::ethdev_port::open("net_vhost_mqa,iface=" + sa + ",queues=2", rig.gen_pool, hc);
+    auto hb = drivers::ethdev_port::open("net_vhost_mqb,iface=" + sb + ",queues=2", rig.sink_pool, hc);
+    ASSERT_TRUE(ha && hb) << "vhost PMD";
+    drivers::ethdev_config gc;
+    gc.rx_queues = 2;
+    gc.tx_queues = 3;  // one per lcore asked; the device has two pairs
+    auto ga = drivers::ethdev_port::open("net_virtio_user_mqa,path=" + sa + ",queues=2", rig.r->pool(), gc);
+    auto gb = drivers::ethdev_port::open("net_virtio_user_mqb,path=" + sb + ",queues=2", rig.r->pool(), gc);
+    ASSERT_TRUE(ga && gb) << "virtio-user PMD";
+    EXPECT_EQ((*ga)->driver_class(), "vioif");
+    EXPECT_EQ((*ga)->driver(), "net_virtio_user");
+    EXPECT_EQ((*ga)->rx_queues(), 2);
+    EXPECT_EQ((*ga)->tx_queues(), 2);
+    std::printf("virtio-user plan: %s\n", (*ga)->plan().summary().c_str());
+    drivers::ethdev_port* vh[2] = {ha->get(), hb->get()};
+    rig.wire(std::move(*ha), std::move(*ga), std::move(*gb), std::move(*hb));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!(vh[0]->link_up() && vh[1]->link_up()) && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    ASSERT_TRUE(vh[0]->link_up() && vh[1]->link_up()) << "vhost-user negotiation";
+    ASSERT_TRUE(rig.r->start());
+    const flow_check chk = rig.run();
+    expect_exact(chk);
+    // The same traffic with both workers asleep on virtio RX interrupts.
+    for (unsigned w = 0; w < 2; ++w) ASSERT_TRUE(rig.r->lcore_set_mode(w, lcore_mode::interrupt));
+    const auto idle_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto both_waiting = [&] {
+        auto l = rig.r->lcore_list();
+        return l[0].intr_sleeps > 0 && l[1].intr_sleeps > 0;
+    };
+    while (!both_waiting() && std::chrono::steady_clock::now() < idle_deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_TRUE(both_waiting()) << "workers sleep with virtio RX interrupts armed";
+    const flow_check chk2 = rig.run();
+    rig.r->stop();
+    expect_exact(chk2);
+    auto li = rig.r->lcore_list();
+    EXPECT_GT(li[0].intr_wakeups + li[1].intr_wakeups, 0u) << "an interrupt woke a worker";
+    std::printf("interrupt mode: waits %llu/%llu, woken by interrupt %llu/%llu\n",
+                static_cast<unsigned long long>(li[0].intr_sleeps), static_cast<unsigned long long>(li[1].intr_sleeps),
+                static_cast<unsigned long long>(li[0].intr_wakeups),
+                static_cast<unsigned long long>(li[1].intr_wakeups));
+    for (size_t k = 0; k < drop_reason_count; ++k)
+        if (uint64_t n = rig.r->drops(static_cast<drop_reason>(k)))
+            ADD_FAILURE() << "router drop " << drop_reason_name(static_cast<drop_reason>(k)) << ": " << n;
+    auto lc = rig.r->lcore_list();
+    EXPECT_GT(lc[0].rx_pkts, 0u);
+    EXPECT_GT(lc[1].rx_pkts, 0u);
+    // Two TX queues for three lcores: worker 0 and the control plane share one.
+    std::string regime;
+    auto qs = out_txqs(*rig.r, &regime);
+    ASSERT_EQ(qs.size(), 2u);
+    EXPECT_EQ(regime, "shared");
+    EXPECT_TRUE(qs[0].shared);
+    EXPECT_GT(qs[0].packets, 0u);
+    EXPECT_GT(qs[1].packets, 0u);
 }
 
 }  // namespace

@@ -79,6 +79,9 @@ private:
     std::string_view class_ = "soft";
     port_plan plan_;
     bool rxq_intr_ = false;
+    bool is_eventfd(int fd) noexcept;
+    int efd_cache_fd_ = -1;  // the last fd looked at, and whether it was an eventfd
+    bool efd_cache_is_ = false;
     std::shared_ptr<void> held_;
 };
 
