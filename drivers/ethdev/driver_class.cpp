@@ -26,7 +26,7 @@ constexpr std::array<driver_profile, 14> profiles{{
     {"vioif", "net_virtio_user", 8, 8, true, false, true, true, true},
     {"vmx", "net_vmxnet3", 8, 8, true, true, true, true, true},
     {"soft", "net_memif", 64, 64, false, false, false, false, false},
-    {"soft", "net_tap", 16, 16, false, false, false, false, true},
+    {"soft", "net_tap", 16, 16, false, false, false, false, true, true},
     {"soft", "net_af_packet", 64, 64, false, false, false, false, false},
     {"soft", "net_vhost", 64, 64, false, false, false, true, true},
     {"soft", "net_ring", 64, 64, false, false, false, false, false},
@@ -53,6 +53,7 @@ port_plan plan_port(const driver_profile& p, const dev_caps& caps, uint16_t want
     port_plan pl;
     pl.rxq = std::max<uint16_t>(1, std::min({want_rxq, p.max_rxq, caps.max_rxq}));
     pl.txq = std::max<uint16_t>(1, std::min({want_txq, p.max_txq, caps.max_txq}));
+    if (p.same_queues) pl.rxq = pl.txq = std::max(pl.rxq, pl.txq);  // extra RX queues are polled like any
     if (pl.rxq > 1 && p.rss) {
         pl.rss_hf = caps.rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_TCP);
         if (pl.rss_hf && p.rss_pow2) pl.rxq = pow2_floor(pl.rxq);

@@ -111,7 +111,10 @@ bool ethdev_port::rx_intr_arm(uint16_t q) noexcept {
         if (::poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) [[maybe_unused]]
             ssize_t r = ::read(fd, &v, sizeof v);
     }
-    return rte_eth_dev_rx_intr_enable(port_id_, q) == 0;
+    const int rc = rte_eth_dev_rx_intr_enable(port_id_, q);
+    // tap hands out its queue's own fd and has nothing to enable: the fd is
+    // readable whenever a packet waits, which is the interrupt.
+    return rc == 0 || (rc == -ENOTSUP && fd >= 0);
 }
 
 bool ethdev_port::is_eventfd(int fd) noexcept {

@@ -25,6 +25,7 @@ struct driver_profile {
     bool rx_cksum = false;    // use RX checksum offload when offered
     bool lsc_intr = false;    // link-state change interrupts
     bool rxq_intr = false;    // RX queue interrupts (NAPI-like sleep)
+    bool same_queues = false;  // the PMD wants as many RX as TX queues (tap)
 };
 
 /// The profile for a PMD driver name; unknown drivers get the soft profile.
