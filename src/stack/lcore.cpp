@@ -12,6 +12,7 @@
 #include <chrono>
 #include <thread>
 
+#include "loopback.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -34,16 +35,6 @@ std::optional<lcore_mode> lcore_mode_parse(std::string_view s) noexcept {
     if (s == "interrupt") return lcore_mode::interrupt;
     return std::nullopt;
 }
-
-namespace {
-
-void eventfd_clear(int fd) noexcept {
-    uint64_t v;
-    while (::read(fd, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {
-    }
-}
-
-}  // namespace
 
 void stack::impl::wake(unsigned w) noexcept {
     if (w >= cfg.workers) return;
@@ -248,13 +239,7 @@ status stack::impl::rxq_move(ifnet& ifp, uint16_t q, unsigned to) {
     //    packets can (a sender that lost the try-lock leaves them there).
     if (from != ifnet::rxq_unowned && from < cfg.workers) {
         for (int round = 0; round < 1000 && tx_pending(*lcores[from]); ++round) {
-            ifs.for_each([&](ifnet& i) {
-                if (tx_layer* t = i.txl(); t && t->has_shared()) {
-                    tx_result r;
-                    t->kick(from, r);
-                    tx_account(ctl_ctx(), i, r);
-                }
-            });
+            tx_kick(ctl_ctx(), from);
             if (tx_pending(*lcores[from])) {
                 rcu_offline off;
                 std::this_thread::sleep_for(std::chrono::microseconds(10));

@@ -16,6 +16,13 @@
 
 namespace mpnet {
 
+/// Empties a non-blocking eventfd (worker and control wake-ups, lo0's interrupt).
+inline void eventfd_clear(int fd) noexcept {
+    uint64_t v;
+    while (::read(fd, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {
+    }
+}
+
 class loop_port final : public port {
 public:
     explicit loop_port(unsigned size) {
@@ -43,9 +50,7 @@ public:
     // lo0 has an interrupt of its own, so that a worker owning it can sleep.
     int rx_intr_fd(uint16_t) const noexcept override { return efd_; }
     bool rx_intr_arm(uint16_t) noexcept override {
-        uint64_t v;
-        while (::read(efd_, &v, sizeof v) == static_cast<ssize_t>(sizeof v)) {
-        }
+        eventfd_clear(efd_);
         armed_.store(true, std::memory_order_seq_cst);
         return efd_ >= 0;
     }

@@ -316,8 +316,10 @@ struct stack::impl {
     void tx_flush(lcore_ctx& c) noexcept;
     /// Counts one transmit's outcome on c and ifp (sent, refused, soft queue full).
     void tx_account(lcore_ctx& c, ifnet& ifp, const tx_result& r) noexcept;
-    /// Drains the shared TX queues c uses (end of a poll iteration).
-    void tx_kick(lcore_ctx& c) noexcept;
+    /// Drains the shared TX queues lcore `lane` uses, counting on c (the
+    /// end of c's poll iteration: lane = c.idx; a queue move: the old owner's).
+    void tx_kick(lcore_ctx& c, unsigned lane) noexcept;
+    void tx_kick(lcore_ctx& c) noexcept { tx_kick(c, c.idx); }
     /// Packets waiting in soft queues c uses: an lcore never sleeps on them.
     uint32_t tx_pending(lcore_ctx& c) const noexcept;
 

@@ -350,13 +350,13 @@ void stack::impl::tx_burst(lcore_ctx& c, ifnet& ifp, pkt_batch& b) noexcept {
     b.clear();
 }
 
-void stack::impl::tx_kick(lcore_ctx& c) noexcept {
+void stack::impl::tx_kick(lcore_ctx& c, unsigned lane) noexcept {
     if (shared_txqs.load(std::memory_order_relaxed) == 0) return;
     ifs.for_each([&](ifnet& ifp) {
         tx_layer* t = ifp.txl();
         if (!t || !t->has_shared()) return;
         tx_result r;
-        t->kick(c.idx, r);
+        t->kick(lane, r);
         tx_account(c, ifp, r);
     });
 }

@@ -175,7 +175,7 @@ public:
         st.bursts.store(st.bursts.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     }
     const rxq_stat& rxq_stats(uint16_t q) const noexcept { return rxq_stats_[q]; }
-    /// The TX queue layer (null for loopback-less ports: never; set for every port).
+    /// The TX queue layer: set for every interface that has a port (lo0 too).
     tx_layer* txl() noexcept { return txl_.get(); }
     const tx_layer* txl() const noexcept { return txl_.get(); }
 
