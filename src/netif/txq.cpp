@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "mpnet/core/limits.hpp"
+
 namespace mpnet {
 
 const char* tx_regime_name(tx_regime r) noexcept {
@@ -20,7 +22,7 @@ const char* tx_regime_name(tx_regime r) noexcept {
 
 result<std::unique_ptr<tx_layer>> tx_layer::create(port* p, unsigned lcores, unsigned softq_size) {
     const unsigned nq = p->tx_queues();
-    if (nq == 0 || lcores == 0) return errc::inval;
+    if (nq == 0 || lcores == 0 || lcores > limits::lcore_max + 1) return errc::inval;
     std::unique_ptr<tx_layer> t(new tx_layer());
     t->p_ = p;
     t->mt_safe_ = p->tx_mt_safe();
@@ -40,12 +42,18 @@ result<std::unique_ptr<tx_layer>> tx_layer::create(port* p, unsigned lcores, uns
             l.stride = static_cast<uint16_t>(lcores);
             l.count = static_cast<uint16_t>((nq - i + lcores - 1) / lcores);
         }
-        for (uint16_t k = 0; k < l.count; ++k) t->q_[l.first + k * l.stride]->users.push_back(i);
+        for (uint16_t k = 0; k < l.count; ++k) {
+            auto& users = t->q_[l.first + k * l.stride]->users;
+            l.slot = static_cast<uint16_t>(users.size());
+            users.push_back(i);
+        }
     }
     for (auto& q : t->q_) {
         if (q->users.size() <= 1 || t->mt_safe_) continue;
-        q->softq = std::make_unique<pkt_ring>();
-        if (!q->softq->init("txsq", softq_size)) return errc::nomem;
+        for (size_t u = 0; u < q->users.size(); ++u) {
+            q->softq.push_back(std::make_unique<pkt_ring>());
+            if (!q->softq.back()->init("txsq", softq_size)) return errc::nomem;
+        }
         t->any_shared_ = true;
     }
     return t;
@@ -54,9 +62,15 @@ result<std::unique_ptr<tx_layer>> tx_layer::create(port* p, unsigned lcores, uns
 tx_layer::~tx_layer() {
     mbuf* m[32];
     for (auto& q : q_)
-        if (q->softq)
-            while (unsigned n = q->softq->dequeue(m, 32))
+        for (auto& ring : q->softq)
+            while (unsigned n = ring->dequeue(m, 32))
                 for (unsigned i = 0; i < n; ++i) pkt_free(m[i]);
+}
+
+uint32_t tx_layer::txq::queued() const noexcept {
+    uint32_t n = 0;
+    for (const auto& ring : softq) n += ring->count();
+    return n;
 }
 
 void tx_layer::send_direct(txq& q, mbuf** pkts, uint16_t n, tx_result& r) noexcept {
@@ -81,21 +95,30 @@ void tx_layer::send_direct(txq& q, mbuf** pkts, uint16_t n, tx_result& r) noexce
 }
 
 void tx_layer::drain(txq& q, tx_result& r) noexcept {
-    // Holder of q.busy only. Bounded by what is queued now: a sender that
-    // keeps adding is served by the next pass of the caller's loop.
+    // Holder of q.busy only. Each sender's ring is bounded by what it holds
+    // now (a sender that keeps adding is served by the next pass of the
+    // caller's loop); the rings are taken in turn a batch at a time, so one
+    // busy sender does not hold the others back.
     mbuf* m[pkt_batch::capacity];
-    unsigned budget = q.softq->count();
-    while (budget > 0) {
-        const unsigned n = q.softq->dequeue(m, std::min<unsigned>(budget, pkt_batch::capacity));
-        if (n == 0) break;
-        budget -= std::min(budget, n);
-        send_direct(q, m, static_cast<uint16_t>(n), r);
+    uint32_t budget[limits::lcore_max + 1];  // users <= lcores
+    const size_t users = q.softq.size();
+    bool more = false;
+    for (size_t u = 0; u < users; ++u) more |= (budget[u] = q.softq[u]->count()) != 0;
+    while (more) {
+        more = false;
+        for (size_t u = 0; u < users; ++u) {
+            if (budget[u] == 0) continue;
+            const unsigned n = q.softq[u]->dequeue(m, std::min<uint32_t>(budget[u], pkt_batch::capacity));
+            budget[u] = n == 0 ? 0 : budget[u] - std::min<uint32_t>(budget[u], n);
+            more |= budget[u] != 0;
+            if (n) send_direct(q, m, static_cast<uint16_t>(n), r);
+        }
     }
     q.drains.fetch_add(1, std::memory_order_relaxed);
 }
 
-void tx_layer::send_shared(txq& q, mbuf** pkts, uint16_t n, tx_result& r) noexcept {
-    const unsigned in = q.softq->enqueue(pkts, n);
+void tx_layer::send_shared(txq& q, uint16_t slot, mbuf** pkts, uint16_t n, tx_result& r) noexcept {
+    const unsigned in = q.softq[slot]->enqueue_sp(pkts, n);
     if (in < n) {
         r.softq_full += n - in;
         q.softq_drops.fetch_add(n - in, std::memory_order_relaxed);
@@ -107,7 +130,7 @@ void tx_layer::send_shared(txq& q, mbuf** pkts, uint16_t n, tx_result& r) noexce
     // keeps losing the race to new senders leaves the rest to them.
     for (int round = 0; round < 4; ++round) {
         std::atomic_thread_fence(std::memory_order_seq_cst);
-        if (q.softq->count() == 0) return;
+        if (q.queued() == 0) return;
         if (q.busy.exchange(true, std::memory_order_acquire)) {
             q.contended.fetch_add(1, std::memory_order_relaxed);
             return;  // the holder looks again after it lets go
@@ -122,7 +145,7 @@ void tx_layer::transmit(unsigned lcore, mbuf** pkts, uint16_t n, tx_result& r) n
     const lane& l = lanes_[lcore];
     if (l.count == 1) {
         txq& q = *q_[l.first];
-        return q.softq ? send_shared(q, pkts, n, r) : send_direct(q, pkts, n, r);
+        return q.shared() ? send_shared(q, l.slot, pkts, n, r) : send_direct(q, pkts, n, r);
     }
     // Spread: group the batch by flow hash over this lcore's queues, keeping
     // each flow's packets in order within its group.
@@ -146,7 +169,7 @@ void tx_layer::kick(unsigned lcore, tx_result& r) noexcept {
     const lane& l = lanes_[lcore];
     for (uint16_t k = 0; k < l.count; ++k) {
         txq& q = *q_[l.first + k * l.stride];
-        if (!q.softq || q.softq->count() == 0) continue;
+        if (!q.shared() || q.queued() == 0) continue;
         if (q.busy.exchange(true, std::memory_order_acquire)) continue;
         drain(q, r);
         q.busy.store(false, std::memory_order_release);
@@ -158,7 +181,7 @@ uint32_t tx_layer::pending(unsigned lcore) const noexcept {
     uint32_t n = 0;
     for (uint16_t k = 0; k < l.count; ++k) {
         const txq& q = *q_[l.first + k * l.stride];
-        if (q.softq) n += q.softq->count();
+        n += q.queued();
     }
     return n;
 }
@@ -169,13 +192,13 @@ std::vector<txq_info> tx_layer::info() const {
         txq_info i;
         i.queue = q->id;
         i.lcores = q->users;
-        i.shared = q->softq != nullptr;
+        i.shared = q->shared();
         i.packets = q->packets.load(std::memory_order_relaxed);
         i.refused = q->refused.load(std::memory_order_relaxed);
         i.softq_drops = q->softq_drops.load(std::memory_order_relaxed);
         i.contended = q->contended.load(std::memory_order_relaxed);
         i.drains = q->drains.load(std::memory_order_relaxed);
-        i.softq_len = q->softq ? q->softq->count() : 0;
+        i.softq_len = q->queued();
         v.push_back(std::move(i));
     }
     return v;

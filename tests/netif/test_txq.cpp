@@ -8,7 +8,9 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "mpnet/core/wire.hpp"
@@ -23,6 +25,7 @@ public:
     uint16_t rx_burst(uint16_t, mbuf**, uint16_t) noexcept override { return 0; }
     uint16_t tx_burst(uint16_t q, mbuf** pkts, uint16_t n) noexcept override {
         if (inside_[q].fetch_add(1) != 0) overlap.fetch_add(1);
+        if (on_tx) std::exchange(on_tx, nullptr)();  // once: another lcore sends meanwhile
         uint16_t k = 0;
         for (; k < n && room_ > 0; ++k, --room_) {
             uint32_t who, seq;
@@ -41,6 +44,7 @@ public:
     std::string describe() const override { return "rec"; }
 
     std::atomic<uint64_t> overlap{0};
+    std::function<void()> on_tx;
     const std::vector<std::pair<uint32_t, uint32_t>>& seen(uint16_t q) const { return seen_[q]; }
 
 private:
@@ -154,6 +158,34 @@ TEST_F(txq_test, refusals_are_freed_and_counted) {
         EXPECT_EQ(t->pending(2), 0u);
     }
     EXPECT_EQ(pktpool_avail(pool()), before) << "no mbuf leaked";
+}
+
+TEST_F(txq_test, batch_of_a_sender_that_loses_the_try_lock_is_sent_by_the_holder) {
+    // Lcore 1 transmits while lcore 0 is inside the shared queue's tx_burst
+    // (deterministically: from the port's hook). Lcore 1 finds the try-lock
+    // taken and returns; lcore 0 must send lcore 1's batch before it returns.
+    rec_port p(1);
+    auto t = *tx_layer::create(&p, 2, 64);
+    ASSERT_TRUE(t->info()[0].shared);
+    p.on_tx = [&] {
+        mbuf* b[8];
+        for (uint32_t i = 0; i < 8; ++i) b[i] = frame(1, i);
+        tx_result r1;
+        t->transmit(1, b, 8, r1);
+        EXPECT_EQ(r1.sent, 0u) << "lcore 1 must not enter tx_burst while lcore 0 holds the queue";
+        EXPECT_EQ(t->pending(1), 8u);
+    };
+    mbuf* b[4];
+    for (uint32_t i = 0; i < 4; ++i) b[i] = frame(0, i);
+    tx_result r0;
+    t->transmit(0, b, 4, r0);
+    EXPECT_EQ(r0.sent, 12u) << "the holder sent its own batch and the one queued meanwhile";
+    EXPECT_EQ(t->pending(0) + t->pending(1), 0u);
+    EXPECT_EQ(t->info()[0].contended, 1u);
+    EXPECT_EQ(p.overlap.load(), 0u);
+    ASSERT_EQ(p.seen(0).size(), 12u);
+    for (uint32_t i = 0; i < 4; ++i) EXPECT_EQ(p.seen(0)[i], std::make_pair(0u, i));
+    for (uint32_t i = 0; i < 8; ++i) EXPECT_EQ(p.seen(0)[4 + i], std::make_pair(1u, i));
 }
 
 TEST_F(txq_test, shared_queue_under_three_threads) {

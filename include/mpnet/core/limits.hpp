@@ -30,6 +30,6 @@ inline constexpr uint32_t nd_options_max = 64;    // ND options parsed in one me
 inline constexpr uint32_t ip6_ext_headers_max = 8;  // extension headers walked before giving up
 inline constexpr uint16_t rxq_max = 64;           // RX queues per port
 inline constexpr uint16_t txq_max = 64;           // TX queues per port
-inline constexpr unsigned txq_softq_size = 1024;  // packets waiting on a shared TX queue's soft queue
+inline constexpr unsigned txq_softq_size = 1024;  // packets one lcore may have waiting on a shared TX queue
 
 }  // namespace mpnet::limits

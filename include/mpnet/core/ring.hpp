@@ -50,6 +50,11 @@ public:
         return rte_ring_mp_enqueue_burst_elem(r_, objs, sizeof(T), n, nullptr);
     }
     bool enqueue(const T& obj) noexcept { return enqueue(&obj, 1) == 1; }
+    /// The only producer (a single-producer ring: no producer ever waits for
+    /// another one that was preempted between reserving and publishing).
+    unsigned enqueue_sp(const T* objs, unsigned n) noexcept {
+        return rte_ring_sp_enqueue_burst_elem(r_, objs, sizeof(T), n, nullptr);
+    }
     /// The single consumer.
     unsigned dequeue(T* objs, unsigned n) noexcept {
         return rte_ring_sc_dequeue_burst_elem(r_, objs, sizeof(T), n, nullptr);

@@ -5,10 +5,14 @@
 // attached:
 // - queues == lcores: lcore i owns queue i and sends lock-free;
 // - queues <  lcores: lcore i uses queue i % Q. A queue used by one lcore is
-//   still lock-free; a queue several lcores share has a bounded multi-producer
-//   soft queue: a sender enqueues its batch, then drains the soft queue into
-//   the port only if it wins the queue's try-lock (NetBSD wm's pcq + tryenter),
-//   so no lcore ever spins on TX;
+//   still lock-free; a queue several lcores share has a bounded soft queue
+//   made of one single-producer ring per sharing lcore: a sender enqueues its
+//   batch on its own ring, then drains all the queue's rings into the port
+//   only if it wins the queue's try-lock (NetBSD wm's pcq + tryenter), so no
+//   lcore ever spins on TX. One ring per sender rather than one
+//   multi-producer ring: an MP rte_ring makes a producer wait for an earlier
+//   one to publish, and on an oversubscribed CPU that earlier one may be
+//   preempted for a whole time slice;
 // - queues >  lcores: lcore i owns queues i, i+L, i+2L, ... and spreads flows
 //   over them by flow hash (RSS hash when the NIC gave one), so a flow keeps
 //   its queue and its order.
@@ -21,7 +25,7 @@
 //   ifnet (destroyed after the ifnet's drain, so no sender is inside).
 // - A shared queue's try-lock is an atomic flag: its holder is the only
 //   thread calling tx_burst on that queue and the only consumer of its soft
-//   queue. After releasing it the holder looks at the soft queue again, so a
+//   queue's rings (each ring has one producer, its lcore). After releasing it the holder looks at the soft queue again, so a
 //   batch enqueued by a sender that lost the try-lock is never stranded.
 // - Counters are relaxed atomics (several lcores add to a shared queue's).
 // Lock order: a queue's try-lock is a leaf; it is never waited for.
@@ -65,7 +69,8 @@ struct txq_info {
 class tx_layer {
 public:
     /// Control plane. `lcores` senders (workers + the control plane) on the
-    /// port's queues; `softq_size` bounds each shared queue's soft queue.
+    /// port's queues; `softq_size` bounds each sender's ring of a shared
+    /// queue's soft queue.
     static result<std::unique_ptr<tx_layer>> create(port* p, unsigned lcores, unsigned softq_size);
     tx_layer(const tx_layer&) = delete;
     tx_layer& operator=(const tx_layer&) = delete;
@@ -88,16 +93,19 @@ private:
     struct alignas(64) txq {
         uint16_t id = 0;
         std::atomic<bool> busy{false};  // the try-lock (shared queues only)
-        std::unique_ptr<pkt_ring> softq;  // shared queues only
+        std::vector<std::unique_ptr<pkt_ring>> softq;  // shared queues: one SP ring per user
         std::vector<unsigned> users;
+        bool shared() const noexcept { return !softq.empty(); }
+        uint32_t queued() const noexcept;
         std::atomic<uint64_t> packets{0}, refused{0}, softq_drops{0}, contended{0}, drains{0};
     };
     struct lane {  // one lcore's queues: first, first + stride, ...
         uint16_t first = 0, count = 1, stride = 1;
+        uint16_t slot = 0;  // its ring in a shared queue (count == 1 there)
     };
     tx_layer() = default;
     void send_direct(txq& q, mbuf** pkts, uint16_t n, tx_result& r) noexcept;
-    void send_shared(txq& q, mbuf** pkts, uint16_t n, tx_result& r) noexcept;
+    void send_shared(txq& q, uint16_t slot, mbuf** pkts, uint16_t n, tx_result& r) noexcept;
     void drain(txq& q, tx_result& r) noexcept;
 
     port* p_ = nullptr;
