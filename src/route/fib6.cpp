@@ -1,31 +1,177 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// IPv6 FIB: a poptrie6 snapshot published through RCU.
+// IPv6 FIB: mpnet's Poptrie, or DPDK's rte_lpm6 rebuilt and swapped per commit.
 #include "mpnet/route/fib6.hpp"
 
+#include <rte_lpm6.h>
+#include <rte_memory.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <vector>
+
+#include <fmt/format.h>
+
 #include "mpnet/route/poptrie6.hpp"
+#include "mpnet/sync/rcu.hpp"
 
 namespace mpnet {
 
-struct fib6::table {
-    explicit table(const std::vector<std::pair<prefix6, uint32_t>>& routes) : trie(routes), n(routes.size()) {}
-    poptrie6 trie;
-    size_t n;
+namespace {
+
+// One published rte_lpm6 (immutable once published; freed after a grace period).
+struct lpm6_table {
+    rte_lpm6* lpm = nullptr;
+    uint32_t default_nh = fib6::miss;  // rte_lpm6 has no depth 0
+    size_t routes = 0;
+    uint32_t tbl8s = 0;
+    ~lpm6_table() {
+        if (lpm) rte_lpm6_free(lpm);
+    }
 };
 
-static_assert(fib6::miss == poptrie6::miss);
+constexpr uint32_t lpm6_nh_max = (1u << 21) - 1;
 
-fib6::fib6() : cur_(new table({})) {}
+}  // namespace
 
-fib6::~fib6() { delete cur_.read(); }
+struct fib6::impl {
+    fib_backend backend = fib_backend::poptrie;
+    uint32_t max_routes = 0;
+    std::string name;
+    // poptrie
+    std::unique_ptr<poptrie6> trie;
+    // rte_lpm6: the writer's routes, what is staged, and the published table.
+    std::map<prefix6, uint32_t> routes, committed;
+    bool staged = false;
+    rcu_ptr<lpm6_table> cur;
+    uint64_t commits = 0;
 
-void fib6::assign(const std::vector<std::pair<prefix6, uint32_t>>& routes) { cur_.replace(new table(routes)); }
+    ~impl() { delete cur.read(); }
+};
 
-uint32_t fib6::lookup(const ip6_addr& dst) const noexcept { return cur_.read()->trie.lookup(dst); }
+fib6::fib6(std::unique_ptr<impl> p) : p_(std::move(p)) {}
+fib6::~fib6() = default;
 
-void fib6::lookup_bulk(const ip6_addr* dst, uint32_t* nh, unsigned n) const noexcept {
-    cur_.read()->trie.lookup_bulk(dst, nh, n);
+result<std::unique_ptr<fib6>> fib6::create(const std::string& name, const fib6_config& cfg) {
+    if (cfg.max_routes == 0) return errc::inval;
+    auto p = std::make_unique<impl>();
+    p->backend = cfg.backend;
+    p->max_routes = cfg.max_routes;
+    p->name = name.substr(0, 16);
+    if (cfg.backend == fib_backend::poptrie) {
+        poptrie_config pc;
+        pc.max_routes = cfg.max_routes;
+        auto t = poptrie6::create(pc);
+        if (!t) return t.error();
+        p->trie = std::move(*t);
+    } else {
+        (void)p->cur.publish(new lpm6_table());
+    }
+    return std::unique_ptr<fib6>(new fib6(std::move(p)));
 }
 
-size_t fib6::size() const noexcept { return cur_.read()->n; }
+fib_backend fib6::backend() const noexcept { return p_->backend; }
+uint32_t fib6::nexthop_max() const noexcept { return p_->trie ? poptrie6::nexthop_max : lpm6_nh_max; }
+
+status fib6::add(const prefix6& p, uint32_t nh) {
+    if (nh > nexthop_max()) return errc::inval;
+    if (p_->trie) return p_->trie->add(poptrie_key(p.addr), p.len, nh);
+    auto it = p_->routes.find(p);
+    if (it == p_->routes.end() && p_->routes.size() >= p_->max_routes) return errc::nospc;
+    p_->routes[p] = nh;
+    p_->staged = true;
+    return {};
+}
+
+status fib6::del(const prefix6& p) {
+    if (p_->trie) return p_->trie->del(poptrie_key(p.addr), p.len);
+    if (p_->routes.erase(p) == 0) return errc::noent;
+    p_->staged = true;
+    return {};
+}
+
+void fib6::abort() {
+    if (p_->trie) return p_->trie->abort();
+    p_->routes = p_->committed;
+    p_->staged = false;
+}
+
+status fib6::commit() {
+    if (p_->trie) return p_->trie->commit();
+    if (!p_->staged) return {};
+    auto t = std::make_unique<lpm6_table>();
+    t->routes = p_->routes.size();
+    // Enough tbl8 groups for the table (a long prefix needs up to 13).
+    t->tbl8s = uint32_t(std::clamp<size_t>(p_->routes.size() * 2, 256, size_t(1) << 18));
+    static std::atomic<uint32_t> seq{0};
+    const std::string n = fmt::format("{}6.{}", p_->name, seq.fetch_add(1));
+    rte_lpm6_config lc{};
+    lc.max_rules = uint32_t(std::max<size_t>(p_->routes.size(), 1));
+    lc.number_tbl8s = t->tbl8s;
+    t->lpm = rte_lpm6_create(n.c_str(), SOCKET_ID_ANY, &lc);
+    bool ok = t->lpm != nullptr;
+    for (auto it = p_->routes.begin(); ok && it != p_->routes.end(); ++it) {
+        if (it->first.len == 0)
+            t->default_nh = it->second;
+        else
+            ok = rte_lpm6_add(t->lpm, it->first.addr.b.data(), uint8_t(it->first.len), it->second) == 0;
+    }
+    if (!ok) {
+        abort();
+        return errc::nospc;
+    }
+    rcu_retire(p_->cur.publish(t.release()));
+    p_->committed = p_->routes;
+    p_->staged = false;
+    ++p_->commits;
+    return {};
+}
+
+uint32_t fib6::lookup(const ip6_addr& dst) const noexcept {
+    if (p_->trie) return p_->trie->lookup(poptrie_key(dst));
+    const lpm6_table* t = p_->cur.read();
+    uint32_t nh;
+    if (t->lpm && rte_lpm6_lookup(t->lpm, dst.b.data(), &nh) == 0) return nh;
+    return t->default_nh;
+}
+
+void fib6::lookup_bulk(const ip6_addr* dst, uint32_t* nh, unsigned n) const noexcept {
+    if (p_->trie) {
+        unsigned __int128 k[64];
+        for (unsigned done = 0; done < n;) {
+            const unsigned c = std::min(n - done, 64u);
+            for (unsigned i = 0; i < c; ++i) k[i] = poptrie_key(dst[done + i]);
+            p_->trie->lookup_bulk(k, nh + done, c);
+            done += c;
+        }
+        return;
+    }
+    const lpm6_table* t = p_->cur.read();
+    for (unsigned i = 0; i < n; ++i) {
+        uint32_t x;
+        nh[i] = (t->lpm && rte_lpm6_lookup(t->lpm, dst[i].b.data(), &x) == 0) ? x : t->default_nh;
+    }
+}
+
+size_t fib6::size() const noexcept { return p_->trie ? p_->trie->size() : p_->cur.read()->routes; }
+
+fib_stats fib6::stats() const noexcept {
+    fib_stats s;
+    if (p_->trie) {
+        const auto t = p_->trie->stats();
+        s.routes = t.routes;
+        s.memory_bytes = t.memory_bytes;
+        s.commits = t.commits;
+        s.rebuilt = t.rebuilt;
+        s.rollbacks = t.rollbacks;
+        return s;
+    }
+    const lpm6_table* t = p_->cur.read();
+    s.routes = t->routes;
+    // The 2^24-entry first level plus the tbl8 groups (4-byte entries).
+    s.memory_bytes = t->lpm ? (size_t(1) << 24) * 4 + size_t(t->tbl8s) * 256 * 4 : 0;
+    s.commits = p_->commits;
+    return s;
+}
 
 }  // namespace mpnet

@@ -45,12 +45,19 @@ stack::impl::impl(stack_config c, const clock_source* clk)
         lcores.push_back(std::move(lc));
     }
     fib4_config fc;
+    fc.backend = cfg.fib_backend4;
     fc.max_routes = cfg.fib_max_routes;
     fc.tbl8_groups = cfg.fib_tbl8_groups;
     fc.readers = cfg.workers;
     auto f = fib4::create(cfg.name, fc);
     if (!f) throw std::runtime_error(fmt::format("stack {}: FIB: {}", cfg.name, errc_message(f.error())));
     fib = std::move(*f);
+    fib6_config fc6;
+    fc6.backend = cfg.fib_backend6;
+    fc6.max_routes = cfg.fib6_max_routes;
+    auto f6 = fib6::create(cfg.name, fc6);
+    if (!f6) throw std::runtime_error(fmt::format("stack {}: FIB6: {}", cfg.name, errc_message(f6.error())));
+    fib6_ = std::move(*f6);
     knobs.forwarding = cfg.forwarding;
     knobs.directed_broadcast = cfg.directed_broadcast;
     knobs.send_redirects = cfg.send_redirects;

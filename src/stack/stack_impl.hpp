@@ -135,9 +135,9 @@ struct ping_session {
 /// The nexthop kind of a route's flags (both families; gateways filled in by the caller).
 nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t rtflags);
 
-/// Coalesces FIB6 rebuilds: RIB6 changes made while one is alive publish one
-/// new FIB6 when the outermost ends (a route rebuild touching many routes
-/// builds the trie once), and nexthops are released only after that.
+/// Coalesces FIB6 commits: RIB6 changes made while one is alive are staged
+/// and published by one commit when the outermost ends, and nexthops are
+/// released only after that.
 class fib6_batch {
 public:
     explicit fib6_batch(stack::impl& st);
@@ -204,9 +204,10 @@ struct stack::impl {
     // ---- control-only routing state [ctl]
     rib4 rib;
     rib6 rib6_;
-    fib6 fib6_;  // [rcu] rebuilt from rib6_ on every change (once per batch, see fib6_batch)
+    std::unique_ptr<fib6> fib6_;  // [rcu] follows rib6_; staged changes commit once per batch (fib6_batch)
     unsigned fib6_hold = 0;             // open fib6_batch scopes
     bool fib6_dirty = false;            // the RIB6 changed inside a batch
+    uint64_t fib6_refused = 0;          // FIB6 commits refused for table memory
     std::vector<uint32_t> fib6_release;  // nexthop ids to release once the FIB6 no longer has them
 
     // ---- hand-over
@@ -405,7 +406,6 @@ struct stack::impl {
 
     // IPv6 routes (stack_route6.cpp)
     nexthop nh_of6(const rtentry6& e) const;
-    void fib6_sync();
     /// The RIB6 changed; `old_nh` (if not UINT32_MAX) is a nexthop id the
     /// FIB6 must stop returning before it is released. Outside a batch the
     /// FIB6 is rebuilt now; inside one, when the outermost batch ends.

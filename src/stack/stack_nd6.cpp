@@ -148,7 +148,7 @@ void stack::impl::nd6_resolve(ifnet& ifp, mbuf* m) {
     auto* h = pkt_header<ip6_hdr>(m);
     ip6_addr next = h->dst;
     if (!h->dst.is_link_local()) {
-        const uint32_t id = fib6_.lookup(h->dst);
+        const uint32_t id = fib6_->lookup(h->dst);
         const nexthop* nh = id == fib6::miss ? nullptr : nhs.get(id);
         if (nh && nh->ifindex == ifp.index() && (nh->flags & nhf::gateway)) next = nh->gateway6;
         // Redirects and errors to an on-link source have dst = that neighbor.

@@ -36,25 +36,25 @@ void stack::impl::route6_event(stack_event::kind_t k, const rtentry6& e) {
     push_event(ev);
 }
 
-void stack::impl::fib6_sync() {
-    std::vector<std::pair<prefix6, uint32_t>> v;
-    v.reserve(rib6_.size());
-    rib6_.for_each([&](rtentry6& e) { v.emplace_back(e.dst, e.nh); });
-    fib6_.assign(v);
-}
-
 void stack::impl::fib6_changed(uint32_t old_nh) {
     if (fib6_hold) {
         fib6_dirty = true;
         if (old_nh != UINT32_MAX) fib6_release.push_back(old_nh);
         return;
     }
-    fib6_sync();
-    if (old_nh != UINT32_MAX) nhs.release(old_nh);
+    fib6_dirty = true;
+    if (old_nh != UINT32_MAX) fib6_release.push_back(old_nh);
+    fib6_commit();
 }
 
 void stack::impl::fib6_commit() {
-    if (fib6_dirty) fib6_sync();
+    if (fib6_dirty) {
+        // Route and nexthop capacity were checked when the changes were
+        // staged; what is left is table memory. A refused commit is rolled
+        // back: the RIB keeps routes the FIB lacks until the next commit
+        // that fits, and `show fib` counts it.
+        if (!fib6_->commit()) ++fib6_refused;  // `show fib` reports it
+    }
     fib6_dirty = false;
     for (uint32_t id : fib6_release) nhs.release(id);
     fib6_release.clear();
@@ -71,6 +71,10 @@ status stack::impl::rt6_install(rtentry6 e) {
     if (!id) return id.error();
     e.nh = *id;
     e.flags |= rtf::up | rtf::done;
+    if (auto s = fib6_->add(e.dst, e.nh); !s) {
+        nhs.release(e.nh);
+        return s;
+    }
     route6_event(stack_event::rtm_add, rib6_.insert(e));
     fib6_changed(UINT32_MAX);
     return {};
@@ -83,6 +87,7 @@ void stack::impl::rt6_remove(const prefix6& p) {
     rtentry6 gone = *e;
     rib6_.erase(p);
     // FIB first, then the nexthop (its id stays valid for a grace period).
+    (void)fib6_->del(p);
     fib6_changed(gone.nh);
     route6_event(stack_event::rtm_delete, gone);
 }
@@ -90,6 +95,10 @@ void stack::impl::rt6_remove(const prefix6& p) {
 status stack::impl::rt6_reprogram(rtentry6& e, const rtentry6& next) {
     auto id = nhs.acquire(nh_of6(next));
     if (!id) return id.error();
+    if (auto s = fib6_->add(next.dst, *id); !s) {
+        nhs.release(*id);
+        return s;
+    }
     const uint32_t old = e.nh;
     e = next;
     e.nh = *id;
@@ -392,6 +401,21 @@ std::vector<route6_info> stack::route6_list() const {
         out.push_back({e, ifp ? ifp->name() : "?"});
     });
     return out;
+}
+
+}  // namespace mpnet
+
+namespace mpnet {
+
+fib_info stack::fib_get() const {
+    ctl_guard g(p_->ctl);
+    fib_info f;
+    f.backend4 = p_->fib->backend();
+    f.backend6 = p_->fib6_->backend();
+    f.v4 = p_->fib->stats();
+    f.v6 = p_->fib6_->stats();
+    f.v6_refused = p_->fib6_refused;
+    return f;
 }
 
 }  // namespace mpnet

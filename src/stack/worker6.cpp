@@ -51,7 +51,7 @@ void stack::impl::ip6_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) n
         key[k++] = h->dst.with_scope(ifp.index());
     }
     if (k == 0) return;
-    fib6_.lookup_bulk(key, nh, k);
+    fib6_->lookup_bulk(key, nh, k);
     for (uint16_t i = 0; i < k; ++i) {
         mbuf* m = ok[i];
         const nexthop* x = nh[i] == fib6::miss ? nullptr : nhs.get(nh[i]);
@@ -236,7 +236,7 @@ void stack::impl::ip6_route_output(lcore_ctx& c, mbuf* m, uint16_t zone) noexcep
         if (!ifp) return drop(c, m, drop_reason::ip6_no_route);
         return ip6_output(c, m, *ifp, h->dst);
     }
-    const uint32_t id = fib6_.lookup(h->dst.with_scope(zone));
+    const uint32_t id = fib6_->lookup(h->dst.with_scope(zone));
     const nexthop* nh = id == fib6::miss ? nullptr : nhs.get(id);
     if (!nh) return drop(c, m, drop_reason::ip6_no_route);
     if (nh->flags & nhf::blackhole) return drop(c, m, drop_reason::ip6_blackhole);

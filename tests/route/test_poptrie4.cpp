@@ -35,7 +35,9 @@ private:
 void check_all(const std::vector<std::pair<prefix4, uint32_t>>& routes, std::mt19937& rng, size_t random_keys) {
     reference_lpm ref;
     for (const auto& [p, nh] : routes) ref.add(p, nh);
-    poptrie4 t(routes);
+    auto built = poptrie4_build(routes);
+    ASSERT_TRUE(built);
+    const poptrie4& t = **built;
     size_t bad = 0;
     auto probe = [&](uint32_t a) {
         if (t.lookup(a) != ref.lookup(a) && ++bad <= 5)
@@ -59,11 +61,11 @@ void check_all(const std::vector<std::pair<prefix4, uint32_t>>& routes, std::mt1
 }
 
 TEST(poptrie4, EmptyAndDefault) {
-    poptrie4 empty({});
-    EXPECT_EQ(empty.lookup(0xc6120001u), poptrie4::miss);
-    poptrie4 dflt({{prefix4{}, 7}});
-    EXPECT_EQ(dflt.lookup(0), 7u);
-    EXPECT_EQ(dflt.lookup(UINT32_MAX), 7u);
+    auto empty = *poptrie4_build({});
+    EXPECT_EQ(empty->lookup(0xc6120001u), poptrie4::miss);
+    auto dflt = *poptrie4_build({{prefix4{}, 7}});
+    EXPECT_EQ(dflt->lookup(0), 7u);
+    EXPECT_EQ(dflt->lookup(UINT32_MAX), 7u);
 }
 
 TEST(poptrie4, EdgeLengths) {

@@ -95,8 +95,14 @@ TEST(nexthop_table, SharesEqualNexthopsAndQuarantinesIds) {
     rcu_barrier();
 }
 
-TEST(fib4, AddLookupDeleteDefault) {
+// Every FIB test runs on both backends: mpnet's Poptrie and DPDK's rte_lpm.
+struct fib4_backends : ::testing::TestWithParam<fib_backend> {};
+INSTANTIATE_TEST_SUITE_P(fib4, fib4_backends, ::testing::Values(fib_backend::poptrie, fib_backend::dpdk),
+                         [](const auto& i) { return std::string(fib_backend_name(i.param)); });
+
+TEST_P(fib4_backends, AddLookupDeleteDefault) {
     fib4_config c;
+    c.backend = GetParam();
     c.max_routes = 1024;
     c.tbl8_groups = 64;
     auto f = std::move(*fib4::create("t", c));
@@ -121,11 +127,12 @@ TEST(fib4, AddLookupDeleteDefault) {
     EXPECT_EQ(f->del(P("198.18.0.0/24")).error(), errc::noent);
     ASSERT_TRUE(f->del(P("0.0.0.0/0")));
     EXPECT_EQ(f->lookup(A("203.0.113.1")), fib4::miss);
-    EXPECT_EQ(f->add(P("198.18.0.0/16"), fib4::nexthop_max + 1).error(), errc::inval);
+    EXPECT_EQ(f->add(P("198.18.0.0/16"), f->nexthop_max() + 1).error(), errc::inval);
 }
 
-TEST(fib4, RulesAreBounded) {
+TEST_P(fib4_backends, RulesAreBounded) {
     fib4_config c;
+    c.backend = GetParam();
     c.max_routes = 16;
     c.tbl8_groups = 4;
     auto f = std::move(*fib4::create("t", c));
@@ -142,9 +149,10 @@ TEST(fib4, RulesAreBounded) {
     EXPECT_EQ(f->lookup(ip4_addr(0xc6120005u)), 0u);
 }
 
-TEST(fib4, MatchesAReferenceOnRandomTables) {
+TEST_P(fib4_backends, MatchesAReferenceOnRandomTables) {
     std::mt19937 rng(7);
     fib4_config c;
+    c.backend = GetParam();
     c.max_routes = 4096;
     c.tbl8_groups = 512;
     auto f = std::move(*fib4::create("t", c));

@@ -30,6 +30,7 @@
 #include "mpnet/core/result.hpp"
 #include "mpnet/netif/ifnet.hpp"
 #include "mpnet/netif/port.hpp"
+#include "mpnet/route/fib4.hpp"
 #include "mpnet/route/rib4.hpp"
 #include "mpnet/route/rib6.hpp"
 #include "mpnet/route/rtflags.hpp"
@@ -72,8 +73,11 @@ struct stack_config {
     uint32_t icmp_err_pps = 100;             // net.inet.icmp.errppslimit: ICMP errors/s per stack
     bool mtudisc = true;                     // net.inet.ip.mtudisc: learn path MTUs
     uint32_t mtudisc_timeout_s = 600;        // net.inet.ip.mtudisctimeout
-    uint32_t fib_max_routes = 1u << 16;      // FIB rules (rte_lpm baseline)
-    uint32_t fib_tbl8_groups = 1u << 12;     // FIB second-level groups
+    fib_backend fib_backend4 = fib_backend::poptrie;  // IPv4 FIB: mpnet's Poptrie or DPDK's rte_lpm
+    fib_backend fib_backend6 = fib_backend::poptrie;  // IPv6 FIB: mpnet's Poptrie or DPDK's rte_lpm6
+    uint32_t fib_max_routes = 1u << 21;      // IPv4 FIB routes (a full table is ~1M)
+    uint32_t fib6_max_routes = 1u << 20;     // IPv6 FIB routes
+    uint32_t fib_tbl8_groups = 1u << 12;     // rte_lpm only: second-level groups
     uint32_t nexthop_max = 1u << 14;         // distinct nexthops
     uint32_t idle_polls_before_sleep = 256;  // thread mode: empty polls before a worker naps
     uint32_t idle_sleep_us = 20;             // adaptive: the first nap (RCU-offline); doubles while idle
@@ -301,6 +305,13 @@ struct rxq_info {
     std::string device;  // port description and driver class
 };
 
+/// The FIBs as `show fib` reports them.
+struct fib_info {
+    fib_backend backend4 = fib_backend::poptrie, backend6 = fib_backend::poptrie;
+    fib_stats v4, v6;
+    uint64_t v6_refused = 0;  // FIB6 commits refused for table memory (the RIB kept the routes)
+};
+
 /// One TX queue of an interface and the lcores that send on it.
 struct txq_entry {
     std::string ifname;
@@ -509,6 +520,8 @@ public:
     std::vector<rxq_info> rxq_list() const;
     /// Every TX queue with the lcores that use it.
     std::vector<txq_entry> txq_list() const;
+    /// The FIBs' backends, sizes and update counters.
+    fib_info fib_get() const;
     /// intrctl affinity: moves RX queue q of `ifname` to worker `lcore`. The
     /// old owner lets go, a grace period passes (its packets are sent), then
     /// the new owner polls: no packet of a flow is lost or overtaken. errc::noent

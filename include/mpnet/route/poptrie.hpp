@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// mpnet's longest-prefix-match structure in the Poptrie family (Asai and
+// Ohara, SIGCOMM 2015; written from the paper and our own design) for keys of
+// KeyBits bits (IPv4: 32, IPv6: 128), with incremental batched updates.
+//
+// Lookup structure (what readers walk):
+// - a direct table of 2^DirectBits 32-bit entries indexed by the top bits of
+//   the key: a leaf (a nexthop id, or none) or internal_bit | node index;
+// - 64-way nodes, each consuming 6 key bits (the last level zero-padded past
+//   the key): bit v of `vector` says child v is a node, and the child is found
+//   at base1 + popcount(vector & bits<=v) - 1; otherwise bit v of `leafvec`
+//   marks where a run of equal leaves starts and the leaf is
+//   leaves[base0 + popcount(leafvec & bits<=v) - 1] (leaf compression).
+// - Everything below one direct entry (a "sub-trie") lives in one block of
+//   the node arena and one block of the leaf arena, taken from buddy
+//   allocators over fixed-capacity arenas (reserved address space, touched
+//   only when used), so node and leaf indexes stay 32-bit.
+//
+// Updates (the writer): add()/del() change a binary trie of the routes, log
+// an undo record and mark the direct entries the prefix covers dirty; commit()
+// rebuilds only the dirty entries' sub-tries into fresh blocks, publishes each
+// with one release store of its direct entry, and hands the replaced blocks
+// to RCU: they return to the allocator after a grace period. A commit that
+// runs out of arena or route capacity rolls the whole batch back (the
+// entries it had switched are switched back) and reports errc::nospc; abort()
+// drops an uncommitted batch. load() (a full table) and clear() (a full
+// withdrawal) are batches too.
+//
+// Locking notes:
+// - One writer (callers serialize add/del/commit/abort/load/clear).
+// - Any number of readers call lookup()/lookup_bulk() inside their RCU read
+//   section (a registered liburcu-qsbr thread that is online): a reader sees
+//   each direct entry either before or after a commit switched it, and the
+//   sub-trie it reaches is never changed or reused until every reader passed
+//   a quiescent state. A batch is not atomic across entries: during a commit
+//   a key in one entry may see the new routes while a key in another still
+//   sees the old ones; each answer was the table's answer for that key at
+//   some instant.
+// - The structure must outlive its readers (destroy it after a grace period).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "mpnet/core/result.hpp"
+#include "mpnet/route/poptrie_node.hpp"
+
+namespace mpnet {
+
+struct poptrie_config {
+    uint32_t max_routes = 1u << 22;  // prefixes in the table
+    uint32_t max_nodes = 1u << 21;   // 64-way nodes (24 bytes each); a power of two
+    uint32_t max_leaves = 1u << 24;  // leaves (4 bytes each); a power of two
+    bool poison_freed = false;       // tests: overwrite blocks when they return to the allocator
+};
+
+struct poptrie_stats {
+    size_t routes = 0;
+    size_t nodes = 0, leaves = 0;              // in use by the published sub-tries
+    size_t node_slots = 0, leaf_slots = 0;     // allocated (buddy blocks, rounded up)
+    size_t memory_bytes = 0;                   // direct table + allocated blocks
+    uint64_t commits = 0, rebuilt = 0;         // batches, sub-tries rebuilt
+    uint64_t rollbacks = 0;                    // commits refused for capacity
+};
+
+namespace detail {
+
+/// A buddy allocator over an index space [0, capacity) (writer only).
+class buddy {
+public:
+    static constexpr uint32_t none = UINT32_MAX;
+    void init(uint32_t capacity);  // a power of two
+    /// The offset of a block of 2^order units, or none.
+    uint32_t alloc(unsigned order);
+    void free(uint32_t off, unsigned order);
+    static unsigned order_for(uint32_t n) noexcept {
+        return n <= 1 ? 0u : unsigned(32 - __builtin_clz(n - 1));
+    }
+    size_t used() const noexcept { return used_; }
+    uint32_t capacity() const noexcept { return cap_; }
+
+private:
+    // A free block's head unit holds order + 1 in state_; 0 elsewhere. The
+    // per-order stacks may hold stale offsets (merged or taken blocks): alloc
+    // checks state_ before trusting one.
+    std::vector<std::vector<uint32_t>> free_;
+    std::vector<uint8_t> state_;
+    uint32_t cap_ = 0;
+    unsigned max_order_ = 0;
+    size_t used_ = 0;
+};
+
+/// Reserved address space for an arena of T (zero-filled on first touch).
+template <typename T>
+class arena {
+public:
+    arena() = default;
+    arena(const arena&) = delete;
+    arena& operator=(const arena&) = delete;
+    ~arena();
+    bool reserve(size_t n);
+    T* data() const noexcept { return p_; }
+
+private:
+    T* p_ = nullptr;
+    size_t bytes_ = 0;
+};
+
+}  // namespace detail
+
+/// One route for poptrie::load().
+template <typename Key>
+struct poptrie_entry {
+    Key key;
+    unsigned len;
+    uint32_t nh;
+};
+
+template <typename Key, unsigned KeyBits, unsigned DirectBits>
+class poptrie {
+    static_assert(DirectBits >= 8 && DirectBits <= 24 && DirectBits < KeyBits);
+
+public:
+    using key_type = Key;
+    static constexpr uint32_t miss = UINT32_MAX;
+    /// Largest nexthop id (31 bits; the leaf marker takes the last value).
+    static constexpr uint32_t nexthop_max = detail::poptrie_none - 1;
+
+    /// errc::inval for a bad config, errc::nomem when the arenas cannot be reserved.
+    static result<std::unique_ptr<poptrie>> create(const poptrie_config& cfg = {});
+    ~poptrie();
+    poptrie(const poptrie&) = delete;
+    poptrie& operator=(const poptrie&) = delete;
+
+    // --- writer ---
+    /// Stages a route (add or change). errc::inval for a length past the key
+    /// or a nexthop above nexthop_max (host bits are ignored); errc::nospc
+    /// when the table holds max_routes. Nothing changes on error.
+    status add(Key prefix, unsigned len, uint32_t nh);
+    /// Stages a withdrawal. errc::noent if absent, errc::inval for a bad length.
+    status del(Key prefix, unsigned len);
+    /// Publishes the staged batch (see above). errc::nospc: rolled back.
+    status commit();
+    /// Drops the staged batch.
+    void abort();
+    /// Replaces the table: every current route withdrawn, `routes` added, one commit.
+    /// `It` points at {key, len, nh} (see poptrie_entry). Nothing changes on error.
+    template <typename It>
+    status load(It first, It last) {
+        abort();
+        stage_clear();
+        for (; first != last; ++first)
+            if (auto s = add(first->key, first->len, first->nh); !s) {
+                abort();
+                return s;
+            }
+        return commit();
+    }
+    /// Withdraws every route in one commit.
+    status clear();
+    /// The staged (or published) nexthop of exactly this prefix, or miss.
+    uint32_t find(Key prefix, unsigned len) const noexcept;
+    size_t size() const noexcept { return routes_; }
+    poptrie_stats stats() const noexcept;
+
+    // --- readers (inside an RCU read section) ---
+    uint32_t lookup(Key k) const noexcept {
+        const uint32_t e = __atomic_load_n(&direct_[top(k)], __ATOMIC_ACQUIRE);
+        if (!(e & internal_bit)) return e == leaf_none ? miss : e;
+        return walk(k, e);
+    }
+    /// n lookups; the batch's direct entries are prefetched first.
+    void lookup_bulk(const Key* keys, uint32_t* out, unsigned n) const noexcept {
+        for (unsigned i = 0; i < n; ++i) __builtin_prefetch(&direct_[top(keys[i])]);
+        for (unsigned i = 0; i < n; ++i) out[i] = lookup(keys[i]);
+    }
+
+private:
+    static constexpr uint32_t internal_bit = detail::poptrie_internal;
+    static constexpr uint32_t leaf_none = detail::poptrie_none;
+    using node = detail::poptrie_node;
+
+    static uint32_t top(Key k) noexcept { return uint32_t(k >> (KeyBits - DirectBits)); }
+    // Key bits [depth, depth + 6), zero padded past the key's end.
+    static unsigned chunk(Key k, unsigned depth) noexcept {
+        if (depth + 6 <= KeyBits) return unsigned(k >> (KeyBits - 6 - depth)) & 63u;
+        return unsigned(k << (depth + 6 - KeyBits)) & 63u;
+    }
+    uint32_t walk(Key k, uint32_t e) const noexcept {
+        const node* nodes = nodes_.data();
+        const node* n = &nodes[e & ~internal_bit];
+        unsigned depth = DirectBits;
+        for (;;) {
+            const unsigned v = chunk(k, depth);
+            const uint64_t upto = v == 63 ? ~0ULL : ((2ULL << v) - 1);
+            if (n->vector & (1ULL << v)) {
+                n = &nodes[n->base1 + uint32_t(__builtin_popcountll(n->vector & upto)) - 1];
+                depth += 6;
+                continue;
+            }
+            const uint32_t l = leaves_.data()[n->base0 + uint32_t(__builtin_popcountll(n->leafvec & upto)) - 1];
+            return l == leaf_none ? miss : l;
+        }
+    }
+
+    struct bnode {  // the writer's binary trie
+        int32_t child[2] = {-1, -1};
+        uint32_t nh = leaf_none;
+    };
+    struct undo {
+        Key key;
+        uint8_t len;
+        uint32_t old;  // leaf_none: the prefix was absent
+    };
+    struct slot_meta {  // the writer's record of a published sub-trie
+        uint32_t leaf_off = 0;
+        uint32_t nodes = 0, leaves = 0;
+        uint8_t node_order = 0, leaf_order = 0;
+    };
+    struct switched {  // one direct entry a commit changed
+        uint32_t slot, old_e, new_e;
+        slot_meta old_m, new_m;
+    };
+    struct block {
+        uint32_t off;
+        uint8_t order;
+        bool leaf;
+    };
+    struct freed_list {  // blocks whose grace period ended, for the writer to reuse
+        std::mutex mu;
+        std::vector<block> v;
+    };
+    struct retired;
+
+    poptrie() = default;
+    static bool bit(Key k, unsigned b) noexcept { return (k >> (KeyBits - 1 - b)) & 1u; }
+    static Key mask(Key k, unsigned len) noexcept {
+        return len == 0 ? Key(0) : Key(k & (~Key(0) << (KeyBits - len)));
+    }
+    int32_t bt_new();
+    void bt_set(Key k, unsigned len, uint32_t nh);  // nh == leaf_none: remove
+    void mark(Key k, unsigned len);
+    void clear_staged();
+    void stage_clear();
+    void reclaim();
+    bool rebuild(uint32_t slot, std::vector<switched>& done);
+    void build_node(int32_t b, unsigned depth, uint32_t inherited, uint32_t dst);
+    void fill(int32_t b, unsigned lvl, unsigned v, uint32_t inh, unsigned real, unsigned depth, int32_t* child_at,
+              uint32_t* nh_at) const;
+    void release(const slot_meta& m, uint32_t node_off, std::vector<block>& out) const;
+
+    poptrie_config cfg_;
+    uint32_t* direct_ = nullptr;
+    detail::arena<uint32_t> direct_mem_;
+    detail::arena<node> nodes_;
+    detail::arena<uint32_t> leaves_;
+    detail::buddy node_alloc_, leaf_alloc_;
+    std::vector<slot_meta> meta_;
+    std::vector<bnode> bt_;
+    std::vector<int32_t> bt_free_;
+    std::vector<undo> undo_;
+    std::vector<uint8_t> dirty_bit_;
+    std::vector<uint32_t> dirty_;
+    std::shared_ptr<freed_list> freed_;
+    // Scratch for building one sub-trie.
+    std::vector<node> tmp_nodes_;
+    std::vector<uint32_t> tmp_leaves_;
+    size_t routes_ = 0;
+    size_t live_nodes_ = 0, live_leaves_ = 0;
+    uint64_t commits_ = 0, rebuilt_ = 0, rollbacks_ = 0;
+};
+
+extern template class poptrie<uint32_t, 32, 18>;
+extern template class poptrie<unsigned __int128, 128, 16>;
+
+}  // namespace mpnet
