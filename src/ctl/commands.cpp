@@ -1086,7 +1086,7 @@ reply cmd_intrctl(context& c, const std::vector<std::string>& a, bool js) {
 
 reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
     stack& s = c.s;
-    if (a.size() != 1) return fail("show", "usage: show interfaces|errors|stats|lcores|queues|config");
+    if (a.size() != 1) return fail("show", "usage: show interfaces|errors|stats|lcores|queues|fib|config");
     const std::string& w = a[0];
     if (w == "interfaces") return cmd_ifconfig(c, {"-a"}, js);
     if (w == "errors") {
@@ -1181,6 +1181,26 @@ reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
         j["tx"] = tx;
         return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
     }
+    if (w == "fib") {
+        const fib_info f = s.fib_get();
+        json j = json::object();
+        std::string t = fmt::format("{:<7} {:<8} {:>10} {:>12} {:>10} {:>12} {:>9}\n", "Family", "Backend", "Routes",
+                                    "Memory", "Commits", "Rebuilt", "Refused");
+        for (int fam = 0; fam < 2; ++fam) {
+            const fib_stats& st = fam ? f.v6 : f.v4;
+            const char* b = fib_backend_name(fam ? f.backend6 : f.backend4);
+            const uint64_t refused = fam ? f.v6_refused : st.rollbacks;
+            j[fam ? "inet6" : "inet"] = {{"backend", b},
+                                         {"routes", st.routes},
+                                         {"memory_bytes", st.memory_bytes},
+                                         {"commits", st.commits},
+                                         {"rebuilt", st.rebuilt},
+                                         {"refused", refused}};
+            t += fmt::format("{:<7} {:<8} {:>10} {:>10.1f}Mi {:>10} {:>12} {:>9}\n", fam ? "inet6" : "inet", b,
+                             st.routes, double(st.memory_bytes) / 1048576.0, st.commits, st.rebuilt, refused);
+        }
+        return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
+    }
     if (w == "config") {
         std::string t = c.cs.running_config();
         return ok(js ? json{{"config", t}}.dump(-1, ' ', false, json::error_handler_t::replace) : t);
@@ -1231,7 +1251,7 @@ command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *
         "[prefix P/L [vltime N] [pltime N] [noonlink] [noauto]]... | rtadvd IF stop | rtadvd IF show",
         "send router advertisements on an interface", cmd_rtadvd);
     add("sysctl", "sysctl NAME | sysctl -w NAME=VALUE", "get or set a knob", cmd_sysctl);
-    add("show", "show interfaces|errors|stats|lcores|queues|config", "counters and state", cmd_show);
+    add("show", "show interfaces|errors|stats|lcores|queues|fib|config", "counters and state", cmd_show);
     add("intrctl",
         "intrctl list | intrctl affinity -i IF:QUEUE -c LCORE | intrctl intr -c LCORE | intrctl nointr -c LCORE | "
         "intrctl mode -c LCORE poll|adaptive|interrupt",

@@ -101,8 +101,9 @@ status fib6::commit() {
     if (!p_->staged) return {};
     auto t = std::make_unique<lpm6_table>();
     t->routes = p_->routes.size();
-    // Enough tbl8 groups for the table (a long prefix needs up to 13).
-    t->tbl8s = uint32_t(std::clamp<size_t>(p_->routes.size() * 2, 256, size_t(1) << 18));
+    // Enough tbl8 groups for the table: a prefix longer than 24 bits needs up
+    // to 13 of its own; real tables share most (the full table fits in 2^17).
+    t->tbl8s = uint32_t(std::clamp<size_t>(p_->routes.size() * 14, 256, size_t(1) << 17));
     static std::atomic<uint32_t> seq{0};
     const std::string n = fmt::format("{}6.{}", p_->name, seq.fetch_add(1));
     rte_lpm6_config lc{};

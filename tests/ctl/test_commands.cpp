@@ -133,6 +133,22 @@ TEST_F(cli, RouteAndNetstat) {
     EXPECT_EQ(s.route_list().size(), 4u);  // lo0's and shmif0's two each: nothing leaked in
 }
 
+TEST_F(cli, ShowFibFollowsTheRoutes) {
+    auto before = run_json("show fib");
+    EXPECT_EQ(before["inet"]["backend"], "poptrie");
+    EXPECT_EQ(before["inet6"]["backend"], "poptrie");
+    const uint64_t routes = before["inet"]["routes"], commits = before["inet"]["commits"];
+    ASSERT_EQ(run("route add -net 198.18.9.0/24 198.18.0.2").status, 0);
+    ASSERT_EQ(run("route add -net 198.18.128.0/17 198.18.0.2").status, 0);
+    auto after = run_json("show fib");
+    EXPECT_EQ(after["inet"]["routes"], routes + 2);
+    EXPECT_EQ(after["inet"]["commits"], commits + 2);
+    EXPECT_GT(after["inet"]["memory_bytes"].get<uint64_t>(), 1u << 20);  // the 1 MiB direct table and more
+    EXPECT_EQ(after["inet"]["refused"], 0);
+    EXPECT_NE(run("show fib").text.find("poptrie"), std::string::npos);
+    expect_error("show fib extra", "usage");
+}
+
 TEST_F(cli, Arp) {
     EXPECT_EQ(run("arp -s 198.18.0.10 b2:a0:20:00:00:10").status, 0);
     EXPECT_EQ(run("arp -n 198.18.0.10").text, "? (198.18.0.10) at b2:a0:20:00:00:10 on shmif0 permanent\n");

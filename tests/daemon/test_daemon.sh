@@ -33,6 +33,9 @@ check "late directive refused" grep -q "bad2.conf:2: workers: start-up directive
 printf 'workers many\n' > "$d/bad3.conf"
 out=$("$build/tools/mpnetd" -c "$d/bad3.conf" -s "$sock" -p "$d/pid" 2>&1) && rc=0 || rc=$?
 check "bad directive value" grep -q "bad3.conf:1: workers: expects one number" <<<"$out"
+printf 'fib inet radix\n' > "$d/bad4.conf"
+out=$("$build/tools/mpnetd" -c "$d/bad4.conf" -s "$sock" -p "$d/pid" 2>&1) && rc=0 || rc=$?
+check "bad fib backend" grep -q "bad4.conf:1: fib: expects 'fib inet|inet6 poptrie|dpdk \[routes N\]'" <<<"$out"
 out=$("$build/tools/mpnetd" -c "$d/missing.conf" 2>&1) && rc=0 || rc=$?
 check "missing file" grep -q "missing.conf: cannot open" <<<"$out"
 check "no socket left behind" test ! -e "$sock"
@@ -42,6 +45,8 @@ cat > "$d/ok.conf" <<CONF
 # mpnetd test configuration
 workers 1
 mbufs 4095
+fib inet dpdk routes 65536
+fib inet6 poptrie
 ifconfig nul0 create net_null_mpd0,no-rx=1
 ifconfig nul0 inet 198.18.0.1/24 up
 route add -net 198.18.9.0/24 198.18.0.2
@@ -59,6 +64,7 @@ check "ping through lo0" ctl ping -c 2 -i 0 127.0.0.1
 out=$(ctl route add -net 198.18.9.0/24 198.18.0.2 2>&1) && rc=0 || rc=$?
 check "failed command exits non-zero" test "$rc" = 1
 check "failed command says why, in one line" test "$out" = "route: writing to routing socket: File exists"
+check "show fib names the configured backends" bash -c "'$build/tools/mpnetctl' -s '$sock' show fib --json | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j[\"inet\"][\"backend\"]==\"dpdk\" and j[\"inet6\"][\"backend\"]==\"poptrie\" and j[\"inet\"][\"routes\"]>=1'"
 check "show config reproduces the file" bash -c "'$build/tools/mpnetctl' -s '$sock' show config | grep -q 'route add -net 198.18.9.0/24 198.18.0.2'"
 
 # 3. A second daemon on the same socket is refused.

@@ -5,8 +5,10 @@
 #include <random>
 
 #include "mpnet/route/fib4.hpp"
+#include "mpnet/route/fib6.hpp"
 #include "mpnet/route/nexthop.hpp"
 #include "mpnet/route/rib4.hpp"
+#include "mpnet/route/rib6.hpp"
 #include "mpnet/route/rtflags.hpp"
 #include "mpnet/sync/rcu.hpp"
 
@@ -180,6 +182,71 @@ TEST_P(fib4_backends, MatchesAReferenceOnRandomTables) {
         rtentry* r = ref.match(a);
         EXPECT_EQ(f->lookup(a), r ? r->nh : fib4::miss) << a.str();
     }
+}
+
+}  // namespace
+}  // namespace mpnet
+
+namespace mpnet {
+namespace {
+
+// fib6 on both backends: staged batches against rib6 as the reference, a
+// refused nexthop changes nothing, abort drops a staged batch.
+struct fib6_backends : ::testing::TestWithParam<fib_backend> {};
+INSTANTIATE_TEST_SUITE_P(fib6, fib6_backends, ::testing::Values(fib_backend::poptrie, fib_backend::dpdk),
+                         [](const auto& i) { return std::string(fib_backend_name(i.param)); });
+
+TEST_P(fib6_backends, BatchesMatchAReference) {
+    rcu_thread reg;
+    std::mt19937 rng(8);
+    fib6_config c;
+    c.backend = GetParam();
+    c.max_routes = 4096;
+    auto f = std::move(*fib6::create("t6", c));
+    EXPECT_EQ(f->backend(), GetParam());
+    EXPECT_EQ(f->add(*prefix6::parse("2001:db8::/32"), f->nexthop_max() + 1).error(), errc::inval);
+    EXPECT_EQ(f->del(*prefix6::parse("2001:db8::/32")).error(), errc::noent);
+    rib6 ref;
+    auto addr_in = [&] {
+        ip6_addr a = *ip6_addr::parse("2001:db8::");
+        for (size_t i = 4; i < 16; ++i) a.b[i] = uint8_t(rng());
+        return a;
+    };
+    for (int batch = 0; batch < 40; ++batch) {
+        // Every tenth batch is staged and then aborted: the reference does not take it.
+        const bool dropped = batch % 10 == 9;
+        for (int i = 0; i < 25; ++i) {
+            const prefix6 p = prefix6::of(addr_in(), 32 + rng() % 97);
+            if (rng() % 4 == 0 && ref.find(p)) {
+                ASSERT_TRUE(f->del(p));
+                if (!dropped) ref.erase(p);
+                continue;
+            }
+            const uint32_t nh = rng() % 1000;
+            ASSERT_TRUE(f->add(p, nh));
+            if (dropped) continue;
+            if (rtentry6* x = ref.find(p)) {
+                x->nh = nh;
+            } else {
+                rtentry6 e;
+                e.dst = p;
+                e.nh = nh;
+                ref.insert(e);
+            }
+        }
+        if (dropped)
+            f->abort();
+        else
+            ASSERT_TRUE(f->commit());
+        EXPECT_EQ(f->size(), ref.size());
+        rcu_quiescent();  // as the control plane does: retired tables can go
+        for (int i = 0; i < 2000; ++i) {
+            const ip6_addr a = addr_in();
+            rtentry6* r = ref.match(a);
+            ASSERT_EQ(f->lookup(a), r ? r->nh : fib6::miss) << a.str() << " batch " << batch;
+        }
+    }
+    EXPECT_GT(f->size(), 100u);
 }
 
 }  // namespace

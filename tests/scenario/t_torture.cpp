@@ -30,8 +30,14 @@ ether_addr gw_mac(unsigned side, unsigned i) {
 ip4_addr gw_ip(unsigned side, unsigned i) { return ip4_addr::of(198, 18, side == 0 ? 10 : 20, uint8_t(i + 1)); }
 prefix4 pfx(unsigned i) { return prefix4::of(ip4_addr::of(198, 19, uint8_t(i), 0), 24); }
 
-TEST(t_torture, forwarding_during_route_and_neighbor_churn) {
+// Runs once per FIB backend: mpnet's Poptrie (the default) and DPDK's rte_lpm.
+struct t_torture : ::testing::TestWithParam<fib_backend> {};
+INSTANTIATE_TEST_SUITE_P(fib, t_torture, ::testing::Values(fib_backend::poptrie, fib_backend::dpdk),
+                         [](const auto& i) { return std::string(fib_backend_name(i.param)); });
+
+TEST_P(t_torture, forwarding_during_route_and_neighbor_churn) {
     stack_config c;
+    c.fib_backend4 = GetParam();
     c.name = "router";
     c.workers = 2;
     c.dad_count = 0;

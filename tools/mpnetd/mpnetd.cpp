@@ -9,6 +9,9 @@
 //   workers N        worker lcores (default 1)
 //   mbufs N          packet buffers (default 8191)
 //   eal ARG...       extra EAL arguments (e.g. --vdev=...)
+//   fib inet|inet6 poptrie|dpdk [routes N]
+//                    the FIB structure of a family (default poptrie: mpnet's
+//                    Poptrie; dpdk: rte_lpm / rte_lpm6) and its route limit
 // A bad line stops start-up with "FILE:LINE: reason" and exit status 1.
 #include <fcntl.h>
 #include <signal.h>
@@ -108,7 +111,7 @@ int main(int argc, char** argv) {
     for (int n = 1; std::getline(in, line); ++n) {
         auto w = ctl::tokenize(line);
         if (w.empty()) continue;
-        const bool directive = w[0] == "workers" || w[0] == "mbufs" || w[0] == "eal";
+        const bool directive = w[0] == "workers" || w[0] == "mbufs" || w[0] == "eal" || w[0] == "fib";
         if (directive && !commands.empty()) {
             log(LOG_ERR, "{}:{}: {}: start-up directives come before the first command", o.config, n, w[0]);
             return 1;
@@ -121,6 +124,17 @@ int main(int argc, char** argv) {
                 return 1;
             }
             (w[0] == "workers" ? cfg.workers : cfg.mbufs) = *v;
+        } else if (w[0] == "fib") {
+            const bool v4 = w.size() > 1 && w[1] == "inet", v6 = w.size() > 1 && w[1] == "inet6";
+            const auto b = w.size() > 2 ? fib_backend_parse(w[2]) : std::nullopt;
+            const auto r = w.size() == 5 && w[3] == "routes" ? num(w[4]) : std::nullopt;
+            if (!(v4 || v6) || !b || (w.size() != 3 && !r) || (r && (*r == 0 || *r > (1u << 24)))) {
+                log(LOG_ERR, "{}:{}: fib: expects 'fib inet|inet6 poptrie|dpdk [routes N]' (N in 1..16777216)",
+                    o.config, n);
+                return 1;
+            }
+            (v4 ? cfg.fib_backend4 : cfg.fib_backend6) = *b;
+            if (r) (v4 ? cfg.fib_max_routes : cfg.fib6_max_routes) = *r;
         } else if (w[0] == "eal") {
             eo.extra.insert(eo.extra.end(), w.begin() + 1, w.end());
         } else {
