@@ -45,6 +45,7 @@ using u128 = unsigned __int128;
 namespace {
 
 double min_time = 0.2;  // seconds per measurement (best of three)
+std::string only;       // --only updates: just the update section
 constexpr size_t nkeys = 1u << 20;
 
 double now_s() {
@@ -510,6 +511,7 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; ++i) {
         if (std::string(argv[i]) == "--table") path = argv[i + 1];
         if (std::string(argv[i]) == "--time") min_time = std::stod(argv[i + 1]);
+        if (std::string(argv[i]) == "--only") only = argv[i + 1];
     }
     drivers::eal_options o;
     o.program = "bench_fib";
@@ -552,6 +554,12 @@ int main(int argc, char** argv) {
         std::printf("tables: %zu IPv4, %zu IPv6 prefixes; %zu keys per set; best of 3 x %.2f s per figure\n",
                     pfx4.size(), pfx6.size(), nkeys, min_time);
         std::vector<row> rows4, rows6, mem, rates4, rates6;
+        if (only == "updates") {
+            updates();
+            rcu_barrier();
+            drivers::eal_cleanup();
+            return 0;
+        }
         for (unsigned nh : {16u, 256u}) ipv4(nh, rows4, mem, rates4);
         for (unsigned nh : {16u, 256u}) ipv6(nh, rows6, mem, rates6);
         print_table("IPv4, M lookups/s", {"poptrie4", "rte_lpm", "rte_fib"}, rows4);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "mpnet/sync/rcu.hpp"
 
@@ -124,6 +125,8 @@ result<std::unique_ptr<poptrie<K, KB, DB>>> poptrie<K, KB, DB>::create(const pop
     t->leaf_alloc_.init(cfg.max_leaves);
     t->meta_.assign(size_t(1) << DB, {});
     t->dirty_bit_.assign(size_t(1) << DB, 0);
+    t->slot_root_.assign(size_t(1) << DB, -1);
+    t->slot_inh_.assign(size_t(1) << DB, leaf_none);
     t->bt_.emplace_back();  // the root (the default route's node)
     t->freed_ = std::make_shared<freed_list>();
     return t;
@@ -145,36 +148,51 @@ int32_t poptrie<K, KB, DB>::bt_new() {
 }
 
 template <typename K, unsigned KB, unsigned DB>
-void poptrie<K, KB, DB>::bt_set(K k, unsigned len, uint32_t nh) {
+uint32_t poptrie<K, KB, DB>::bt_set(K k, unsigned len, uint32_t nh) {
+    // Routes longer than the direct table start at their slot's node (depth
+    // DB) when it exists: a /24 change walks 6 levels, not 24.
+    const uint32_t slot = top(k);
+    int32_t path[KB + 1];
+    unsigned from = 0;
+    path[0] = 0;
+    if (len > DB && slot_root_[slot] >= 0) {
+        from = DB;
+        path[DB] = slot_root_[slot];
+    }
+    int32_t i = path[from];
     if (nh != leaf_none) {
-        int32_t i = 0;
-        for (unsigned b = 0; b < len; ++b) {
+        for (unsigned b = from; b < len; ++b) {
             const unsigned d = bit(k, b);
             if (bt_[size_t(i)].child[d] < 0) {
                 const int32_t c = bt_new();
                 bt_[size_t(i)].child[d] = c;
+                if (b + 1 == DB) slot_root_[slot] = c;
             }
             i = bt_[size_t(i)].child[d];
         }
-        bt_[size_t(i)].nh = nh;
-        return;
+        return std::exchange(bt_[size_t(i)].nh, nh);
     }
     // Remove, then prune the nodes that no longer lead anywhere.
-    int32_t path[KB + 1];
-    int32_t i = 0;
-    path[0] = 0;
-    for (unsigned b = 0; b < len; ++b) {
+    for (unsigned b = from; b < len; ++b) {
         i = bt_[size_t(i)].child[bit(k, b)];
-        if (i < 0) return;
+        if (i < 0) return leaf_none;
         path[b + 1] = i;
     }
-    bt_[size_t(i)].nh = leaf_none;
+    const uint32_t old = std::exchange(bt_[size_t(i)].nh, leaf_none);
     for (unsigned b = len; b > 0; --b) {
+        if (b == from) {
+            // Pruning reached the slot's node: the levels above come from a full walk.
+            int32_t j = 0;
+            for (unsigned x = 0; x < DB; ++x) path[x + 1] = j = bt_[size_t(j)].child[bit(k, x)];
+            from = 0;
+        }
         const bnode& n = bt_[size_t(path[b])];
         if (n.nh != leaf_none || n.child[0] >= 0 || n.child[1] >= 0) break;
         bt_free_.push_back(path[b]);
         bt_[size_t(path[b - 1])].child[bit(k, b - 1)] = -1;
+        if (b == DB) slot_root_[slot] = -1;
     }
+    return old;
 }
 
 template <typename K, unsigned KB, unsigned DB>
@@ -189,25 +207,26 @@ uint32_t poptrie<K, KB, DB>::find(K k, unsigned len) const noexcept {
 
 template <typename K, unsigned KB, unsigned DB>
 void poptrie<K, KB, DB>::mark(K k, unsigned len) {
+    // dirty_long: a route inside the slot changed (its sub-trie's shape);
+    // dirty_short: a route covering the whole slot did (what it inherits).
     const uint32_t first = top(k);
-    const uint32_t count = len >= DB ? 1u : (1u << (DB - len));
-    for (uint32_t s = first; s < first + count; ++s)
-        if (!dirty_bit_[s]) {
-            dirty_bit_[s] = 1;
-            dirty_.push_back(s);
-        }
+    const uint32_t count = len > DB ? 1u : (1u << (DB - len));
+    const uint8_t why = len > DB ? dirty_long : dirty_short;
+    for (uint32_t s = first; s < first + count; ++s) {
+        if (!dirty_bit_[s]) dirty_.push_back(s);
+        dirty_bit_[s] |= why;
+    }
 }
 
 template <typename K, unsigned KB, unsigned DB>
 status poptrie<K, KB, DB>::add(K k, unsigned len, uint32_t nh) {
     if (len > KB || nh > nexthop_max) return errc::inval;
     k = mask(k, len);
-    const uint32_t old = find(k, len);
-    if (old == miss && routes_ >= cfg_.max_routes) return errc::nospc;
+    if (routes_ >= cfg_.max_routes && find(k, len) == miss) return errc::nospc;
+    const uint32_t old = bt_set(k, len, nh);  // one walk: set and learn what was there
     if (old == nh) return {};
-    undo_.push_back({k, uint8_t(len), old == miss ? leaf_none : old});
-    bt_set(k, len, nh);
-    if (old == miss) ++routes_;
+    undo_.push_back({k, uint8_t(len), old});
+    if (old == leaf_none) ++routes_;
     mark(k, len);
     return {};
 }
@@ -216,10 +235,9 @@ template <typename K, unsigned KB, unsigned DB>
 status poptrie<K, KB, DB>::del(K k, unsigned len) {
     if (len > KB) return errc::inval;
     k = mask(k, len);
-    const uint32_t old = find(k, len);
-    if (old == miss) return errc::noent;
+    const uint32_t old = bt_set(k, len, leaf_none);
+    if (old == leaf_none) return errc::noent;
     undo_.push_back({k, uint8_t(len), old});
-    bt_set(k, len, leaf_none);
     --routes_;
     mark(k, len);
     return {};
@@ -235,8 +253,7 @@ void poptrie<K, KB, DB>::clear_staged() {
 template <typename K, unsigned KB, unsigned DB>
 void poptrie<K, KB, DB>::abort() {
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
-        const bool present = find(it->key, it->len) != miss;
-        bt_set(it->key, it->len, it->old);
+        const bool present = bt_set(it->key, it->len, it->old) != leaf_none;
         routes_ += size_t(it->old != leaf_none) - size_t(present);
     }
     clear_staged();
@@ -353,13 +370,30 @@ void poptrie<K, KB, DB>::build_node(int32_t b, unsigned depth, uint32_t inherite
 }
 
 template <typename K, unsigned KB, unsigned DB>
-bool poptrie<K, KB, DB>::rebuild(uint32_t slot, std::vector<switched>& done) {
-    // The binary node at depth DB along the slot's bits, and the route it inherits.
+uint32_t poptrie<K, KB, DB>::inherited(uint32_t slot) const noexcept {
     int32_t i = 0;
     uint32_t inh = bt_[0].nh;
     for (unsigned b = 0; b < DB && i >= 0; ++b) {
         i = bt_[size_t(i)].child[(slot >> (DB - 1 - b)) & 1u];
         if (i >= 0 && bt_[size_t(i)].nh != leaf_none) inh = bt_[size_t(i)].nh;
+    }
+    return inh;
+}
+
+template <typename K, unsigned KB, unsigned DB>
+bool poptrie<K, KB, DB>::rebuild(uint32_t slot, std::vector<switched>& done) {
+    // The binary node at depth DB along the slot's bits, and the route it
+    // inherits: walked when a covering route changed, cached otherwise.
+    int32_t i = slot_root_[slot];
+    uint32_t inh = slot_inh_[slot];
+    if (dirty_bit_[slot] & dirty_short) {
+        i = 0;
+        inh = bt_[0].nh;
+        for (unsigned b = 0; b < DB && i >= 0; ++b) {
+            i = bt_[size_t(i)].child[(slot >> (DB - 1 - b)) & 1u];
+            if (i >= 0 && bt_[size_t(i)].nh != leaf_none) inh = bt_[size_t(i)].nh;
+        }
+        slot_inh_[slot] = inh;
     }
     const uint32_t old_e = direct_[slot];
     switched sw{slot, old_e, inh, meta_[slot], {}};
@@ -448,7 +482,11 @@ status poptrie<K, KB, DB>::commit() {
             }
             --rebuilt_;
         }
+        std::vector<uint32_t> covered;
+        for (uint32_t x : dirty_)
+            if (dirty_bit_[x] & dirty_short) covered.push_back(x);
         abort();
+        for (uint32_t x : covered) slot_inh_[x] = inherited(x);
         ++rollbacks_;
         if (!r->blocks.empty()) rcu_retire(r.release());
         return errc::nospc;

@@ -242,7 +242,8 @@ private:
         return len == 0 ? Key(0) : Key(k & (~Key(0) << (KeyBits - len)));
     }
     int32_t bt_new();
-    void bt_set(Key k, unsigned len, uint32_t nh);  // nh == leaf_none: remove
+    uint32_t bt_set(Key k, unsigned len, uint32_t nh);  // nh == leaf_none: remove; returns the old nh
+    uint32_t inherited(uint32_t slot) const noexcept;
     void mark(Key k, unsigned len);
     void clear_staged();
     void stage_clear();
@@ -263,7 +264,10 @@ private:
     std::vector<bnode> bt_;
     std::vector<int32_t> bt_free_;
     std::vector<undo> undo_;
-    std::vector<uint8_t> dirty_bit_;
+    static constexpr uint8_t dirty_long = 1, dirty_short = 2;
+    std::vector<uint8_t> dirty_bit_;  // per slot: why it must be rebuilt
+    std::vector<int32_t> slot_root_;  // per slot: its binary node at depth DirectBits, or -1
+    std::vector<uint32_t> slot_inh_;  // per slot: the nexthop of the longest route covering it
     std::vector<uint32_t> dirty_;
     std::shared_ptr<freed_list> freed_;
     // Scratch for building one sub-trie.
