@@ -46,6 +46,16 @@ struct fib4::impl {
     }
 };
 
+fib_stats fib_stats_of(const poptrie_stats& t) noexcept {
+    fib_stats s;
+    s.routes = t.routes;
+    s.memory_bytes = t.memory_bytes;
+    s.commits = t.commits;
+    s.rebuilt = t.rebuilt;
+    s.rollbacks = t.rollbacks;
+    return s;
+}
+
 fib4::fib4(std::unique_ptr<impl> p) : p_(std::move(p)) {}
 fib4::~fib4() = default;
 
@@ -152,15 +162,7 @@ void fib4::online(unsigned reader) noexcept {
 
 fib_stats fib4::stats() const noexcept {
     fib_stats s;
-    if (p_->trie) {
-        const auto t = p_->trie->stats();
-        s.routes = t.routes;
-        s.memory_bytes = t.memory_bytes;
-        s.commits = t.commits;
-        s.rebuilt = t.rebuilt;
-        s.rollbacks = t.rollbacks;
-        return s;
-    }
+    if (p_->trie) return fib_stats_of(p_->trie->stats());
     s.routes = p_->lpm_routes;
     // tbl24 (2^24 entries) + the tbl8 groups + the rules, 4-byte entries.
     s.memory_bytes = (size_t(1) << 24) * 4 + size_t(p_->tbl8s) * 256 * 4 + size_t(p_->max_rules) * 8;

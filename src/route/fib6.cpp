@@ -158,15 +158,7 @@ size_t fib6::size() const noexcept { return p_->trie ? p_->trie->size() : p_->cu
 
 fib_stats fib6::stats() const noexcept {
     fib_stats s;
-    if (p_->trie) {
-        const auto t = p_->trie->stats();
-        s.routes = t.routes;
-        s.memory_bytes = t.memory_bytes;
-        s.commits = t.commits;
-        s.rebuilt = t.rebuilt;
-        s.rollbacks = t.rollbacks;
-        return s;
-    }
+    if (p_->trie) return fib_stats_of(p_->trie->stats());
     const lpm6_table* t = p_->cur.read();
     s.routes = t->routes;
     // The 2^24-entry first level plus the tbl8 groups (4-byte entries).

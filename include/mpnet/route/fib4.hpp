@@ -47,6 +47,10 @@ struct fib_stats {
     uint64_t commits = 0, rebuilt = 0, rollbacks = 0;  // poptrie only
 };
 
+struct poptrie_stats;
+/// A Poptrie's counters as the FIB reports them (both families).
+fib_stats fib_stats_of(const poptrie_stats& t) noexcept;
+
 class fib4 {
 public:
     static constexpr uint32_t miss = UINT32_MAX;
