@@ -46,7 +46,12 @@ struct fib6::impl {
     rcu_ptr<lpm6_table> cur;
     uint64_t commits = 0;
 
-    ~impl() { delete cur.read(); }
+    ~impl() {
+        delete cur.read();
+        // Tables retired by earlier commits are freed by RCU callbacks: let
+        // them run while DPDK is still up (rte_lpm6_free needs its heap).
+        if (backend == fib_backend::dpdk) rcu_barrier();
+    }
 };
 
 fib6::fib6(std::unique_ptr<impl> p) : p_(std::move(p)) {}

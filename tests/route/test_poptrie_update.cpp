@@ -102,7 +102,7 @@ void random_batches(T& t, Rng& rng, Key base, unsigned base_len, int batches) {
         };
         for (auto [k, len] : known) {
             const Key first = reference<Key, Bits>::mask(k, len);
-            const Key last = len == 0 ? ~Key(0) : Key(first | (~Key(0) >> len));
+            const Key last = len == 0 ? ~Key(0) : len == Bits ? first : Key(first | (~Key(0) >> len));
             probe(first);
             probe(last);
             probe(Key(first + (last - first) / 2));
