@@ -21,8 +21,10 @@
 // rebuilds only the dirty entries' sub-tries into fresh blocks, publishes each
 // with one release store of its direct entry, and hands the replaced blocks
 // to RCU: they return to the allocator after a grace period. A commit that
-// runs out of arena or route capacity rolls the whole batch back (the
-// entries it had switched are switched back) and reports errc::nospc; abort()
+// runs out of arena (after waiting once for blocks still in their grace
+// period) rolls the whole batch back (the entries it had switched are
+// switched back) and reports errc::nospc; the route limit is enforced when a
+// route is staged. abort()
 // drops an uncommitted batch. load() (a full table) and clear() (a full
 // withdrawal) are batches too.
 //
