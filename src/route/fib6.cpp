@@ -153,9 +153,19 @@ void fib6::lookup_bulk(const ip6_addr* dst, uint32_t* nh, unsigned n) const noex
         return;
     }
     const lpm6_table* t = p_->cur.read();
-    for (unsigned i = 0; i < n; ++i) {
-        uint32_t x;
-        nh[i] = (t->lpm && rte_lpm6_lookup(t->lpm, dst[i].b.data(), &x) == 0) ? x : t->default_nh;
+    if (!t->lpm) {
+        std::fill_n(nh, n, t->default_nh);
+        return;
+    }
+    // rte_lpm6's bulk call: -1 where no route matched.
+    static_assert(sizeof(ip6_addr) == 16);
+    auto* keys = reinterpret_cast<uint8_t(*)[16]>(const_cast<ip6_addr*>(dst));
+    int32_t out[64];
+    for (unsigned done = 0; done < n;) {
+        const unsigned c = std::min(n - done, 64u);
+        rte_lpm6_lookup_bulk_func(t->lpm, keys + done, out, c);
+        for (unsigned i = 0; i < c; ++i) nh[done + i] = out[i] < 0 ? t->default_nh : uint32_t(out[i]);
+        done += c;
     }
 }
 

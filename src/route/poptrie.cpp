@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <tuple>
 #include <utility>
 
 #include "mpnet/sync/rcu.hpp"
@@ -370,14 +371,16 @@ void poptrie<K, KB, DB>::build_node(int32_t b, unsigned depth, uint32_t inherite
 }
 
 template <typename K, unsigned KB, unsigned DB>
-uint32_t poptrie<K, KB, DB>::inherited(uint32_t slot) const noexcept {
+std::pair<int32_t, uint32_t> poptrie<K, KB, DB>::slot_walk(uint32_t slot) const noexcept {
+    // The binary node at depth DB along the slot's bits (or -1), and the
+    // nexthop of the longest route covering the whole slot.
     int32_t i = 0;
     uint32_t inh = bt_[0].nh;
     for (unsigned b = 0; b < DB && i >= 0; ++b) {
         i = bt_[size_t(i)].child[(slot >> (DB - 1 - b)) & 1u];
         if (i >= 0 && bt_[size_t(i)].nh != leaf_none) inh = bt_[size_t(i)].nh;
     }
-    return inh;
+    return {i, inh};
 }
 
 template <typename K, unsigned KB, unsigned DB>
@@ -387,12 +390,7 @@ bool poptrie<K, KB, DB>::rebuild(uint32_t slot, std::vector<switched>& done) {
     int32_t i = slot_root_[slot];
     uint32_t inh = slot_inh_[slot];
     if (dirty_bit_[slot] & dirty_short) {
-        i = 0;
-        inh = bt_[0].nh;
-        for (unsigned b = 0; b < DB && i >= 0; ++b) {
-            i = bt_[size_t(i)].child[(slot >> (DB - 1 - b)) & 1u];
-            if (i >= 0 && bt_[size_t(i)].nh != leaf_none) inh = bt_[size_t(i)].nh;
-        }
+        std::tie(i, inh) = slot_walk(slot);
         slot_inh_[slot] = inh;
     }
     const uint32_t old_e = direct_[slot];
@@ -486,7 +484,7 @@ status poptrie<K, KB, DB>::commit() {
         for (uint32_t x : dirty_)
             if (dirty_bit_[x] & dirty_short) covered.push_back(x);
         abort();
-        for (uint32_t x : covered) slot_inh_[x] = inherited(x);
+        for (uint32_t x : covered) slot_inh_[x] = slot_walk(x).second;
         ++rollbacks_;
         if (!r->blocks.empty()) rcu_retire(r.release());
         return errc::nospc;

@@ -37,14 +37,9 @@ void stack::impl::route6_event(stack_event::kind_t k, const rtentry6& e) {
 }
 
 void stack::impl::fib6_changed(uint32_t old_nh) {
-    if (fib6_hold) {
-        fib6_dirty = true;
-        if (old_nh != UINT32_MAX) fib6_release.push_back(old_nh);
-        return;
-    }
     fib6_dirty = true;
     if (old_nh != UINT32_MAX) fib6_release.push_back(old_nh);
-    fib6_commit();
+    if (!fib6_hold) fib6_commit();
 }
 
 void stack::impl::fib6_commit() {

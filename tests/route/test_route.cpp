@@ -245,6 +245,15 @@ TEST_P(fib6_backends, BatchesMatchAReference) {
             rtentry6* r = ref.match(a);
             ASSERT_EQ(f->lookup(a), r ? r->nh : fib6::miss) << a.str() << " batch " << batch;
         }
+        // The bulk path (more than one 64-key chunk) agrees with the reference too.
+        std::vector<ip6_addr> keys(100);
+        std::vector<uint32_t> out(keys.size());
+        for (auto& k : keys) k = addr_in();
+        f->lookup_bulk(keys.data(), out.data(), unsigned(keys.size()));
+        for (size_t i = 0; i < keys.size(); ++i) {
+            rtentry6* r = ref.match(keys[i]);
+            ASSERT_EQ(out[i], r ? r->nh : fib6::miss) << keys[i].str() << " batch " << batch;
+        }
     }
     EXPECT_GT(f->size(), 100u);
 }

@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "mpnet/core/result.hpp"
@@ -245,7 +246,7 @@ private:
     }
     int32_t bt_new();
     uint32_t bt_set(Key k, unsigned len, uint32_t nh);  // nh == leaf_none: remove; returns the old nh
-    uint32_t inherited(uint32_t slot) const noexcept;
+    std::pair<int32_t, uint32_t> slot_walk(uint32_t slot) const noexcept;
     void mark(Key k, unsigned len);
     void clear_staged();
     void stage_clear();
@@ -279,6 +280,19 @@ private:
     size_t live_nodes_ = 0, live_leaves_ = 0;
     uint64_t commits_ = 0, rebuilt_ = 0, rollbacks_ = 0;
 };
+
+/// A table of (prefix, nexthop) pairs in one commit (a later duplicate wins);
+/// `poptrie_key(prefix.addr)` gives the key (poptrie4.hpp, poptrie6.hpp).
+template <typename Trie, typename Prefix>
+result<std::unique_ptr<Trie>> poptrie_build(const std::vector<std::pair<Prefix, uint32_t>>& routes,
+                                            const poptrie_config& cfg) {
+    auto t = Trie::create(cfg);
+    if (!t) return t.error();
+    for (const auto& [p, nh] : routes)
+        if (auto s = (*t)->add(poptrie_key(p.addr), p.len, nh); !s) return s.error();
+    if (auto s = (*t)->commit(); !s) return s.error();
+    return std::move(*t);
+}
 
 extern template class poptrie<uint32_t, 32, 18>;
 extern template class poptrie<unsigned __int128, 128, 16>;

@@ -19,12 +19,7 @@ inline uint32_t poptrie_key(ip4_addr a) noexcept { return a.v; }
 /// A table of (prefix, nexthop) pairs in one commit (a later duplicate wins).
 inline result<std::unique_ptr<poptrie4>> poptrie4_build(const std::vector<std::pair<prefix4, uint32_t>>& routes,
                                                         const poptrie_config& cfg = {}) {
-    auto t = poptrie4::create(cfg);
-    if (!t) return t.error();
-    for (const auto& [p, nh] : routes)
-        if (auto s = (*t)->add(p.addr.v, p.len, nh); !s) return s.error();
-    if (auto s = (*t)->commit(); !s) return s.error();
-    return std::move(*t);
+    return poptrie_build<poptrie4>(routes, cfg);
 }
 
 }  // namespace mpnet

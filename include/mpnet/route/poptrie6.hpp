@@ -23,12 +23,7 @@ inline unsigned __int128 poptrie_key(const ip6_addr& a) noexcept {
 /// A table of (prefix, nexthop) pairs in one commit (a later duplicate wins).
 inline result<std::unique_ptr<poptrie6>> poptrie6_build(const std::vector<std::pair<prefix6, uint32_t>>& routes,
                                                         const poptrie_config& cfg = {}) {
-    auto t = poptrie6::create(cfg);
-    if (!t) return t.error();
-    for (const auto& [p, nh] : routes)
-        if (auto s = (*t)->add(poptrie_key(p.addr), p.len, nh); !s) return s.error();
-    if (auto s = (*t)->commit(); !s) return s.error();
-    return std::move(*t);
+    return poptrie_build<poptrie6>(routes, cfg);
 }
 
 }  // namespace mpnet
