@@ -13,6 +13,8 @@ PKGS=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   # libpcap/numa headers pulled by DPDK's pkg-config
   libpcap-dev libnuma-dev libelf-dev libbsd-dev libjansson-dev libssl-dev nlohmann-json3-dev
+  # mpgen: curses and web UIs; their tests drive tmux and headless Chromium
+  libncurses-dev libcpp-httplib-dev tmux chromium python3-websocket
   # test peers
   iproute2 iputils-ping arping ndisc6 tcpdump tshark procps python3 traceroute iperf3 ethtool
 )
