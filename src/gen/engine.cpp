@@ -197,6 +197,25 @@ parsed<std::unique_ptr<engine>> engine::create(const engine_config& c) {
                            : 10000000000ULL;
         e->ports_.push_back(std::move(ps));
     }
+    // Wait for every link: a memif port is up once its peer has connected,
+    // and polling it while the connection is being set up races with it.
+    for (auto& p : e->ports_) {
+        rte_eth_link link{};
+        for (uint32_t t = 0;; t += 10) {
+            rte_eth_link_get_nowait(p->id, &link);
+            if (link.link_status == RTE_ETH_LINK_UP) break;
+            if (t >= c.link_wait_ms)
+                return R::fail(fmt::format("port '{}': link still down after {} ms (is the peer there?)", p->name,
+                                           c.link_wait_ms));
+            // A memif client that reached its server before the server's port
+            // was started is refused and never retries: restart it each second.
+            if (t && t % 1000 == 0) {
+                rte_eth_dev_stop(p->id);
+                rte_eth_dev_start(p->id);
+            }
+            rte_delay_us_sleep(10000);
+        }
+    }
     // Destination MACs: given, or the peer port's (a direct software link),
     // or resolved from the gateway address.
     for (size_t i = 0; i < e->ports_.size(); ++i) {

@@ -148,7 +148,7 @@ trial run_trial(engine& e, const std::string& test, uint32_t frame, double pps, 
         t.why = "nothing received";
     } else if (t.loss_pct > o.tolerance_pct) {
         t.why = "loss";
-    } else if (double(c.underrun) * 100.0 / double(offered + c.underrun) > std::max(o.tolerance_pct, 0.1)) {
+    } else if (double(c.underrun) * 100.0 / double(offered + c.underrun) > o.max_underrun_pct) {
         t.why = "generator underrun";
     } else {
         t.pass = true;
@@ -252,9 +252,9 @@ std::string report_text(const rfc2544_result& r) {
                      r.device.empty() ? "device under test" : r.device);
     s += fmt::format(
         "settings: trial {:g} s, warm-up {:g} s, drain {:g} s, loss tolerance {:g} %, resolution {:g} % of line "
-        "rate, latency trials {}, back-to-back trials {} (bursts up to {:g} s)\n",
-        o.trial_s, o.warmup_s, o.drain_s, o.tolerance_pct, o.resolution_pct, o.latency_trials, o.b2b_trials,
-        o.b2b_max_s);
+        "rate, generator underrun allowed {:g} %, latency trials {}, back-to-back trials {} (bursts up to {:g} s)\n",
+        o.trial_s, o.warmup_s, o.drain_s, o.tolerance_pct, o.resolution_pct, o.max_underrun_pct, o.latency_trials,
+        o.b2b_trials, o.b2b_max_s);
     if (o.throughput) {
         s += "\nThroughput (RFC 2544 26.1; UDP over IPv4/IPv6 as configured; rates are frames/s, Mbit/s is L2 with FCS)\n";
         s += fmt::format("{:>6} {:>14} {:>14} {:>8} {:>10}  {}\n", "frame", "line fps", "throughput fps", "% line",
@@ -314,7 +314,8 @@ std::string report_json(const rfc2544_result& r) {
                      {"drain_s", o.drain_s},         {"tolerance_pct", o.tolerance_pct},
                      {"resolution_pct", o.resolution_pct}, {"latency_trials", o.latency_trials},
                      {"b2b_trials", o.b2b_trials},   {"b2b_max_s", o.b2b_max_s},
-                     {"loss_step_pct", o.loss_step_pct}};
+                     {"loss_step_pct", o.loss_step_pct},
+                     {"max_underrun_pct", o.max_underrun_pct}};
     nlohmann::json sizes = nlohmann::json::array();
     for (auto& z : r.sizes) {
         nlohmann::json x;

@@ -5,6 +5,8 @@
 // assignment, moves under traffic, nointr, per-worker modes.
 #include <fmt/format.h>
 #include <poll.h>
+#include <pthread.h>
+#include <rte_lcore.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -380,7 +382,17 @@ status stack::start() {
         stop();
         return errc::nomem;
     }
-    for (unsigned w = 0; w < st->cfg.workers; ++w) st->threads.emplace_back([st, w] { st->worker_loop(w); });
+    for (unsigned w = 0; w < st->cfg.workers; ++w) {
+        st->threads.emplace_back([st, w] { st->worker_loop(w); });
+        // Worker w runs on the CPUs EAL gave lcore w + 1 (mpnetd asks for
+        // lcores 0..workers), so each worker has its own CPU and the control
+        // thread stays with the main lcore. Without such an lcore (tests run
+        // EAL with one), the worker keeps the process's affinity.
+        if (rte_lcore_is_enabled(w + 1)) {
+            rte_cpuset_t cs = rte_lcore_cpuset(w + 1);
+            pthread_setaffinity_np(st->threads.back().native_handle(), sizeof(cs), &cs);
+        }
+    }
     st->threads.emplace_back([st] { st->control_loop(); });
     return {};
 }

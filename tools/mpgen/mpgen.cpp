@@ -77,10 +77,14 @@ RFC 2544:
       --tolerance PCT         loss tolerated (default 0)
       --resolution PCT        search resolution, % of line rate (default 0.1)
       --no-early-finish       search trials always run their full length
+      --max-underrun PCT      generator slots a trial may miss (default 1); more
+                              fails the trial as the generator's, not the device's
       --latency-trials N      (default 20)   --b2b-trials N (default 50)
       --b2b-time S            longest burst, seconds at line rate (default 2)
       --loss-step PCT         frame loss curve step (default 10)
       --rfc2544-json FILE  --rfc2544-csv FILE  --plot FILE.svg  --label NAME
+      --plot-from A.json,B.json --plot FILE.svg
+                              plot several --rfc2544-json results together and exit
 Tuning:
       --mbufs N  --max-lag-us N  --idle-sleep-us N  --flow-stats N
       --impair SPEC           test impairment on the receive port:
@@ -101,7 +105,7 @@ struct opts {
     bool fail_if_dropped = false, drain_set = false;
     bool rfc2544 = false;
     rfc2544_options ro;
-    std::string rfc_json, rfc_csv, plot, label, impair;
+    std::string rfc_json, rfc_csv, plot, label, impair, plot_from;
     uint32_t mbufs = 16383, max_lag_us = 200, idle_sleep_us = 50, flow_stats = 4096;
 };
 
@@ -141,7 +145,7 @@ opts parse(int argc, char** argv) {
         o_udp = 256, o_tcp, o_vlan, o_saddr, o_daddr, o_sport, o_dport, o_flowlist, o_link, o_l1, o_ui, o_web,
         o_jlog, o_results, o_csv, o_faild, o_rfc, o_tests, o_sizes, o_trial, o_warm, o_drain, o_tol, o_res, o_noearly,
         o_lt, o_bt, o_btime, o_lstep, o_rjson, o_rcsv, o_plot, o_label, o_mbufs, o_lag, o_idle, o_fstats, o_impair,
-        o_ring, o_burst
+        o_ring, o_burst, o_plotfrom, o_maxur
     };
     static const option longs[] = {
         {"tx", required_argument, nullptr, 'T'}, {"rx", required_argument, nullptr, 'R'},
@@ -168,6 +172,8 @@ opts parse(int argc, char** argv) {
         {"mbufs", required_argument, nullptr, o_mbufs}, {"max-lag-us", required_argument, nullptr, o_lag},
         {"idle-sleep-us", required_argument, nullptr, o_idle}, {"flow-stats", required_argument, nullptr, o_fstats},
         {"impair", required_argument, nullptr, o_impair}, {"ring-link", no_argument, nullptr, o_ring},
+        {"plot-from", required_argument, nullptr, o_plotfrom},
+        {"max-underrun", required_argument, nullptr, o_maxur},
         {nullptr, 0, nullptr, 0}};
     opterr = 0;
     optind = 1;
@@ -240,6 +246,8 @@ opts parse(int argc, char** argv) {
             case o_fstats: o.flow_stats = num_arg<uint32_t>("--flow-stats", optarg, 0, 1u << 20); break;
             case o_impair: o.impair = optarg; break;
             case o_ring: o.ring_link = true; break;
+            case o_plotfrom: o.plot_from = optarg; break;
+            case o_maxur: o.ro.max_underrun_pct = num_arg<double>("--max-underrun", optarg, 0, 100); break;
             case ':': die(fmt::format("option '{}' needs a value (see --help)", argv[optind - 1]));
             default: die(fmt::format("unknown option '{}' (see --help)", argv[optind - 1]));
         }
@@ -356,6 +364,24 @@ int main(int argc, char** argv) {
     }
     opts o = parse(int(gen_argv.size()), gen_argv.data());
 
+    if (!o.plot_from.empty()) {  // no ports, no EAL: merge result files into one plot
+        if (o.plot.empty()) die("--plot-from needs --plot FILE.svg");
+        std::vector<plot_series> series;
+        uint64_t link = 0;
+        std::stringstream ss(o.plot_from);
+        std::string path;
+        while (std::getline(ss, path, ',')) {
+            mpgen::json j = mpgen::json::parse(read_file(path), nullptr, false);
+            if (j.is_discarded() || !j.contains("sizes") || !j["sizes"].is_array())
+                die(fmt::format("{}: not an mpgen --rfc2544-json result", path));
+            plot_series ps{j.value("device", path), {}};
+            for (auto& z : j["sizes"]) ps.points.emplace_back(z.value("frame", 0u), z.value("throughput_pps", 0.0));
+            link = j.value("link_bps", uint64_t(10000000000ULL));
+            series.push_back(std::move(ps));
+        }
+        write_file(o.plot, plot_svg("RFC 2544 throughput, side by side", link, series));
+        return 0;
+    }
     // Everything that can be checked before EAL is checked here.
     auto sizes = parse_sizes(o.sizes);
     if (!sizes) die(sizes.error);

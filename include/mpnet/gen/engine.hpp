@@ -59,6 +59,7 @@ struct engine_config {
     uint32_t idle_sleep_us = 50;    // datapath naps when no port sends and RX is empty (0: spin)
     uint32_t flow_stats_limit = 4096;  // flows with their own counters and histogram
     uint8_t magic = 0x6d;
+    uint32_t link_wait_ms = 10000;  // ports must report link up within this (memif: the peer connected)
 };
 
 struct latency_summary {

@@ -64,6 +64,7 @@ struct rfc2544_options {
     double tolerance_pct = 0;      // loss tolerated (0: RFC 1242 throughput)
     double resolution_pct = 0.1;   // search stops when the step is below this % of line rate
     bool early_finish = true;      // a search trial over tolerance stops at once
+    double max_underrun_pct = 1;   // a trial whose generator missed more slots is the generator's failure
     unsigned latency_trials = 20;  // §26.2: at least 20
     double loss_step_pct = 10;     // §26.3: at most 10 %
     unsigned b2b_trials = 50;      // §26.4: at least 50

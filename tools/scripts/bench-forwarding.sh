@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Side-by-side forwarding benchmark: the same mpgen RFC 2544 throughput and
+# latency trials, in one run, against several devices under test on this
+# machine, then a table with ratios written (with this command) into
+# docs/benchmarks/forwarding.md and a plot beside it.
+#
+#   mpnetd  two memif ports (mpnetd is the memif server), worker on CPU 1
+#   l3fwd   DPDK's l3fwd (LPM), built from Debian's dpdk-doc example sources
+#           with its RX offload requests (port and queue) masked to what memif
+#           offers (none; stock l3fwd refuses to start without them),
+#           --parse-ptype, one lcore on CPU 1
+#   linux   Linux IPv4 forwarding between two veth pairs in network
+#           namespaces, mpgen on af_packet ports; RPS puts the router's
+#           receive work on CPU 1
+#
+# mpgen runs on CPU 0 (its datapath lcore and its sleeping main lcore).
+# Addresses: 198.18.0.0/24 on the input side, 198.18.1.0/24 on the output
+# side (l3fwd's built-in table routes 198.18.N.0/24 to port N).
+#
+# Usage: tools/scripts/bench-forwarding.sh [--duts mpnetd,l3fwd,linux]
+#          [--sizes 64,512,1518] [--trial SECONDS] [--no-doc]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+build=$root/build
+duts=mpnetd,l3fwd,linux
+sizes=64,128,256,512,1024,1280,1518
+trial=2
+write_doc=1
+cmdline="tools/scripts/bench-forwarding.sh $*"
+while (($#)); do
+  case $1 in
+    --duts) duts=$2; shift 2 ;;
+    --sizes) sizes=$2; shift 2 ;;
+    --trial) trial=$2; shift 2 ;;
+    --no-doc) write_doc=0; shift ;;
+    *) echo "bench-forwarding: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+[[ $(id -u) -eq 0 ]] || { echo "bench-forwarding: needs root (namespaces, veth)" >&2; exit 1; }
+tools/scripts/setup-deps.sh
+[[ -x $build/tools/mpgen && -x $build/tools/mpnetd ]] || tools/scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+run=$(mktemp -d /tmp/mpnet-sbs.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  sleep 0.5
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+  ip netns del sbs-gen 2>/dev/null || true
+  ip netns del sbs-rtr 2>/dev/null || true
+  [[ -n ${KEEP:-} ]] || rm -rf "$run"
+  rm -rf /var/run/dpdk/sbs-gen /var/run/dpdk/sbs-l3
+}
+trap cleanup EXIT INT TERM
+
+# --- l3fwd from the dpdk-doc examples ---
+l3=$build/l3fwd-example
+if [[ $duts == *l3fwd* && ! -x $l3/l3fwd/build/l3fwd ]]; then
+  rm -rf "$l3"
+  mkdir -p "$l3"
+  cp -r /usr/share/dpdk/examples/l3fwd /usr/share/dpdk/examples/common "$l3/"
+  # Mask the requested RX offloads with the device's (memif offers none).
+  sed -i 's/^\(\t\tlocal_port_conf\.rx_adv_conf\.rss_conf\.rss_hf &=\)$/\t\tlocal_port_conf.rxmode.offloads \&= dev_info.rx_offload_capa;\n\1/' "$l3/l3fwd/main.c"
+  sed -i 's/^\(\t\t\trxq_conf\.offloads = port_conf\.rxmode\.offloads\);$/\1 \& dev_info.rx_offload_capa;/' "$l3/l3fwd/main.c"
+  grep -q 'rxmode.offloads &= dev_info.rx_offload_capa' "$l3/l3fwd/main.c" &&
+    grep -q 'rxq_conf.offloads = port_conf.rxmode.offloads & dev_info.rx_offload_capa;' "$l3/l3fwd/main.c" ||
+    { echo "bench-forwarding: could not patch l3fwd's main.c" >&2; exit 1; }
+  make -C "$l3/l3fwd" -j"$(nproc)" > "$run/l3fwd-build.log" 2>&1 ||
+    { cat "$run/l3fwd-build.log"; exit 1; }
+fi
+
+gen_opts=(--rfc2544 --tests throughput,latency --sizes "$sizes" --trial-time "$trial" --drain 0.5
+  --resolution 1 --latency-trials 1 --link-speed 10G --max-lag-us 1000)
+gen_eal=(--lcores=0@0,1@0 --no-huge -m 1024 --no-pci --file-prefix sbs-gen --log-level=lib.eal:error)
+memif_client=(--vdev=net_memif0,role=client,id=0,socket=$run/p0.sock,socket-abstract=no,mac=02:00:00:00:00:0a
+  --vdev=net_memif1,role=client,id=0,socket=$run/p1.sock,socket-abstract=no,mac=02:00:00:00:00:0b)
+wait_file() { for _ in $(seq 100); do [[ -e $1 ]] && return 0; sleep 0.1; done; return 1; }
+
+run_mpnetd() {
+  cat > "$run/mpnetd.conf" <<CONF
+workers 1
+mbufs 16383
+ifconfig mp0 create net_memif0,role=server,id=0,socket=$run/p0.sock,socket-abstract=no,mac=02:00:00:00:01:00 txqueues 1
+ifconfig mp1 create net_memif1,role=server,id=0,socket=$run/p1.sock,socket-abstract=no,mac=02:00:00:00:01:01 txqueues 1
+ifconfig mp0 inet 198.18.0.1/24 up
+ifconfig mp1 inet 198.18.1.1/24 up
+sysctl -w net.inet.ip.forwarding=1
+intrctl mode -c 0 poll
+CONF
+  "$build/tools/mpnetd" -c "$run/mpnetd.conf" -s "$run/ctl.sock" -p "$run/mpnetd.pid" > "$run/mpnetd.log" 2>&1 &
+  pids+=($!)
+  local dp=$!
+  wait_file "$run/ctl.sock" && wait_file "$run/p1.sock" || { cat "$run/mpnetd.log"; return 1; }
+  timeout 1800 "$build/tools/mpgen" "${gen_eal[@]}" "${memif_client[@]}" -- \
+    -T net_memif0,198.18.0.1,198.18.0.2 -R net_memif1,198.18.1.1,198.18.1.2 "${gen_opts[@]}" \
+    --label mpnetd --rfc2544-json "$run/mpnetd.json" > "$run/mpnetd.txt" 2> "$run/mpnetd.err" || return 1
+  "$build/tools/mpnetctl" -s "$run/ctl.sock" show errors > "$run/mpnetd-errors.txt" 2>&1 || true
+  kill -TERM "$dp"; wait "$dp" 2>/dev/null || true
+}
+
+run_l3fwd() {
+  "$l3/l3fwd/build/l3fwd" -l 1 --no-huge -m 1024 --no-pci --file-prefix sbs-l3 \
+    --vdev=net_memif0,role=server,id=0,socket=$run/p0.sock,socket-abstract=no,mac=02:00:00:00:01:00 \
+    --vdev=net_memif1,role=server,id=0,socket=$run/p1.sock,socket-abstract=no,mac=02:00:00:00:01:01 \
+    -- -p 0x3 --config="(0,0,1),(1,0,1)" --parse-ptype \
+    --eth-dest=0,02:00:00:00:00:0a --eth-dest=1,02:00:00:00:00:0b < /dev/null > "$run/l3fwd.log" 2>&1 &
+  pids+=($!)
+  local lp=$!
+  wait_file "$run/p1.sock" || { cat "$run/l3fwd.log"; return 1; }
+  sleep 1
+  # l3fwd answers no ARP: its MACs are given.
+  timeout 1800 "$build/tools/mpgen" "${gen_eal[@]}" "${memif_client[@]}" -- \
+    -T net_memif0,02:00:00:00:01:00,198.18.0.2 -R net_memif1,02:00:00:00:01:01,198.18.1.2 "${gen_opts[@]}" \
+    --label l3fwd --rfc2544-json "$run/l3fwd.json" > "$run/l3fwd.txt" 2> "$run/l3fwd.err" || return 1
+  kill -TERM "$lp"; wait "$lp" 2>/dev/null || true
+}
+
+run_linux() {
+  ip netns add sbs-gen
+  ip netns add sbs-rtr
+  ip link add sbs-a0 netns sbs-gen type veth peer name sbs-a1 netns sbs-rtr
+  ip link add sbs-b0 netns sbs-gen type veth peer name sbs-b1 netns sbs-rtr
+  ip -n sbs-rtr addr add 198.18.0.1/24 dev sbs-a1
+  ip -n sbs-rtr addr add 198.18.1.1/24 dev sbs-b1
+  for l in sbs-a0 sbs-b0; do ip -n sbs-gen link set "$l" up; done
+  for l in sbs-a1 sbs-b1 lo; do ip -n sbs-rtr link set "$l" up; done
+  ip netns exec sbs-rtr sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
+    net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0
+  # Router receive work on CPU 1, the generator side's on CPU 0.
+  ip netns exec sbs-rtr sh -c 'echo 2 > /sys/class/net/sbs-a1/queues/rx-0/rps_cpus' || true
+  ip netns exec sbs-gen sh -c 'echo 1 > /sys/class/net/sbs-b0/queues/rx-0/rps_cpus' || true
+  timeout 1800 ip netns exec sbs-gen "$build/tools/mpgen" "${gen_eal[@]}" \
+    --vdev=net_af_packet0,iface=sbs-a0,qdisc_bypass=1 --vdev=net_af_packet1,iface=sbs-b0,qdisc_bypass=1 -- \
+    -T net_af_packet0,198.18.0.1,198.18.0.2 -R net_af_packet1,198.18.1.1,198.18.1.2 "${gen_opts[@]}" \
+    --label linux --rfc2544-json "$run/linux.json" > "$run/linux.txt" 2> "$run/linux.err" || return 1
+  ip netns exec sbs-rtr cat /proc/net/snmp | grep -A1 '^Ip:' > "$run/linux-snmp.txt" || true
+  ip netns del sbs-gen
+  ip netns del sbs-rtr
+}
+
+IFS=, read -ra list <<<"$duts"
+for dut in "${list[@]}"; do
+  echo "== $dut"
+  "run_$dut" || { echo "bench-forwarding: $dut failed"; tail -20 "$run/$dut.err" "$run/$dut.log" 2>/dev/null; exit 1; }
+  cat "$run/$dut.txt"
+done
+
+files=()
+for dut in "${list[@]}"; do files+=("$run/$dut.json"); done
+plot=$root/docs/benchmarks/forwarding.svg
+[[ $write_doc == 1 ]] || plot=$run/forwarding.svg
+"$build/tools/mpgen" --plot-from "$(IFS=,; echo "${files[*]}")" --plot "$plot"
+
+table=$(/usr/bin/python3 - "${files[@]}" <<'PY'
+import json, sys
+runs = [json.load(open(f)) for f in sys.argv[1:]]
+names = [r["device"] for r in runs]
+base = names[0]
+sizes = [z["frame"] for z in runs[0]["sizes"]]
+by = {r["device"]: {z["frame"]: z for z in r["sizes"]} for r in runs}
+out = []
+hdr = "| frame | line rate (10G) |" + "".join(f" {n} fps | {n} % line |" for n in names)
+hdr += "".join(f" {base} / {n} |" for n in names[1:])
+out.append(hdr)
+out.append("|" + "---|" * (hdr.count("|") - 1))
+for f in sizes:
+    row = f"| {f} | {by[base][f]['line_pps']:,.0f} |"
+    for n in names:
+        z = by[n][f]
+        flag = " (gen-limited)" if z["generator_limited"] else ""
+        row += f" {z['throughput_pps']:,.0f}{flag} | {z['throughput_pct']:.2f} |"
+    for n in names[1:]:
+        a, b = by[base][f]["throughput_pps"], by[n][f]["throughput_pps"]
+        row += f" {a / b:.2f}x |" if b > 0 else " n/a |"
+    out.append(row)
+out.append("")
+out.append("Latency at each device's throughput rate (µs; every frame timed by mpgen):")
+out.append("")
+lh = "| frame |" + "".join(f" {n} avg | {n} p99 | {n} max |" for n in names)
+out.append(lh)
+out.append("|" + "---|" * (lh.count("|") - 1))
+for f in sizes:
+    row = f"| {f} |"
+    for n in names:
+        l = by[n][f]["latency"]
+        row += f" {l['avg_ns']/1e3:.1f} | {l['p99_ns']/1e3:.1f} | {l['max_ns']/1e3:.1f} |"
+    out.append(row)
+print("\n".join(out))
+PY
+)
+echo
+echo "$table"
+
+if [[ $write_doc == 1 ]]; then
+  doc=$root/docs/benchmarks/forwarding.md
+  {
+    echo "# Forwarding side by side: mpnetd, DPDK l3fwd, Linux"
+    echo
+    echo "Written by \`$cmdline\` on $(date -u +%Y-%m-%d) ($(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))."
+    echo "mpgen on CPU 0, the device under test on CPU 1; RFC 2544 throughput (binary search,"
+    echo "zero loss, resolution 1 % of line rate, ${trial} s trials, 0.5 s drain) and latency at the found rate,"
+    echo "IPv4/UDP, one flow 198.18.0.2 → 198.18.1.2. Rates are frames/s against a nominal 10 Gb/s line."
+    echo "mpnetd and l3fwd sit behind two memif ports (copy mode); Linux forwards between veth pairs,"
+    echo "fed by mpgen on af_packet. \"gen-limited\" marks sizes where a failed search trial was the"
+    echo "generator's (TX underrun), not the device's: there the figure is mpgen's ceiling on that path."
+    echo
+    echo "$table"
+    echo
+    echo "![throughput against frame size](forwarding.svg)"
+    echo
+    echo "## Reading it"
+    echo
+    echo "- One run of each device, in sequence. This VM's two vCPUs move between near and far"
+    echo "  placement on the host (../shared/reference/local-anchors.md §0.1), which moves memif"
+    echo "  rates by 2-3x; repeat the command and compare runs, not single figures."
+    echo "- Linux's figures are bounded by af_packet on the generator side (about 0.7 Mpps for"
+    echo "  testpmd on this VM), so they are a floor for the kernel, not its capacity."
+    echo "- Latency includes mpgen's own TX and RX path and the memif copies; at the throughput"
+    echo "  rate queues are near their limit, so the p99 is a loaded latency."
+    echo
+    echo "Raw per-trial output of this run:"
+    echo
+    for dut in "${list[@]}"; do
+      echo "### $dut"
+      echo
+      echo '```'
+      cat "$run/$dut.txt"
+      echo '```'
+      echo
+    done
+  } > "$doc"
+  echo "bench-forwarding: wrote $doc and $plot"
+fi
