@@ -220,10 +220,11 @@ TEST(gen_engine, ControlChangesRateAndSizeAndRefusesImpossibleOnes) {
 
 TEST(gen_rfc2544, ThroughputConvergesOnALinkPolicedToAKnownRate) {
     engine_config c = link_config("gt_police", 1);
+    c.link_bps = 100000000ULL;  // 148 809 fps at 64 bytes: in reach of an ASan build too
     auto e = engine::create(c);
     ASSERT_TRUE(e) << e.error;
     engine& g = **e;
-    auto shim = impairment::attach(g.port_id(1), g.pool(), *parse_impair("police=300kpps/32"), g.tsc_hz());
+    auto shim = impairment::attach(g.port_id(1), g.pool(), *parse_impair("police=100kpps/32"), g.tsc_hz());
     ASSERT_NE(shim, nullptr);
     g.launch();
     rfc2544_options o;
@@ -231,15 +232,15 @@ TEST(gen_rfc2544, ThroughputConvergesOnALinkPolicedToAKnownRate) {
     o.latency = o.loss = o.back_to_back = false;
     o.trial_s = 0.3;
     o.drain_s = 0.05;
-    o.resolution_pct = 1;  // 14 881 fps at 1 Gb/s
+    o.resolution_pct = 1;  // 1 488 fps
     o.progress = [](const std::string& l) { std::fprintf(stderr, "%s\n", l.c_str()); };
     rfc2544_result r = rfc2544_run(g, o);
     g.shutdown();
     ASSERT_EQ(r.sizes.size(), 1u);
     const double thr = r.sizes[0].throughput_pps;
-    const double res = 1488095.0 * 0.01;
-    EXPECT_LE(thr, 300000.0 * 1.0001) << report_text(r);
-    EXPECT_GE(thr, 300000.0 - 2 * res) << report_text(r);
+    const double res = 148809.0 * 0.01;
+    EXPECT_LE(thr, 100000.0 * 1.0001) << report_text(r);
+    EXPECT_GE(thr, 100000.0 - 2 * res) << report_text(r);
     EXPECT_GE(r.trials.size(), 5u);
     EXPECT_FALSE(r.trials[0].pass);  // line rate is over the police rate
     const std::string txt = report_text(r);
@@ -263,6 +264,7 @@ TEST(gen_rfc2544, AllFourTestsRunOnACleanLink) {
     o.latency_trials = 2;
     o.b2b_trials = 2;
     o.b2b_max_s = 0.05;
+    o.max_underrun_pct = 5;  // a clean link: a late generator only sends a little less
     rfc2544_result r = rfc2544_run(g, o);
     g.shutdown();
     ASSERT_EQ(r.sizes.size(), 2u);

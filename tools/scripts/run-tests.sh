@@ -22,7 +22,7 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest -j "$(nproc)" --output-on-failure --timeout 900)
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-echo "== fuzz: libFuzzer on the stack's frame input and on the command language (bounded)"
+echo "== fuzz: libFuzzer on the stack's frame input, the command language and mpgen's parsers (bounded)"
 CC=clang CXX=clang++ tools/scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMPNET_FUZZ=ON \
   -DMPNET_BUILD_TOOLS=OFF -DMPNET_BUILD_BENCH=OFF
 corpus=$(mktemp -d /tmp/mpnet-corpus.XXXXXX)
@@ -33,6 +33,12 @@ rm -rf "$corpus"
 corpus=$(mktemp -d /tmp/mpnet-corpus.XXXXXX)
 cp tests/fuzz/corpus-commands/* "$corpus/"
 ./build-fuzz/tests/fuzz/fuzz_command "$corpus" -max_total_time="${MPNET_FUZZ_SECONDS:-30}" -print_final_stats=1 \
+  2>&1 | tail -6
+rm -rf "$corpus"
+
+corpus=$(mktemp -d /tmp/mpnet-corpus.XXXXXX)
+cp tests/fuzz/corpus-gen/* "$corpus/"
+./build-fuzz/tests/fuzz/fuzz_gen_parsers "$corpus" -max_total_time="${MPNET_FUZZ_SECONDS:-30}" -print_final_stats=1 \
   2>&1 | tail -6
 rm -rf "$corpus"
 
