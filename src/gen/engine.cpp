@@ -101,7 +101,7 @@ struct engine::port_state {
 
     // datapath state
     pacer pace;
-    uint64_t next_seq = 0;
+    std::atomic<uint64_t> next_seq{0};  // written by the datapath, read by snapshots
     uint64_t remaining = 0;
     size_t size_pos = 0;
     std::atomic<bool> active{false};       // transmitting now
@@ -117,7 +117,7 @@ struct engine::port_state {
     seq_window<4096> seq;
     port_histogram lat;
     std::vector<flow_state> flows;   // this port's receive side, per sender flow
-    uint64_t sender_base = 0;        // sender's sequence at the last clear
+    std::atomic<uint64_t> sender_base{0};  // sender's sequence at the last clear
     uint64_t sender_nflows = 1;
 };
 
@@ -163,8 +163,9 @@ parsed<std::unique_ptr<engine>> engine::create(const engine_config& c) {
         uint16_t id = 0;
         bool numeric = !dev.empty() && dev.find_first_not_of("0123456789") == std::string::npos;
         if (numeric && dev.size() < 6) {
-            id = uint16_t(std::stoul(dev));
-            if (!rte_eth_dev_is_valid_port(id))
+            const unsigned long v = std::stoul(dev);
+            id = uint16_t(v);
+            if (v >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(id))
                 return R::fail(fmt::format("port {}: no such DPDK port ({} available)", dev, rte_eth_dev_count_avail()));
         } else if (rte_eth_dev_get_port_by_name(dev.c_str(), &id) != 0) {
             return R::fail(fmt::format("port '{}': no such DPDK port (give an id or a --vdev name)", dev));
@@ -446,7 +447,18 @@ snapshot engine::snap(bool with_flows) const {
     snapshot s;
     s.tsc_hz = tsc_hz_;
     s.time_s = double(rte_rdtsc() - t0_) / double(tsc_hz_);
-    std::lock_guard g(ctl_mu_);
+    // Only the control fields need the lock; the datapath may wait on it,
+    // so the counters and histograms are read after it is released.
+    struct wanted {
+        std::string sizes, rate;
+        double pps, mean;
+    };
+    std::vector<wanted> want;
+    {
+        std::lock_guard g(ctl_mu_);
+        for (auto& p : ports_)
+            want.push_back({p->want.sizes.str(), p->want.rate.str(), p->want.pps, p->want.sizes.mean()});
+    }
     for (size_t i = 0; i < ports_.size(); ++i) {
         const auto& p = *ports_[i];
         const auto& sender = *ports_[ports_.size() == 2 ? 1 - i : i];
@@ -456,11 +468,11 @@ snapshot engine::snap(bool with_flows) const {
         o.transmits = cfg_.tx_mask >> i & 1;
         o.running = p.active.load(std::memory_order_relaxed);
         o.resolved = p.resolved;
-        o.sizes = p.want.sizes.str();
-        o.rate = p.want.rate.str();
-        o.tx_pps_cfg = p.want.pps;
+        o.sizes = want[i].sizes;
+        o.rate = want[i].rate;
+        o.tx_pps_cfg = want[i].pps;
         o.link_bps = p.link_bps;
-        o.line_pps = line_rate_pps(p.link_bps, p.want.sizes.mean());
+        o.line_pps = line_rate_pps(p.link_bps, want[i].mean);
         o.tx = p.tx.get();
         o.tx_bytes = p.tx_bytes.get();
         o.tx_underrun = p.tx_underrun.get();
@@ -479,7 +491,8 @@ snapshot engine::snap(bool with_flows) const {
         o.drop = sent > o.seq.unique() ? sent - o.seq.unique() : 0;
         o.lat = summarize(p.lat, tsc_hz_);
         const uint64_t n = p.sender_nflows;
-        const uint64_t base = p.sender_base, next = sender.next_seq;
+        const uint64_t base = p.sender_base.load(std::memory_order_relaxed);
+        const uint64_t next = sender.next_seq.load(std::memory_order_relaxed);
         auto sent_of = [&](uint64_t f, uint64_t x) { return x / n + (x % n > f ? 1 : 0); };
         for (size_t f = 0; f < p.flows.size(); ++f) {
             const auto c = p.flows[f].w.counts();
@@ -513,13 +526,14 @@ void engine::do_clear() {
     for (size_t i = 0; i < ports_.size(); ++i) {
         auto& p = *ports_[i];
         const auto& sender = *ports_[ports_.size() == 2 ? 1 - i : i];
-        p.sender_base = sender.next_seq;
-        p.seq.reset(sender.next_seq);
+        const uint64_t next = sender.next_seq.load(std::memory_order_relaxed);
+        p.sender_base.store(next, std::memory_order_relaxed);
+        p.seq.reset(next);
         p.lat.reset();
         const uint64_t n = p.sender_nflows;
         for (size_t f = 0; f < p.flows.size(); ++f) {
             // The flow's first sequence number at or after the sender's next.
-            const uint64_t b = sender.next_seq;
+            const uint64_t b = next;
             const uint64_t s = b + (f + n - b % n) % n;
             p.flows[f].w.reset(s / n);
             p.flows[f].h.reset();
@@ -673,14 +687,16 @@ void engine::tx_port(unsigned i, uint64_t now) {
     if (rte_pktmbuf_alloc_bulk(pool_, pkts, unsigned(n)) != 0) return;  // pool empty: retry next turn
     const auto& pattern = p.have.sizes.pattern;
     uint64_t bytes = 0;
+    uint64_t seq = p.next_seq.load(std::memory_order_relaxed);
     for (uint64_t k = 0; k < n; ++k) {
         const uint32_t frame = pattern[p.size_pos];
         if (++p.size_pos == pattern.size()) p.size_pos = 0;
-        const uint32_t len = p.ff->build(rte_pktmbuf_mtod(pkts[k], uint8_t*), frame, p.next_seq++, now);
+        const uint32_t len = p.ff->build(rte_pktmbuf_mtod(pkts[k], uint8_t*), frame, seq++, now);
         pkts[k]->data_len = uint16_t(len);
         pkts[k]->pkt_len = len;
         bytes += frame;
     }
+    p.next_seq.store(seq, std::memory_order_relaxed);
     const uint16_t sent = rte_eth_tx_burst(p.id, 0, pkts, uint16_t(n));
     if (sent < n) {
         // The queue is full: the frames are dropped here and counted, as
