@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -412,6 +413,13 @@ int main(int argc, char** argv) {
     ::signal(SIGINT, on_signal);
     ::signal(SIGTERM, on_signal);
     if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0) die("cannot initialise DPDK's EAL (see above)");
+    // DPDK leaves its runtime directory behind; mpgen removes it on every
+    // exit after this point, errors included.
+    static std::string runtime_dir = rte_eal_get_runtime_dir();
+    std::atexit([] {
+        std::error_code ec;
+        std::filesystem::remove_all(runtime_dir, ec);
+    });
 
     std::string tx = o.tx, rx = o.rx;
     if (o.ring_link) {
