@@ -140,6 +140,27 @@ parsed<std::pair<std::string, std::string>> create_ring_link(const std::string& 
     return std::pair{std::string(na), std::string(nb)};
 }
 
+namespace {
+/// Builds a control frame (ARP, neighbour discovery) into a fresh mbuf and
+/// queues it for the port's next TX turn; build writes the frame and returns
+/// its length, 0 when there is nothing to send.
+template <typename Build>
+void queue_control(engine::port_state& p, rte_mempool* pool, Build&& build) {
+    if (p.nout >= burst_max) return;
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (!m) return;
+    const uint32_t len = build(rte_pktmbuf_mtod(m, uint8_t*));
+    if (!len) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    m->data_len = uint16_t(len);
+    m->pkt_len = len;
+    p.out[p.nout++] = m;
+    p.tx_arp.add(1);
+}
+}  // namespace
+
 uint16_t engine::port_id(unsigned i) const noexcept { return ports_[i]->id; }
 
 parsed<std::unique_ptr<engine>> engine::create(const engine_config& c) {
@@ -221,12 +242,12 @@ parsed<std::unique_ptr<engine>> engine::create(const engine_config& c) {
     // or resolved from the gateway address.
     for (size_t i = 0; i < e->ports_.size(); ++i) {
         auto& p = *e->ports_[i];
-        const auto& peer = *e->ports_[e->ports_.size() == 2 ? 1 - i : i];
+        const auto& other = *e->ports_[e->peer(unsigned(i))];
         if (p.setup.gw_mac) {
             p.gw = *p.setup.gw_mac;
             p.resolved = true;
         } else if (!p.setup.gw4 && !p.setup.gw6) {
-            p.gw = peer.mac;
+            p.gw = other.mac;
             p.resolved = true;
         }
         std::vector<flow> fl = c.flows;
@@ -259,7 +280,7 @@ parsed<std::unique_ptr<engine>> engine::create(const engine_config& c) {
     }
     for (size_t i = 0; i < e->ports_.size(); ++i) {
         auto& p = *e->ports_[i];
-        const auto& sender = *e->ports_[e->ports_.size() == 2 ? 1 - i : i];
+        const auto& sender = *e->ports_[e->peer(unsigned(i))];
         p.sender_nflows = sender.ff->flows();
         p.flows = std::vector<flow_state>(std::min<uint64_t>(p.sender_nflows, c.flow_stats_limit));
         p.seq.reset(0);
@@ -461,7 +482,7 @@ snapshot engine::snap(bool with_flows) const {
     }
     for (size_t i = 0; i < ports_.size(); ++i) {
         const auto& p = *ports_[i];
-        const auto& sender = *ports_[ports_.size() == 2 ? 1 - i : i];
+        const auto& sender = *ports_[peer(unsigned(i))];
         port_snapshot o;
         o.name = p.name;
         o.mac = p.mac;
@@ -525,7 +546,7 @@ void engine::do_clear() {
     }
     for (size_t i = 0; i < ports_.size(); ++i) {
         auto& p = *ports_[i];
-        const auto& sender = *ports_[ports_.size() == 2 ? 1 - i : i];
+        const auto& sender = *ports_[peer(unsigned(i))];
         const uint64_t next = sender.next_seq.load(std::memory_order_relaxed);
         p.sender_base.store(next, std::memory_order_relaxed);
         p.seq.reset(next);
@@ -567,32 +588,21 @@ void engine::apply_control(uint64_t now) {
 
 void engine::resolve(unsigned i, uint64_t now) {
     auto& p = *ports_[i];
-    if (p.resolved || now < p.next_resolve || p.nout >= burst_max) return;
+    if (p.resolved || now < p.next_resolve) return;
     p.next_resolve = now + tsc_hz_ / 2;
-    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
-    if (!m) return;
-    uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
-    uint32_t len = 0;
-    if (p.setup.gw4 && p.setup.own4)
-        len = arp_request(p.mac, *p.setup.own4, *p.setup.gw4, cfg_.vlan, d);
-    else if (p.setup.gw6 && p.setup.own6)
-        len = nd_solicit(p.mac, *p.setup.own6, *p.setup.gw6, cfg_.vlan, d);
-    if (!len) {
-        rte_pktmbuf_free(m);
-        return;
-    }
-    m->data_len = uint16_t(len);
-    m->pkt_len = len;
-    p.out[p.nout++] = m;
-    p.tx_arp.add(1);
+    queue_control(p, pool_, [&](uint8_t* d) -> uint32_t {
+        if (p.setup.gw4 && p.setup.own4) return arp_request(p.mac, *p.setup.own4, *p.setup.gw4, cfg_.vlan, d);
+        if (p.setup.gw6 && p.setup.own6) return nd_solicit(p.mac, *p.setup.own6, *p.setup.gw6, cfg_.vlan, d);
+        return 0;
+    });
 }
 
-void engine::rx_port(unsigned i, uint64_t now) {
+uint16_t engine::rx_port(unsigned i, uint64_t now) {
     auto& p = *ports_[i];
-    auto& sender = *ports_[ports_.size() == 2 ? 1 - i : i];
+    auto& sender = *ports_[peer(unsigned(i))];
     rte_mbuf* pkts[burst_max];
     const uint16_t n = rte_eth_rx_burst(p.id, 0, pkts, burst_max);
-    if (!n) return;
+    if (!n) return 0;
     const uint64_t rx48 = now & mask48;
     const uint8_t magic = sender.ff->spec().magic;
     const uint64_t nflows = p.sender_nflows;
@@ -619,40 +629,22 @@ void engine::rx_port(unsigned i, uint64_t now) {
         }
         if (f.kind == rx_kind::arp) {
             p.rx_arp.add(1);
-            if (!p.resolved && p.setup.gw4 && arp_reply_from(d, len, f, *p.setup.gw4, &p.gw)) p.resolved = true;
-            if (p.setup.own4 && p.nout < burst_max) {
-                rte_mbuf* r = rte_pktmbuf_alloc(pool_);
-                if (r) {
-                    uint32_t rl = arp_answer(d, len, f, p.mac, *p.setup.own4, rte_pktmbuf_mtod(r, uint8_t*));
-                    if (rl) {
-                        r->data_len = uint16_t(rl);
-                        r->pkt_len = rl;
-                        p.out[p.nout++] = r;
-                        p.tx_arp.add(1);
-                    } else {
-                        rte_pktmbuf_free(r);
-                    }
-                }
+            if (!p.resolved && p.setup.gw4 && arp_reply_from(d, len, f, *p.setup.gw4, &p.gw)) {
+                p.ff->set_dst_mac(p.gw);
+                p.resolved = true;
             }
+            if (p.setup.own4)
+                queue_control(p, pool_, [&](uint8_t* o) { return arp_answer(d, len, f, p.mac, *p.setup.own4, o); });
             continue;
         }
         if (f.kind == rx_kind::nd_solicit || f.kind == rx_kind::nd_advert) {
             p.rx_nd.add(1);
-            if (!p.resolved && p.setup.gw6 && nd_advert_from(d, len, f, *p.setup.gw6, &p.gw)) p.resolved = true;
-            if (f.kind == rx_kind::nd_solicit && p.setup.own6 && p.nout < burst_max) {
-                rte_mbuf* r = rte_pktmbuf_alloc(pool_);
-                if (r) {
-                    uint32_t rl = nd_answer(d, len, f, p.mac, *p.setup.own6, rte_pktmbuf_mtod(r, uint8_t*));
-                    if (rl) {
-                        r->data_len = uint16_t(rl);
-                        r->pkt_len = rl;
-                        p.out[p.nout++] = r;
-                        p.tx_arp.add(1);
-                    } else {
-                        rte_pktmbuf_free(r);
-                    }
-                }
+            if (!p.resolved && p.setup.gw6 && nd_advert_from(d, len, f, *p.setup.gw6, &p.gw)) {
+                p.ff->set_dst_mac(p.gw);
+                p.resolved = true;
             }
+            if (f.kind == rx_kind::nd_solicit && p.setup.own6)
+                queue_control(p, pool_, [&](uint8_t* o) { return nd_answer(d, len, f, p.mac, *p.setup.own6, o); });
             continue;
         }
         ++other;
@@ -662,6 +654,7 @@ void engine::rx_port(unsigned i, uint64_t now) {
     p.rx_bytes.add(bytes);
     p.rx_test.add(test);
     p.rx_other.add(other);
+    return n;
 }
 
 void engine::tx_port(unsigned i, uint64_t now) {
@@ -676,7 +669,6 @@ void engine::tx_port(unsigned i, uint64_t now) {
         p.pace.reset(now);
         return;
     }
-    if (!(p.ff->spec().dst_mac == p.gw)) p.ff->set_dst_mac(p.gw);
     uint64_t skipped;
     uint64_t slots = p.pace.due(now, uint64_t(cfg_.max_lag_us) * tsc_hz_ / 1000000, &skipped);
     if (skipped) p.tx_underrun.add(skipped * p.have.burst);
@@ -718,11 +710,7 @@ void engine::loop() {
         const uint64_t now = rte_rdtsc();
         apply_control(now);
         bool busy = false;
-        for (unsigned i = 0; i < ports_.size(); ++i) {
-            const uint64_t before = ports_[i]->rx.get();
-            rx_port(i, now);
-            busy |= ports_[i]->rx.get() != before;
-        }
+        for (unsigned i = 0; i < ports_.size(); ++i) busy |= rx_port(i, now) != 0;
         for (unsigned i = 0; i < ports_.size(); ++i) {
             resolve(i, now);
             tx_port(i, rte_rdtsc());

@@ -21,6 +21,22 @@ inline void put16(uint8_t* p, uint16_t v) noexcept {
 inline uint16_t get16(const uint8_t* p) noexcept { return uint16_t(p[0] << 8 | p[1]); }
 inline uint32_t get32(const uint8_t* p) noexcept { return uint32_t(get16(p)) << 16 | get16(p + 2); }
 
+/// Writes an Ethernet header, with one 802.1Q tag when vlan is not 0;
+/// returns where the L3 header goes.
+inline uint8_t* write_l2(uint8_t* out, const ether_addr& dst, const ether_addr& src, uint16_t vlan,
+                         uint16_t type) noexcept {
+    std::memcpy(out, dst.b.data(), 6);
+    std::memcpy(out + 6, src.b.data(), 6);
+    uint8_t* p = out + 12;
+    if (vlan) {
+        put16(p, et_vlan);
+        put16(p + 2, vlan & 0x0fff);
+        p += 4;
+    }
+    put16(p, type);
+    return p + 2;
+}
+
 /// Adds bytes [p, p+n) to a sum; `odd` when p sits at an odd offset of the
 /// summed segment (its first byte is then the low byte of a word).
 inline uint32_t acc(uint32_t s, const uint8_t* p, uint32_t n, bool odd = false) noexcept {
@@ -103,17 +119,7 @@ frame_factory::frame_factory(const frame_spec& spec, std::vector<flow> flows) : 
     const uint8_t proto = spec_.tcp ? proto_tcp : proto_udp;
     for (size_t i = 0; i < flows_.size(); ++i) {
         const flow& f = flows_[i];
-        uint8_t* h = &hdr_[i * hdr_len_];
-        std::memcpy(h, spec_.dst_mac.b.data(), 6);
-        std::memcpy(h + 6, spec_.src_mac.b.data(), 6);
-        uint8_t* p = h + 12;
-        if (spec_.vlan) {
-            put16(p, et_vlan);
-            put16(p + 2, spec_.vlan & 0x0fff);
-            p += 4;
-        }
-        put16(p, v6_ ? et_ip6 : et_ip4);
-        uint8_t* l3 = h + l2_len_;
+        uint8_t* l3 = write_l2(&hdr_[i * hdr_len_], spec_.dst_mac, spec_.src_mac, spec_.vlan, v6_ ? et_ip6 : et_ip4);
         if (v6_) {
             put16(l3, 0x6000);
             put16(l3 + 2, uint16_t(i & 0xffff));  // flow label's low 16 bits: the flow id
@@ -250,16 +256,7 @@ rx_frame parse_frame(const uint8_t* p, uint32_t len) noexcept {
 
 uint32_t arp_request(ether_addr own_mac, ip4_addr own, ip4_addr target, uint16_t vlan, uint8_t* out) noexcept {
     std::memset(out, 0, 64);
-    std::memset(out, 0xff, 6);
-    std::memcpy(out + 6, own_mac.b.data(), 6);
-    uint8_t* p = out + 12;
-    if (vlan) {
-        put16(p, et_vlan);
-        put16(p + 2, vlan);
-        p += 4;
-    }
-    put16(p, et_arp);
-    uint8_t* a = p + 2;
+    uint8_t* a = write_l2(out, ether_addr::broadcast(), own_mac, vlan, et_arp);
     put16(a, 1);
     put16(a + 2, et_ip4);
     a[4] = 6;
@@ -301,16 +298,7 @@ namespace {
 uint32_t nd_frame(ether_addr own_mac, ether_addr dst_mac, const ip6_addr& src, const ip6_addr& dst, uint8_t type,
                   uint8_t flags, const ip6_addr& target, uint8_t opt_type, uint16_t vlan, uint8_t* out) noexcept {
     std::memset(out, 0, 96);
-    std::memcpy(out, dst_mac.b.data(), 6);
-    std::memcpy(out + 6, own_mac.b.data(), 6);
-    uint8_t* p = out + 12;
-    if (vlan) {
-        put16(p, et_vlan);
-        put16(p + 2, vlan);
-        p += 4;
-    }
-    put16(p, et_ip6);
-    uint8_t* l3 = p + 2;
+    uint8_t* l3 = write_l2(out, dst_mac, own_mac, vlan, et_ip6);
     put16(l3, 0x6000);
     put16(l3 + 4, 32);
     l3[6] = proto_icmp6;

@@ -12,53 +12,6 @@
 
 namespace mpnet::gen {
 
-throughput_search::throughput_search(double max_rate, double resolution)
-    : hi_(max_rate), res_(std::max(resolution, 1.0)), cur_(max_rate) {
-    if (max_rate <= 0) done_ = true;
-}
-
-void throughput_search::report(bool pass) noexcept {
-    if (done_) return;
-    ++trials_;
-    if (pass) {
-        lo_ = cur_;
-        if (cur_ >= hi_) {  // passed at the maximum
-            done_ = true;
-            return;
-        }
-    } else {
-        hi_ = cur_;
-    }
-    if (hi_ - lo_ <= res_) {
-        done_ = true;
-        return;
-    }
-    cur_ = (lo_ + hi_) / 2;
-}
-
-burst_search::burst_search(uint64_t max_frames, uint64_t resolution)
-    : hi_(max_frames), res_(std::max<uint64_t>(resolution, 1)), cur_(max_frames) {
-    if (max_frames == 0) done_ = true;
-}
-
-void burst_search::report(bool pass) noexcept {
-    if (done_) return;
-    if (pass) {
-        lo_ = cur_;
-        if (cur_ >= hi_) {
-            done_ = true;
-            return;
-        }
-    } else {
-        hi_ = cur_;
-    }
-    if (hi_ - lo_ <= res_) {
-        done_ = true;
-        return;
-    }
-    cur_ = lo_ + (hi_ - lo_) / 2;
-}
-
 namespace {
 
 void sleep_s(double s) {
@@ -72,7 +25,7 @@ totals sum(const engine& e, const snapshot& s) {
     totals t;
     const unsigned n = e.ports();
     for (unsigned i = 0; i < n; ++i) {
-        const unsigned sender = n == 2 ? 1 - i : i;
+        const unsigned sender = e.peer(i);
         if (!(e.config().tx_mask >> sender & 1)) continue;
         const auto& snd = s.ports[sender];
         t.tx += snd.tx;

@@ -116,6 +116,8 @@ public:
     void shutdown();
 
     unsigned ports() const noexcept { return unsigned(ports_.size()); }
+    /// The port whose frames port i receives: the other one, or itself alone.
+    unsigned peer(unsigned i) const noexcept { return ports_.size() == 2 ? 1 - i : i; }
     uint16_t port_id(unsigned i) const noexcept;
     const engine_config& config() const noexcept { return cfg_; }
 
@@ -147,7 +149,7 @@ private:
     engine() = default;
     void loop();
     void apply_control(uint64_t now);
-    void rx_port(unsigned p, uint64_t now);
+    uint16_t rx_port(unsigned p, uint64_t now);  // frames received
     void tx_port(unsigned p, uint64_t now);
     void do_clear();
     void resolve(unsigned p, uint64_t now);

@@ -17,7 +17,10 @@
 // Also here: the ARP and neighbour-discovery frames mpgen needs to answer a
 // device under test (RFC 2544 §25) and to resolve its gateway.
 //
-// Locking notes: a frame_factory is built before traffic and read-only after.
+// Locking notes: a frame_factory is built before traffic. After that only the
+// datapath thread, which builds the frames, changes it (set_dst_mac, once the
+// gateway answers); other threads read only its fixed fields (the flows, the
+// protocol, the minimum frame).
 #pragma once
 
 #include <cstdint>

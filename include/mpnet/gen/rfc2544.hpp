@@ -12,6 +12,7 @@
 // engine's control API.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -21,39 +22,47 @@
 
 namespace mpnet::gen {
 
-/// RFC 2544 §26.1 binary search. The first trial is at the maximum (line
-/// rate): a pass ends the search there. Then the interval (lo, hi) halves
-/// until hi - lo <= resolution; the result is the highest rate that passed
-/// (0 when none did).
-class throughput_search {
+/// The RFC's binary search over (0, max], used by throughput (§26.1, rates
+/// in frames/s) and back-to-back (§26.4, burst lengths in frames). The first
+/// trial is at the maximum: a pass ends the search there. Then the interval
+/// (lo, hi) halves until hi - lo <= resolution (at least 1); the result is the
+/// highest value that passed (0 when none did).
+template <typename T>
+class halving_search {
 public:
-    throughput_search(double max_rate, double resolution);
+    halving_search(T max, T resolution) : hi_(max), res_(std::max<T>(resolution, T(1))), cur_(max) {
+        if (max <= T(0)) done_ = true;
+    }
     bool done() const noexcept { return done_; }
-    double next() const noexcept { return cur_; }
-    void report(bool pass) noexcept;
-    double result() const noexcept { return lo_; }
+    T next() const noexcept { return cur_; }
+    void report(bool pass) noexcept {
+        if (done_) return;
+        ++trials_;
+        if (pass) {
+            lo_ = cur_;
+            if (cur_ >= hi_) {  // passed at the maximum
+                done_ = true;
+                return;
+            }
+        } else {
+            hi_ = cur_;
+        }
+        if (hi_ - lo_ <= res_) {
+            done_ = true;
+            return;
+        }
+        cur_ = lo_ + (hi_ - lo_) / 2;
+    }
+    T result() const noexcept { return lo_; }
     unsigned trials() const noexcept { return trials_; }
 
 private:
-    double lo_ = 0, hi_, res_, cur_;
+    T lo_ = 0, hi_, res_, cur_;
     bool done_ = false;
     unsigned trials_ = 0;
 };
-
-/// RFC 2544 §26.4: the longest burst (frames) passed without loss, by the
-/// same halving over [1, max] to a resolution in frames.
-class burst_search {
-public:
-    burst_search(uint64_t max_frames, uint64_t resolution);
-    bool done() const noexcept { return done_; }
-    uint64_t next() const noexcept { return cur_; }
-    void report(bool pass) noexcept;
-    uint64_t result() const noexcept { return lo_; }
-
-private:
-    uint64_t lo_ = 0, hi_, res_, cur_;
-    bool done_ = false;
-};
+using throughput_search = halving_search<double>;
+using burst_search = halving_search<uint64_t>;
 
 struct rfc2544_options {
     std::vector<uint32_t> sizes{64, 128, 256, 512, 1024, 1280, 1518};
