@@ -36,11 +36,41 @@ engine_config link_config(const std::string& name, unsigned nflows) {
     return c;
 }
 
-void wait_done(engine& e, double max_s) {
+/// What a counted run (c.count frames per sender) saw, and what the
+/// impairment shim, when one was asked for, did to it.
+struct counted_run {
+    snapshot s;
+    uint64_t dropped = 0, duplicated = 0, reordered = 0;
+};
+
+counted_run run_counted(const engine_config& c, const char* impair = nullptr) {
+    counted_run r;
+    auto e = engine::create(c);
+    EXPECT_TRUE(e) << e.error;
+    if (!e) return r;
+    engine& g = **e;
+    std::unique_ptr<impairment> shim;
+    if (impair) {
+        auto spec = parse_impair(impair);
+        EXPECT_TRUE(spec) << spec.error;
+        if (!spec) return r;
+        shim = impairment::attach(g.port_id(1), g.pool(), *spec, g.tsc_hz());
+        EXPECT_NE(shim, nullptr);
+    }
+    g.launch();
+    g.start();
     const auto t0 = std::chrono::steady_clock::now();
-    while (e.sending() && std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < max_s)
+    while (g.sending() && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30))
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));  // stragglers
+    r.s = g.snap(true);
+    g.shutdown();
+    if (shim) {
+        r.dropped = shim->dropped();
+        r.duplicated = shim->duplicated();
+        r.reordered = shim->reordered();
+    }
+    return r;
 }
 
 }  // namespace
@@ -50,15 +80,7 @@ TEST(gen_engine, ExactCountsOverASoftwareLink) {
     c.rate = *parse_rate("200kpps");
     c.count = 100000;
     c.sizes = *parse_sizes("64,128,1518");
-    auto e = engine::create(c);
-    ASSERT_TRUE(e) << e.error;
-    engine& g = **e;
-    g.launch();
-    g.clear();
-    g.start();
-    wait_done(g, 30);
-    snapshot s = g.snap(true);
-    g.shutdown();
+    const snapshot s = run_counted(c).s;
     ASSERT_EQ(s.ports.size(), 2u);
     const auto& tx = s.ports[0];
     const auto& rx = s.ports[1];
@@ -85,22 +107,13 @@ TEST(gen_engine, ShimDropsDuplicatesAndReordersAreDetectedExactly) {
     engine_config c = link_config("gt_shim", 3);
     c.rate = *parse_rate("100kpps");
     c.count = 30000;
-    auto e = engine::create(c);
-    ASSERT_TRUE(e) << e.error;
-    engine& g = **e;
     // Sequence numbers start at 0 on a new engine; flow = seq % 3.
-    auto spec = parse_impair("drop=100,20000:dup=300,301,302:reorder=400,7000");
-    ASSERT_TRUE(spec);
-    auto shim = impairment::attach(g.port_id(1), g.pool(), *spec, g.tsc_hz());
-    ASSERT_NE(shim, nullptr);
-    g.launch();
-    g.start();
-    wait_done(g, 30);
-    snapshot s = g.snap(true);
-    g.shutdown();
-    EXPECT_EQ(shim->dropped(), 2u);
-    EXPECT_EQ(shim->duplicated(), 3u);
-    EXPECT_EQ(shim->reordered(), 2u);
+    const counted_run r = run_counted(c, "drop=100,20000:dup=300,301,302:reorder=400,7000");
+    const snapshot& s = r.s;
+    ASSERT_EQ(s.ports.size(), 2u);
+    EXPECT_EQ(r.dropped, 2u);
+    EXPECT_EQ(r.duplicated, 3u);
+    EXPECT_EQ(r.reordered, 2u);
     const auto& rx = s.ports[1];
     EXPECT_EQ(s.ports[0].tx, 30000u);
     EXPECT_EQ(rx.seq.received, 30000u - 2 + 3);
@@ -125,32 +138,71 @@ TEST(gen_engine, ReorderInsideOneFlowIsSeenPerFlow) {
     engine_config c = link_config("gt_flowreo", 1);
     c.rate = *parse_rate("100kpps");
     c.count = 5000;
-    auto e = engine::create(c);
-    ASSERT_TRUE(e) << e.error;
-    engine& g = **e;
-    auto shim = impairment::attach(g.port_id(1), g.pool(), *parse_impair("reorder=10,20,30"), g.tsc_hz());
-    g.launch();
-    g.start();
-    wait_done(g, 30);
-    snapshot s = g.snap(true);
-    g.shutdown();
+    const counted_run r = run_counted(c, "reorder=10,20,30");
+    const snapshot& s = r.s;
+    ASSERT_EQ(s.ports.size(), 2u);
+    EXPECT_EQ(r.reordered, 3u);
     EXPECT_EQ(s.ports[1].seq.reorder, 3u);
     EXPECT_EQ(s.ports[1].flow_reorder, 3u);
     EXPECT_EQ(s.ports[1].drop, 0u);
+}
+
+TEST(gen_engine, GatewaysAreResolvedWithArpAndNeighbourDiscovery) {
+    // Port 1 plays the router: it owns the address port 0 names as gateway.
+    for (bool v6 : {false, true}) {
+        engine_config c = link_config(v6 ? "gt_nd" : "gt_arp", 1);
+        if (v6) {
+            c.flows = *expand_flows(*parse_addr_range("2001:db8::2"), *parse_addr_range("2001:db8:1::2"), {}, {});
+            c.sizes = single_size(128);
+            c.ports[0].gw6 = *ip6_addr::parse("2001:db8::1");
+            c.ports[0].own6 = *ip6_addr::parse("2001:db8::2");
+            c.ports[1].own6 = *ip6_addr::parse("2001:db8::1");
+        } else {
+            c.ports[0].gw4 = *ip4_addr::parse("198.18.0.1");
+            c.ports[0].own4 = *ip4_addr::parse("198.18.0.2");
+            c.ports[1].own4 = *ip4_addr::parse("198.18.0.1");
+        }
+        c.rate = *parse_rate("50kpps");
+        c.count = 1000;
+        const snapshot s = run_counted(c).s;
+        ASSERT_EQ(s.ports.size(), 2u);
+        EXPECT_TRUE(s.ports[0].resolved) << "v6 " << v6;
+        EXPECT_EQ(s.ports[0].tx, 1000u) << "v6 " << v6;
+        EXPECT_EQ(s.ports[1].seq.received, 1000u) << "v6 " << v6;
+        EXPECT_GE(s.ports[0].tx_arp, 1u);  // the request or solicitation
+        EXPECT_GE(s.ports[1].tx_arp, 1u);  // the answer
+        EXPECT_GE(v6 ? s.ports[1].rx_nd : s.ports[1].rx_arp, 1u);
+    }
+}
+
+TEST(gen_engine, NothingIsSentToAGatewayThatDoesNotAnswer) {
+    engine_config c = link_config("gt_noarp", 1);
+    c.ports[0].gw4 = *ip4_addr::parse("198.18.0.1");
+    c.ports[0].own4 = *ip4_addr::parse("198.18.0.2");
+    c.ports[1].own4 = *ip4_addr::parse("198.18.0.9");  // not the gateway
+    c.rate = *parse_rate("50kpps");
+    auto e = engine::create(c);
+    ASSERT_TRUE(e) << e.error;
+    engine& g = **e;
+    g.launch();
+    g.start();
+    EXPECT_FALSE(g.wait_resolved(700));
+    const snapshot s = g.snap();
+    g.shutdown();
+    EXPECT_FALSE(s.ports[0].resolved);
+    EXPECT_EQ(s.ports[0].tx, 0u);
+    EXPECT_EQ(s.ports[0].tx_underrun, 0u);  // waiting is not falling behind
+    EXPECT_GE(s.ports[0].tx_arp, 1u);        // it keeps asking (twice a second)
+    EXPECT_EQ(s.ports[1].tx_arp, 0u);        // and nobody answers
+    EXPECT_GE(s.ports[1].rx_arp, 1u);
 }
 
 TEST(gen_engine, LatencyHistogramIsSane) {
     engine_config c = link_config("gt_lat", 2);
     c.rate = *parse_rate("50kpps");
     c.count = 20000;
-    auto e = engine::create(c);
-    ASSERT_TRUE(e) << e.error;
-    engine& g = **e;
-    g.launch();
-    g.start();
-    wait_done(g, 30);
-    snapshot s = g.snap(true);
-    g.shutdown();
+    const snapshot s = run_counted(c).s;
+    ASSERT_EQ(s.ports.size(), 2u);
     const auto& l = s.ports[1].lat;
     EXPECT_EQ(l.count, 20000u);
     EXPECT_GE(l.min_ns, 0.0);
@@ -170,14 +222,8 @@ TEST(gen_engine, PacingHoldsTheRateWithoutUnderrun) {
     engine_config c = link_config("gt_pace", 1);
     c.rate = *parse_rate("20kpps");
     c.count = 4000;  // 0.2 s
-    auto e = engine::create(c);
-    ASSERT_TRUE(e) << e.error;
-    engine& g = **e;
-    g.launch();
-    g.start();
-    wait_done(g, 30);
-    snapshot s = g.snap();
-    g.shutdown();
+    const snapshot s = run_counted(c).s;
+    ASSERT_EQ(s.ports.size(), 2u);
     EXPECT_EQ(s.ports[0].tx, 4000u);
     // The frames are spread over the run: their TX timestamps (the receive
     // side's latency stays small) and the count match; underrun counts the
