@@ -538,6 +538,16 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
         c.devargs[ifn] = a[2] + extra;
         return ok();
     }
+    if (verb == "create" && a.size() == 2) {
+        // A cloned interface of the kind its name's prefix names (vlan0).
+        if (s.if_get(ifn)) return fail("ifconfig", fmt::format("{}: File exists", ifn));
+        if (auto r = s.if_create(ifn); !r) {
+            if (r.error() == errc::inval)
+                return fail("ifconfig", fmt::format("{}: no interface kind creates this name", ifn));
+            return done(r.error());
+        }
+        return ok();
+    }
     if (verb == "destroy" && a.size() == 2) {
         auto st = s.if_destroy(ifn);
         if (st) {
@@ -676,9 +686,6 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
     }
     if (v == "monitor") {
         auto ev = s.take_events();
-        static const char* names[] = {"RTM_ADD",      "RTM_DELETE",   "RTM_CHANGE",  "RTM_MISS",
-                                      "RTM_REDIRECT", "RTM_NEWADDR",  "RTM_DELADDR", "DAD_DUPLICATED",
-                                      "DAD_READY",    "NEIGH_FAILED", "LINK_UP",     "LINK_DOWN"};
         json j = json::array();
         std::string t;
         const ifnames ifn = ifnames_of(s);
@@ -690,14 +697,14 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
                                         : e.dst.str();
             const std::string addr = six ? ip6_scoped(e.addr6, e.ifindex, ifn) : e.addr.str();
             const std::string gw = six ? ip6_scoped(e.gateway6, e.ifindex, ifn) : e.gateway.str();
-            j.push_back({{"type", names[e.kind]},
+            j.push_back({{"type", stack_event_name(e.kind)},
                          {"family", six ? "inet6" : "inet"},
                          {"dst", dst},
                          {"addr", addr},
                          {"gateway", gw},
                          {"flags", rtf_words(e.flags)},
                          {"ifindex", e.ifindex}});
-            t += fmt::format("{}: dst {} gateway {} flags {} ifindex {}\n", names[e.kind],
+            t += fmt::format("{}: dst {} gateway {} flags {} ifindex {}\n", stack_event_name(e.kind),
                              e.kind <= stack_event::rtm_redirect ? dst : addr, gw, rtf_words(e.flags), e.ifindex);
         }
         return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
@@ -1092,8 +1099,7 @@ reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
     if (w == "errors") {
         if (!js) return ok(format_drops(s));
         json j = json::object();
-        for (size_t k = 0; k < drop_reason_count; ++k)
-            j[std::string(drop_reason_name(static_cast<drop_reason>(k)))] = s.drops(static_cast<drop_reason>(k));
+        for (const auto& [name, n] : s.drop_list()) j[name] = n;
         return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
     }
     if (w == "stats") {
@@ -1315,6 +1321,8 @@ std::string command_set::running_config() {
         if (i.name == "lo0") continue;
         if (auto d = ctx_->devargs.find(i.name); d != ctx_->devargs.end())
             t += fmt::format("ifconfig {} create {}\n", i.name, d->second);
+        if (i.created) t += fmt::format("ifconfig {} create\n", i.name);
+        for (const auto& l : i.config_lines) t += l + "\n";
         if (i.mtu != 1500) t += fmt::format("ifconfig {} mtu {}\n", i.name, i.mtu);
         if (i.flags & iff::noarp) t += fmt::format("ifconfig {} -arp\n", i.name);
         if (i.flags & iff::promisc) t += fmt::format("ifconfig {} promisc\n", i.name);

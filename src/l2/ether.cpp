@@ -8,42 +8,42 @@
 
 namespace mpnet {
 
-ether_next ether_classify(mbuf* m, const ether_addr& own, uint32_t if_flags, bool* group, drop_reason* why) noexcept {
+int ether_accept(mbuf* m, const ether_addr& own, uint32_t if_flags, bool* group, drop_reason* why) noexcept {
     const auto* eh = pkt_header<ether_hdr>(m);
     if (!eh) {
         *why = drop_reason::ether_too_short;
-        return ether_next::drop;
+        return -1;
     }
     *group = eh->dst.is_group();
     if (!*group && eh->dst != own && !(if_flags & iff::promisc)) {
         *why = drop_reason::ether_not_for_us;
-        return ether_next::drop;
+        return -1;
     }
     if (eh->src == own) {
         // Our own frame reflected back by a hub or a misbehaving peer.
         *why = drop_reason::ether_own_src;
-        return ether_next::drop;
+        return -1;
     }
-    ether_next next;
-    switch (eh->type.get()) {
-        case ethertype_ip4:
-            next = ether_next::ip4;
-            break;
-        case ethertype_arp:
-            next = ether_next::arp;
-            break;
-        case ethertype_ip6:
-            next = ether_next::ip6;
-            break;
-        case ethertype_vlan:
-            *why = drop_reason::ether_vlan_unsupported;
-            return ether_next::drop;
-        default:
-            *why = drop_reason::ether_unknown_type;
-            return ether_next::drop;
-    }
+    const uint16_t type = eh->type.get();
     pkt_adj(m, sizeof(ether_hdr));
-    return next;
+    return type;
+}
+
+ether_next ether_classify(mbuf* m, const ether_addr& own, uint32_t if_flags, bool* group, drop_reason* why) noexcept {
+    const int type = ether_accept(m, own, if_flags, group, why);
+    if (type < 0) return ether_next::drop;
+    switch (type) {
+        case ethertype_ip4:
+            return ether_next::ip4;
+        case ethertype_arp:
+            return ether_next::arp;
+        case ethertype_ip6:
+            return ether_next::ip6;
+        default:
+            pkt_prepend(m, sizeof(ether_hdr));  // unchanged on drop
+            *why = type == ethertype_vlan ? drop_reason::ether_vlan_unsupported : drop_reason::ether_unknown_type;
+            return ether_next::drop;
+    }
 }
 
 bool ether_encap(mbuf* m, const ether_addr& dst, const ether_addr& src, uint16_t type) noexcept {

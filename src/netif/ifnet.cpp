@@ -22,11 +22,11 @@ std::string iff_words(uint32_t f) {
     return s + ">";
 }
 
-ifnet::ifnet(uint16_t index, std::string name, if_kind kind, std::unique_ptr<class port> p, size_t lcore_slots,
+ifnet::ifnet(uint16_t index, std::string name, const if_kind& kind, std::unique_ptr<class port> p, size_t lcore_slots,
              size_t neigh_max)
     : index_(index),
       name_(std::move(name)),
-      kind_(kind),
+      kind_(&kind),
       port_(std::move(p)),
       addrs_(new in_ifaddr_set{}),
       llt_(neigh_max),

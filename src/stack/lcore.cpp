@@ -267,7 +267,7 @@ std::vector<lcore_info> stack::lcore_list() const {
         i.idle_polls = c->idle_polls.load(std::memory_order_relaxed);
         i.rx_pkts = c->rx_pkts.load(std::memory_order_relaxed);
         i.tx_pkts = c->tx_pkts.load(std::memory_order_relaxed);
-        for (size_t r = 0; r < drop_reason_count; ++r) i.drops += p_->drops.slot(c->idx).get(r);
+        for (size_t r = 0; r < drop_slots; ++r) i.drops += p_->drops.slot(c->idx).get(r);
         i.sleeps = c->sleeps.load(std::memory_order_relaxed);
         i.intr_sleeps = c->intr_sleeps.load(std::memory_order_relaxed);
         i.intr_wakeups = c->intr_wakeups.load(std::memory_order_relaxed);

@@ -85,15 +85,14 @@ std::string format_ifconfig(const if_info& i) {
     s += fmt::format("\tinput: {} packets, {} bytes, {} queue drops\n", i.ipackets, i.ibytes, i.iqdrops);
     s += fmt::format("\toutput: {} packets, {} bytes, {} queue drops\n", i.opackets, i.obytes, i.oqdrops);
     if (!i.port.empty()) s += fmt::format("\tport: {}\n", i.port);
+    for (const auto& l : i.kind_lines) s += fmt::format("\t{}\n", l);
     return s;
 }
 
 std::string format_drops(const stack& st) {
     std::string s;
-    for (size_t k = 0; k < drop_reason_count; ++k) {
-        const auto r = static_cast<drop_reason>(k);
-        if (uint64_t n = st.drops(r)) s += fmt::format("  {}: {}\n", drop_reason_name(r), n);
-    }
+    for (const auto& [name, n] : st.drop_list())
+        if (n) s += fmt::format("  {}: {}\n", name, n);
     return s.empty() ? "  (none)\n" : s;
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cassert>
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 
 #include "loopback.hpp"
@@ -36,12 +37,14 @@ stack::impl::impl(stack_config c, const clock_source* clk)
     if (!punt.init("punt", limits::punt_ring_size) || !notices.init("notice", limits::punt_ring_size))
         throw std::runtime_error("stack: hand-over rings");
     for (unsigned i = 0; i <= cfg.workers; ++i) {
-        auto lc = std::make_unique<lcore_ctx>();
+        auto lc = std::make_unique<lcore_ctx>(*this);
         lc->idx = i;
         lc->is_control = (i == cfg.workers);
         lc->mode.store(cfg.worker_mode, std::memory_order_relaxed);
         lc->tx.resize(limits::ifnet_max);
         lc->tx_ifp.resize(limits::ifnet_max, nullptr);
+        lc->tx_listed.resize(limits::ifnet_max, 0);
+        lc->tx_dirty.reserve(limits::ifnet_max);
         lcores.push_back(std::move(lc));
     }
     fib4_config fc;
@@ -102,68 +105,71 @@ void stack::impl::event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a) {
     push_event(ev);
 }
 
-void stack::impl::control_run() {
+uint64_t stack::impl::control_run() {
     lcore_ctx& c = ctl_ctx();
     c.now_ns = clock->now_ns();
+    uint64_t work = 0;
     // Bounded work per run so that API callers waiting on the lock are not starved.
     mbuf* pkts[pkt_batch::capacity];
     for (int round = 0; round < 8; ++round) {
         unsigned n = punt.dequeue(pkts, pkt_batch::capacity);
         for (unsigned i = 0; i < n; ++i) handle_punt(pkts[i]);
+        work += n;
         if (n < pkt_batch::capacity) break;
     }
-    neigh_notice ns[32];
-    while (unsigned n = notices.dequeue(ns, 32))
+    module_notice ns[32];
+    while (unsigned n = notices.dequeue(ns, 32)) {
         for (unsigned i = 0; i < n; ++i) handle_notice(ns[i]);
+        work += n;
+    }
     poll_link_state();
-    timers.run(c.now_ns);
+    work += timers.run(c.now_ns);
     tx_flush(c);
+    return work;
 }
 
-void stack::impl::handle_punt(mbuf* m) {
+unsigned stack::impl::handle_punt(mbuf* m) {
     lcore_ctx& c = ctl_ctx();
     const pkt_meta md = meta(m);
-    ifnet* ifp = ifs.lookup(md.ifindex);
-    if (!ifp) return drop(c, m, drop_reason::if_gone);
-    switch (md.punt_kind) {
-        case punt_arp:
-            return arp_input(*ifp, m);
-        case punt_resolve:
-            return nd_hold(*ifp, llkey::v4(ip4_addr(md.aux)), m);
-        case punt_icmp6:
-            return icmp6_input(*ifp, m, md.aux);
-        case punt_resolve6:
-            return nd6_resolve(*ifp, m);
-        case punt_echo_reply:
-            return ping_input(m);
-        case punt_redirect:
-            return redirect_input(*ifp, m);
-        case punt_icmp_err:
-            return icmp_err_input(m);
-        default:
-            assert(false && "unknown punt kind");
-            return drop(c, m, drop_reason::icmp_unhandled_type);
+    if (md.punt_kind >= punt_kinds.size()) {
+        drop(c, m, drop_reason::if_gone);
+        return 0;
     }
+    ifnet* ifp = ifs.lookup(md.ifindex);
+    if (!ifp) {
+        drop(c, m, drop_reason::if_gone);
+        return 1;
+    }
+    const punt_entry& e = punt_kinds[md.punt_kind];
+    module_ctl mc(*this);
+    e.fn(mc, *ifp, m, md.aux, e.arg);
+    return 1;
 }
 
-void stack::impl::handle_notice(const neigh_notice& n) {
-    ifnet* ifp = ifs.lookup(n.ifindex);
-    if (!ifp || n.kind != 1) return;
+void stack::impl::handle_notice(const module_notice& n) {
+    if (n.id >= notice_kinds.size()) return;
+    const notice_entry& e = notice_kinds[n.id];
+    module_ctl mc(*this);
+    e.fn(mc, n, e.arg);
+}
+
+void stack::impl::stale_used(ifnet& ifp, const module_notice& n) {
     llkey k;
-    k.family = n.family;
-    std::memcpy(k.a.data(), n.addr, sizeof n.addr);
-    llentry* e = ifp->lltable().lookup(k);
+    k.family = n.data[0];
+    std::memcpy(k.a.data(), n.data + 1, k.a.size());
+    llentry* e = ifp.lltable().lookup(k);
     if (!e) return;
     e->used.store(false, std::memory_order_relaxed);
     ll_resolution r = e->resolution();
     if (r.state == ll_state::stale && !(r.flags & llflag::static_))
-        nd_set_state(*ifp, *e, ll_state::delay, r.mac, r.flags);
+        nd_set_state(ifp, *e, ll_state::delay, r.mac, r.flags);
 }
 
 void stack::impl::poll_link_state() {
     ifs.for_each([&](ifnet& ifp) {
-        if (ifp.kind() != if_kind::ether || !ifp.is_up()) return;
-        const bool link = ifp.port()->link_up();
+        const if_kind& k = ifp.kind();
+        if (!k.link_up || !ifp.is_up()) return;
+        const bool link = k.link_up(ifp, k.arg);
         const bool was_running = (ifp.flags() & iff::running) != 0;
         if (link != was_running) if_link_changed(ifp, link);
     });
@@ -171,8 +177,19 @@ void stack::impl::poll_link_state() {
 
 // ---- public API --------------------------------------------------------------
 
+const char* stack_event_name(stack_event::kind_t k) noexcept {
+    static constexpr const char* names[] = {
+#define MPNET_EVENT_NAME(e, n) n,
+        MPNET_STACK_EVENTS(MPNET_EVENT_NAME)
+#undef MPNET_EVENT_NAME
+    };
+    static_assert(std::size(names) == stack_event::kind_count_);
+    return k < stack_event::kind_count_ ? names[k] : "UNKNOWN";
+}
+
 stack::stack(stack_config cfg, const clock_source* clk) : p_(std::make_unique<impl>(std::move(cfg), clk)) {
     ctl_guard g(p_->ctl);
+    p_->attach_modules();
     auto lo = std::make_unique<ifnet>(1, "lo0", if_kind::loopback, std::make_unique<loop_port>(1024),
                                       p_->cfg.workers + 1, p_->cfg.neigh_max);
     lo->set_flags(iff::up | iff::running | iff::loopback | iff::multicast);
@@ -209,26 +226,38 @@ std::vector<stack_event> stack::take_events() {
     return v;
 }
 
-void stack::poll_worker(unsigned w) {
+bool stack::poll_worker(unsigned w) {
     assert(w < p_->cfg.workers);
     assert(!is_running() && "stepped mode and thread mode do not mix");
-    p_->poll(*p_->lcores[w]);
+    lcore_ctx& c = *p_->lcores[w];
+    const uint64_t before = c.rx_pkts.load(std::memory_order_relaxed);
+    p_->poll(c);
     p_->fib->quiescent(w);
     rcu_quiescent();
+    return c.rx_pkts.load(std::memory_order_relaxed) != before;
 }
 
-void stack::run_control() {
+bool stack::run_control() {
     assert(!is_running() && "stepped mode and thread mode do not mix");
+    uint64_t work;
     {
         ctl_guard g(p_->ctl);
-        p_->control_run();
+        work = p_->control_run();
     }
     rcu_quiescent();
+    return work != 0;
 }
 
-void stack::step() {
-    for (unsigned w = 0; w < p_->cfg.workers; ++w) poll_worker(w);
-    run_control();
+bool stack::step() {
+    bool busy = false;
+    for (unsigned w = 0; w < p_->cfg.workers; ++w) busy |= poll_worker(w);
+    busy |= run_control();
+    return busy;
+}
+
+uint64_t stack::next_deadline_ns() const {
+    ctl_guard g(p_->ctl);
+    return p_->timers.next_deadline();
 }
 
 }  // namespace mpnet

@@ -17,14 +17,14 @@ status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen) {
     if (!ifp) return errc::noent;
     if (plen > 32) return errc::inval;
     if (addr.is_any() || addr.is_multicast() || addr.is_broadcast()) return errc::inval;
-    if (addr.is_loopback() != (ifp->kind() == if_kind::loopback)) return errc::inval;
+    if (addr.is_loopback() != ((ifp->flags() & iff::loopback) != 0)) return errc::inval;
     std::vector<in_ifaddr> v = ifp->addrs().v4;
     if (std::any_of(v.begin(), v.end(), [&](const in_ifaddr& a) { return a.addr == addr; })) return errc::exist;
     if (v.size() >= limits::addr_per_if_max) return errc::nospc;
     prefix4 net = prefix4::of(addr, plen);
     in_ifaddr ia{addr, static_cast<uint8_t>(plen), 0, plen >= 31 ? ip4_addr::broadcast() : net.broadcast()};
     const bool running = ifp->is_running();
-    const bool dad = running && p_->cfg.dad_count > 0 && ifp->kind() == if_kind::ether;
+    const bool dad = running && p_->cfg.dad_count > 0 && (ifp->caps() & ifcap::lladdr);
     if (dad) ia.flags |= in_iff::tentative;
     v.push_back(ia);
     p_->addrs_publish(*ifp, std::move(v));
@@ -32,7 +32,7 @@ status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen) {
     p_->routes_rebuild();
     if (dad) {
         p_->dad_start(*ifp, addr);
-    } else if (running && ifp->kind() == if_kind::ether) {
+    } else if (running && (ifp->caps() & ifcap::lladdr)) {
         p_->arp_announce(*ifp, addr);
     }
     p_->tx_flush(p_->ctl_ctx());
@@ -131,6 +131,69 @@ void stack::impl::dad_conflict(ifnet& ifp, ip4_addr a) {
     dad_stop(ifp.index(), a);
     set_addr_flags(ifp, a, in_iff::duplicated, in_iff::tentative);
     event(stack_event::addr_duplicated, ifp.index(), a);
+}
+
+// ---- inet4's lifecycle hook ----------------------------------------------------------
+
+void stack::impl::inet4_if_event(ifnet& ifp, if_event ev) {
+    const uint16_t ix = ifp.index();
+    const bool ll = (ifp.caps() & ifcap::lladdr) != 0;
+    switch (ev) {
+        case if_event::up: {
+            // Addresses that were configured while the interface was down are
+            // announced; tentative ones (re)start DAD.
+            std::vector<ip4_addr> dad;
+            for (const auto& a : ifp.addrs().v4) {
+                if (a.flags & in_iff::tentative)
+                    dad.push_back(a.addr);
+                else if (a.is_usable() && ll)
+                    arp_announce(ifp, a.addr);
+            }
+            for (auto a : dad) dad_start(ifp, a);
+            break;
+        }
+        case if_event::link_down: {
+            // Addresses are detached while the carrier is gone (NetBSD's
+            // IN_IFF_DETACHED) and checked again by DAD when it returns.
+            std::vector<in_ifaddr> v = ifp.addrs().v4;
+            for (auto& a : v) {
+                dad_stop(ix, a.addr);
+                a.flags = static_cast<uint8_t>((a.flags | in_iff::detached) & ~in_iff::tentative);
+            }
+            addrs_publish(ifp, std::move(v));
+            routes_rebuild();
+            break;
+        }
+        case if_event::link_up: {
+            const bool dad = cfg.dad_count > 0 && ll;
+            std::vector<in_ifaddr> v = ifp.addrs().v4;
+            std::vector<ip4_addr> recheck;
+            for (auto& a : v) {
+                if (!(a.flags & in_iff::detached)) continue;
+                a.flags = static_cast<uint8_t>(a.flags & ~in_iff::detached);
+                if (dad && !(a.flags & in_iff::duplicated)) a.flags |= in_iff::tentative;
+                recheck.push_back(a.addr);
+            }
+            addrs_publish(ifp, std::move(v));
+            routes_rebuild();
+            for (auto a : recheck) {
+                if (dad)
+                    dad_start(ifp, a);
+                else if (ll)
+                    arp_announce(ifp, a);
+            }
+            break;
+        }
+        case if_event::down:
+        case if_event::detach:
+            dad_stop_all(ix);
+            break;
+        case if_event::gone:
+            routes_rebuild();
+            break;
+        case if_event::attach:
+            break;
+    }
 }
 
 }  // namespace mpnet

@@ -23,7 +23,7 @@ status stack::impl::addr6_add_locked(ifnet& ifp, const ip6_addr& addr, unsigned 
                                      uint8_t flags) {
     if (plen > 128) return errc::inval;
     if (addr.is_any() || addr.is_multicast() || addr.is_v4mapped()) return errc::inval;
-    if (addr.is_loopback() && ifp.kind() != if_kind::loopback) return errc::inval;
+    if (addr.is_loopback() && !(ifp.flags() & iff::loopback)) return errc::inval;
     if (addr.is_link_local() && plen != 64) return errc::inval;
     // Lifetimes (NetBSD's in6_update_ifa): a valid lifetime needs a
     // preferred one, which may not exceed it; zero valid lifetime is refused.
@@ -45,7 +45,7 @@ status stack::impl::addr6_add_locked(ifnet& ifp, const ip6_addr& addr, unsigned 
         if (ia.vltime_s != nd_infinite_lifetime) ia.expire_ns = now + uint64_t(ia.vltime_s) * ns_per_s;
         if (ia.pltime_s == 0) ia.flags |= in6_iff::deprecated;
     }
-    const bool ether = ifp.kind() == if_kind::ether;
+    const bool ether = (ifp.caps() & ifcap::lladdr);
     const bool dad = ether && cfg.dad6_count > 0;
     if (dad) ia.flags |= in6_iff::tentative;
     v.push_back(ia);
@@ -147,7 +147,7 @@ std::optional<ip6_addr> stack::impl::select_src6(const ifnet& ifp, const ip6_add
     // of scope beyond this link).
     std::optional<ip6_addr> other;
     ifs.for_each([&](ifnet& x) {
-        if (other || &x == &ifp || x.kind() == if_kind::loopback) return;
+        if (other || &x == &ifp || (x.flags() & iff::loopback)) return;
         for (const auto& a : x.addrs().v6)
             if (a.is_usable() && !a.addr.is_link_local() && !(a.flags & in6_iff::deprecated)) other = a.addr;
     });
@@ -157,7 +157,7 @@ std::optional<ip6_addr> stack::impl::select_src6(const ifnet& ifp, const ip6_add
 }
 
 void stack::impl::if6_came_up(ifnet& ifp) {
-    if (ifp.kind() != if_kind::ether) return;
+    if (!(ifp.caps() & ifcap::lladdr)) return;
     const bool has_ll = std::any_of(ifp.addrs().v6.begin(), ifp.addrs().v6.end(),
                                     [](const in6_ifaddr& a) { return a.addr.is_link_local(); });
     if (cfg.auto_linklocal && !has_ll) {
@@ -219,6 +219,34 @@ void stack::impl::dad6_conflict(ifnet& ifp, const ip6_addr& a) {
     }
     set_addr6_flags(ifp, a, in6_iff::duplicated, in6_iff::tentative);
     event6(stack_event::addr_duplicated, ifp.index(), a);
+}
+
+// ---- inet6's lifecycle hook ----------------------------------------------------------
+
+void stack::impl::inet6_if_event(ifnet& ifp, if_event ev) {
+    const uint16_t ix = ifp.index();
+    switch (ev) {
+        case if_event::up:
+        case if_event::link_up:
+            if6_came_up(ifp);
+            break;
+        case if_event::down:
+            dad6_stop_all(ix);
+            break;
+        case if_event::detach:
+            dad6_stop_all(ix);
+            std::erase_if(defrouters, [&](const nd_defrouter& r) { return r.ifindex == ix; });
+            std::erase_if(prefixes, [&](const nd_prefix& p) { return p.ifindex == ix; });
+            rtadvs.erase(ix);
+            advertising[ix].store(false, std::memory_order_relaxed);
+            break;
+        case if_event::gone:
+            routes6_rebuild();
+            break;
+        case if_event::attach:
+        case if_event::link_down:
+            break;
+    }
 }
 
 }  // namespace mpnet

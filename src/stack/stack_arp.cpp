@@ -357,7 +357,7 @@ status stack::arp_add(ip4_addr addr, const ether_addr& mac, unsigned opts, std::
         if (!ifp) return errc::noent;
     } else {
         p_->ifs.for_each([&](ifnet& x) {
-            if (ifp || x.kind() != if_kind::ether) return;
+            if (ifp || !(x.caps() & ifcap::lladdr)) return;
             for (const auto& a : x.addrs().v4)
                 if (a.prefix().contains(addr)) ifp = &x;
         });
@@ -367,7 +367,7 @@ status stack::arp_add(ip4_addr addr, const ether_addr& mac, unsigned opts, std::
 }
 
 status stack::impl::nd_static_set(ifnet& ifp, const llkey& k, const ether_addr& mac, unsigned opts) {
-    if (ifp.kind() != if_kind::ether) return errc::inval;
+    if (!(ifp.caps() & ifcap::lladdr)) return errc::inval;
     llentry* e = ifp.lltable().lookup(k);
     if (e) {
         // NetBSD: a permanent entry cannot be overwritten; dynamic and temp can.
@@ -431,7 +431,7 @@ status stack::ndp_add(const ip6_addr& addr, const ether_addr& mac, unsigned opts
     } else {
         if (addr.is_link_local()) return errc::inval;  // a link-local address needs its zone
         p_->ifs.for_each([&](ifnet& x) {
-            if (ifp || x.kind() != if_kind::ether) return;
+            if (ifp || !(x.caps() & ifcap::lladdr)) return;
             for (const auto& a : x.addrs().v6)
                 if (a.prefix().contains(addr)) ifp = &x;
         });

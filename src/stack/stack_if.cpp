@@ -43,6 +43,11 @@ if_info info_of(const ifnet& ifp, uint64_t now) {
     i.iqdrops = ifp.counter(if_counter::iqdrops);
     i.oqdrops = ifp.counter(if_counter::oqdrops);
     i.port = ifp.port() ? ifp.port()->describe() : "";
+    const if_kind& k = ifp.kind();
+    i.kind = std::string(k.name);
+    i.created = k.create != nullptr;
+    if (k.show) k.show(ifp, i.kind_lines, k.arg);
+    if (k.running_config) k.running_config(ifp, i.config_lines, k.arg);
     return i;
 }
 
@@ -51,19 +56,19 @@ if_info info_of(const ifnet& ifp, uint64_t now) {
 void stack::impl::destroy_ifnet(ifnet* ifp) {
     // 0. Nothing of the control plane's own may still be buffered for it.
     tx_flush(ctl_ctx());
-    // 1. Stop everything the control plane does for it.
+    // 1. The modules stop what they do for it (timers, neighbors, DAD,
+    //    routers), then its kind lets go of it (a parent its children).
     const uint16_t ix = ifp->index();
-    dad_stop_all(ix);
-    dad6_stop_all(ix);
-    nd_purge(*ifp, false, nullptr);
-    std::erase_if(defrouters, [&](const nd_defrouter& r) { return r.ifindex == ix; });
-    std::erase_if(prefixes, [&](const nd_prefix& p) { return p.ifindex == ix; });
-    rtadvs.erase(ix);
-    advertising[ix].store(false, std::memory_order_relaxed);
-    // 2. Unpublish: no new reader reaches it; routes through it disappear.
+    if_hooks_run(*ifp, if_event::detach);
+    if (const if_kind& k = ifp->kind(); k.destroy) {
+        module_ctl mc(*this);
+        k.destroy(mc, *ifp, k.arg);
+    }
+    tx_flush(ctl_ctx());
+    // 2. Unpublish: no new reader reaches it; the modules rebuild what
+    //    referred to it (routes through it disappear).
     ifs.unpublish(ix);
-    routes_rebuild();
-    routes6_rebuild();
+    if_hooks_run(*ifp, if_event::gone);
     // 3. Wait for every worker to pass a quiescent state (their TX buffers
     //    never outlive an iteration) and for passive references to drain.
     //    Sleeping workers hold it (psref) across an interrupt wait: wake them.
@@ -94,6 +99,7 @@ result<uint16_t> stack::if_attach(std::string_view name, std::unique_ptr<port> p
     p_->rxq_assign(*ifp);
     if (ifp->txl()->has_shared()) p_->shared_txqs.fetch_add(1, std::memory_order_relaxed);
     p_->ifs.publish(ifp);
+    p_->if_hooks_run(*ifp, if_event::attach);
     return idx;
 }
 
@@ -112,7 +118,9 @@ status stack::if_up(std::string_view name) {
     if (!ifp) return errc::noent;
     if (ifp->is_up()) return {};
     ifp->set_flags(ifp->flags() | iff::up);
-    if (ifp->kind() == if_kind::ether && ifp->port()->link_up()) p_->if_came_up(*ifp);
+    // A kind with a link state runs when its link is there; one without
+    // (lo) has nothing more to do.
+    if (const if_kind& k = ifp->kind(); k.link_up && k.link_up(*ifp, k.arg)) p_->if_came_up(*ifp);
     return {};
 }
 
@@ -122,10 +130,8 @@ status stack::if_down(std::string_view name) {
     if (!ifp) return errc::noent;
     if (!ifp->is_up()) return {};
     ifp->set_flags(ifp->flags() & ~(iff::up | iff::running));
-    // NetBSD purges the interface's dynamic neighbor entries on down.
-    p_->nd_purge(*ifp, true, nullptr);
-    p_->dad_stop_all(ifp->index());
-    p_->dad6_stop_all(ifp->index());
+    p_->if_hooks_run(*ifp, if_event::down);
+    p_->tx_flush(p_->ctl_ctx());
     return {};
 }
 
@@ -142,7 +148,7 @@ status stack::if_set_arp(std::string_view name, bool on) {
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
-    if (ifp->kind() != if_kind::ether) return errc::inval;
+    if (!(ifp->caps() & ifcap::lladdr)) return errc::inval;
     ifp->set_flags(on ? (ifp->flags() & ~iff::noarp) : (ifp->flags() | iff::noarp));
     if (!on) p_->nd_purge(*ifp, false, nullptr);
     return {};
@@ -160,7 +166,7 @@ status stack::if_link_add(std::string_view name, const ether_addr& mac, bool act
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
-    if (ifp->kind() != if_kind::ether || mac.is_group() || mac.is_zero()) return errc::inval;
+    if (!(ifp->caps() & ifcap::lladdr) || !ifp->port() || mac.is_group() || mac.is_zero()) return errc::inval;
     auto& inactive = ifp->inactive_lladdrs();
     if (!active) {
         if (mac == ifp->lladdr() || std::find(inactive.begin(), inactive.end(), mac) != inactive.end())
@@ -219,17 +225,7 @@ std::vector<if_info> stack::if_list() const {
 void stack::impl::if_came_up(ifnet& ifp) {
     ifp.set_flags(ifp.flags() | iff::running);
     event(stack_event::link_up, ifp.index(), {});
-    // Addresses that were configured while the interface was down are
-    // announced; tentative ones (re)start DAD.
-    std::vector<ip4_addr> dad;
-    for (const auto& a : ifp.addrs().v4) {
-        if (a.flags & in_iff::tentative)
-            dad.push_back(a.addr);
-        else if (a.is_usable())
-            arp_announce(ifp, a.addr);
-    }
-    for (auto a : dad) dad_start(ifp, a);
-    if6_came_up(ifp);
+    if_hooks_run(ifp, if_event::up);
     tx_flush(ctl_ctx());
 }
 
@@ -237,36 +233,13 @@ void stack::impl::if_link_changed(ifnet& ifp, bool up) {
     if (!up) {
         ifp.set_flags(ifp.flags() & ~iff::running);
         event(stack_event::link_down, ifp.index(), {});
-        // Addresses are detached while the carrier is gone (NetBSD's
-        // IN_IFF_DETACHED) and checked again by DAD when it returns.
-        std::vector<in_ifaddr> v = ifp.addrs().v4;
-        for (auto& a : v) {
-            dad_stop(ifp.index(), a.addr);
-            a.flags = static_cast<uint8_t>((a.flags | in_iff::detached) & ~in_iff::tentative);
-        }
-        addrs_publish(ifp, std::move(v));
-        routes_rebuild();
+        if_hooks_run(ifp, if_event::link_down);
+        tx_flush(ctl_ctx());
         return;
     }
     ifp.set_flags(ifp.flags() | iff::running);
     event(stack_event::link_up, ifp.index(), {});
-    std::vector<in_ifaddr> v = ifp.addrs().v4;
-    std::vector<ip4_addr> recheck;
-    for (auto& a : v) {
-        if (!(a.flags & in_iff::detached)) continue;
-        a.flags = static_cast<uint8_t>(a.flags & ~in_iff::detached);
-        if (cfg.dad_count > 0 && !(a.flags & in_iff::duplicated)) a.flags |= in_iff::tentative;
-        recheck.push_back(a.addr);
-    }
-    addrs_publish(ifp, std::move(v));
-    routes_rebuild();
-    for (auto a : recheck) {
-        if (cfg.dad_count > 0)
-            dad_start(ifp, a);
-        else
-            arp_announce(ifp, a);
-    }
-    if6_came_up(ifp);
+    if_hooks_run(ifp, if_event::link_up);
     tx_flush(ctl_ctx());
 }
 

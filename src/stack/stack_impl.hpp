@@ -9,6 +9,8 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <string>
+#include <unordered_map>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,40 +24,65 @@
 #include "mpnet/route/fib6.hpp"
 #include "mpnet/route/nexthop.hpp"
 #include "mpnet/route/rib4.hpp"
+#include "mpnet/stack/module.hpp"
 #include "mpnet/stack/stack.hpp"
 #include "timer.hpp"
 
 namespace mpnet {
 
-/// Why a packet was handed to the control plane.
-enum punt_kind : uint16_t {
-    punt_none = 0,
-    punt_arp = 1,         // ARP frame (Ethernet header stripped), ifindex = ingress
-    punt_resolve = 2,     // IPv4 packet waiting for a neighbor: ifindex = egress, aux = nexthop
-    punt_echo_reply = 3,  // ICMP echo reply for a local ping session (IPv4 header at front)
-    punt_redirect = 4,    // ICMP redirect received on a host (IPv4 header at front)
-    punt_icmp_err = 5,    // ICMP error about our own traffic: path MTU, ping errors
-    punt_icmp6 = 6,       // ICMPv6 for the control plane (IPv6 header at front, aux = ICMPv6 offset)
-    punt_resolve6 = 7,    // IPv6 packet waiting for a neighbor: ifindex = egress (nexthop re-resolved)
+/// The hand-over and notice ids of the stack's own modules (inet4, inet6),
+/// given by their registration (module_registrar::punt / notice).
+struct builtin_ids {
+    uint16_t arp = 0;         // ARP frame (Ethernet header stripped), ifindex = ingress
+    uint16_t resolve = 0;     // IPv4 packet waiting for a neighbor: ifindex = egress, aux = nexthop
+    uint16_t echo_reply = 0;  // ICMP echo reply for a local ping session (IPv4 header at front)
+    uint16_t redirect = 0;    // ICMP redirect received on a host (IPv4 header at front)
+    uint16_t icmp_err = 0;    // ICMP error about our own traffic: path MTU, ping errors
+    uint16_t icmp6 = 0;       // ICMPv6 for the control plane (IPv6 header at front, aux = ICMPv6 offset)
+    uint16_t resolve6 = 0;    // IPv6 packet waiting for a neighbor: ifindex = egress (nexthop re-resolved)
+    uint16_t stale_used = 0;  // notice: a STALE neighbor entry was used (data: family, address)
 };
 
-/// A small notice from a worker to the control plane (no packet).
-struct neigh_notice {
-    uint16_t ifindex;
-    uint8_t kind;  // 1: stale entry used
-    uint8_t family;
-    uint8_t addr[16];
+/// The demux tables and registries modules fill at construction (immutable after).
+struct l4_entry {
+    l4_fn fn = nullptr;
+    void* arg = nullptr;
 };
-static_assert(sizeof(neigh_notice) == 20);
+struct ethertype_entry {
+    uint16_t type = 0;
+    frame_fn fn = nullptr;
+    void* arg = nullptr;
+};
+struct punt_entry {
+    std::string module, kind;
+    punt_fn fn = nullptr;
+    void* arg = nullptr;
+};
+struct notice_entry {
+    std::string module, kind;
+    notice_fn fn = nullptr;
+    void* arg = nullptr;
+};
+struct poll_entry {
+    poll_fn fn = nullptr;
+    void* arg = nullptr;
+};
+struct hook_entry {
+    if_hook_fn fn = nullptr;
+    void* arg = nullptr;
+};
 
 /// One lcore's context: a worker, or the control plane (the last slot).
-struct lcore_ctx {
+struct lcore_ctx final : dp_ctx {
+    explicit lcore_ctx(stack::impl& s) : st(&s) {}
+    stack::impl* st;
     unsigned idx = 0;
     bool is_control = false;
     uint64_t now_ns = 0;
     std::vector<pkt_batch> tx;   // per ifindex
     std::vector<ifnet*> tx_ifp;  // per ifindex, valid within one iteration
-    std::vector<uint16_t> tx_dirty;
+    std::vector<uint16_t> tx_dirty;  // reserved for every ifindex: never grows on the data path
+    std::vector<uint8_t> tx_listed;  // per ifindex: on tx_dirty this iteration
     // ICMP error rate limit: a token bucket per lcore (no shared state).
     double icmp_tokens = 0;
     uint64_t icmp_refill_ns = 0;
@@ -210,9 +237,27 @@ struct stack::impl {
     uint64_t fib6_refused = 0;          // FIB6 commits refused for table memory
     std::vector<uint32_t> fib6_release;  // nexthop ids to release once the FIB6 no longer has them
 
+    // ---- modules: kinds, demux tables, hand-over and notice kinds, poll
+    // sources, lifecycle hooks, drop names (filled at construction)
+    std::deque<if_kind> kinds;
+    std::vector<ethertype_entry> ethertypes;
+    std::array<l4_entry, 256> ip4_protos{}, ip6_protos{};
+    std::unordered_map<uint16_t, l4_entry> udp4_ports, udp6_ports;
+    std::vector<punt_entry> punt_kinds;
+    std::vector<notice_entry> notice_kinds;
+    std::vector<poll_entry> poll_sources;
+    std::vector<hook_entry> if_hooks;
+    std::vector<std::string> module_drops;  // names of drop reasons drop_reason_count + i
+    std::vector<std::shared_ptr<void>> module_states;
+    builtin_ids ids;
+    void attach_modules();
+    const if_kind* kind_for(std::string_view ifname) const noexcept;
+    /// Runs every lifecycle hook for `ev` on `ifp`.
+    void if_hooks_run(ifnet& ifp, if_event ev);
+
     // ---- hand-over
     pkt_ring punt;
-    msg_ring<neigh_notice> notices;
+    msg_ring<module_notice> notices;
 
     // ---- counters
     drop_counters drops;
@@ -291,6 +336,17 @@ struct stack::impl {
     /// Prepends an IPv4 Ethernet header to `dst` and queues the frame.
     void ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst,
                       uint16_t type = ethertype_ip4) noexcept;
+    /// A finished frame out of `ifp`: its kind's transmit, or its port's TX buffer.
+    void if_transmit(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
+    /// Bare IPv4/IPv6 packets received on `ifp`, split by version.
+    void ip_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
+    /// Local delivery of UDP to a registered port; false when no port is
+    /// registered for it (the caller's default applies).
+    bool udp_deliver(lcore_ctx& c, ifnet& ifp, mbuf* m, l4_info& li) noexcept;
+    // inet4's ICMP input (the IP-protocol 1 registrant)
+    void icmp_input(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept;
+    void arp_frames(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
+    void icmp6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, uint32_t off, bool mcast) noexcept;
 
     // ---- IPv6 data path (worker6.cpp)
     void ip6_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
@@ -337,11 +393,17 @@ struct stack::impl {
     void rxq_assign(ifnet& ifp);
     status rxq_move(ifnet& ifp, uint16_t q, unsigned to);
     void punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, uint16_t ifindex, uint32_t aux) noexcept;
+    bool notify(const module_notice& n) noexcept;
 
     // ---- control plane (stack.cpp / stack_arp.cpp / stack_addr.cpp / stack_ping.cpp)
-    void control_run();  // caller holds ctl
-    void handle_punt(mbuf* m);
-    void handle_notice(const neigh_notice& n);
+    /// Caller holds ctl. Returns the work it did (hand-overs, notices, timers).
+    uint64_t control_run();
+    /// Hand-over work done by the last control_run (stepped mode reports it).
+    unsigned handle_punt(mbuf* m);
+    void handle_notice(const module_notice& n);
+    void stale_used(ifnet& ifp, const module_notice& n);
+    /// Counts work for step()'s answer.
+    uint64_t ctl_work = 0;
     void poll_link_state();
 
     // neighbor state machine, shared by ARP and NDP
@@ -443,6 +505,9 @@ struct stack::impl {
     void dad_conflict(ifnet& ifp, ip4_addr a);
     void set_addr_flags(ifnet& ifp, ip4_addr a, uint8_t set, uint8_t clear);
     void if_link_changed(ifnet& ifp, bool up);
+    /// inet4's and inet6's lifecycle hooks (addresses, DAD, routers, route glue).
+    void inet4_if_event(ifnet& ifp, if_event ev);
+    void inet6_if_event(ifnet& ifp, if_event ev);
     void if_came_up(ifnet& ifp);
     std::optional<ip4_addr> select_src(const ifnet& ifp, ip4_addr dst) const;
 

@@ -584,7 +584,7 @@ status stack::rtadv_set(std::string_view ifname, const rtadv_config& c) {
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(ifname);
     if (!ifp) return errc::noent;
-    if (ifp->kind() != if_kind::ether) return errc::inval;
+    if (!(ifp->caps() & ifcap::lladdr)) return errc::inval;
     // rtadvd.conf(5)'s ranges.
     if (c.max_interval_s < 4 || c.max_interval_s > 1800) return errc::inval;
     if (c.min_interval_s < 3 || c.min_interval_s * 4 > c.max_interval_s * 3) return errc::inval;

@@ -106,7 +106,7 @@ void stack::impl::ping_send(ping_session& s) {
     if (r->flags & rtf::reject) {
         // NetBSD's rt_check_reject_route: what ping(8) reports.
         ifnet* out = ifs.lookup(r->ifindex);
-        const bool loop = out && out->kind() == if_kind::loopback;
+        const bool loop = out && (out->flags() & iff::loopback);
         s.res.error = loop ? ((r->flags & rtf::host) ? errc::hostunreach : errc::netunreach)
                            : ((r->flags & rtf::gateway) ? errc::hostunreach : errc::hostdown);
         return;
@@ -162,7 +162,7 @@ void stack::impl::ping6_send(ping_session& s) {
         return;
     }
     if (r && (r->flags & rtf::reject)) {
-        const bool loop = out->kind() == if_kind::loopback;
+        const bool loop = (out->flags() & iff::loopback);
         s.res.error = loop ? ((r->flags & rtf::host) ? errc::hostunreach : errc::netunreach)
                            : ((r->flags & rtf::gateway) ? errc::hostunreach : errc::hostdown);
         return;
@@ -180,7 +180,7 @@ void stack::impl::ping6_send(ping_session& s) {
             s.res.error = errc::addrnotavail;
             return;
         }
-        if (s.opts.src6->is_link_local() && owner != out && out->kind() != if_kind::loopback) {
+        if (s.opts.src6->is_link_local() && owner != out && !(out->flags() & iff::loopback)) {
             s.res.error = errc::addrnotavail;
             return;
         }

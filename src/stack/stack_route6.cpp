@@ -110,7 +110,7 @@ void stack::impl::routes6_rebuild() {
         return std::any_of(want.begin(), want.end(), [&](const rtentry6& e) { return e.dst == p; });
     };
     ifs.for_each([&](ifnet& ifp) {
-        const bool lo = ifp.kind() == if_kind::loopback;
+        const bool lo = (ifp.flags() & iff::loopback);
         for (const auto& a : ifp.addrs().v6) {
             if (a.flags & (in6_iff::duplicated | in6_iff::detached)) continue;
             const prefix6 net = prefix6::of(a.addr.with_scope(ifp.index()), a.plen);

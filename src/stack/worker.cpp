@@ -37,22 +37,16 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
                 for (uint16_t i = 0; i < n; ++i) drop(c, pkts[i], drop_reason::if_down);
                 continue;
             }
-            if (ifp.kind() == if_kind::loopback) {
-                // lo0 carries bare IP packets of both families.
-                mbuf* v4[pkt_batch::capacity];
-                mbuf* v6[pkt_batch::capacity];
-                uint16_t n4 = 0, n6 = 0;
-                for (uint16_t i = 0; i < n; ++i) {
-                    const bool six = pkt_head_len(pkts[i]) > 0 && (pkt_data(pkts[i])[0] >> 4) == 6;
-                    (six ? v6[n6++] : v4[n4++]) = pkts[i];
-                }
-                if (n4) ip4_input(c, ifp, v4, n4);
-                if (n6) ip6_input(c, ifp, v6, n6);
-            } else {
+            // Ethernet inline; every other kind through its input operation.
+            const if_kind& k = ifp.kind();
+            if (k.input)
+                k.input(c, ifp, pkts, n, k.arg);
+            else
                 ether_input(c, ifp, pkts, n);
-            }
         }
     });
+    // Poll sources: modules' work of their own (their work keeps the lcore awake).
+    for (const poll_entry& ps : poll_sources) got += ps.fn(c, ps.arg);
     if (got)
         lcore_ctx::bump(c.rx_pkts, got);
     else
@@ -66,36 +60,86 @@ void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n)
     const uint32_t flags = ifp.flags();
     mbuf* ip4[pkt_batch::capacity];
     mbuf* ip6[pkt_batch::capacity];
-    uint16_t n4 = 0, n6 = 0;
+    mbuf* other[pkt_batch::capacity];
+    uint8_t other_h[pkt_batch::capacity];  // index into ethertypes
+    uint16_t n4 = 0, n6 = 0, no = 0;
     for (uint16_t i = 0; i < n; ++i) {
         mbuf* m = pkts[i];
         bool group = false;
         drop_reason why{};
-        switch (ether_classify(m, own, flags, &group, &why)) {
-            case ether_next::drop:
-                drop(c, m, why);
-                break;
-            case ether_next::ip4:
-                if (group) ifp.count(c.idx, if_counter::imcasts);
-                ip4[n4++] = m;
-                break;
-            case ether_next::arp:
-                if (flags & iff::noarp) {
-                    drop(c, m, drop_reason::arp_disabled);
-                } else if (!arp_validate(m, &why)) {
-                    drop(c, m, why);
-                } else {
-                    punt_to_control(c, m, punt_arp, ifp.index(), 0);
-                }
-                break;
-            case ether_next::ip6:
-                if (group) ifp.count(c.idx, if_counter::imcasts);
-                ip6[n6++] = m;
-                break;
+        const int type = ether_accept(m, own, flags, &group, &why);
+        if (type < 0) {
+            drop(c, m, why);
+            continue;
         }
+        if (group) ifp.count(c.idx, if_counter::imcasts);
+        if (type == ethertype_ip4) {
+            ip4[n4++] = m;
+            continue;
+        }
+        if (type == ethertype_ip6) {
+            ip6[n6++] = m;
+            continue;
+        }
+        // The ethertype table: a handful of registrants (ARP, 802.1Q, ...).
+        size_t h = 0;
+        while (h < ethertypes.size() && ethertypes[h].type != type) ++h;
+        if (h == ethertypes.size()) {
+            // Nothing takes it: put the header back so the drop leaves the frame as it came.
+            pkt_prepend(m, sizeof(ether_hdr));
+            drop(c, m, type == ethertype_vlan ? drop_reason::ether_vlan_unsupported : drop_reason::ether_unknown_type);
+            continue;
+        }
+        other[no] = m;
+        other_h[no++] = static_cast<uint8_t>(h);
     }
     if (n4) ip4_input(c, ifp, ip4, n4);
     if (n6) ip6_input(c, ifp, ip6, n6);
+    // One call per registrant with its frames of the burst, in arrival order.
+    while (no) {
+        const uint8_t h = other_h[0];
+        mbuf* mine[pkt_batch::capacity];
+        uint16_t nm = 0, rest = 0;
+        for (uint16_t i = 0; i < no; ++i) {
+            if (other_h[i] == h) {
+                mine[nm++] = other[i];
+            } else {
+                other[rest] = other[i];
+                other_h[rest++] = other_h[i];
+            }
+        }
+        no = rest;
+        ethertypes[h].fn(c, ifp, mine, nm, ethertypes[h].arg);
+    }
+}
+
+void stack::impl::arp_frames(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept {
+    const uint32_t flags = ifp.flags();
+    for (uint16_t i = 0; i < n; ++i) {
+        mbuf* m = pkts[i];
+        drop_reason why{};
+        if (flags & iff::noarp) {
+            drop(c, m, drop_reason::arp_disabled);
+        } else if (!(ifp.caps() & ifcap::lladdr)) {
+            drop(c, m, drop_reason::ether_unknown_type);
+        } else if (!arp_validate(m, &why)) {
+            drop(c, m, why);
+        } else {
+            punt_to_control(c, m, ids.arp, ifp.index(), 0);
+        }
+    }
+}
+
+void stack::impl::ip_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept {
+    mbuf* v4[pkt_batch::capacity];
+    mbuf* v6[pkt_batch::capacity];
+    uint16_t n4 = 0, n6 = 0;
+    for (uint16_t i = 0; i < n; ++i) {
+        const bool six = pkt_head_len(pkts[i]) > 0 && (pkt_data(pkts[i])[0] >> 4) == 6;
+        (six ? v6[n6++] : v4[n4++]) = pkts[i];
+    }
+    if (n4) ip4_input(c, ifp, v4, n4);
+    if (n6) ip6_input(c, ifp, v6, n6);
 }
 
 namespace {
@@ -116,7 +160,7 @@ void stack::impl::ip4_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) n
     uint32_t dst[pkt_batch::capacity];
     uint32_t nh[pkt_batch::capacity];
     uint16_t k = 0;
-    const bool from_lo = ifp.kind() == if_kind::loopback;
+    const bool from_lo = (ifp.flags() & iff::loopback) != 0;
     for (uint16_t i = 0; i < n; ++i) {
         drop_reason why{};
         ip4_hdr* h = ip4_validate(pkts[i], &why, from_lo);
@@ -153,10 +197,23 @@ void stack::impl::ip4_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) n
 }
 
 void stack::impl::ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept {
-    drop_reason why{};
     auto* h = pkt_header<ip4_hdr>(m);
     if (ip4_is_fragment(*h)) return drop(c, m, drop_reason::ip4_fragment);
-    if (h->proto != ipproto_icmp) return drop(c, m, drop_reason::ip4_no_proto);
+    // The IP-protocol table (ICMP is inet4's registrant), UDP by port.
+    l4_info li;
+    li.family = 4;
+    li.proto = h->proto;
+    li.group = bcast;
+    li.off = h->hlen_bytes();
+    if (li.proto == ipproto_udp && !udp4_ports.empty() && udp_deliver(c, ifp, m, li)) return;
+    const l4_entry& e = ip4_protos[li.proto];
+    if (!e.fn) return drop(c, m, drop_reason::ip4_no_proto);
+    e.fn(c, ifp, m, li, e.arg);
+}
+
+void stack::impl::icmp_input(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept {
+    drop_reason why{};
+    auto* h = pkt_header<ip4_hdr>(m);
     icmp_hdr* ic = icmp_validate(m, h, &why);
     if (!ic) return drop(c, m, why);
     const ip4_addr dst(h->dst.get());
@@ -176,14 +233,14 @@ void stack::impl::ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexc
         }
         case icmp_echo_reply:
             if (bcast) return drop(c, m, drop_reason::icmp_no_session);
-            return punt_to_control(c, m, punt_echo_reply, ifp.index(), 0);
+            return punt_to_control(c, m, ids.echo_reply, ifp.index(), 0);
         case icmp_redirect:
             if (bcast) return drop(c, m, drop_reason::icmp_redirect_ignored);
-            return punt_to_control(c, m, punt_redirect, ifp.index(), 0);
+            return punt_to_control(c, m, ids.redirect, ifp.index(), 0);
         case icmp_unreach:
         case icmp_time_exceeded:
             if (bcast) return drop(c, m, drop_reason::icmp_unhandled_type);
-            return punt_to_control(c, m, punt_icmp_err, ifp.index(), 0);
+            return punt_to_control(c, m, ids.icmp_err, ifp.index(), 0);
         default:
             return drop(c, m, drop_reason::icmp_unhandled_type);
     }
@@ -209,7 +266,7 @@ void stack::impl::ip4_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* n
     ifnet* out = ifs.lookup(nh->ifindex);
     if (!out) return drop(c, m, drop_reason::if_gone);
     if (!out->is_running()) return drop(c, m, drop_reason::if_down);
-    if (out->kind() == if_kind::loopback) return drop(c, m, drop_reason::ip4_not_local);
+    if (out->flags() & iff::loopback) return drop(c, m, drop_reason::ip4_not_local);
     const ip4_addr next = (nh->flags & nhf::gateway) ? nh->gateway : dst;
     // A directed broadcast to a subnet of the egress interface.
     if (!(nh->flags & nhf::gateway) && is_bcast_for(*out, dst)) {
@@ -301,30 +358,44 @@ void stack::impl::ip4_route_output(lcore_ctx& c, mbuf* m, ip4_addr dst) noexcept
     ifnet* ifp = ifs.lookup(nh->ifindex);
     if (!ifp) return drop(c, m, drop_reason::if_gone);
     if (!ifp->is_running()) return drop(c, m, drop_reason::if_down);
-    if (ifp->kind() == if_kind::loopback) return tx_enqueue(c, *ifp, m);
+    if (ifp->flags() & iff::loopback) return tx_enqueue(c, *ifp, m);  // lo takes packets whole
     ip4_output_mtu(c, nullptr, m, *ifp, (nh->flags & nhf::gateway) ? nh->gateway : dst, nh->mtu);
 }
 
 void stack::impl::ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noexcept {
+    if (const if_kind& k = ifp.kind(); k.output) {
+        l3_next x;
+        x.v4 = nh;
+        return k.output(c, ifp, m, x, k.arg);
+    }
     if (llentry* e = ifp.lltable().lookup(llkey::v4(nh))) {
         const ll_resolution r = e->resolution();
         if (r.flags & llflag::valid) {
             if (r.state == ll_state::stale && !e->used.load(std::memory_order_relaxed) &&
                 !e->used.exchange(true, std::memory_order_relaxed)) {
                 // First use of a stale entry: tell the control plane (STALE -> DELAY).
-                neigh_notice n{ifp.index(), 1, 4, {}};
-                std::memcpy(n.addr, e->key.a.data(), 4);
+                module_notice n;
+                n.id = ids.stale_used;
+                n.ifindex = ifp.index();
+                n.data[0] = 4;
+                std::memcpy(n.data + 1, e->key.a.data(), 4);
                 if (!notices.enqueue(n)) e->used.store(false, std::memory_order_relaxed);
             }
             return ether_output(c, ifp, m, r.mac);
         }
     }
     if (c.is_control) return nd_hold(ifp, llkey::v4(nh), m);
-    punt_to_control(c, m, punt_resolve, ifp.index(), nh.v);
+    punt_to_control(c, m, ids.resolve, ifp.index(), nh.v);
 }
 
 void stack::impl::ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type) noexcept {
     if (!ether_encap(m, dst, ifp.lladdr(), type)) return drop(c, m, drop_reason::nobufs);
+    if_transmit(c, ifp, m);
+}
+
+void stack::impl::if_transmit(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
+    if (const if_kind& k = ifp.kind(); k.transmit) return k.transmit(c, ifp, m, k.arg);
+    if (!ifp.txl()) return drop(c, m, drop_reason::if_down);  // no port and no transmit of its own
     tx_enqueue(c, ifp, m);
 }
 
@@ -375,7 +446,12 @@ void stack::impl::tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
     pkt_batch& b = c.tx[i];
     if (b.empty()) {
         c.tx_ifp[i] = &ifp;
-        c.tx_dirty.push_back(i);
+        // Listed once per iteration: the list never outgrows its reserved
+        // ifnet_max entries, so it never allocates here.
+        if (!c.tx_listed[i]) {
+            c.tx_listed[i] = 1;
+            c.tx_dirty.push_back(i);
+        }
     }
     b.push(m);
     // A full buffer goes now; it stays on the dirty list, empty, and is
@@ -387,6 +463,7 @@ void stack::impl::tx_flush(lcore_ctx& c) noexcept {
     for (uint16_t i : c.tx_dirty) {
         pkt_batch& b = c.tx[i];
         if (!b.empty()) tx_burst(c, *c.tx_ifp[i], b);
+        c.tx_listed[i] = 0;
     }
     c.tx_dirty.clear();
 }
@@ -395,6 +472,12 @@ void stack::impl::punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, uint16_t
     meta(m) = pkt_meta{ifindex, kind, aux};
     if (!punt.enqueue(m)) return drop(c, m, drop_reason::punt_ring_full);
     wake_control();
+}
+
+bool stack::impl::notify(const module_notice& n) noexcept {
+    if (!notices.enqueue(n)) return false;
+    wake_control();
+    return true;
 }
 
 }  // namespace mpnet

@@ -29,7 +29,7 @@ void stack::impl::ip6_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) n
     ip6_addr key[pkt_batch::capacity];
     uint32_t nh[pkt_batch::capacity];
     uint16_t k = 0;
-    const bool from_lo = ifp.kind() == if_kind::loopback;
+    const bool from_lo = (ifp.flags() & iff::loopback) != 0;
     for (uint16_t i = 0; i < n; ++i) {
         mbuf* m = pkts[i];
         drop_reason why{};
@@ -71,17 +71,26 @@ void stack::impl::ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast) noexc
     bool frag = false;
     if (!ip6_upper(m, &proto, &off, &frag, &field)) return drop(c, m, drop_reason::ip6_no_proto);
     if (frag) return drop(c, m, drop_reason::ip6_fragment);
-    if (proto != ipproto_icmpv6) {
-        // RFC 4443 3.1/3.4: UDP to no listener is "port unreachable"; an
-        // unknown next header is a parameter problem pointing at it. TCP
-        // and "no next header" get nothing (no sockets yet).
-        if (!mcast && proto == ipproto_udp) {
-            icmp6_error(c, &ifp, m, icmp6_dst_unreach, icmp6_unreach_port, 0);
-        } else if (!mcast && proto != ipproto_tcp && proto != ipproto_none) {
-            icmp6_error(c, &ifp, m, icmp6_param_prob, icmp6_paramprob_nextheader, field);
-        }
-        return drop(c, m, drop_reason::ip6_no_proto);
+    // The next-header table (ICMPv6 is inet6's registrant), UDP by port.
+    l4_info li;
+    li.family = 6;
+    li.proto = proto;
+    li.group = mcast;
+    li.off = off;
+    if (proto == ipproto_udp && !udp6_ports.empty() && udp_deliver(c, ifp, m, li)) return;
+    if (const l4_entry& e = ip6_protos[proto]; e.fn) return e.fn(c, ifp, m, li, e.arg);
+    // RFC 4443 3.1/3.4: UDP to no listener is "port unreachable"; an
+    // unknown next header is a parameter problem pointing at it. TCP
+    // and "no next header" get nothing (no sockets yet).
+    if (!mcast && proto == ipproto_udp) {
+        icmp6_error(c, &ifp, m, icmp6_dst_unreach, icmp6_unreach_port, 0);
+    } else if (!mcast && proto != ipproto_tcp && proto != ipproto_none) {
+        icmp6_error(c, &ifp, m, icmp6_param_prob, icmp6_paramprob_nextheader, field);
     }
+    return drop(c, m, drop_reason::ip6_no_proto);
+}
+
+void stack::impl::icmp6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, uint32_t off, bool mcast) noexcept {
     auto* h = pkt_header<ip6_hdr>(m);
     drop_reason why{};
     icmp6_hdr* ic = icmp6_validate(m, h, off, &why);
@@ -102,7 +111,7 @@ void stack::impl::ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast) noexc
         case icmp6_packet_too_big:
         case icmp6_time_exceeded:
         case icmp6_param_prob:
-            return punt_to_control(c, m, punt_icmp6, ifp.index(), off);
+            return punt_to_control(c, m, ids.icmp6, ifp.index(), off);
         case nd_router_solicit:
         case nd_router_advert:
         case nd_neighbor_solicit:
@@ -111,7 +120,7 @@ void stack::impl::ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast) noexc
             // RFC 4861: hop limit 255 proves the sender is on-link; code 0.
             if (h->hlim != 255) return drop(c, m, drop_reason::nd_bad_hlim);
             if (ic->code != 0) return drop(c, m, drop_reason::nd_bad_code);
-            return punt_to_control(c, m, punt_icmp6, ifp.index(), off);
+            return punt_to_control(c, m, ids.icmp6, ifp.index(), off);
         case icmp6_mld_query:
         case icmp6_mld_report:
         case icmp6_mld_done:
@@ -144,7 +153,7 @@ void stack::impl::ip6_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* n
     ifnet* out = ifs.lookup(nh->ifindex);
     if (!out) return drop(c, m, drop_reason::if_gone);
     if (!out->is_running()) return drop(c, m, drop_reason::if_down);
-    if (out->kind() == if_kind::loopback) return drop(c, m, drop_reason::ip6_not_local);
+    if (out->flags() & iff::loopback) return drop(c, m, drop_reason::ip6_not_local);
     if (h->src.is_link_local() && out != &in) {
         icmp6_error(c, &in, m, icmp6_dst_unreach, icmp6_unreach_beyondscope, 0);
         return drop(c, m, drop_reason::ip6_beyond_scope);
@@ -244,7 +253,7 @@ void stack::impl::ip6_route_output(lcore_ctx& c, mbuf* m, uint16_t zone) noexcep
     ifnet* ifp = ifs.lookup(nh->ifindex);
     if (!ifp) return drop(c, m, drop_reason::if_gone);
     if (!ifp->is_running()) return drop(c, m, drop_reason::if_down);
-    if (ifp->kind() == if_kind::loopback) return tx_enqueue(c, *ifp, m);
+    if (ifp->flags() & iff::loopback) return tx_enqueue(c, *ifp, m);  // lo takes packets whole
     // A link-local source never leaves by another link.
     if (h->src.is_link_local() && zone && ifp->index() != zone) return drop(c, m, drop_reason::ip6_beyond_scope);
     uint32_t mtu = ifp->mtu6();
@@ -254,21 +263,30 @@ void stack::impl::ip6_route_output(lcore_ctx& c, mbuf* m, uint16_t zone) noexcep
 }
 
 void stack::impl::ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& nh) noexcept {
+    if (const if_kind& k = ifp.kind(); k.output) {
+        l3_next x;
+        x.family = 6;
+        x.v6 = nh;
+        return k.output(c, ifp, m, x, k.arg);
+    }
     if (nh.is_multicast()) return ether_output(c, ifp, m, nh.multicast_mac(), ethertype_ip6);
     if (llentry* e = ifp.lltable().lookup(llkey::v6(nh))) {
         const ll_resolution r = e->resolution();
         if (r.flags & llflag::valid) {
             if (r.state == ll_state::stale && !e->used.load(std::memory_order_relaxed) &&
                 !e->used.exchange(true, std::memory_order_relaxed)) {
-                neigh_notice n{ifp.index(), 1, 6, {}};
-                std::memcpy(n.addr, e->key.a.data(), 16);
+                module_notice n;
+                n.id = ids.stale_used;
+                n.ifindex = ifp.index();
+                n.data[0] = 6;
+                std::memcpy(n.data + 1, e->key.a.data(), 16);
                 if (!notices.enqueue(n)) e->used.store(false, std::memory_order_relaxed);
             }
             return ether_output(c, ifp, m, r.mac, ethertype_ip6);
         }
     }
     if (c.is_control) return nd_hold(ifp, llkey::v6(nh), m);
-    punt_to_control(c, m, punt_resolve6, ifp.index(), 0);
+    punt_to_control(c, m, ids.resolve6, ifp.index(), 0);
 }
 
 }  // namespace mpnet

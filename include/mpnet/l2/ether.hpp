@@ -13,6 +13,13 @@ namespace mpnet {
 
 enum class ether_next : uint8_t { ip4, arp, ip6, drop };
 
+/// Accepts a received frame for an interface with MAC `own` and flags
+/// `if_flags` (unicast to us or promiscuous, group, not our own source),
+/// strips the Ethernet header and returns the ethertype; records whether the
+/// frame was link-layer broadcast/multicast in `*group`. On drop returns -1,
+/// `*why` names the reason and the packet is unchanged.
+int ether_accept(mbuf* m, const ether_addr& own, uint32_t if_flags, bool* group, drop_reason* why) noexcept;
+
 /// Classifies a received frame for an interface with MAC `own` and flags
 /// `if_flags`, strips the Ethernet header on success, and records whether
 /// the frame was link-layer broadcast/multicast in `*group`. On drop, `*why`

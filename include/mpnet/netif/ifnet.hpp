@@ -32,6 +32,8 @@
 #include "mpnet/core/addr.hpp"
 #include "mpnet/core/counters.hpp"
 #include "mpnet/core/limits.hpp"
+#include "mpnet/core/packet.hpp"
+#include "mpnet/core/result.hpp"
 #include "mpnet/netif/lltable.hpp"
 #include "mpnet/netif/port.hpp"
 #include "mpnet/netif/txq.hpp"
@@ -104,7 +106,64 @@ struct in_ifaddr_set {
     std::vector<in6_ifaddr> v6;
 };
 
-enum class if_kind : uint8_t { ether, loopback };
+class dp_ctx;
+class module_ctl;
+struct l3_next;
+class ifnet;
+
+/// What layer 3 and the neighbor modules may assume of an interface of a
+/// kind; they ask these, never which kind an interface is.
+namespace ifcap {
+inline constexpr uint32_t lladdr = 0x1;  // an Ethernet link address: ARP, ND, DAD, `ifconfig link`
+}  // namespace ifcap
+
+/// A kind's per-interface state (NetBSD's softc), owned by the interface.
+class if_softc {
+public:
+    virtual ~if_softc() = default;
+};
+
+/// An interface kind (NetBSD's if_clone plus if_output/if_transmit/_if_input):
+/// a name prefix, capabilities, and operations. The data-path operations are
+/// called once per burst (input) or per packet (output, transmit) through
+/// these pointers; a null input/output/transmit is the Ethernet case, done
+/// inline by the stack. Kinds are registered by modules (mpnet/stack/module.hpp)
+/// and immutable once registered. `arg` is passed to every operation.
+struct if_kind {
+    std::string_view name;    // "ether", "lo", "vlan": what ifconfig -v and show report
+    std::string_view prefix;  // interfaces `ifconfig PREFIXn create` makes ("vlan")
+    uint32_t caps = 0;        // ifcap
+    // ---- data path (any lcore; never block, never allocate)
+    /// Frames received on the interface's RX queues or handed to it by a
+    /// parent; the callee owns every packet. Null: Ethernet input.
+    void (*input)(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept = nullptr;
+    /// A packet from layer 3 (network header at front) for nexthop `nh`,
+    /// after the MTU check. Null: neighbor resolution on the interface's own
+    /// lltable, then an Ethernet header (ether_output).
+    void (*output)(dp_ctx& c, ifnet& ifp, mbuf* m, const l3_next& nh, void* arg) noexcept = nullptr;
+    /// A finished link-layer frame. Null: the interface's port, through the
+    /// lcore's TX buffer (if_transmit).
+    void (*transmit)(dp_ctx& c, ifnet& ifp, mbuf* m, void* arg) noexcept = nullptr;
+    // ---- control plane (the stack's control lock is held)
+    /// `ifconfig NAME create`: fills in the new interface (flags, MTU, link
+    /// address, softc) before it is published. Null: not creatable by name.
+    status (*create)(module_ctl& ctl, ifnet& ifp, void* arg) = nullptr;
+    /// The interface is going (after the modules' detach hooks, before it is
+    /// unpublished): let go of what the kind holds for it.
+    void (*destroy)(module_ctl& ctl, ifnet& ifp, void* arg) = nullptr;
+    /// Link state for a kind that has one (polled by the control plane).
+    /// Null: no link state; the interface runs whenever it is up.
+    bool (*link_up)(const ifnet& ifp, void* arg) = nullptr;
+    /// Lines ifconfig prints for the interface ("vlan: 10 parent interface: mp0").
+    void (*show)(const ifnet& ifp, std::vector<std::string>& lines, void* arg) = nullptr;
+    /// Commands that recreate the kind's configuration of the interface, after
+    /// `ifconfig NAME create` (the stack writes addresses and flags itself).
+    void (*running_config)(const ifnet& ifp, std::vector<std::string>& lines, void* arg) = nullptr;
+    void* arg = nullptr;
+    /// The stack's two kinds of its own: Ethernet on a port, and lo.
+    static const if_kind ether;
+    static const if_kind loopback;
+};
 
 /// Per-interface counters, one slot per lcore.
 enum class if_counter : uint8_t { ipackets, ibytes, opackets, obytes, iqdrops, oqdrops, imcasts, count_ };
@@ -112,9 +171,9 @@ using if_counters = percpu_counters<static_cast<size_t>(if_counter::count_)>;
 
 class ifnet {
 public:
-    /// Control plane. `p` is null for loopback. `lcore_slots` is the number of
+    /// Control plane. `p` is null for an interface with no port of its own. `lcore_slots` is the number of
     /// counter slots (workers + control plane).
-    ifnet(uint16_t index, std::string name, if_kind kind, std::unique_ptr<port> p, size_t lcore_slots,
+    ifnet(uint16_t index, std::string name, const if_kind& kind, std::unique_ptr<port> p, size_t lcore_slots,
           size_t neigh_max);
     ~ifnet();
     ifnet(const ifnet&) = delete;
@@ -122,7 +181,12 @@ public:
 
     uint16_t index() const noexcept { return index_; }
     const std::string& name() const noexcept { return name_; }
-    if_kind kind() const noexcept { return kind_; }
+    /// The interface's kind: only the kind's own module looks inside.
+    const if_kind& kind() const noexcept { return *kind_; }
+    uint32_t caps() const noexcept { return kind_->caps; }
+    /// The kind's per-interface state (null for ether and lo).
+    if_softc* softc() const noexcept { return softc_.get(); }
+    void set_softc(std::unique_ptr<if_softc> s) noexcept { softc_ = std::move(s); }
     class port* port() const noexcept {
         return port_.get();
     }
@@ -185,7 +249,8 @@ public:
 private:
     const uint16_t index_;
     const std::string name_;
-    const if_kind kind_;
+    const if_kind* const kind_;
+    std::unique_ptr<if_softc> softc_;
     std::unique_ptr<class port> port_;
     std::atomic<uint32_t> flags_{0};
     std::atomic<uint32_t> mtu_{1500};

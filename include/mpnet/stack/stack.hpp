@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@
 #include "mpnet/route/rtflags.hpp"
 
 namespace mpnet {
+
+struct module;
+class module_ctl;
 
 /// How a worker lcore waits when it has no traffic (NAPI-like polling).
 enum class lcore_mode : uint8_t {
@@ -96,6 +100,9 @@ struct stack_config {
     bool accept_redirects6 = true;        // net.inet6.icmp6.rediraccept (never while forwarding)
     uint32_t redirect_timeout6_s = 600;   // net.inet6.icmp6.redirtimeout
     uint32_t icmp6_err_pps = 100;         // net.inet6.icmp6.errppslimit
+    /// Modules attached after the built-in ones (mpnet/stack/module.hpp), in
+    /// order; each must outlive the stack.
+    std::vector<const module*> modules;
 };
 
 /// `ifconfig inet6 ... pltime N vltime N`. Unset means infinite; a valid
@@ -182,6 +189,10 @@ struct if_info {
     std::vector<ifaddr_info> addrs;
     std::vector<ifaddr6_info> addrs6;
     std::vector<ether_addr> inactive_lladdrs;
+    std::string kind;                     // the interface kind's name ("ether", "lo", "vlan")
+    std::vector<std::string> kind_lines;  // what the kind shows of it (ifconfig)
+    std::vector<std::string> config_lines;  // commands recreating the kind's configuration
+    bool created = false;                 // made by `ifconfig NAME create` (save writes that line)
     uint64_t ipackets = 0, ibytes = 0, opackets = 0, obytes = 0, iqdrops = 0, oqdrops = 0;
     std::string port;
 };
@@ -322,20 +333,28 @@ struct txq_entry {
 /// An event the control plane records for observers (tests, later the routing socket).
 /// Like the routing socket's messages: route, address, neighbor and
 /// interface changes, in order, so clients can follow the tables.
+/// Event kinds and their monitor names, from one list (the enum and the
+/// names cannot disagree).
+#define MPNET_STACK_EVENTS(X)                                                   \
+    X(rtm_add, "RTM_ADD")               /* route added (dst, gateway, flags) */ \
+    X(rtm_delete, "RTM_DELETE")         /* route deleted */                     \
+    X(rtm_change, "RTM_CHANGE")         /* route changed */                     \
+    X(rtm_miss, "RTM_MISS")             /* no route for local traffic (addr) */ \
+    X(rtm_redirect, "RTM_REDIRECT")     /* a redirect made or changed a route */ \
+    X(rtm_newaddr, "RTM_NEWADDR")       /* address added (addr) */              \
+    X(rtm_deladdr, "RTM_DELADDR")       /* address deleted */                   \
+    X(addr_duplicated, "DAD_DUPLICATED")                                        \
+    X(addr_ready, "DAD_READY")                                                  \
+    X(neigh_resolve_failed, "NEIGH_FAILED")                                     \
+    X(link_up, "LINK_UP")                                                       \
+    X(link_down, "LINK_DOWN")
+
 struct stack_event {
     enum kind_t : uint8_t {
-        rtm_add,       // route added (dst, gateway, flags)
-        rtm_delete,    // route deleted
-        rtm_change,    // route changed
-        rtm_miss,      // no route for locally originated traffic (addr)
-        rtm_redirect,  // a redirect created or modified a route
-        rtm_newaddr,   // address added (addr)
-        rtm_deladdr,   // address deleted
-        addr_duplicated,
-        addr_ready,
-        neigh_resolve_failed,
-        link_up,
-        link_down,
+#define MPNET_EVENT_ENUM(e, n) e,
+        MPNET_STACK_EVENTS(MPNET_EVENT_ENUM)
+#undef MPNET_EVENT_ENUM
+        kind_count_
     } kind = link_up;
     uint16_t ifindex = 0;
     ip4_addr addr;
@@ -348,6 +367,9 @@ struct stack_event {
     prefix6 dst6{};
     ip6_addr gateway6{};
 };
+
+/// The monitor name of an event kind ("RTM_ADD"); "UNKNOWN" out of range.
+const char* stack_event_name(stack_event::kind_t k) noexcept;
 
 class stack {
 public:
@@ -372,6 +394,10 @@ public:
     /// Attaches an Ethernet interface on `p`. errc::exist (name taken),
     /// errc::inval (bad name), errc::nospc (no free index).
     result<uint16_t> if_attach(std::string_view name, std::unique_ptr<port> p);
+    /// ifconfig NAME create: an interface of the kind registered for NAME's
+    /// prefix (NAME is prefix + unit number). errc::exist, errc::inval (no
+    /// such kind, or not creatable), errc::nospc, or the kind's own error.
+    result<uint16_t> if_create(std::string_view name);
     /// Destroys an interface, UP or not, with addresses, under traffic.
     /// errc::noent; errc::perm for lo0.
     status if_destroy(std::string_view name);
@@ -495,17 +521,31 @@ public:
     // Counters and events -----------------------------------------------------
     uint64_t drops(drop_reason r) const noexcept;
     void drops_clear() noexcept;
+    /// Every drop reason, built-in then the modules', with its count.
+    std::vector<std::pair<std::string, uint64_t>> drop_list() const;
+    /// A drop reason's name, the modules' included; "unknown" otherwise.
+    std::string drop_name(drop_reason r) const;
+
+    // Modules -------------------------------------------------------------------
+    /// Runs `fn` on the control plane's state under the control lock (a
+    /// module's own API: configuring its interfaces and tables).
+    status ctl_call(const std::function<status(module_ctl&)>& fn);
     /// Events recorded since the last call (bounded: the oldest are dropped).
     std::vector<stack_event> take_events();
 
     // Running -----------------------------------------------------------------
     /// Stepped mode: polls every worker once, then runs the control plane once.
-    /// The caller is the only thread driving the instance.
-    void step();
-    /// Stepped mode: one poll iteration of worker `w`.
-    void poll_worker(unsigned w);
-    /// Stepped mode: drains the hand-over rings and runs due timers.
-    void run_control();
+    /// The caller is the only thread driving the instance. True when it did
+    /// something: received packets, handled hand-overs or notices, or ran timers.
+    bool step();
+    /// Stepped mode: one poll iteration of worker `w`; true if it received packets.
+    bool poll_worker(unsigned w);
+    /// Stepped mode: drains the hand-over rings and runs due timers; true if
+    /// there was something to do.
+    bool run_control();
+    /// The control plane's next timer deadline (UINT64_MAX: none); virtual-time
+    /// drivers jump the clock to it when nothing moves.
+    uint64_t next_deadline_ns() const;
     /// Thread mode: starts the workers and the control thread.
     /// errc::busy if already running.
     status start();

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The seams a module plugs into: interface kinds, the ethertype, IP-protocol
+// and UDP-port demux tables, hand-over to the control plane and notices,
+// poll sources, interface lifecycle hooks, and drop reasons of its own.
+//
+// A module is one `attach` function. A stack calls the attach function of
+// every built-in module (src/stack/modules.cpp, the one list) and then of
+// each module in stack_config::modules, in its constructor, before any
+// interface exists and before any worker runs. What a module registers is
+// immutable after that: the data path reads the tables with no lock and no
+// atomic.
+//
+// Locking notes:
+// - Data-path handlers (kind input/output/transmit, ethertype, IP-protocol
+//   and UDP handlers, poll sources) run on a worker or on the control plane,
+//   inside the lcore's read section: they may read RCU-published state, never
+//   block, never allocate on the packet path, and never write a control table.
+//   What needs a writer goes to the control plane through dp_ctx::punt or
+//   dp_ctx::notify.
+// - Hand-over handlers, notice handlers, lifecycle hooks and a kind's control
+//   operations run on the control plane with the stack's control lock held:
+//   they are the writers. They must not call the public `stack` API (it takes
+//   the lock); module_ctl is their way in.
+// - A module's own API function that changes its state takes the control lock
+//   through stack::ctl_call.
+// Lock order: stack control lock -> (module locks, if a module has any).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mpnet/stack/stack.hpp"
+
+namespace mpnet {
+
+/// Where layer 3 sends a packet on an interface.
+struct l3_next {
+    uint8_t family = 4;  // 4 or 6
+    ip4_addr v4;         // family 4
+    ip6_addr v6{};       // family 6 (wire form)
+};
+
+/// What an IP-protocol or UDP handler gets with a packet for this stack. The
+/// packet starts with its IP header; `off` is where the upper-layer header is.
+struct l4_info {
+    uint8_t family = 4;  // 4 or 6
+    uint8_t proto = 0;   // IP protocol / next header
+    bool group = false;  // to a broadcast or multicast address
+    uint32_t off = 0;    // upper-layer header offset from the IP header
+    uint16_t sport = 0, dport = 0;  // UDP handlers: the ports (host order)
+};
+
+/// What a worker hands to the control plane for a module, with the interface
+/// it concerns and a small payload of the module's own.
+struct module_notice {
+    uint16_t id = 0;  // from module_registrar::notice
+    uint16_t ifindex = 0;
+    uint8_t data[28]{};
+};
+static_assert(sizeof(module_notice) == 32);
+
+/// Interface lifecycle events (lifecycle hooks).
+enum class if_event : uint8_t {
+    attach,     // published and visible to workers (ether attach, or create)
+    up,         // UP with its link present (RUNNING set): announce, start DAD
+    down,       // `ifconfig down` (UP and RUNNING already clear)
+    link_down,  // carrier lost while UP (RUNNING already clear)
+    link_up,    // carrier back while UP (RUNNING set)
+    detach,     // about to be destroyed, still published: stop timers, purge tables
+    gone,       // unpublished, not yet freed: rebuild what referred to it (routes)
+};
+
+/// The data-path face of an lcore (a worker, or the control plane's own
+/// context): what a handler may do with packets. Valid only during the call
+/// that received it.
+class dp_ctx {
+public:
+    dp_ctx(const dp_ctx&) = delete;
+    dp_ctx& operator=(const dp_ctx&) = delete;
+
+    /// This lcore's slot (workers 0..n-1, the control plane n).
+    unsigned lcore() const noexcept;
+    bool is_control() const noexcept;
+    /// The stack's clock, read once per poll iteration.
+    uint64_t now_ns() const noexcept;
+    /// The stack's packet pool.
+    rte_mempool* pool() const noexcept;
+    /// The interface at `index`, or null (gone or never there).
+    ifnet* if_lookup(uint16_t index) const noexcept;
+
+    /// Frees `m`, counted under `r` (a built-in reason or one the module registered).
+    void drop(mbuf* m, drop_reason r) noexcept;
+    void count_drop(drop_reason r, uint64_t n = 1) noexcept;
+
+    /// Link-layer input as if received on `ifp`: frames with their Ethernet
+    /// header, demultiplexed by ethertype (a vlan hands its untagged frames here).
+    void ether_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
+    /// Network-layer input as if received on `ifp`: bare IPv4 and IPv6
+    /// packets, by the version nibble (a tunnel hands decapsulated packets here).
+    void ip_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
+    /// Routes and sends an IPv4 packet (header at front, checksum set).
+    void ip4_output(mbuf* m) noexcept;
+    /// Routes and sends an IPv6 packet; `zone` scopes a link-local destination.
+    void ip6_output(mbuf* m, uint16_t zone = 0) noexcept;
+    /// A packet from layer 3 to `nh` on `ifp` through the kind's output
+    /// (neighbor resolution and Ethernet for ether-like kinds).
+    void if_output(ifnet& ifp, mbuf* m, const l3_next& nh) noexcept;
+    /// Prepends an Ethernet header from `ifp`'s address and transmits.
+    void ether_output(ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type) noexcept;
+    /// A finished link-layer frame out of `ifp` (its port's TX buffer, or its kind's transmit).
+    void transmit(ifnet& ifp, mbuf* m) noexcept;
+    /// Hands `m` to the control plane's handler `id` (module_registrar::punt),
+    /// with the interface it concerns and a word of the module's own. The ring
+    /// is bounded: when full the packet is dropped as punt_ring_full.
+    void punt(mbuf* m, uint16_t id, uint16_t ifindex, uint32_t aux) noexcept;
+    /// Sends a notice (no packet) to the control plane; false when the ring is full.
+    bool notify(const module_notice& n) noexcept;
+
+protected:
+    dp_ctx() = default;
+    ~dp_ctx() = default;
+};
+
+/// The control plane's face for modules (the control lock is held).
+class module_ctl {
+public:
+    explicit module_ctl(stack::impl& st) noexcept : st_(st) {}
+
+    /// The control plane's data-path context (to send what it builds).
+    dp_ctx& dp() noexcept;
+    uint64_t now_ns() const noexcept;
+    ifnet* if_find(std::string_view name) const noexcept;
+    ifnet* if_lookup(uint16_t index) const noexcept;
+    template <typename F>
+    void for_each_if(F&& fn) const {
+        for (uint16_t i = 1; i < limits::ifnet_max; ++i)
+            if (ifnet* p = if_lookup(i)) fn(*p);
+    }
+    /// A one-shot timer on the control plane; returns an id for timer_cancel.
+    uint64_t timer_add(uint64_t deadline_ns, std::function<void()> fn);
+    void timer_cancel(uint64_t id) noexcept;
+    /// The link of `ifp` came or went (a kind whose link follows another's):
+    /// RUNNING is set or cleared and the lifecycle hooks run.
+    void link_changed(ifnet& ifp, bool up);
+    /// Destroys another interface (a parent taking its children with it).
+    void if_destroy(ifnet& ifp);
+    stack::impl& impl() noexcept { return st_; }
+
+private:
+    stack::impl& st_;
+};
+
+using frame_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept;
+using l4_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* arg) noexcept;
+using poll_fn = uint32_t (*)(dp_ctx& c, void* arg) noexcept;  // returns the work it did (0: idle)
+/// The handler owns `m`. A packet whose interface went before the control
+/// plane read it never reaches the handler (dropped as if_gone).
+using punt_fn = void (*)(module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void* arg);
+using notice_fn = void (*)(module_ctl& ctl, const module_notice& n, void* arg);
+using if_hook_fn = void (*)(module_ctl& ctl, ifnet& ifp, if_event ev, void* arg);
+
+/// What a module's attach function registers with. Errors (a second handler
+/// for one ethertype, protocol or port; a kind prefix taken; a table full)
+/// throw std::invalid_argument: they are programming errors at start-up.
+class module_registrar {
+public:
+    module_registrar(stack::impl& st, std::string_view module) : st_(st), module_(module) {}
+
+    /// An interface kind (copied).
+    void kind(const if_kind& k);
+    /// Frames of `type` (Ethernet header stripped) received on any ether-like
+    /// interface, once per burst. IPv4 and IPv6 are the stack's own, inline.
+    void ethertype(uint16_t type, frame_fn fn, void* arg = nullptr);
+    /// Packets for this stack of protocol `proto` (family 4 or 6).
+    void ip_proto(uint8_t family, uint8_t proto, l4_fn fn, void* arg = nullptr);
+    /// UDP datagrams for this stack to `port` (family 4 or 6), header and
+    /// checksum checked.
+    void udp_port(uint8_t family, uint16_t port, l4_fn fn, void* arg = nullptr);
+    /// A hand-over kind: returns the id to pass to dp_ctx::punt.
+    uint16_t punt(std::string_view kind, punt_fn fn, void* arg = nullptr);
+    /// A notice kind: returns the id to put in module_notice::id.
+    uint16_t notice(std::string_view kind, notice_fn fn, void* arg = nullptr);
+    /// Work added to every poll iteration of every worker.
+    void poll_source(poll_fn fn, void* arg = nullptr);
+    /// Called on every interface lifecycle event, in registration order.
+    void if_hook(if_hook_fn fn, void* arg = nullptr);
+    /// A drop reason of the module's own, listed by `show errors` under `name`.
+    drop_reason drop(std::string_view name);
+    /// Keeps `state` alive as long as the stack (freed after its interfaces).
+    template <typename T>
+    T* own(std::unique_ptr<T> state) {
+        T* raw = state.get();
+        keep(std::shared_ptr<void>(std::move(state)));
+        return raw;
+    }
+    std::string_view module_name() const noexcept { return module_; }
+    /// The stack's internals: for the built-in modules in src/ only.
+    stack::impl& impl() noexcept { return st_; }
+
+private:
+    void keep(std::shared_ptr<void> p);
+    stack::impl& st_;
+    std::string_view module_;
+};
+
+/// A module: a name and the one function that registers what it brings.
+struct module {
+    std::string_view name;
+    void (*attach)(module_registrar& r) = nullptr;
+};
+
+}  // namespace mpnet

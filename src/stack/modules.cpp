@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The module seams: the one list of built-in modules, what a module
+// registers with (module_registrar), the data-path and control-plane faces
+// handed to its handlers (dp_ctx, module_ctl), the stack's own interface
+// kinds (ether, lo), and interface creation by kind.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <stdexcept>
+
+#include "mpnet/l3/udp.hpp"
+#include "stack_impl.hpp"
+
+namespace mpnet {
+
+namespace {
+
+lcore_ctx& lc(dp_ctx& c) noexcept { return static_cast<lcore_ctx&>(c); }
+const lcore_ctx& lc(const dp_ctx& c) noexcept { return static_cast<const lcore_ctx&>(c); }
+stack::impl& st(void* arg) noexcept { return *static_cast<stack::impl*>(arg); }
+
+// ---- the stack's own kinds -------------------------------------------------------
+
+bool ether_link_up(const ifnet& ifp, void*) { return ifp.port() && ifp.port()->link_up(); }
+
+// lo0 carries bare IP packets of both families.
+void lo_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void*) noexcept {
+    lcore_ctx& x = lc(c);
+    x.st->ip_input(x, ifp, pkts, n);
+}
+
+if_kind make_ether() {
+    if_kind k;
+    k.name = "ether";
+    k.prefix = "";  // attached by devargs under any name, never created
+    k.caps = ifcap::lladdr;
+    k.link_up = ether_link_up;
+    return k;
+}
+
+if_kind make_lo() {
+    if_kind k;
+    k.name = "lo";
+    k.prefix = "lo";
+    k.input = lo_input;
+    return k;
+}
+
+// ---- built-in modules: neigh, inet4, inet6 ----------------------------------------
+
+void neigh_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) {
+    stack::impl& s = ctl.impl();
+    // NetBSD purges an interface's dynamic neighbors when it goes down, and
+    // every entry when it goes away.
+    if (ev == if_event::down) s.nd_purge(ifp, true, nullptr);
+    if (ev == if_event::detach) s.nd_purge(ifp, false, nullptr);
+}
+
+void stale_used(module_ctl& ctl, const module_notice& n, void*) {
+    if (ifnet* ifp = ctl.if_lookup(n.ifindex)) ctl.impl().stale_used(*ifp, n);
+}
+
+void attach_neigh(module_registrar& r) {
+    r.if_hook(neigh_hook);
+    r.impl().ids.stale_used = r.notice("stale_used", stale_used);
+}
+
+void arp_frames(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept {
+    st(arg).arp_frames(lc(c), ifp, pkts, n);
+}
+
+void icmp_in(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* arg) noexcept {
+    st(arg).icmp_input(lc(c), ifp, m, li.group);
+}
+
+void icmp6_in(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* arg) noexcept {
+    st(arg).icmp6_local(lc(c), ifp, m, li.off, li.group);
+}
+
+void inet4_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) { ctl.impl().inet4_if_event(ifp, ev); }
+void inet6_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) { ctl.impl().inet6_if_event(ifp, ev); }
+
+void attach_inet4(module_registrar& r) {
+    stack::impl& s = r.impl();
+    r.ethertype(ethertype_arp, arp_frames, &s);
+    r.ip_proto(4, ipproto_icmp, icmp_in, &s);
+    r.if_hook(inet4_hook);
+    s.ids.arp = r.punt("arp", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) {
+        ctl.impl().arp_input(ifp, m);
+    });
+    s.ids.resolve = r.punt("resolve", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void*) {
+        ctl.impl().nd_hold(ifp, llkey::v4(ip4_addr(aux)), m);
+    });
+    s.ids.echo_reply = r.punt("echo_reply", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) {
+        ctl.impl().ping_input(m);
+    });
+    s.ids.redirect = r.punt("redirect", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) {
+        ctl.impl().redirect_input(ifp, m);
+    });
+    s.ids.icmp_err = r.punt("icmp_err", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) {
+        ctl.impl().icmp_err_input(m);
+    });
+}
+
+void attach_inet6(module_registrar& r) {
+    stack::impl& s = r.impl();
+    r.ip_proto(6, ipproto_icmpv6, icmp6_in, &s);
+    r.if_hook(inet6_hook);
+    s.ids.icmp6 = r.punt("icmp6", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void*) {
+        ctl.impl().icmp6_input(ifp, m, aux);
+    });
+    s.ids.resolve6 = r.punt("resolve6", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) {
+        ctl.impl().nd6_resolve(ifp, m);
+    });
+}
+
+/// The built-in modules, in attach order: the one place they are listed.
+constexpr module builtin_modules[] = {
+    {"neigh", attach_neigh},
+    {"inet4", attach_inet4},
+    {"inet6", attach_inet6},
+};
+
+}  // namespace
+
+const if_kind if_kind::ether = make_ether();
+const if_kind if_kind::loopback = make_lo();
+
+// ---- registration ------------------------------------------------------------------
+
+void stack::impl::attach_modules() {
+    kinds.push_back(if_kind::ether);
+    kinds.push_back(if_kind::loopback);
+    for (const module& m : builtin_modules) {
+        module_registrar r(*this, m.name);
+        m.attach(r);
+    }
+    for (const module* m : cfg.modules) {
+        if (!m || !m->attach) throw std::invalid_argument("stack: a module without an attach function");
+        module_registrar r(*this, m->name);
+        m->attach(r);
+    }
+}
+
+const if_kind* stack::impl::kind_for(std::string_view ifname) const noexcept {
+    size_t digits = ifname.size();
+    while (digits > 0 && std::isdigit(static_cast<unsigned char>(ifname[digits - 1]))) --digits;
+    if (digits == 0 || digits == ifname.size()) return nullptr;  // PREFIX then a unit number
+    const std::string_view prefix = ifname.substr(0, digits);
+    for (const if_kind& k : kinds)
+        if (!k.prefix.empty() && k.prefix == prefix) return &k;
+    return nullptr;
+}
+
+void stack::impl::if_hooks_run(ifnet& ifp, if_event ev) {
+    module_ctl mc(*this);
+    for (const hook_entry& h : if_hooks) h.fn(mc, ifp, ev, h.arg);
+}
+
+bool stack::impl::udp_deliver(lcore_ctx& c, ifnet& ifp, mbuf* m, l4_info& li) noexcept {
+    auto& ports = li.family == 4 ? udp4_ports : udp6_ports;
+    const auto* u = pkt_header<udp_hdr>(m, li.off);
+    if (!u) return false;  // too short for a port: the default path names it
+    auto it = ports.find(u->dport.get());
+    if (it == ports.end()) return false;
+    drop_reason why{};
+    if (!udp_validate(m, li.family, li.off, &why)) {
+        drop(c, m, why);
+        return true;
+    }
+    li.sport = u->sport.get();
+    li.dport = u->dport.get();
+    it->second.fn(c, ifp, m, li, it->second.arg);
+    return true;
+}
+
+void module_registrar::kind(const if_kind& k) {
+    for (const if_kind& x : st_.kinds)
+        if (x.name == k.name || (!k.prefix.empty() && x.prefix == k.prefix))
+            throw std::invalid_argument(fmt::format("module {}: interface kind {} taken", module_, k.name));
+    if (k.prefix.empty() || !std::all_of(k.prefix.begin(), k.prefix.end(), [](char ch) {
+            return std::isalpha(static_cast<unsigned char>(ch));
+        }))
+        throw std::invalid_argument(fmt::format("module {}: kind {} needs a prefix of letters", module_, k.name));
+    st_.kinds.push_back(k);
+}
+
+void module_registrar::ethertype(uint16_t type, frame_fn fn, void* arg) {
+    if (!fn || type == ethertype_ip4 || type == ethertype_ip6 || type < 0x0600)
+        throw std::invalid_argument(fmt::format("module {}: ethertype {:#06x} refused", module_, type));
+    for (const auto& e : st_.ethertypes)
+        if (e.type == type) throw std::invalid_argument(fmt::format("module {}: ethertype {:#06x} taken", module_, type));
+    if (st_.ethertypes.size() >= 255) throw std::invalid_argument("ethertype table full");
+    st_.ethertypes.push_back({type, fn, arg});
+}
+
+void module_registrar::ip_proto(uint8_t family, uint8_t proto, l4_fn fn, void* arg) {
+    if (!fn || (family != 4 && family != 6))
+        throw std::invalid_argument(fmt::format("module {}: bad IP protocol registration", module_));
+    l4_entry& e = (family == 4 ? st_.ip4_protos : st_.ip6_protos)[proto];
+    if (e.fn) throw std::invalid_argument(fmt::format("module {}: IPv{} protocol {} taken", module_, family, proto));
+    e = {fn, arg};
+}
+
+void module_registrar::udp_port(uint8_t family, uint16_t port, l4_fn fn, void* arg) {
+    if (!fn || (family != 4 && family != 6) || port == 0)
+        throw std::invalid_argument(fmt::format("module {}: bad UDP port registration", module_));
+    auto& ports = family == 4 ? st_.udp4_ports : st_.udp6_ports;
+    if (!ports.emplace(port, l4_entry{fn, arg}).second)
+        throw std::invalid_argument(fmt::format("module {}: UDP port {} taken", module_, port));
+}
+
+uint16_t module_registrar::punt(std::string_view kind, punt_fn fn, void* arg) {
+    if (!fn || st_.punt_kinds.size() >= UINT16_MAX) throw std::invalid_argument("bad hand-over registration");
+    st_.punt_kinds.push_back({std::string(module_), std::string(kind), fn, arg});
+    return static_cast<uint16_t>(st_.punt_kinds.size() - 1);
+}
+
+uint16_t module_registrar::notice(std::string_view kind, notice_fn fn, void* arg) {
+    if (!fn || st_.notice_kinds.size() >= UINT16_MAX) throw std::invalid_argument("bad notice registration");
+    st_.notice_kinds.push_back({std::string(module_), std::string(kind), fn, arg});
+    return static_cast<uint16_t>(st_.notice_kinds.size() - 1);
+}
+
+void module_registrar::poll_source(poll_fn fn, void* arg) {
+    if (!fn) throw std::invalid_argument("bad poll source");
+    st_.poll_sources.push_back({fn, arg});
+}
+
+void module_registrar::if_hook(if_hook_fn fn, void* arg) {
+    if (!fn) throw std::invalid_argument("bad lifecycle hook");
+    st_.if_hooks.push_back({fn, arg});
+}
+
+drop_reason module_registrar::drop(std::string_view name) {
+    if (st_.module_drops.size() >= drop_reason_module_max)
+        throw std::invalid_argument(fmt::format("module {}: more than {} module drop reasons", module_,
+                                                drop_reason_module_max));
+    for (size_t i = 0; i < drop_reason_count; ++i)
+        if (drop_reason_name(static_cast<drop_reason>(i)) == name)
+            throw std::invalid_argument(fmt::format("module {}: drop reason {} taken", module_, name));
+    if (std::find(st_.module_drops.begin(), st_.module_drops.end(), name) != st_.module_drops.end())
+        throw std::invalid_argument(fmt::format("module {}: drop reason {} taken", module_, name));
+    st_.module_drops.emplace_back(name);
+    return static_cast<drop_reason>(drop_reason_count + st_.module_drops.size() - 1);
+}
+
+void module_registrar::keep(std::shared_ptr<void> p) { st_.module_states.push_back(std::move(p)); }
+
+// ---- the data-path face --------------------------------------------------------------
+
+unsigned dp_ctx::lcore() const noexcept { return lc(*this).idx; }
+bool dp_ctx::is_control() const noexcept { return lc(*this).is_control; }
+uint64_t dp_ctx::now_ns() const noexcept { return lc(*this).now_ns; }
+rte_mempool* dp_ctx::pool() const noexcept { return lc(*this).st->pool; }
+ifnet* dp_ctx::if_lookup(uint16_t index) const noexcept { return lc(*this).st->ifs.lookup(index); }
+void dp_ctx::drop(mbuf* m, drop_reason r) noexcept { lc(*this).st->drop(lc(*this), m, r); }
+void dp_ctx::count_drop(drop_reason r, uint64_t n) noexcept { lc(*this).st->count_drop(lc(*this), r, n); }
+void dp_ctx::ether_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept {
+    lc(*this).st->ether_input(lc(*this), ifp, pkts, n);
+}
+void dp_ctx::ip_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept { lc(*this).st->ip_input(lc(*this), ifp, pkts, n); }
+void dp_ctx::ip4_output(mbuf* m) noexcept {
+    const auto* h = pkt_header<ip4_hdr>(m);
+    if (!h) return drop(m, drop_reason::ip4_too_short);
+    lc(*this).st->ip4_route_output(lc(*this), m, ip4_addr(h->dst.get()));
+}
+void dp_ctx::ip6_output(mbuf* m, uint16_t zone) noexcept {
+    if (!pkt_header<ip6_hdr>(m)) return drop(m, drop_reason::ip6_too_short);
+    lc(*this).st->ip6_route_output(lc(*this), m, zone);
+}
+void dp_ctx::if_output(ifnet& ifp, mbuf* m, const l3_next& nh) noexcept {
+    lcore_ctx& c = lc(*this);
+    if (nh.family == 6)
+        c.st->ip6_output(c, m, ifp, nh.v6);
+    else
+        c.st->ip4_output(c, m, ifp, nh.v4);
+}
+void dp_ctx::ether_output(ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type) noexcept {
+    lc(*this).st->ether_output(lc(*this), ifp, m, dst, type);
+}
+void dp_ctx::transmit(ifnet& ifp, mbuf* m) noexcept { lc(*this).st->if_transmit(lc(*this), ifp, m); }
+void dp_ctx::punt(mbuf* m, uint16_t id, uint16_t ifindex, uint32_t aux) noexcept {
+    lc(*this).st->punt_to_control(lc(*this), m, id, ifindex, aux);
+}
+bool dp_ctx::notify(const module_notice& n) noexcept { return lc(*this).st->notify(n); }
+
+// ---- the control-plane face ------------------------------------------------------------
+
+dp_ctx& module_ctl::dp() noexcept { return st_.ctl_ctx(); }
+uint64_t module_ctl::now_ns() const noexcept { return st_.clock->now_ns(); }
+ifnet* module_ctl::if_find(std::string_view name) const noexcept { return st_.find_if(name); }
+ifnet* module_ctl::if_lookup(uint16_t index) const noexcept { return st_.ifs.lookup(index); }
+uint64_t module_ctl::timer_add(uint64_t deadline_ns, std::function<void()> fn) {
+    return st_.timers.add(deadline_ns, std::move(fn));
+}
+void module_ctl::timer_cancel(uint64_t id) noexcept { st_.timers.cancel(id); }
+void module_ctl::link_changed(ifnet& ifp, bool up) {
+    if (!ifp.is_up() || ((ifp.flags() & iff::running) != 0) == up) return;
+    st_.if_link_changed(ifp, up);
+}
+void module_ctl::if_destroy(ifnet& ifp) {
+    if (ifp.index() == st_.lo0) return;
+    st_.destroy_ifnet(&ifp);
+}
+
+// ---- public API --------------------------------------------------------------------------
+
+result<uint16_t> stack::if_create(std::string_view name) {
+    ctl_guard g(p_->ctl);
+    if (p_->find_if(name)) return errc::exist;
+    const if_kind* k = p_->kind_for(name);
+    if (!k || !k->create || name.size() > limits::ifname_max) return errc::inval;
+    const uint16_t idx = p_->ifs.free_index();
+    if (idx == 0) return errc::nospc;
+    std::unique_ptr<ifnet> ifp;
+    try {
+        ifp = std::make_unique<ifnet>(idx, std::string(name), *k, nullptr, p_->cfg.workers + 1, p_->cfg.neigh_max);
+    } catch (const std::exception&) {
+        return errc::nomem;
+    }
+    module_ctl mc(*p_);
+    if (auto s = k->create(mc, *ifp, k->arg); !s) return s.error();
+    p_->ifs.publish(ifp.get());
+    ifnet& x = *ifp.release();
+    p_->if_hooks_run(x, if_event::attach);
+    return idx;
+}
+
+status stack::ctl_call(const std::function<status(module_ctl&)>& fn) {
+    ctl_guard g(p_->ctl);
+    module_ctl mc(*p_);
+    status s = fn(mc);
+    p_->tx_flush(p_->ctl_ctx());
+    return s;
+}
+
+std::vector<std::pair<std::string, uint64_t>> stack::drop_list() const {
+    std::vector<std::pair<std::string, uint64_t>> v;
+    for (size_t i = 0; i < drop_reason_count; ++i)
+        v.emplace_back(std::string(drop_reason_name(static_cast<drop_reason>(i))), p_->drops.sum(i));
+    for (size_t i = 0; i < p_->module_drops.size(); ++i)
+        v.emplace_back(p_->module_drops[i], p_->drops.sum(drop_reason_count + i));
+    return v;
+}
+
+std::string stack::drop_name(drop_reason r) const {
+    const size_t i = static_cast<size_t>(r);
+    if (i < drop_reason_count) return std::string(drop_reason_name(r));
+    if (i - drop_reason_count < p_->module_drops.size()) return p_->module_drops[i - drop_reason_count];
+    return "unknown";
+}
+
+}  // namespace mpnet
