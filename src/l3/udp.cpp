@@ -2,6 +2,8 @@
 // UDP header checks and checksums.
 #include "mpnet/l3/udp.hpp"
 
+#include <cstring>
+
 #include "mpnet/core/checksum.hpp"
 #include "mpnet/l3/ip6.hpp"
 
@@ -63,9 +65,10 @@ udp_hdr* udp_validate(mbuf* m, uint8_t family, uint32_t off, drop_reason* why) n
 void udp_fill_cksum(mbuf* m, uint8_t family, uint32_t off, uint32_t len) noexcept {
     auto* u = pkt_header<udp_hdr>(m, off);
     u->cksum.set(0);
+    // The sum is in the bytes' own order (cksum_raw): stored as it is.
     uint16_t c = static_cast<uint16_t>(~pseudo_sum(m, family, u, len));
     if (c == 0) c = 0xffff;  // zero means "none"
-    u->cksum.set(c);
+    std::memcpy(&u->cksum, &c, sizeof c);
 }
 
 }  // namespace mpnet

@@ -119,8 +119,8 @@ status stack::if_up(std::string_view name) {
     if (ifp->is_up()) return {};
     ifp->set_flags(ifp->flags() | iff::up);
     // A kind with a link state runs when its link is there; one without
-    // (lo) has nothing more to do.
-    if (const if_kind& k = ifp->kind(); k.link_up && k.link_up(*ifp, k.arg)) p_->if_came_up(*ifp);
+    // (lo, a point-to-point pseudo-interface) runs whenever it is up.
+    if (const if_kind& k = ifp->kind(); !k.link_up || k.link_up(*ifp, k.arg)) p_->if_came_up(*ifp);
     return {};
 }
 

@@ -14,7 +14,7 @@ constexpr uint16_t ping_count_max = 10000;
 
 result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
     ctl_guard g(p_->ctl);
-    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1472 || opts.ttl == 0) return errc::inval;
+    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1472 || opts.ttl == uint8_t{0}) return errc::inval;
     if (p_->pings.size() >= limits::ping_sessions_max) return errc::nospc;
     const uint32_t id = p_->next_ping_id++;
     ping_session& s = p_->pings[id];
@@ -30,7 +30,7 @@ result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
 
 result<uint32_t> stack::ping6_start(const ip6_addr& dst, std::string_view zone, const ping_opts& opts) {
     ctl_guard g(p_->ctl);
-    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1452 || opts.ttl == 0) return errc::inval;
+    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1452 || opts.ttl == uint8_t{0}) return errc::inval;
     if (dst.is_any()) return errc::inval;
     uint16_t z = 0;
     if (!zone.empty()) {
@@ -127,7 +127,9 @@ void stack::impl::ping_send(ping_session& s) {
     }
     lcore_ctx& c = ctl_ctx();
     const uint16_t seq = s.res.sent;
-    mbuf* m = icmp_echo_build(pool, *src, s.dst, s.icmp_id, seq, s.opts.payload_len, s.opts.ttl);
+    // No TTL of its own: the stack's net.inet.ip.ttl, as NetBSD's ping without -T.
+    const uint8_t ttl = s.opts.ttl.value_or(static_cast<uint8_t>(knobs.ttl.load(std::memory_order_relaxed)));
+    mbuf* m = icmp_echo_build(pool, *src, s.dst, s.icmp_id, seq, s.opts.payload_len, ttl);
     if (!m) {
         count_drop(c, drop_reason::nobufs);
         s.res.error = errc::nobufs;
@@ -196,7 +198,7 @@ void stack::impl::ping6_send(ping_session& s) {
     }
     lcore_ctx& c = ctl_ctx();
     const uint16_t seq = s.res.sent;
-    mbuf* m = icmp6_echo_build(pool, *src, s.dst6, s.icmp_id, seq, s.opts.payload_len, s.opts.ttl);
+    mbuf* m = icmp6_echo_build(pool, *src, s.dst6, s.icmp_id, seq, s.opts.payload_len, s.opts.ttl.value_or(hlim6()));
     if (!m) {
         count_drop(c, drop_reason::nobufs);
         s.res.error = errc::nobufs;

@@ -4,6 +4,9 @@
 // range); assertions follow the NetBSD cases (see ../shared/reference).
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdio>
+
 #include "../support/world.hpp"
 
 namespace mpnet::testing {
@@ -79,6 +82,46 @@ TEST(t_arp, cache_expiration) {
     e = t.src.arp_get(ip("198.18.1.2"));
     ASSERT_EQ(e.size(), 1u);
     EXPECT_EQ(ll_state_letter(e[0].state), 'R');
+}
+
+// 25 minutes of ARP aging on virtual time that jumps from timer to timer:
+// REACHABLE to STALE after nd_reachable, a STALE entry collected after
+// nd_gc_s, a `temp` static entry REACHABLE for arp_temp_keep_s (NetBSD's 20
+// minutes) and STALE after, and nothing sent once the neighbors are quiet.
+TEST(t_arp, aging_over_25_virtual_minutes) {
+    stack_config c;
+    c.nd_gc_s = 20 * 60;
+    arp_topology t(c);
+    ASSERT_TRUE(t.w.ping(t.src, ip("198.18.1.2")));
+    ASSERT_TRUE(t.src.arp_add(ip("198.18.1.77"), mac("02:00:00:00:00:77"), arp_opt::temp));
+    auto state_of = [&](const char* a) -> char {
+        auto e = t.src.arp_get(ip(a));
+        return e.empty() ? '-' : ll_state_letter(e[0].state);
+    };
+    EXPECT_EQ(state_of("198.18.1.2"), 'R');
+    t.bus1.take_summaries();
+    const uint64_t t0 = t.src.now_ns(), rounds0 = t.w.rounds();
+    const auto wall0 = std::chrono::steady_clock::now();
+    t.w.run_virtual_ms(60 * 1000);
+    EXPECT_EQ(state_of("198.18.1.2"), 'S');
+    t.bus1.take_summaries();  // dst's unicast probe of its entry for src (NUD) and the reply
+    t.w.run_virtual_ms(18 * 60 * 1000);  // 19 minutes in: both still there
+    EXPECT_EQ(state_of("198.18.1.2"), 'S');
+    EXPECT_NE(state_of("198.18.1.77"), '-');
+    EXPECT_EQ(state_of("198.18.1.77"), 'R');
+    t.w.run_virtual_ms(6 * 60 * 1000);  // 25 minutes in: the dynamic entry is gone, temp's 20 minutes are over
+    EXPECT_EQ(state_of("198.18.1.2"), '-');
+    EXPECT_EQ(state_of("198.18.1.77"), 'S');
+    const double wall_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - wall0).count();
+    EXPECT_EQ(t.src.now_ns() - t0, 25 * 60 * ns_per_s);
+    const auto sent = t.bus1.take_summaries();
+    EXPECT_TRUE(sent.empty()) << sent.size() << " frames, the first: " << sent.front();  // aging sent nothing
+    // The work does not grow with the virtual time: a round per timer, not per millisecond.
+    const uint64_t rounds = t.w.rounds() - rounds0;
+    EXPECT_LT(rounds, 10000u);
+    std::printf("25 virtual minutes: %llu rounds, %.1f ms of wall time\n", static_cast<unsigned long long>(rounds),
+                wall_ms);
 }
 
 TEST(t_arp, probe_failure_deletes_the_entry) {

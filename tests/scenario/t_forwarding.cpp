@@ -92,14 +92,23 @@ TEST(t_forwarding, ipforwarding_misc_directed_broadcast) {
 TEST(t_forwarding, ipforwarding_misc_ip_ttl) {
     // net.inet.ip.ttl on the source: 1 cannot cross the forwarder, 2 can.
     fwd_topology t;
-    ping_opts o;
+    ping_opts o;  // no TTL of its own (no -T): the stack's net.inet.ip.ttl
     ASSERT_TRUE(t.src.sysctl_set("net.inet.ip.ttl", 1));
-    // ping's own TTL option stays the request's; the knob is what replies and
-    // errors carry. The destination's replies with TTL 1 die at the forwarder.
+    EXPECT_EQ(ping_with(t.w, t.src, ip("198.18.2.2"), o).received, 0);
+    EXPECT_EQ(t.fwd.drops(drop_reason::ip4_ttl_exceeded), 1u);
+    ASSERT_TRUE(t.src.sysctl_set("net.inet.ip.ttl", 2));
+    EXPECT_EQ(ping_with(t.w, t.src, ip("198.18.2.2"), o).received, 1);
+    // The knob is what replies and errors carry too. The destination's
+    // replies with TTL 1 die at the forwarder.
     ASSERT_TRUE(t.dst.sysctl_set("net.inet.ip.ttl", 1));
     EXPECT_EQ(ping_with(t.w, t.src, ip("198.18.2.2"), o).received, 0);
+    EXPECT_EQ(t.fwd.drops(drop_reason::ip4_ttl_exceeded), 2u);
     ASSERT_TRUE(t.dst.sysctl_set("net.inet.ip.ttl", 2));
     EXPECT_EQ(ping_with(t.w, t.src, ip("198.18.2.2"), o).received, 1);
+    // ping's own TTL (-T) is the request's, whatever the knob says.
+    o.ttl = 1;
+    EXPECT_EQ(ping_with(t.w, t.src, ip("198.18.2.2"), o).received, 0);
+    EXPECT_EQ(t.fwd.drops(drop_reason::ip4_ttl_exceeded), 3u);
     EXPECT_EQ(t.src.sysctl_set("net.inet.ip.ttl", 0).error(), errc::inval);
     EXPECT_EQ(t.src.sysctl_set("net.inet.ip.nosuch", 1).error(), errc::noent);
 }

@@ -131,6 +131,10 @@ TEST_P(t_torture, forwarding_during_route_and_neighbor_churn) {
     std::fill(std::begin(side_of), std::end(side_of), -1);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     unsigned changes = 0;
+    // A failed change is recorded and ends the churn: an ASSERT here would
+    // return with the generator and sink threads still joinable, and the
+    // process would terminate instead of failing the test.
+    std::string churn_failure;
     // Churn for as long as traffic flows (and at least 1000 changes).
     while ((!gen_done.load() || changes < 1000) && std::chrono::steady_clock::now() < deadline) {
         const unsigned i = rng() % prefixes;
@@ -140,11 +144,17 @@ TEST_P(t_torture, forwarding_during_route_and_neighbor_churn) {
             route_spec sp;
             sp.dst = pfx(i);
             sp.gateway = gw_ip(side, i);
-            ASSERT_TRUE(side_of[i] < 0 ? r.route_add(sp) : r.route_change(sp));
+            if (auto st = side_of[i] < 0 ? r.route_add(sp) : r.route_change(sp); !st) {
+                churn_failure = "route add/change " + pfx(i).str() + ": " + std::string(errc_message(st.error()));
+                break;
+            }
             side_of[i] = int(side);
         } else if (op < 7) {
             if (side_of[i] >= 0) {
-                ASSERT_TRUE(r.route_delete(pfx(i)));
+                if (auto st = r.route_delete(pfx(i)); !st) {
+                    churn_failure = "route delete " + pfx(i).str() + ": " + std::string(errc_message(st.error()));
+                    break;
+                }
             }
             side_of[i] = -1;
         } else {
@@ -152,7 +162,10 @@ TEST_P(t_torture, forwarding_during_route_and_neighbor_churn) {
             // are held or dropped, never misdelivered).
             const unsigned side = rng() % 2;
             (void)r.arp_del(gw_ip(side, i));
-            ASSERT_TRUE(r.arp_add(gw_ip(side, i), gw_mac(side, i)));
+            if (auto st = r.arp_add(gw_ip(side, i), gw_mac(side, i)); !st) {
+                churn_failure = "arp -s " + gw_ip(side, i).str() + ": " + std::string(errc_message(st.error()));
+                break;
+            }
         }
         ++changes;
         if ((changes & 31) == 0) {
@@ -160,6 +173,7 @@ TEST_P(t_torture, forwarding_during_route_and_neighbor_churn) {
             std::this_thread::sleep_for(std::chrono::microseconds(200));
         }
     }
+    if (!churn_failure.empty()) stop = true;  // the generator stops early too
     {
         rcu_offline off;
         g.join();
@@ -168,6 +182,7 @@ TEST_P(t_torture, forwarding_during_route_and_neighbor_churn) {
         s.join();
     }
     r.stop();
+    EXPECT_EQ(churn_failure, "");
     EXPECT_EQ(violations.load(), 0u);
     EXPECT_GT(received.load(), 0u);
     EXPECT_GE(changes, 1000u);

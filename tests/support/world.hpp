@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -60,14 +62,41 @@ public:
         return s;
     }
 
-    /// One round: every stack steps once; then virtual time moves one tick.
+    /// One round: every stack steps twice (the second pass lets packets sent
+    /// in the first reach their receivers: a wire with no delay). True when
+    /// some stack did something.
+    bool round() {
+        bool busy = false;
+        for (auto& s : stacks_) busy |= s->step();
+        for (auto& s : stacks_) busy |= s->step();
+        ++rounds_;
+        return busy;
+    }
+    /// One round; then virtual time moves one tick.
     void tick() {
-        for (auto& s : stacks_) s->step();
-        // Second pass lets packets sent in the first reach their receivers in
-        // the same tick (a wire with no delay).
-        for (auto& s : stacks_) s->step();
+        round();
         clk_.advance(tick_ns);
     }
+    /// Runs `ms` of virtual time the fast way: one-tick rounds while packets
+    /// move, and while nothing moves the clock jumps to the next timer
+    /// deadline of any stack. Timers fire at their deadlines, as with tick();
+    /// 20 minutes of aging cost a few thousand rounds, not 1.2 million.
+    void run_virtual_ms(uint64_t ms) {
+        const uint64_t end = clk_.now_ns() + ms * ns_per_ms;
+        while (clk_.now_ns() < end) {
+            const uint64_t now = clk_.now_ns();
+            if (round()) {
+                clk_.advance(std::min(tick_ns, end - now));
+                continue;
+            }
+            uint64_t next = UINT64_MAX;
+            for (auto& s : stacks_) next = std::min(next, s->next_deadline_ns());
+            clk_.advance(std::min(std::max(next, now + 1), end) - now);
+        }
+        round();  // what is due at `end` runs, as tick() would have
+    }
+    /// Rounds run so far (a measure of work that does not depend on the machine).
+    uint64_t rounds() const { return rounds_; }
     void run_for_ms(uint64_t ms) {
         for (uint64_t i = 0; i < ms; ++i) tick();
     }
@@ -129,6 +158,7 @@ public:
 
 private:
     manual_clock clk_;
+    uint64_t rounds_ = 0;
     std::vector<std::unique_ptr<drivers::bus>> buses_;
     std::vector<std::unique_ptr<stack>> stacks_;
 };

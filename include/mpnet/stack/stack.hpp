@@ -247,7 +247,7 @@ struct ping_opts {
     uint32_t interval_ms = 1000;
     uint32_t timeout_ms = 1000;  // wait after the last request (ping -w style)
     uint16_t payload_len = 56;
-    uint8_t ttl = 64;
+    std::optional<uint8_t> ttl;  // ping -T / ping6 -h; unset: net.inet.ip.ttl / net.inet6.ip6.hlim
     bool df = false;  // ping -D: set don't-fragment
     std::optional<ip4_addr> src;
     std::optional<ip6_addr> src6;  // ping6 -S
