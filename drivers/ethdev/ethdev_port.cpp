@@ -62,6 +62,7 @@ result<std::unique_ptr<ethdev_port>> ethdev_port::attach(uint16_t pid, rte_mempo
     rte_eth_dev_info info{};
     if (rte_eth_dev_info_get(pid, &info) != 0) return errc::nodev;
     p->driver_ = info.driver_name ? info.driver_name : "?";
+    p->max_mtu_ = info.max_mtu;
     const driver_profile& prof = profile_for(p->driver_);
     p->class_ = prof.cls;
     dev_caps caps;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The module seams: the one list of built-in modules, what a module
+// The module seams: what a module
 // registers with (module_registrar), the data-path and control-plane faces
 // handed to its handlers (dp_ctx, module_ctl), the stack's own interface
 // kinds (ether, lo), and interface creation by kind.
@@ -22,7 +22,7 @@ stack::impl& st(void* arg) noexcept { return *static_cast<stack::impl*>(arg); }
 
 // ---- the stack's own kinds -------------------------------------------------------
 
-bool ether_link_up(const ifnet& ifp, void*) { return ifp.port() && ifp.port()->link_up(); }
+bool ether_link_up(module_ctl&, const ifnet& ifp, void*) { return ifp.port() && ifp.port()->link_up(); }
 
 // lo0 carries bare IP packets of both families.
 void lo_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void*) noexcept {
@@ -115,14 +115,12 @@ void attach_inet6(module_registrar& r) {
     });
 }
 
-/// The built-in modules, in attach order: the one place they are listed.
-constexpr module builtin_modules[] = {
-    {"neigh", attach_neigh},
-    {"inet4", attach_inet4},
-    {"inet6", attach_inet6},
-};
-
 }  // namespace
+
+// The stack's own modules; src/modules/builtin.cpp lists them with the rest.
+extern const module neigh_module{"neigh", attach_neigh};
+extern const module inet4_module{"inet4", attach_inet4};
+extern const module inet6_module{"inet6", attach_inet6};
 
 const if_kind if_kind::ether = make_ether();
 const if_kind if_kind::loopback = make_lo();
@@ -132,9 +130,9 @@ const if_kind if_kind::loopback = make_lo();
 void stack::impl::attach_modules() {
     kinds.push_back(if_kind::ether);
     kinds.push_back(if_kind::loopback);
-    for (const module& m : builtin_modules) {
-        module_registrar r(*this, m.name);
-        m.attach(r);
+    for (const module* m : builtin_modules()) {
+        module_registrar r(*this, m->name);
+        m->attach(r);
     }
     for (const module* m : cfg.modules) {
         if (!m || !m->attach) throw std::invalid_argument("stack: a module without an attach function");

@@ -169,7 +169,8 @@ void stack::impl::poll_link_state() {
     ifs.for_each([&](ifnet& ifp) {
         const if_kind& k = ifp.kind();
         if (!k.link_up || !ifp.is_up()) return;
-        const bool link = k.link_up(ifp, k.arg);
+        module_ctl mc(*this);
+        const bool link = k.link_up(mc, ifp, k.arg);
         const bool was_running = (ifp.flags() & iff::running) != 0;
         if (link != was_running) if_link_changed(ifp, link);
     });

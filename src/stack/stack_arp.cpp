@@ -254,7 +254,7 @@ void stack::impl::arp_send(ifnet& ifp, const ether_addr& eth_dst, const arp_fiel
     if (!ifp.is_running()) return count_drop(c, drop_reason::if_down);
     mbuf* m = arp_build(pool, eth_dst, ifp.lladdr(), f);
     if (!m) return count_drop(c, drop_reason::nobufs);
-    tx_enqueue(c, ifp, m);
+    if_transmit(c, ifp, m);  // the kind's transmit (a vlan tags it) or the port
 }
 
 void stack::impl::arp_announce(ifnet& ifp, ip4_addr a) {

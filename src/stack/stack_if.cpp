@@ -23,7 +23,7 @@ int64_t left_s(uint64_t at, uint64_t now) {
     return at > now ? int64_t((at - now + ns_per_s - 1) / ns_per_s) : 0;
 }
 
-if_info info_of(const ifnet& ifp, uint64_t now) {
+if_info info_of(stack::impl& st, const ifnet& ifp, uint64_t now) {
     if_info i;
     i.index = ifp.index();
     i.name = ifp.name();
@@ -46,8 +46,9 @@ if_info info_of(const ifnet& ifp, uint64_t now) {
     const if_kind& k = ifp.kind();
     i.kind = std::string(k.name);
     i.created = k.create != nullptr;
-    if (k.show) k.show(ifp, i.kind_lines, k.arg);
-    if (k.running_config) k.running_config(ifp, i.config_lines, k.arg);
+    module_ctl mc(st);
+    if (k.show) k.show(mc, ifp, i.kind_lines, k.arg);
+    if (k.running_config) k.running_config(mc, ifp, i.config_lines, k.arg);
     return i;
 }
 
@@ -120,7 +121,8 @@ status stack::if_up(std::string_view name) {
     ifp->set_flags(ifp->flags() | iff::up);
     // A kind with a link state runs when its link is there; one without
     // (lo, a point-to-point pseudo-interface) runs whenever it is up.
-    if (const if_kind& k = ifp->kind(); !k.link_up || k.link_up(*ifp, k.arg)) p_->if_came_up(*ifp);
+    module_ctl mc(*p_);
+    if (const if_kind& k = ifp->kind(); !k.link_up || k.link_up(mc, *ifp, k.arg)) p_->if_came_up(*ifp);
     return {};
 }
 
@@ -203,14 +205,14 @@ result<if_info> stack::if_get(std::string_view name) const {
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
-    return info_of(*ifp, p_->clock->now_ns());
+    return info_of(*p_, *ifp, p_->clock->now_ns());
 }
 
 result<if_info> stack::if_get_and_clear(std::string_view name) {
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
-    if_info i = info_of(*ifp, p_->clock->now_ns());
+    if_info i = info_of(*p_, *ifp, p_->clock->now_ns());
     ifp->counters().clear();
     return i;
 }
@@ -218,7 +220,7 @@ result<if_info> stack::if_get_and_clear(std::string_view name) {
 std::vector<if_info> stack::if_list() const {
     ctl_guard g(p_->ctl);
     std::vector<if_info> v;
-    p_->ifs.for_each([&](ifnet& ifp) { v.push_back(info_of(ifp, p_->clock->now_ns())); });
+    p_->ifs.for_each([&](ifnet& ifp) { v.push_back(info_of(*p_, ifp, p_->clock->now_ns())); });
     return v;
 }
 

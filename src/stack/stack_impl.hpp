@@ -9,6 +9,7 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <map>
@@ -42,6 +43,9 @@ struct builtin_ids {
     uint16_t resolve6 = 0;    // IPv6 packet waiting for a neighbor: ifindex = egress (nexthop re-resolved)
     uint16_t stale_used = 0;  // notice: a STALE neighbor entry was used (data: family, address)
 };
+
+/// The built-in modules in attach order (src/modules/builtin.cpp: the one list).
+std::span<const module* const> builtin_modules() noexcept;
 
 /// The demux tables and registries modules fill at construction (immutable after).
 struct l4_entry {

@@ -107,7 +107,7 @@ status tst_create(module_ctl&, ifnet& ifp, void*) {
     return {};
 }
 
-void tst_show(const ifnet& ifp, std::vector<std::string>& lines, void*) {
+void tst_show(module_ctl&, const ifnet& ifp, std::vector<std::string>& lines, void*) {
     lines.push_back("tst parent ifindex: " + std::to_string(sc(ifp)->parent));
 }
 
@@ -135,7 +135,7 @@ void tst_attach(module_registrar& r) {
     k.output = tst_output;
     k.create = tst_create;
     k.show = tst_show;
-    k.running_config = [](const ifnet& ifp, std::vector<std::string>& lines, void*) {
+    k.running_config = [](module_ctl&, const ifnet& ifp, std::vector<std::string>& lines, void*) {
         lines.push_back("tstconfig " + ifp.name() + " parent " + std::to_string(sc(ifp)->parent));
     };
     k.arg = st;

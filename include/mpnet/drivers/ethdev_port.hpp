@@ -44,6 +44,7 @@ public:
     uint16_t rx_queues() const noexcept override { return rxq_; }
     uint16_t tx_queues() const noexcept override { return txq_; }
     bool link_up() const noexcept override;
+    uint32_t max_mtu() const noexcept override { return max_mtu_; }
     ether_addr mac() const noexcept override { return mac_; }
     status set_mac(const ether_addr& a) override;
     std::string describe() const override;
@@ -72,6 +73,7 @@ private:
     ethdev_port() = default;
     uint16_t port_id_ = 0;
     uint16_t rxq_ = 1, txq_ = 1;
+    uint32_t max_mtu_ = 0;
     ether_addr mac_{};
     bool soft_mac_ = false;
     std::string vdev_;

@@ -118,6 +118,10 @@ public:
     bool tx_mt_safe() const noexcept override { return true; }  // deliveries go to multi-producer rings
     /// ifconfig media none / auto: the carrier as the far side sees it.
     void set_carrier(bool up) noexcept { carrier_.store(up, std::memory_order_release); }
+    /// The segment carries frames of any length; tests choose what the port
+    /// claims (0, the default: unknown, as a NIC without VLAN-MTU support).
+    uint32_t max_mtu() const noexcept override { return max_mtu_.load(std::memory_order_relaxed); }
+    void set_max_mtu(uint32_t m) noexcept { max_mtu_.store(m, std::memory_order_relaxed); }
 
 private:
     friend class bus;
@@ -125,6 +129,7 @@ private:
     bus* bus_;
     std::atomic<uint64_t> mac_;
     std::atomic<bool> carrier_{true};
+    std::atomic<uint32_t> max_mtu_{0};
     pkt_ring rx_;
     size_t slot_ = 0;
 };

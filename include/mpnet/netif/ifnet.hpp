@@ -153,12 +153,12 @@ struct if_kind {
     void (*destroy)(module_ctl& ctl, ifnet& ifp, void* arg) = nullptr;
     /// Link state for a kind that has one (polled by the control plane).
     /// Null: no link state; the interface runs whenever it is up.
-    bool (*link_up)(const ifnet& ifp, void* arg) = nullptr;
+    bool (*link_up)(module_ctl& ctl, const ifnet& ifp, void* arg) = nullptr;
     /// Lines ifconfig prints for the interface ("vlan: 10 parent interface: mp0").
-    void (*show)(const ifnet& ifp, std::vector<std::string>& lines, void* arg) = nullptr;
+    void (*show)(module_ctl& ctl, const ifnet& ifp, std::vector<std::string>& lines, void* arg) = nullptr;
     /// Commands that recreate the kind's configuration of the interface, after
     /// `ifconfig NAME create` (the stack writes addresses and flags itself).
-    void (*running_config)(const ifnet& ifp, std::vector<std::string>& lines, void* arg) = nullptr;
+    void (*running_config)(module_ctl& ctl, const ifnet& ifp, std::vector<std::string>& lines, void* arg) = nullptr;
     void* arg = nullptr;
     /// The stack's two kinds of its own: Ethernet on a port, and lo.
     static const if_kind ether;

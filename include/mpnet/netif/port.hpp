@@ -32,6 +32,10 @@ public:
     virtual uint16_t tx_queues() const noexcept = 0;
     /// Carrier state (NetBSD's link state), not the administrative UP flag.
     virtual bool link_up() const noexcept = 0;
+    /// The largest MTU the device carries (0: unknown, treat as the
+    /// interface's own). vlan(4) keeps its parent's MTU when the parent can
+    /// carry 4 bytes more (NetBSD's ETHERCAP_VLAN_MTU), else takes 4 less.
+    virtual uint32_t max_mtu() const noexcept { return 0; }
     virtual ether_addr mac() const noexcept = 0;
     /// Control plane: programs a new unicast MAC; errc::notsup if the driver cannot.
     virtual status set_mac(const ether_addr&) { return errc::notsup; }

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The one list of the modules every stack attaches, in order. A new module
+// adds its line here and touches no other module's files.
+#include <span>
+
+#include "mpnet/stack/module.hpp"
+
+namespace mpnet {
+
+extern const module neigh_module;  // src/stack/modules.cpp: the neighbor state machine's hooks
+extern const module inet4_module;  // src/stack/modules.cpp: ARP, ICMP, IPv4 addresses and DAD
+extern const module inet6_module;  // src/stack/modules.cpp: ICMPv6, ND, RA, IPv6 addresses and DAD
+
+std::span<const module* const> builtin_modules() noexcept {
+    static const module* const list[] = {
+        &neigh_module,
+        &inet4_module,
+        &inet6_module,
+    };
+    return list;
+}
+
+}  // namespace mpnet
