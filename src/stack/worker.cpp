@@ -96,21 +96,9 @@ void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n)
     if (n4) ip4_input(c, ifp, ip4, n4);
     if (n6) ip6_input(c, ifp, ip6, n6);
     // One call per registrant with its frames of the burst, in arrival order.
-    while (no) {
-        const uint8_t h = other_h[0];
-        mbuf* mine[pkt_batch::capacity];
-        uint16_t nm = 0, rest = 0;
-        for (uint16_t i = 0; i < no; ++i) {
-            if (other_h[i] == h) {
-                mine[nm++] = other[i];
-            } else {
-                other[rest] = other[i];
-                other_h[rest++] = other_h[i];
-            }
-        }
-        no = rest;
-        ethertypes[h].fn(c, ifp, mine, nm, ethertypes[h].arg);
-    }
+    pkt_for_each_group(other, other_h, no, [&](uint8_t h, mbuf** grp, uint16_t ng) {
+        ethertypes[h].fn(c, ifp, grp, ng, ethertypes[h].arg);
+    });
 }
 
 void stack::impl::arp_frames(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept {

@@ -122,36 +122,21 @@ TEST(t_ifconfig, destroy_under_traffic_threads) {
     c.idle_polls_before_sleep = 16;
     auto a = std::make_unique<stack>(c);
     auto b = std::make_unique<stack>(c);
-    auto attach = [&](stack& s, const char* addr) {
-        auto p = bus.attach();
-        ASSERT_TRUE(p.has_value());
-        ASSERT_TRUE(s.if_attach("shmif0", std::move(*p)));
-        ASSERT_TRUE(s.addr_add("shmif0", ip(addr), 24));
-        ASSERT_TRUE(s.if_up("shmif0"));
-    };
+    auto attach = [&](stack& s, const char* addr) { attach_up(bus, s, "shmif0", addr); };
     attach(*a, "198.18.0.1");
     attach(*b, "198.18.0.2");
     ASSERT_TRUE(a->start());
     ASSERT_TRUE(b->start());
     EXPECT_EQ(a->start().error(), errc::busy);
-    ping_opts o;
-    o.count = 5000;
-    o.interval_ms = 0;
-    o.timeout_ms = 100;
+    const ping_opts o = flood(5000, 100);
     uint16_t received = 0;
     for (int round = 0; round < 5; ++round) {
         auto id = a->ping_start(ip("198.18.0.2"), o);
         ASSERT_TRUE(id.has_value());
-        {
-            rcu_offline off;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
+        sleep_offline_ms(50);
         ASSERT_TRUE(b->if_destroy("shmif0"));
         attach(*b, "198.18.0.2");
-        {
-            rcu_offline off;
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
+        sleep_offline_ms(50);
         received = static_cast<uint16_t>(received + a->ping_get(*id)->received);
         a->ping_release(*id);
         ASSERT_TRUE(a->if_destroy("shmif0"));

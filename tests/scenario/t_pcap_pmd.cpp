@@ -18,14 +18,6 @@
 namespace mpnet::testing {
 namespace {
 
-std::string run(const std::string& cmd) {
-    std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
-    std::string out;
-    char buf[512];
-    while (p && fgets(buf, sizeof buf, p.get())) out += buf;
-    return out;
-}
-
 TEST(ethdev_port, BadDevargsAreRefused) {
     auto mp = *pktpool_create("badargs", 255);
     auto p = drivers::ethdev_port::open("net_nosuchpmd0", mp);
@@ -88,7 +80,7 @@ TEST(t_pcap_pmd, StackAnswersArpAndPingFromACaptureFile) {
         EXPECT_EQ(s.if_get("pcap0")->ipackets, 4u);
         ASSERT_TRUE(s.if_destroy("pcap0"));  // closes the port: the output file is complete
     }
-    const std::string text = run("tshark -n -r " + out + " 2>/dev/null");
+    const std::string text = shell_output("tshark -n -r " + out + " 2>/dev/null");
     std::remove(in.c_str());
     std::remove(out.c_str());
     EXPECT_NE(text.find("198.18.0.1 is at"), std::string::npos) << text;

@@ -6,14 +6,18 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mpnet/drivers/softlink.hpp"
 #include "mpnet/stack/stack.hpp"
+#include "mpnet/sync/rcu.hpp"
 
 namespace mpnet::testing {
 
@@ -167,6 +171,40 @@ private:
 inline std::vector<ifaddr6_info> addrs6(const stack& s, const char* ifname) {
     auto i = s.if_get(ifname);
     return i ? i->addrs6 : std::vector<ifaddr6_info>{};
+}
+
+/// Thread-mode set-up: a new port of `b` attached to `s` as `ifname`, with
+/// `addr`/24, up (the stepped world's add_host, for stacks that run threads).
+inline void attach_up(drivers::bus& b, stack& s, const char* ifname, const char* addr) {
+    auto p = b.attach();
+    ASSERT_TRUE(p.has_value());
+    ASSERT_TRUE(s.if_attach(ifname, std::move(*p)));
+    ASSERT_TRUE(s.addr_add(ifname, ip(addr), 24));
+    ASSERT_TRUE(s.if_up(ifname));
+}
+
+/// Thread mode: the test thread sleeps RCU-offline (workers run meanwhile).
+inline void sleep_offline_ms(unsigned ms) {
+    rcu_offline off;
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+/// A ping flood: `count` requests back to back, `timeout_ms` for the last answer.
+inline ping_opts flood(uint16_t count, uint32_t timeout_ms) {
+    ping_opts o;
+    o.count = count;
+    o.interval_ms = 0;
+    o.timeout_ms = timeout_ms;
+    return o;
+}
+
+/// What a shell command writes to its standard output.
+inline std::string shell_output(const std::string& cmd) {
+    std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+    std::string out;
+    char buf[512];
+    while (p && fgets(buf, sizeof buf, p.get())) out += buf;
+    return out;
 }
 
 /// Lines of `lines` that contain `needle`.

@@ -91,6 +91,28 @@ struct pkt_batch {
     }
 };
 
+/// Splits a burst of at most pkt_batch::capacity packets by `keys[i]` and
+/// calls fn(key, pkts, n) once per distinct key, first-seen key first, each
+/// group in arrival order. `pkts` and `keys` are reordered on the way.
+template <typename K, typename F>
+void pkt_for_each_group(mbuf** pkts, K* keys, uint16_t n, F&& fn) {
+    while (n) {
+        const K k = keys[0];
+        mbuf* group[pkt_batch::capacity];
+        uint16_t ng = 0, rest = 0;
+        for (uint16_t i = 0; i < n; ++i) {
+            if (keys[i] == k) {
+                group[ng++] = pkts[i];
+            } else {
+                pkts[rest] = pkts[i];
+                keys[rest++] = keys[i];
+            }
+        }
+        n = rest;
+        fn(k, group, ng);
+    }
+}
+
 /// A packet buffer pool (rte_pktmbuf_pool). `count` mbufs of `data_room` bytes.
 /// Thread context: control plane; the name must be unique in the process.
 result<rte_mempool*> pktpool_create(std::string_view name, uint32_t count,
