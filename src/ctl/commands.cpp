@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "mpnet/drivers/ethdev_port.hpp"
+#include "mpnet/modules/vlan.hpp"
 #include "mpnet/stack/show.hpp"
 
 namespace mpnet::ctl {
@@ -73,7 +74,9 @@ json if_json(const if_info& i) {
             {"obytes", i.obytes},
             {"iqdrops", i.iqdrops},
             {"oqdrops", i.oqdrops},
-            {"port", i.port}};
+            {"port", i.port},
+            {"kind", i.kind},
+            {"kind_info", i.kind_lines}};
 }
 
 json route_json(const route_info& r) {
@@ -557,6 +560,25 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
         return done(st);
     }
     if ((verb == "up" || verb == "down") && a.size() == 2) return done(verb == "up" ? s.if_up(ifn) : s.if_down(ifn));
+    if (verb == "vlan" || verb == "vlanif") {
+        // ifconfig IF vlan VID vlanif PARENT (either order, as NetBSD's ifconfig)
+        if (a.size() != 5 || a[1] == a[3] || (a[3] != "vlan" && a[3] != "vlanif"))
+            return fail("ifconfig", "usage: ifconfig IF vlan VID vlanif PARENT");
+        const std::string& vid_s = verb == "vlan" ? a[2] : a[4];
+        const std::string& parent = verb == "vlan" ? a[4] : a[2];
+        auto vid = num<uint16_t>(vid_s);
+        if (!vid || *vid < 1 || *vid > vlan::vid_max)
+            return fail("ifconfig", fmt::format("{}: vlan tag must be 1..{}", vid_s, vlan::vid_max));
+        auto st = vlan::set(s, ifn, *vid, parent);
+        if (!st && st.error() == errc::inval)
+            return fail("ifconfig", fmt::format("{}: not a vlan interface, or {} is not an Ethernet interface", ifn, parent));
+        if (!st && st.error() == errc::exist)
+            return fail("ifconfig", fmt::format("{}: vlan {} exists on {}", ifn, *vid, parent));
+        if (!st && st.error() == errc::busy)
+            return fail("ifconfig", fmt::format("{}: has a parent already (-vlanif first)", ifn));
+        return done(st);
+    }
+    if (verb == "-vlanif" && a.size() == 2) return done(vlan::unset(s, ifn));
     if (verb == "mtu" && a.size() == 3) {
         auto m = num<uint32_t>(a[2]);
         if (!m) return fail("ifconfig", "mtu: not a number");

@@ -10,12 +10,14 @@ namespace mpnet {
 extern const module neigh_module;  // src/stack/modules.cpp: the neighbor state machine's hooks
 extern const module inet4_module;  // src/stack/modules.cpp: ARP, ICMP, IPv4 addresses and DAD
 extern const module inet6_module;  // src/stack/modules.cpp: ICMPv6, ND, RA, IPv6 addresses and DAD
+extern const module vlan_module;   // src/modules/vlan: 802.1Q sub-interfaces
 
 std::span<const module* const> builtin_modules() noexcept {
     static const module* const list[] = {
         &neigh_module,
         &inet4_module,
         &inet6_module,
+        &vlan_module,
     };
     return list;
 }

@@ -223,6 +223,40 @@ TEST_F(cli, ShowConfigRebuildsTheSameTables) {
     EXPECT_EQ(cs2.running_config(), cfg);
 }
 
+TEST_F(cli, VlanInterfaces) {
+    ASSERT_EQ(run("ifconfig vlan0 create").status, 0) << run("ifconfig vlan0 create").text;
+    expect_error("ifconfig vlan0 create", "File exists");
+    expect_error("ifconfig tun0 create", "no interface kind creates this name");
+    expect_error("ifconfig vlan0 vlan 0 vlanif shmif0", "vlan tag must be 1..4094");
+    expect_error("ifconfig vlan0 vlan 4095 vlanif shmif0", "vlan tag must be 1..4094");
+    expect_error("ifconfig vlan0 vlan 10 vlanif lo0", "not an Ethernet interface");
+    expect_error("ifconfig vlan0 vlan 10", "usage: ifconfig IF vlan VID vlanif PARENT");
+    expect_error("ifconfig vlan0 vlan 10 vlanif nosuch0", "No such file or directory");
+    ASSERT_EQ(run("ifconfig vlan0 vlan 10 vlanif shmif0").status, 0);
+    expect_error("ifconfig vlan0 vlan 11 vlanif shmif0", "has a parent already");
+    ASSERT_EQ(run("ifconfig vlan1 create").status, 0);
+    expect_error("ifconfig vlan1 vlanif shmif0 vlan 10", "vlan 10 exists on shmif0");
+    ASSERT_EQ(run("ifconfig vlan1 vlanif shmif0 vlan 20").status, 0);  // either order
+    ASSERT_EQ(run("ifconfig vlan0 inet 198.18.10.1/24").status, 0);
+    ASSERT_EQ(run("ifconfig vlan0 up").status, 0);
+    const std::string t = run("ifconfig vlan0").text;
+    EXPECT_NE(t.find("\tvlan: 10 parent: shmif0\n"), std::string::npos) << t;
+    EXPECT_NE(t.find("UP,BROADCAST,RUNNING"), std::string::npos) << t;
+    auto j = run_json("ifconfig vlan1");
+    EXPECT_EQ(j["kind"], "vlan");
+    EXPECT_EQ(j["kind_info"][0], "vlan: 20 parent: shmif0");
+    const std::string cfg = run("show config").text;
+    EXPECT_NE(cfg.find("ifconfig vlan0 create\nifconfig vlan0 vlan 10 vlanif shmif0\n"), std::string::npos) << cfg;
+    ASSERT_EQ(run("ifconfig vlan1 -vlanif").status, 0);
+    EXPECT_EQ(run_json("ifconfig vlan1")["kind_info"][0], "vlan: none");
+    // The parent goes and takes its vlans.
+    ASSERT_EQ(run("ifconfig shmif0 destroy").status, 0);
+    expect_error("ifconfig vlan0", "no such interface");
+    EXPECT_EQ(run("ifconfig vlan1").status, 0);  // not a child any more
+    // Drop names of the module are in show errors --json.
+    EXPECT_TRUE(run_json("show errors").contains("vlan_unknown_vid"));
+}
+
 TEST(cli_threads, PingWaitsForTheAnswer) {
     drivers::bus bus("bus");
     stack_config c;
