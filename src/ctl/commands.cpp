@@ -1020,6 +1020,21 @@ reply cmd_ping6(context& c, const std::vector<std::string>& a, bool js) {
 // ---- sysctl, show ----------------------------------------------------------------------
 
 reply cmd_sysctl(context& c, const std::vector<std::string>& a, bool js) {
+    if (a.size() == 1 && (a[0] == "-a" || a[0] == "-d")) {
+        // -a: every knob and its value; -d: every knob and what it means (NetBSD's words).
+        const auto all = c.s.sysctl_list();
+        if (js) {
+            json j = json::array();
+            for (const auto& k : all)
+                j.push_back({{"name", k.name}, {"value", k.value}, {"min", k.min}, {"max", k.max}, {"help", k.help}});
+            return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
+        }
+        std::string t;
+        for (const auto& k : all)
+            t += a[0] == "-a" ? fmt::format("{} = {}\n", k.name, k.value)
+                              : fmt::format("{}: {} ({}..{})\n", k.name, k.help, k.min, k.max);
+        return ok(t);
+    }
     if (a.size() == 2 && a[0] == "-w") {
         auto eq = a[1].find('=');
         if (eq == std::string::npos) return fail("sysctl", "usage: sysctl -w NAME=VALUE");
@@ -1041,7 +1056,7 @@ reply cmd_sysctl(context& c, const std::vector<std::string>& a, bool js) {
         return ok(js ? json{{"name", a[0]}, {"value", *v}}.dump(-1, ' ', false, json::error_handler_t::replace)
                      : fmt::format("{} = {}\n", a[0], *v));
     }
-    return fail("sysctl", "usage: sysctl NAME | sysctl -w NAME=VALUE");
+    return fail("sysctl", "usage: sysctl NAME | sysctl -a | sysctl -d | sysctl -w NAME=VALUE");
 }
 
 reply cmd_intrctl(context& c, const std::vector<std::string>& a, bool js) {
@@ -1278,7 +1293,7 @@ command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *
         "rtadvd IF [mtu N] [maxinterval N] [mininterval N] [rltime N] [hlim N] [managed] [other] "
         "[prefix P/L [vltime N] [pltime N] [noonlink] [noauto]]... | rtadvd IF stop | rtadvd IF show",
         "send router advertisements on an interface", cmd_rtadvd);
-    add("sysctl", "sysctl NAME | sysctl -w NAME=VALUE", "get or set a knob", cmd_sysctl);
+    add("sysctl", "sysctl NAME | sysctl -a | sysctl -d | sysctl -w NAME=VALUE", "get, list or set knobs", cmd_sysctl);
     add("show", "show interfaces|errors|stats|lcores|queues|fib|config", "counters and state", cmd_show);
     add("intrctl",
         "intrctl list | intrctl affinity -i IF:QUEUE -c LCORE | intrctl intr -c LCORE | intrctl nointr -c LCORE | "

@@ -83,6 +83,7 @@ void inet6_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) { ctl.impl().in
 
 void attach_inet4(module_registrar& r) {
     stack::impl& s = r.impl();
+    register_inet4_knobs(r);
     r.ethertype(ethertype_arp, arp_frames, &s);
     r.ip_proto(4, ipproto_icmp, icmp_in, &s);
     r.if_hook(inet4_hook);
@@ -105,6 +106,7 @@ void attach_inet4(module_registrar& r) {
 
 void attach_inet6(module_registrar& r) {
     stack::impl& s = r.impl();
+    register_inet6_knobs(r);
     r.ip_proto(6, ipproto_icmpv6, icmp6_in, &s);
     r.if_hook(inet6_hook);
     s.ids.icmp6 = r.punt("icmp6", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void*) {

@@ -44,6 +44,10 @@ struct builtin_ids {
     uint16_t stale_used = 0;  // notice: a STALE neighbor entry was used (data: family, address)
 };
 
+/// inet4's and inet6's sysctl knobs (knobs.cpp).
+void register_inet4_knobs(module_registrar& r);
+void register_inet6_knobs(module_registrar& r);
+
 /// The built-in modules in attach order (src/modules/builtin.cpp: the one list).
 std::span<const module* const> builtin_modules() noexcept;
 
@@ -252,6 +256,7 @@ struct stack::impl {
     std::vector<poll_entry> poll_sources;
     std::vector<hook_entry> if_hooks;
     std::vector<std::string> module_drops;  // names of drop reasons drop_reason_count + i
+    std::map<std::string, knob, std::less<>> knobs_by_name;
     std::vector<std::shared_ptr<void>> module_states;
     builtin_ids ids;
     void attach_modules();

@@ -180,6 +180,23 @@ TEST_F(cli, SysctlShowHelp) {
     expect_error("sysctl -w net.inet.ip.nosuch=1", "invalid");
     expect_error("sysctl -w net.inet.ip.ttl", "usage");
     EXPECT_EQ(*s.sysctl_get("net.inet.ip.forwarding"), 1);
+    // sysctl -a lists every knob the modules registered, each readable by name.
+    const std::string listed = run("sysctl -a").text;
+    EXPECT_NE(listed.find("net.inet.ip.forwarding = 1\n"), std::string::npos) << listed;
+    EXPECT_NE(listed.find("net.inet6.ip6.hlim = 64\n"), std::string::npos) << listed;
+    auto knobs = run_json("sysctl -a");
+    EXPECT_EQ(knobs.size(), 22u);
+    for (const auto& k : knobs) {
+        auto v = s.sysctl_get(k["name"].get<std::string>());
+        ASSERT_TRUE(v.has_value()) << k;
+        EXPECT_EQ(*v, k["value"].get<int64_t>()) << k;
+        // One past each end of the range is refused, and nothing changes.
+        EXPECT_EQ(s.sysctl_set(k["name"].get<std::string>(), k["max"].get<int64_t>() + 1).error(), errc::inval);
+        EXPECT_EQ(s.sysctl_set(k["name"].get<std::string>(), k["min"].get<int64_t>() - 1).error(), errc::inval);
+        EXPECT_EQ(*s.sysctl_get(k["name"].get<std::string>()), *v);
+    }
+    EXPECT_NE(run("sysctl -d").text.find("net.inet.ip.ttl: TTL of packets this host sends (1..255)\n"),
+              std::string::npos);
     EXPECT_FALSE(run("show errors").text.empty());
     EXPECT_TRUE(run_json("show errors").contains("ip4_bad_cksum"));
     EXPECT_NE(run("show stats").text.find("shmif0"), std::string::npos);

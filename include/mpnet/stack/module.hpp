@@ -154,6 +154,18 @@ private:
     stack::impl& st_;
 };
 
+/// A sysctl knob (NetBSD's name): its range, and how to read and write it.
+/// Both run on the control plane with the lock held; `set` gets a value
+/// already checked against [min, max].
+struct knob {
+    std::string_view name;  // "net.inet.ip.ttl"
+    std::string_view help;
+    int64_t min = 0, max = 1;
+    int64_t (*get)(module_ctl& ctl, void* arg) = nullptr;
+    void (*set)(module_ctl& ctl, int64_t v, void* arg) = nullptr;
+    void* arg = nullptr;
+};
+
 using frame_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept;
 using l4_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* arg) noexcept;
 using poll_fn = uint32_t (*)(dp_ctx& c, void* arg) noexcept;  // returns the work it did (0: idle)
@@ -188,6 +200,8 @@ public:
     void poll_source(poll_fn fn, void* arg = nullptr);
     /// Called on every interface lifecycle event, in registration order.
     void if_hook(if_hook_fn fn, void* arg = nullptr);
+    /// A sysctl knob (copied); names are unique across modules.
+    void knob(const mpnet::knob& k);
     /// A drop reason of the module's own, listed by `show errors` under `name`.
     drop_reason drop(std::string_view name);
     /// Keeps `state` alive as long as the stack (freed after its interfaces).

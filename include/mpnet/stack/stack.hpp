@@ -316,6 +316,12 @@ struct rxq_info {
     std::string device;  // port description and driver class
 };
 
+/// A sysctl knob as `sysctl -a` lists it.
+struct knob_info {
+    std::string name, help;
+    int64_t value = 0, min = 0, max = 0;
+};
+
 /// The FIBs as `show fib` reports them.
 struct fib_info {
     fib_backend backend4 = fib_backend::poptrie, backend6 = fib_backend::poptrie;
@@ -467,6 +473,8 @@ public:
     /// errc::noent for an unknown name, errc::inval for a value out of range.
     status sysctl_set(std::string_view name, int64_t value);
     result<int64_t> sysctl_get(std::string_view name) const;
+    /// sysctl -a: every knob the modules registered, by name.
+    std::vector<knob_info> sysctl_list() const;
     std::vector<route_info> route_list() const;
 
     // IPv6 addresses -------------------------------------------------------------
