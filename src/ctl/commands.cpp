@@ -1267,62 +1267,103 @@ std::vector<std::string> tokenize(std::string_view line) {
     return out;
 }
 
+namespace {
+
+reply cmd_save(context& c, const std::vector<std::string>& a, bool js) {
+    if (a.size() != 1 || a[0].empty() || a[0][0] != '/') return fail("save", "usage: save /ABSOLUTE/PATH");
+    const std::string tmp = a[0] + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        if (!out) return fail("save", fmt::format("{}: cannot write", a[0]));
+        out << c.cs.running_config();
+        if (!out.flush()) return fail("save", fmt::format("{}: write failed", a[0]));
+    }
+    // Replace atomically: a reader never sees half a file.
+    if (std::rename(tmp.c_str(), a[0].c_str()) != 0) return fail("save", fmt::format("{}: cannot write", a[0]));
+    return ok(js ? json{{"saved", a[0]}}.dump(-1, ' ', false, json::error_handler_t::replace)
+                 : fmt::format("saved to {}\n", a[0]));
+}
+
+reply cmd_help(context& c, const std::vector<std::string>& a, bool js) {
+    std::vector<command_doc> docs;
+    for (const auto& [n, e] : c.cs.entries()) docs.push_back({n, e.syntax, e.help});
+    return help(docs, a, js);
+}
+
+struct command_def {
+    command_doc doc;
+    reply (*fn)(context&, const std::vector<std::string>&, bool);
+};
+
+// The command table: mpnetd executes from it, and mpnetctl prints its help
+// from it without a daemon.
+const command_def command_table[] = {
+    {{"ifconfig",
+      "ifconfig [-a] | ifconfig IF [create [DEVARGS [queues N] [txqueues N]] | destroy | up | down | mtu N | "
+      "inet ADDR/LEN [alias] [up] | inet ADDR delete | inet6 ADDR[%IF][/LEN] [pltime N] [vltime N] [alias] [up] | "
+      "inet6 ADDR delete | [-]arp | [-]promisc | link MAC [active|delete] | vlan VID vlanif PARENT | -vlanif]",
+      "configure interfaces"},
+     cmd_ifconfig},
+    {{"route",
+      "route add|change [-net|-host] DST|default [GATEWAY] [-ifp IF] [-ifa ADDR] [-iface] [-connected] "
+      "[-[no]reject] [-[no]blackhole] [-proxy] | route delete DST | route get [-n] ADDR | route flush | "
+      "route show | route monitor | the same with -inet6 (DST and GATEWAY may carry %IF zones)",
+      "manipulate the routing table"},
+     cmd_route},
+    {{"netstat", "netstat -rn [-f inet|inet6]", "show the routing table"}, cmd_netstat},
+    {{"arp", "arp -a | arp [-n] ADDR | arp -s ADDR MAC [temp] [pub] | arp -d ADDR | arp -d -a | arp -f FILE",
+      "address resolution display and control"},
+     cmd_arp},
+    {{"ping", "ping [-c N] [-i SEC] [-w SEC] [-s SIZE] [-T TTL] [-D] [-S SRC] ADDR", "send ICMP echo requests"},
+     cmd_ping},
+    {{"ping6", "ping6 [-c N] [-i SEC] [-X SEC] [-s SIZE] [-h HLIM] [-S SRC[%IF]] ADDR[%IF]",
+      "send ICMPv6 echo requests"},
+     cmd_ping6},
+    {{"ndp",
+      "ndp -a | ndp [-n] ADDR[%IF] | ndp -s ADDR[%IF] MAC [temp] [proxy] | ndp -d ADDR[%IF] | ndp -c | ndp -p | "
+      "ndp -P | ndp -r | ndp -R | ndp -i IF",
+      "the IPv6 neighbor cache, default routers and prefixes"},
+     cmd_ndp},
+    {{"rtadvd",
+      "rtadvd IF [mtu N] [maxinterval N] [mininterval N] [rltime N] [hlim N] [managed] [other] "
+      "[prefix P/L [vltime N] [pltime N] [noonlink] [noauto]]... | rtadvd IF stop | rtadvd IF show",
+      "send router advertisements on an interface"},
+     cmd_rtadvd},
+    {{"sysctl", "sysctl NAME | sysctl -a | sysctl -d | sysctl -w NAME=VALUE", "get, list or set knobs"}, cmd_sysctl},
+    {{"show", "show interfaces|errors|stats|lcores|queues|fib|config", "counters and state"}, cmd_show},
+    {{"intrctl",
+      "intrctl list | intrctl affinity -i IF:QUEUE -c LCORE | intrctl intr -c LCORE | intrctl nointr -c LCORE | "
+      "intrctl mode -c LCORE poll|adaptive|interrupt",
+      "RX queue to lcore map and polling modes"},
+     cmd_intrctl},
+    {{"save", "save FILE", "write the running configuration as a command file mpnetd -c can read"}, cmd_save},
+    {{"help", "help [COMMAND]", "list commands, or one command's syntax"}, cmd_help},
+};
+
+}  // namespace
+
+std::vector<command_doc> command_docs() {
+    std::vector<command_doc> v;
+    for (const auto& d : command_table) v.push_back(d.doc);
+    return v;
+}
+
+reply help(const std::vector<command_doc>& docs, const std::vector<std::string>& args, bool js) {
+    if (args.size() > 1) return fail("help", "usage: help [COMMAND]");
+    json j = json::array();
+    std::string t;
+    for (const auto& d : docs) {
+        if (!args.empty() && d.name != args[0]) continue;
+        j.push_back({{"command", d.name}, {"syntax", d.syntax}, {"help", d.help}});
+        t += fmt::format("{:<9} {}\n          {}\n", d.name, d.help, d.syntax);
+    }
+    if (!args.empty() && t.empty()) return fail("help", fmt::format("{}: unknown command", args[0]));
+    if (js && !args.empty()) return ok(j[0].dump(-1, ' ', false, json::error_handler_t::replace));
+    return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
+}
+
 command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *this, {}, {}, {}})) {
-    add("ifconfig",
-        "ifconfig [-a] | ifconfig IF [create DEVARGS [queues N] [txqueues N] | destroy | up | down | mtu N | "
-        "inet ADDR/LEN [alias] [up] | inet ADDR delete | inet6 ADDR[%IF][/LEN] [pltime N] [vltime N] [alias] [up] | "
-        "inet6 ADDR delete | [-]arp | [-]promisc | link MAC [active|delete]]",
-        "configure interfaces", cmd_ifconfig);
-    add("route",
-        "route add|change [-net|-host] DST|default [GATEWAY] [-ifp IF] [-ifa ADDR] [-iface] [-connected] "
-        "[-[no]reject] [-[no]blackhole] [-proxy] | route delete DST | route get [-n] ADDR | route flush | "
-        "route show | route monitor | the same with -inet6 (DST and GATEWAY may carry %IF zones)",
-        "manipulate the routing table", cmd_route);
-    add("netstat", "netstat -rn [-f inet|inet6]", "show the routing table", cmd_netstat);
-    add("arp", "arp -a | arp [-n] ADDR | arp -s ADDR MAC [temp] [pub] | arp -d ADDR | arp -d -a | arp -f FILE",
-        "address resolution display and control", cmd_arp);
-    add("ping", "ping [-c N] [-i SEC] [-w SEC] [-s SIZE] [-T TTL] [-D] [-S SRC] ADDR", "send ICMP echo requests",
-        cmd_ping);
-    add("ping6", "ping6 [-c N] [-i SEC] [-X SEC] [-s SIZE] [-h HLIM] [-S SRC[%IF]] ADDR[%IF]",
-        "send ICMPv6 echo requests", cmd_ping6);
-    add("ndp",
-        "ndp -a | ndp [-n] ADDR[%IF] | ndp -s ADDR[%IF] MAC [temp] [proxy] | ndp -d ADDR[%IF] | ndp -c | ndp -p | "
-        "ndp -P | ndp -r | ndp -R | ndp -i IF",
-        "the IPv6 neighbor cache, default routers and prefixes", cmd_ndp);
-    add("rtadvd",
-        "rtadvd IF [mtu N] [maxinterval N] [mininterval N] [rltime N] [hlim N] [managed] [other] "
-        "[prefix P/L [vltime N] [pltime N] [noonlink] [noauto]]... | rtadvd IF stop | rtadvd IF show",
-        "send router advertisements on an interface", cmd_rtadvd);
-    add("sysctl", "sysctl NAME | sysctl -a | sysctl -d | sysctl -w NAME=VALUE", "get, list or set knobs", cmd_sysctl);
-    add("show", "show interfaces|errors|stats|lcores|queues|fib|config", "counters and state", cmd_show);
-    add("intrctl",
-        "intrctl list | intrctl affinity -i IF:QUEUE -c LCORE | intrctl intr -c LCORE | intrctl nointr -c LCORE | "
-        "intrctl mode -c LCORE poll|adaptive|interrupt",
-        "RX queue to lcore map and polling modes", cmd_intrctl);
-    add("save", "save FILE", "write the running configuration as a command file mpnetd -c can read",
-        [](context& c, const std::vector<std::string>& a, bool js) {
-            if (a.size() != 1 || a[0].empty() || a[0][0] != '/') return fail("save", "usage: save /ABSOLUTE/PATH");
-            const std::string tmp = a[0] + ".tmp";
-            {
-                std::ofstream out(tmp, std::ios::trunc);
-                if (!out) return fail("save", fmt::format("{}: cannot write", a[0]));
-                out << c.cs.running_config();
-                if (!out.flush()) return fail("save", fmt::format("{}: write failed", a[0]));
-            }
-            // Replace atomically: a reader never sees half a file.
-            if (std::rename(tmp.c_str(), a[0].c_str()) != 0) return fail("save", fmt::format("{}: cannot write", a[0]));
-            return ok(js ? json{{"saved", a[0]}}.dump(-1, ' ', false, json::error_handler_t::replace)
-                         : fmt::format("saved to {}\n", a[0]));
-        });
-    add("help", "help", "list commands", [](context& c, const std::vector<std::string>&, bool js) {
-        json j = json::array();
-        std::string t;
-        for (const auto& [n, e] : c.cs.cmds_) {
-            j.push_back({{"command", n}, {"syntax", e.syntax}, {"help", e.help}});
-            t += fmt::format("{:<9} {}\n          {}\n", n, e.help, e.syntax);
-        }
-        return reply{0, js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t};
-    });
+    for (const auto& d : command_table) add(std::string(d.doc.name), std::string(d.doc.syntax), std::string(d.doc.help), d.fn);
 }
 
 command_set::~command_set() = default;

@@ -15,6 +15,8 @@ PKGS=(
   libpcap-dev libnuma-dev libelf-dev libbsd-dev libjansson-dev libssl-dev nlohmann-json3-dev
   # mpgen: curses and web UIs; their tests drive tmux and headless Chromium
   libncurses-dev libcpp-httplib-dev tmux chromium python3-websocket
+  # mpnetctl's interactive prompt (BSD editline); mpgen's and mpnetd's argv parsing
+  libedit-dev libcli11-dev
   # the side-by-side benchmark builds DPDK's l3fwd from these example sources
   dpdk-doc
   # test peers

@@ -52,11 +52,22 @@ public:
         std::string syntax, help;
         handler h;
     };
+    const std::map<std::string, entry>& entries() const noexcept { return cmds_; }
 
 private:
     std::map<std::string, entry> cmds_;
     std::unique_ptr<context> ctx_;
 };
+
+/// A command's name, syntax and one-line help.
+struct command_doc {
+    std::string_view name, syntax, help;
+};
+/// The built-in command table's documentation: what `help` prints, without
+/// a stack (mpnetctl answers help with no daemon running).
+std::vector<command_doc> command_docs();
+/// `help [COMMAND]` over `docs`: every command, or one; an unknown one fails.
+reply help(const std::vector<command_doc>& docs, const std::vector<std::string>& args, bool json);
 
 /// Splits a command line into words (whitespace; '#' starts a comment).
 std::vector<std::string> tokenize(std::string_view line);
