@@ -22,6 +22,17 @@ check() {  # check NAME COMMAND...: the command must succeed
 }
 ctl() { "$build/tools/mpnetctl" -s "$sock" "$@"; }
 
+# 0. The command line (CLI11): --help, an unknown option, a missing value.
+out=$("$build/tools/mpnetd" --help 2>&1) && rc=0 || rc=$?
+check "--help exits 0" test "$rc" = 0
+check "--help documents the directives" grep -q "fib inet|inet6 poptrie|dpdk \[routes N\]" <<<"$out"
+out=$("$build/tools/mpnetd" -c "$d/x.conf" --bogus 2>&1) && rc=0 || rc=$?
+check "unknown option exits 1" test "$rc" = 1
+check "unknown option named" grep -q "mpnetd: The following argument was not expected: --bogus" <<<"$out"
+out=$("$build/tools/mpnetd" -s "$sock" 2>&1) && rc=0 || rc=$?
+check "no -c exits 1" test "$rc" = 1
+check "no -c named" grep -q "mpnetd: --config is required" <<<"$out"
+
 # 1. Broken configuration files stop start-up with FILE:LINE: reason.
 printf 'workers 1\nifconfig lo0 up\nfrobnicate now\n' > "$d/bad1.conf"
 out=$("$build/tools/mpnetd" -c "$d/bad1.conf" -s "$sock" -p "$d/pid" 2>&1) && rc=0 || rc=$?

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "mpnet/ctl/commands.hpp"
@@ -58,8 +59,6 @@ struct options {
     bool check = false;
 };
 
-void usage() { std::fprintf(stderr, "usage: mpnetd -c FILE [-s SOCKET] [-p PIDFILE] [--syslog] [--check]\n"); }
-
 std::optional<unsigned> num(const std::string& s) {
     unsigned v;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -71,26 +70,27 @@ std::optional<unsigned> num(const std::string& s) {
 
 int main(int argc, char** argv) {
     options o;
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        auto val = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-        if (a == "-c" && i + 1 < argc)
-            o.config = val();
-        else if (a == "-s" && i + 1 < argc)
-            o.socket = val();
-        else if (a == "-p" && i + 1 < argc)
-            o.pidfile = val();
-        else if (a == "--syslog")
-            g_syslog = true;
-        else if (a == "--check")
-            o.check = true;
-        else {
-            usage();
-            return 1;
-        }
-    }
-    if (o.config.empty()) {
-        usage();
+    CLI::App app{"mpnetd: the mpnet forwarding daemon. It reads FILE (start-up directives, then the commands\n"
+                 "mpnetctl sends; mpnetctl help lists them), forwards, and serves the control socket until SIGTERM.",
+                 "mpnetd"};
+    app.add_option("-c,--config", o.config, "the configuration file of commands")->required();
+    app.add_option("-s,--socket", o.socket, "the control socket (root only)")->capture_default_str();
+    app.add_option("-p,--pidfile", o.pidfile, "where the process id goes")->capture_default_str();
+    app.add_flag("--syslog", g_syslog, "log to syslog instead of standard error");
+    app.add_flag("--check", o.check, "check the file and exit");
+    app.footer(
+        "Start-up directives, before the first command:\n"
+        "  workers N        worker lcores (default 1)\n"
+        "  mbufs N          packet buffers (default 8191)\n"
+        "  eal ARG...       extra EAL arguments (e.g. --vdev=...)\n"
+        "  fib inet|inet6 poptrie|dpdk [routes N]\n"
+        "A bad line stops start-up with FILE:LINE: reason and exit status 1.");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "mpnetd: %s (see mpnetd --help)\n", e.what());
         return 1;
     }
     if (g_syslog) openlog("mpnetd", LOG_PID, LOG_DAEMON);
