@@ -7,11 +7,11 @@
 // parent's MTU when the parent's device carries 4 bytes more (else 4 less),
 // its own addresses, neighbors and counters, and runs while its parent runs.
 // Tagged frames on the parent go to the vlan interface of their VLAN ID;
-// untagged ones stay on the parent; a priority-tagged frame (VID 0) is the
-// parent's. Bad tags are named drops: vlan_too_short (no room for the tag),
-// vlan_bad_vid (VID 4095, or a priority tag around another tag),
-// vlan_unknown_vid (no vlan interface for it), vlan_no_vlans (a tag on a
-// parent that has none).
+// untagged ones stay on the parent; on a parent with vlans a priority-tagged
+// frame (VID 0) is the parent's. Bad tags are named drops: vlan_too_short (no
+// room for the tag), vlan_bad_vid (VID 4095, or a priority tag around another
+// tag), vlan_unknown_vid (no vlan interface for it), and the stack's own
+// ether_vlan_unsupported (any tag on a parent with no vlans, as NetBSD).
 //
 // Locking notes:
 // - Per parent, a table VID -> vlan ifindex (4096 entries), published with

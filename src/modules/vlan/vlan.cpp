@@ -26,7 +26,7 @@ struct vid_table {
 
 struct vlan_state {
     std::array<rcu_ptr<vid_table>, limits::ifnet_max> by_parent;
-    drop_reason too_short{}, bad_vid{}, unknown_vid{}, no_vlans{};
+    drop_reason too_short{}, bad_vid{}, unknown_vid{};
     vlan_state() = default;
     vlan_state(const vlan_state&) = delete;
     vlan_state& operator=(const vlan_state&) = delete;
@@ -83,6 +83,12 @@ void vlan_frames(dp_ctx& c, ifnet& parent, mbuf** pkts, uint16_t n, void* arg) n
     ifnet* to[pkt_batch::capacity];
     mbuf* mine[pkt_batch::capacity];
     uint16_t nt = 0, nmine = 0;
+    if (!t) {
+        // Not a trunk: tagged frames are not this interface's (NetBSD drops
+        // them when no vlan is configured on it).
+        for (uint16_t i = 0; i < n; ++i) c.drop(pkts[i], drop_reason::ether_vlan_unsupported);
+        return;
+    }
     for (uint16_t i = 0; i < n; ++i) {
         mbuf* m = pkts[i];
         if (pkt_head_len(m) < 4) {
@@ -105,10 +111,6 @@ void vlan_frames(dp_ctx& c, ifnet& parent, mbuf** pkts, uint16_t n, void* arg) n
             }
             untag(m);
             mine[nmine++] = m;
-            continue;
-        }
-        if (!t) {
-            c.drop(m, st.no_vlans);
             continue;
         }
         const uint16_t ix = t->ifindex[vid];
@@ -229,7 +231,6 @@ void vlan_attach(module_registrar& r) {
     st->too_short = r.drop("vlan_too_short");
     st->bad_vid = r.drop("vlan_bad_vid");
     st->unknown_vid = r.drop("vlan_unknown_vid");
-    st->no_vlans = r.drop("vlan_no_vlans");
 }
 
 }  // namespace
