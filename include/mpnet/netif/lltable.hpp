@@ -3,7 +3,7 @@
 // Neighbor entries are not routes.
 //
 // Locking notes:
-// - The table is a liburcu lock-free hash (cds_lfht, QSBR flavour). Readers
+// - The table is an rcu_hash (liburcu's lock-free hash, QSBR flavour). Readers
 //   (workers) call lookup() inside their read section without locks. Every
 //   writer call (create, remove, clear, destroy) runs on the control plane
 //   under the stack's control lock, so there is one writer at a time.
@@ -21,13 +21,13 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "mpnet/core/addr.hpp"
 #include "mpnet/core/limits.hpp"
 #include "mpnet/core/packet.hpp"
 #include "mpnet/core/result.hpp"
-
-struct cds_lfht;
+#include "mpnet/sync/rcu_hash.hpp"
 
 namespace mpnet {
 
@@ -90,8 +90,6 @@ struct ll_resolution {
     }
 };
 
-struct llentry_node;  // the hash node; opaque outside lltable.cpp
-
 struct llentry {
     const llkey key;
     std::atomic<uint64_t> la{0};  // ll_resolution::pack()
@@ -113,40 +111,44 @@ struct llentry {
     void set_resolution(const ll_resolution& r) noexcept { la.store(r.pack(), std::memory_order_release); }
 };
 
+struct llkey_of {
+    static const llkey& get(const llentry& e) noexcept { return e.key; }
+};
+struct llkey_hash {
+    uint64_t operator()(const llkey& k) const noexcept { return rcu_hash_bytes(k.a.data(), k.a.size(), k.family); }
+};
+
 class lltable {
 public:
     /// `max_entries` bounds the table (neigh_per_if_max by default).
-    explicit lltable(size_t max_entries = limits::neigh_per_if_max);
+    explicit lltable(size_t max_entries = limits::neigh_per_if_max) : ht_(max_entries) {}
     ~lltable();
     lltable(const lltable&) = delete;
     lltable& operator=(const lltable&) = delete;
 
     /// Reader (worker or control) inside a read section. nullptr if absent.
-    llentry* lookup(const llkey& k) const noexcept;
+    llentry* lookup(const llkey& k) const noexcept { return ht_.lookup(k); }
 
     /// Control plane: inserts a new entry in state nostate with no MAC.
     /// errc::exist if present, errc::nospc if the table is at max_entries.
-    result<llentry*> create(const llkey& k);
+    result<llentry*> create(const llkey& k) { return ht_.insert(k); }
     /// Control plane: unlinks the entry and frees it after a grace period. The
     /// caller has emptied its hold queue and cancelled its timer.
     void remove(llentry* e);
 
     /// Control plane: calls fn(llentry&) for every entry (read section held by
-    /// the caller: the control plane thread is registered and online).
+    /// the caller: the control plane thread is registered and online); fn may
+    /// remove the entry it is given.
     template <typename F>
     void for_each(F&& fn) {
-        for_each_impl([](llentry& e, void* ctx) { (*static_cast<F*>(ctx))(e); }, &fn);
+        ht_.for_each(std::forward<F>(fn));
     }
 
-    size_t size() const noexcept { return count_; }
-    size_t max_entries() const noexcept { return max_; }
+    size_t size() const noexcept { return ht_.size(); }
+    size_t max_entries() const noexcept { return ht_.max_entries(); }
 
 private:
-    void for_each_impl(void (*fn)(llentry&, void*), void* ctx);
-
-    cds_lfht* ht_;
-    size_t count_ = 0;  // control-only
-    size_t max_;
+    rcu_hash<llentry, llkey_of, llkey_hash> ht_;
 };
 
 }  // namespace mpnet
