@@ -5,7 +5,6 @@
 //
 // Without EAL options mpgen runs with "-l 0 --no-huge -m 1024 --no-pci
 // --file-prefix mpgen<pid>". See `mpgen --help` and docs/mpgen.md.
-#include <getopt.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -22,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "app.hpp"
@@ -35,63 +35,6 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop = true; }
-
-const char* const usage_text = R"(usage: mpgen [EAL options --] [options]
-
-Ports (DPDK port ids or names, e.g. net_memif0 from --vdev):
-  -T, --tx PORT[,GW[,ADDR]]   transmit port; GW: next hop MAC, or IPv4/IPv6
-                              address resolved with ARP/ND; ADDR: own address
-                              (answered in ARP/ND; default 198.18.0.2)
-  -R, --rx PORT[,GW[,ADDR]]   receive port (default own address 198.19.0.2)
-  -f, --duplex                both ports transmit (port 1 sends the reverse flows)
-      --ring-link             add an in-process software link (two ring ports
-                              wired together) and use it when -T/-R are not given
-Traffic:
-  -s, --size SIZES            frame size incl. FCS (64..1518), a list (64,512,1518),
-                              weights (64:7,570:4,1518:1) or imix; default 64
-  -r, --rate RATE             pps (1000, 250kpps, 1.5Mpps), L2 bit/s (100Mbps,
-                              2.5Gbps; --l1-bps adds preamble and gap) or percent
-                              of line rate (50%); default 100%
-      --burst N               N frames back to back per slot (1..32; default 1: paced per frame)
-      --udp | --tcp           L4 protocol (default UDP)
-      --vlan ID               one 802.1Q tag (1..4094)
-      --saddr A[-B] --daddr A[-B] --sport P[-Q] --dport P[-Q]
-                              flow ranges, advanced together (ipgen's rule)
-      --flowlist FILE         flows from a file: "SRC[-SRC][:P[-Q]] DST[-DST][:P[-Q]]" per line
-      --link-speed SPEED      line rate for percentages and RFC 2544 (default: the port's, else 10G)
-  -n, --count N               frames per transmitting port, then stop
-  -t, --time SECONDS          stop after this long
-Output:
-      --ui none|curses        batch (default) or the curses screen
-      --web [ADDR:]PORT       serve the web UI and JSON API (default address 127.0.0.1)
-      --json-log FILE         one JSON record per second
-      --results FILE          final counters as JSON (per port and per flow)
-      --csv FILE              final counters as CSV (one row per port)
-      --fail-if-dropped       exit status 3 when any frame was lost
-RFC 2544:
-      --rfc2544               run the RFC 2544 tests and exit
-      --tests LIST            throughput,latency,loss,b2b (default all)
-      --sizes LIST            frame sizes (default 64,128,256,512,1024,1280,1518)
-      --trial-time S          trial length (default 60)
-      --warmup S              traffic before each trial (default 0)
-      --drain S               wait for stragglers after each trial (default 2)
-      --tolerance PCT         loss tolerated (default 0)
-      --resolution PCT        search resolution, % of line rate (default 0.1)
-      --no-early-finish       search trials always run their full length
-      --max-underrun PCT      generator slots a trial may miss (default 1); more
-                              fails the trial as the generator's, not the device's
-      --latency-trials N      (default 20)   --b2b-trials N (default 50)
-      --b2b-time S            longest burst, seconds at line rate (default 2)
-      --loss-step PCT         frame loss curve step (default 10)
-      --rfc2544-json FILE  --rfc2544-csv FILE  --plot FILE.svg  --label NAME
-      --plot-from A.json,B.json --plot FILE.svg
-                              plot several --rfc2544-json results together and exit
-Tuning:
-      --mbufs N  --max-lag-us N  --idle-sleep-us N  --flow-stats N
-      --impair SPEC           test impairment on the receive port:
-                              drop=S,..:dup=S,..:reorder=S,..:police=PPS[/B]
-  -h, --help
-)";
 
 struct opts {
     std::string tx, rx;
@@ -142,118 +85,171 @@ std::vector<uint32_t> size_list(const std::string& s) {
 
 opts parse(int argc, char** argv) {
     opts o;
-    enum {
-        o_udp = 256, o_tcp, o_vlan, o_saddr, o_daddr, o_sport, o_dport, o_flowlist, o_link, o_l1, o_ui, o_web,
-        o_jlog, o_results, o_csv, o_faild, o_rfc, o_tests, o_sizes, o_trial, o_warm, o_drain, o_tol, o_res, o_noearly,
-        o_lt, o_bt, o_btime, o_lstep, o_rjson, o_rcsv, o_plot, o_label, o_mbufs, o_lag, o_idle, o_fstats, o_impair,
-        o_ring, o_burst, o_plotfrom, o_maxur
+    CLI::App app{"mpgen: an ipgen-style packet generator and RFC 2544 harness on DPDK ports.\n"
+                 "EAL options, if any, come first and end with --; see docs/mpgen.md.",
+                 "mpgen"};
+    app.get_formatter()->column_width(34);
+    // Values are checked with mpgen's own messages; a repeated option keeps the last value.
+    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    auto number = [&](const char* flags, const char* name, const char* help, auto lo, auto hi, auto& field) {
+        return app.add_option_function<std::string>(
+            flags, [&field, name, lo, hi](const std::string& v) {
+                field = num_arg<std::remove_reference_t<decltype(field)>>(name, v.c_str(), lo, hi);
+            },
+            help);
     };
-    static const option longs[] = {
-        {"tx", required_argument, nullptr, 'T'}, {"rx", required_argument, nullptr, 'R'},
-        {"duplex", no_argument, nullptr, 'f'}, {"size", required_argument, nullptr, 's'},
-        {"rate", required_argument, nullptr, 'r'}, {"count", required_argument, nullptr, 'n'},
-        {"time", required_argument, nullptr, 't'}, {"help", no_argument, nullptr, 'h'},
-        {"burst", required_argument, nullptr, o_burst}, {"udp", no_argument, nullptr, o_udp},
-        {"tcp", no_argument, nullptr, o_tcp}, {"vlan", required_argument, nullptr, o_vlan},
-        {"saddr", required_argument, nullptr, o_saddr}, {"daddr", required_argument, nullptr, o_daddr},
-        {"sport", required_argument, nullptr, o_sport}, {"dport", required_argument, nullptr, o_dport},
-        {"flowlist", required_argument, nullptr, o_flowlist}, {"link-speed", required_argument, nullptr, o_link},
-        {"l1-bps", no_argument, nullptr, o_l1}, {"ui", required_argument, nullptr, o_ui},
-        {"web", required_argument, nullptr, o_web}, {"json-log", required_argument, nullptr, o_jlog},
-        {"results", required_argument, nullptr, o_results}, {"csv", required_argument, nullptr, o_csv},
-        {"fail-if-dropped", no_argument, nullptr, o_faild}, {"rfc2544", no_argument, nullptr, o_rfc},
-        {"tests", required_argument, nullptr, o_tests}, {"sizes", required_argument, nullptr, o_sizes},
-        {"trial-time", required_argument, nullptr, o_trial}, {"warmup", required_argument, nullptr, o_warm},
-        {"drain", required_argument, nullptr, o_drain}, {"tolerance", required_argument, nullptr, o_tol},
-        {"resolution", required_argument, nullptr, o_res}, {"no-early-finish", no_argument, nullptr, o_noearly},
-        {"latency-trials", required_argument, nullptr, o_lt}, {"b2b-trials", required_argument, nullptr, o_bt},
-        {"b2b-time", required_argument, nullptr, o_btime}, {"loss-step", required_argument, nullptr, o_lstep},
-        {"rfc2544-json", required_argument, nullptr, o_rjson}, {"rfc2544-csv", required_argument, nullptr, o_rcsv},
-        {"plot", required_argument, nullptr, o_plot}, {"label", required_argument, nullptr, o_label},
-        {"mbufs", required_argument, nullptr, o_mbufs}, {"max-lag-us", required_argument, nullptr, o_lag},
-        {"idle-sleep-us", required_argument, nullptr, o_idle}, {"flow-stats", required_argument, nullptr, o_fstats},
-        {"impair", required_argument, nullptr, o_impair}, {"ring-link", no_argument, nullptr, o_ring},
-        {"plot-from", required_argument, nullptr, o_plotfrom},
-        {"max-underrun", required_argument, nullptr, o_maxur},
-        {nullptr, 0, nullptr, 0}};
-    opterr = 0;
-    optind = 1;
-    int c;
-    while ((c = getopt_long(argc, argv, ":T:R:fs:r:n:t:h", longs, nullptr)) != -1) {
-        switch (c) {
-            case 'T': o.tx = optarg; break;
-            case 'R': o.rx = optarg; break;
-            case 'f': o.duplex = true; break;
-            case 's': o.sizes = optarg; break;
-            case 'r': o.rate = optarg; break;
-            case 'n': o.count = num_arg<uint64_t>("--count", optarg, 1, uint64_t(1) << 62); break;
-            case 't': o.time_s = num_arg<double>("--time", optarg, 0.01, 1e7); break;
-            case 'h': std::fputs(usage_text, stdout); std::exit(0);
-            case o_burst: o.burst = num_arg<uint32_t>("--burst", optarg, 1, 32); break;
-            case o_udp: o.tcp = false; break;
-            case o_tcp: o.tcp = true; break;
-            case o_vlan: o.vlan = num_arg<uint16_t>("--vlan", optarg, 1, 4094); break;
-            case o_saddr: o.saddr = optarg; break;
-            case o_daddr: o.daddr = optarg; break;
-            case o_sport: o.sport = optarg; break;
-            case o_dport: o.dport = optarg; break;
-            case o_flowlist: o.flowlist = optarg; break;
-            case o_link: o.link_speed = optarg; break;
-            case o_l1: o.l1 = true; break;
-            case o_ui:
-                o.ui = optarg;
-                if (o.ui != "none" && o.ui != "curses") die(fmt::format("--ui '{}': expected none or curses", o.ui));
-                break;
-            case o_web: o.web = optarg; break;
-            case o_jlog: o.json_log = optarg; break;
-            case o_results: o.results = optarg; break;
-            case o_csv: o.csv = optarg; break;
-            case o_faild: o.fail_if_dropped = true; break;
-            case o_rfc: o.rfc2544 = true; break;
-            case o_tests: {
-                o.ro.throughput = o.ro.latency = o.ro.loss = o.ro.back_to_back = false;
-                std::stringstream ss(optarg);
-                std::string t;
-                while (std::getline(ss, t, ',')) {
-                    if (t == "throughput") o.ro.throughput = true;
-                    else if (t == "latency") o.ro.latency = true;
-                    else if (t == "loss") o.ro.loss = true;
-                    else if (t == "b2b" || t == "back-to-back") o.ro.back_to_back = true;
-                    else die(fmt::format("--tests: unknown test '{}' (throughput, latency, loss, b2b)", t));
-                }
-                break;
-            }
-            case o_sizes: o.ro.sizes = size_list(optarg); break;
-            case o_trial: o.ro.trial_s = num_arg<double>("--trial-time", optarg, 0.01, 86400); break;
-            case o_warm: o.ro.warmup_s = num_arg<double>("--warmup", optarg, 0, 600); break;
-            case o_drain:
-                o.ro.drain_s = num_arg<double>("--drain", optarg, 0, 60);
-                o.drain_set = true;
-                break;
-            case o_tol: o.ro.tolerance_pct = num_arg<double>("--tolerance", optarg, 0, 100); break;
-            case o_res: o.ro.resolution_pct = num_arg<double>("--resolution", optarg, 0.0001, 50); break;
-            case o_noearly: o.ro.early_finish = false; break;
-            case o_lt: o.ro.latency_trials = num_arg<unsigned>("--latency-trials", optarg, 1, 1000); break;
-            case o_bt: o.ro.b2b_trials = num_arg<unsigned>("--b2b-trials", optarg, 1, 1000); break;
-            case o_btime: o.ro.b2b_max_s = num_arg<double>("--b2b-time", optarg, 0.001, 60); break;
-            case o_lstep: o.ro.loss_step_pct = num_arg<double>("--loss-step", optarg, 1, 50); break;
-            case o_rjson: o.rfc_json = optarg; break;
-            case o_rcsv: o.rfc_csv = optarg; break;
-            case o_plot: o.plot = optarg; break;
-            case o_label: o.label = optarg; break;
-            case o_mbufs: o.mbufs = num_arg<uint32_t>("--mbufs", optarg, 1023, 1u << 22); break;
-            case o_lag: o.max_lag_us = num_arg<uint32_t>("--max-lag-us", optarg, 1, 1000000); break;
-            case o_idle: o.idle_sleep_us = num_arg<uint32_t>("--idle-sleep-us", optarg, 0, 100000); break;
-            case o_fstats: o.flow_stats = num_arg<uint32_t>("--flow-stats", optarg, 0, 1u << 20); break;
-            case o_impair: o.impair = optarg; break;
-            case o_ring: o.ring_link = true; break;
-            case o_plotfrom: o.plot_from = optarg; break;
-            case o_maxur: o.ro.max_underrun_pct = num_arg<double>("--max-underrun", optarg, 0, 100); break;
-            case ':': die(fmt::format("option '{}' needs a value (see --help)", argv[optind - 1]));
-            default: die(fmt::format("unknown option '{}' (see --help)", argv[optind - 1]));
+    const char* ports = "Ports (DPDK port ids or names, e.g. net_memif0 from --vdev)";
+    app.add_option("-T,--tx", o.tx,
+                   "PORT[,GW[,ADDR]]: the transmit port; GW: next hop MAC, or IPv4/IPv6 address resolved "
+                   "with ARP/ND; ADDR: own address (answered in ARP/ND; default 198.18.0.2)")
+        ->group(ports);
+    app.add_option("-R,--rx", o.rx, "PORT[,GW[,ADDR]]: the receive port (default own address 198.19.0.2)")->group(ports);
+    app.add_flag("-f,--duplex", o.duplex, "both ports transmit (port 1 sends the reverse flows)")->group(ports);
+    app.add_flag("--ring-link", o.ring_link,
+                 "add an in-process software link (two ring ports wired together) and use it when -T/-R are not given")
+        ->group(ports);
+    const char* traffic = "Traffic";
+    app.add_option("-s,--size", o.sizes,
+                   "SIZES: frame size incl. FCS (64..1518), a list (64,512,1518), weights (64:7,570:4,1518:1) or "
+                   "imix; default 64")
+        ->group(traffic);
+    app.add_option("-r,--rate", o.rate,
+                   "RATE: pps (1000, 250kpps, 1.5Mpps), L2 bit/s (100Mbps, 2.5Gbps; --l1-bps adds preamble and "
+                   "gap) or percent of line rate (50%); default 100%")
+        ->group(traffic);
+    app.add_flag("--l1-bps", o.l1, "bit rates count preamble and inter-frame gap")->group(traffic);
+    number("--burst", "--burst", "N frames back to back per slot (1..32; default 1: paced per frame)", 1u, 32u,
+           o.burst)
+        ->group(traffic);
+    app.add_flag_callback("--udp", [&] { o.tcp = false; }, "UDP (the default)")->group(traffic);
+    app.add_flag_callback("--tcp", [&] { o.tcp = true; }, "TCP")->group(traffic);
+    number("--vlan", "--vlan", "one 802.1Q tag (1..4094)", uint16_t{1}, uint16_t{4094}, o.vlan)->group(traffic);
+    app.add_option("--saddr", o.saddr, "A[-B]: source addresses (flow ranges advance together, ipgen's rule)")
+        ->group(traffic);
+    app.add_option("--daddr", o.daddr, "A[-B]: destination addresses")->group(traffic);
+    app.add_option("--sport", o.sport, "P[-Q]: source ports (default 9)")->group(traffic);
+    app.add_option("--dport", o.dport, "P[-Q]: destination ports (default 9)")->group(traffic);
+    app.add_option("--flowlist", o.flowlist, "FILE: flows, one \"SRC[-SRC][:P[-Q]] DST[-DST][:P[-Q]]\" per line")
+        ->group(traffic);
+    app.add_option("--link-speed", o.link_speed,
+                   "SPEED: line rate for percentages and RFC 2544 (default: the port's, else 10G)")
+        ->group(traffic);
+    number("-n,--count", "--count", "N frames per transmitting port, then stop", uint64_t{1}, uint64_t(1) << 62,
+           o.count)
+        ->group(traffic);
+    number("-t,--time", "--time", "SECONDS: stop after this long", 0.01, 1e7, o.time_s)->group(traffic);
+    const char* output = "Output";
+    app.add_option_function<std::string>(
+           "--ui",
+           [&](const std::string& v) {
+               if (v != "none" && v != "curses") die(fmt::format("--ui '{}': expected none or curses", v));
+               o.ui = v;
+           },
+           "none|curses: batch (default) or the curses screen")
+        ->group(output);
+    app.add_option("--web", o.web, "[ADDR:]PORT: serve the web UI and JSON API (default address 127.0.0.1)")
+        ->group(output);
+    app.add_option("--json-log", o.json_log, "FILE: one JSON record per second")->group(output);
+    app.add_option("--results", o.results, "FILE: final counters as JSON (per port and per flow)")->group(output);
+    app.add_option("--csv", o.csv, "FILE: final counters as CSV (one row per port)")->group(output);
+    app.add_flag("--fail-if-dropped", o.fail_if_dropped, "exit status 3 when any frame was lost")->group(output);
+    const char* rfc = "RFC 2544";
+    app.add_flag("--rfc2544", o.rfc2544, "run the RFC 2544 tests and exit")->group(rfc);
+    app.add_option_function<std::string>(
+           "--tests",
+           [&](const std::string& v) {
+               o.ro.throughput = o.ro.latency = o.ro.loss = o.ro.back_to_back = false;
+               std::stringstream ss(v);
+               std::string t;
+               while (std::getline(ss, t, ',')) {
+                   if (t == "throughput") o.ro.throughput = true;
+                   else if (t == "latency") o.ro.latency = true;
+                   else if (t == "loss") o.ro.loss = true;
+                   else if (t == "b2b" || t == "back-to-back") o.ro.back_to_back = true;
+                   else die(fmt::format("--tests: unknown test '{}' (throughput, latency, loss, b2b)", t));
+               }
+           },
+           "LIST: throughput,latency,loss,b2b (default all)")
+        ->group(rfc);
+    app.add_option_function<std::string>(
+           "--sizes", [&](const std::string& v) { o.ro.sizes = size_list(v); },
+           "LIST: frame sizes (default 64,128,256,512,1024,1280,1518)")
+        ->group(rfc);
+    number("--trial-time", "--trial-time", "S: trial length (default 60)", 0.01, 86400.0, o.ro.trial_s)->group(rfc);
+    number("--warmup", "--warmup", "S: traffic before each trial (default 0)", 0.0, 600.0, o.ro.warmup_s)->group(rfc);
+    app.add_option_function<std::string>(
+           "--drain",
+           [&](const std::string& v) {
+               o.ro.drain_s = num_arg<double>("--drain", v.c_str(), 0, 60);
+               o.drain_set = true;
+           },
+           "S: wait for stragglers after each trial (default 2)")
+        ->group(rfc);
+    number("--tolerance", "--tolerance", "PCT: loss tolerated (default 0)", 0.0, 100.0, o.ro.tolerance_pct)->group(rfc);
+    number("--resolution", "--resolution", "PCT: search resolution, % of line rate (default 0.1)", 0.0001, 50.0,
+           o.ro.resolution_pct)
+        ->group(rfc);
+    app.add_flag_callback("--no-early-finish", [&] { o.ro.early_finish = false; },
+                          "search trials always run their full length")
+        ->group(rfc);
+    number("--max-underrun", "--max-underrun",
+           "PCT: generator slots a trial may miss (default 1); more fails the trial as the generator's", 0.0, 100.0,
+           o.ro.max_underrun_pct)
+        ->group(rfc);
+    number("--latency-trials", "--latency-trials", "N (default 20)", 1u, 1000u, o.ro.latency_trials)->group(rfc);
+    number("--b2b-trials", "--b2b-trials", "N (default 50)", 1u, 1000u, o.ro.b2b_trials)->group(rfc);
+    number("--b2b-time", "--b2b-time", "S: longest burst, seconds at line rate (default 2)", 0.001, 60.0,
+           o.ro.b2b_max_s)
+        ->group(rfc);
+    number("--loss-step", "--loss-step", "PCT: frame loss curve step (default 10)", 1.0, 50.0, o.ro.loss_step_pct)
+        ->group(rfc);
+    app.add_option("--rfc2544-json", o.rfc_json, "FILE: results as JSON")->group(rfc);
+    app.add_option("--rfc2544-csv", o.rfc_csv, "FILE: one row per trial")->group(rfc);
+    app.add_option("--plot", o.plot, "FILE.svg: frame size against frames/s")->group(rfc);
+    app.add_option("--label", o.label, "NAME: the device's name in reports")->group(rfc);
+    app.add_option("--plot-from", o.plot_from,
+                   "A.json,B.json: plot several --rfc2544-json results together (with --plot) and exit")
+        ->group(rfc);
+    const char* tuning = "Tuning";
+    number("--mbufs", "--mbufs", "N packet buffers", 1023u, 1u << 22, o.mbufs)->group(tuning);
+    number("--max-lag-us", "--max-lag-us", "N: slots later than this are skipped (tx_underrun)", 1u, 1000000u,
+           o.max_lag_us)
+        ->group(tuning);
+    number("--idle-sleep-us", "--idle-sleep-us", "N: nap of an idle datapath", 0u, 100000u, o.idle_sleep_us)
+        ->group(tuning);
+    number("--flow-stats", "--flow-stats", "N flows with counters of their own", 0u, 1u << 20, o.flow_stats)
+        ->group(tuning);
+    app.add_option("--impair", o.impair,
+                   "SPEC: test impairment on the receive port: drop=S,..:dup=S,..:reorder=S,..:police=PPS[/B]")
+        ->group(tuning);
+    // "METAVAR: what it is" descriptions show the metavariable after the option.
+    for (CLI::Option* op : app.get_options()) {
+        const std::string d = op->get_description();
+        const auto colon = d.find(": ");
+        if (op->get_expected_max() == 0) continue;
+        if (colon != std::string::npos && d.find(' ') > colon && std::isupper(static_cast<unsigned char>(d[0]))) {
+            op->type_name(d.substr(0, colon));
+            op->description(d.substr(colon + 2));
+        } else {
+            op->type_name("");
         }
     }
-    if (optind < argc) die(fmt::format("unexpected argument '{}' (see --help)", argv[optind]));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        std::exit(app.exit(e));
+    } catch (const CLI::ExtrasError&) {
+        const auto rest = app.remaining();
+        const std::string w = rest.empty() ? std::string("?") : rest.front();
+        if (!w.empty() && w[0] == '-') die(fmt::format("unknown option '{}' (see --help)", w));
+        die(fmt::format("unexpected argument '{}' (see --help)", w));
+    } catch (const CLI::ArgumentMismatch& e) {
+        // "--rate: 1 required TEXT missing": the option without its value.
+        const std::string what = e.what();
+        die(fmt::format("option '{}' needs a value (see --help)", what.substr(0, what.find(':'))));
+    } catch (const CLI::ParseError& e) {
+        die(fmt::format("{} (see --help)", e.what()));
+    }
     return o;
 }
 
