@@ -38,9 +38,8 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
                 continue;
             }
             // Ethernet inline; every other kind through its input operation.
-            const if_kind& k = ifp.kind();
-            if (k.input)
-                k.input(c, ifp, pkts, n, k.arg);
+            if (auto in = ifp.kind_input())
+                in(c, ifp, pkts, n, ifp.kind().arg);
             else
                 ether_input(c, ifp, pkts, n);
         }
@@ -351,10 +350,10 @@ void stack::impl::ip4_route_output(lcore_ctx& c, mbuf* m, ip4_addr dst) noexcept
 }
 
 void stack::impl::ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noexcept {
-    if (const if_kind& k = ifp.kind(); k.output) {
+    if (auto out = ifp.kind_output()) [[unlikely]] {
         l3_next x;
         x.v4 = nh;
-        return k.output(c, ifp, m, x, k.arg);
+        return out(c, ifp, m, x, ifp.kind().arg);
     }
     if (llentry* e = ifp.lltable().lookup(llkey::v4(nh))) {
         const ll_resolution r = e->resolution();
@@ -382,7 +381,8 @@ void stack::impl::ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_ad
 }
 
 void stack::impl::if_transmit(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
-    if (const if_kind& k = ifp.kind(); k.transmit) return k.transmit(c, ifp, m, k.arg);
+    if (auto tx = ifp.kind_transmit()) [[unlikely]]
+        return tx(c, ifp, m, ifp.kind().arg);
     if (!ifp.txl()) return drop(c, m, drop_reason::if_down);  // no port and no transmit of its own
     tx_enqueue(c, ifp, m);
 }

@@ -263,11 +263,11 @@ void stack::impl::ip6_route_output(lcore_ctx& c, mbuf* m, uint16_t zone) noexcep
 }
 
 void stack::impl::ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& nh) noexcept {
-    if (const if_kind& k = ifp.kind(); k.output) {
+    if (auto out = ifp.kind_output()) [[unlikely]] {
         l3_next x;
         x.family = 6;
         x.v6 = nh;
-        return k.output(c, ifp, m, x, k.arg);
+        return out(c, ifp, m, x, ifp.kind().arg);
     }
     if (nh.is_multicast()) return ether_output(c, ifp, m, nh.multicast_mac(), ethertype_ip6);
     if (llentry* e = ifp.lltable().lookup(llkey::v6(nh))) {

@@ -184,6 +184,11 @@ public:
     /// The interface's kind: only the kind's own module looks inside.
     const if_kind& kind() const noexcept { return *kind_; }
     uint32_t caps() const noexcept { return kind_->caps; }
+    /// The kind's data-path operations (null: Ethernet, inline), copied here
+    /// so that the fast path tests them without reaching the kind.
+    auto kind_input() const noexcept { return k_input_; }
+    auto kind_output() const noexcept { return k_output_; }
+    auto kind_transmit() const noexcept { return k_transmit_; }
     /// The kind's per-interface state (null for ether and lo).
     if_softc* softc() const noexcept { return softc_.get(); }
     void set_softc(std::unique_ptr<if_softc> s) noexcept { softc_ = std::move(s); }
@@ -250,6 +255,9 @@ private:
     const uint16_t index_;
     const std::string name_;
     const if_kind* const kind_;
+    decltype(if_kind::input) const k_input_;
+    decltype(if_kind::output) const k_output_;
+    decltype(if_kind::transmit) const k_transmit_;
     std::unique_ptr<if_softc> softc_;
     std::unique_ptr<class port> port_;
     std::atomic<uint32_t> flags_{0};
