@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "mpnet/ctl/commands.hpp"
+#include "mpnet/stack/module.hpp"
 #include "mpnet/stack/show.hpp"
 
 namespace mpnet::ctl {
@@ -44,6 +45,10 @@ std::optional<T> num(std::string_view s) {
     if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
     return v;
 }
+
+// commands.cpp: the ifconfig verb a module (built-in, or one of the stack's
+// own stack_config::modules) registered for `verb`, or null.
+const ifconfig_verb* module_verb(const context& c, std::string_view verb);
 
 // cmd_util.cpp
 json if_json(const if_info& i);

@@ -2,7 +2,6 @@
 // ifconfig: interfaces (create by devargs or by kind, destroy, flags, MTU, link
 // addresses), IPv4 and IPv6 addresses, and the vlan(4) verbs.
 #include "mpnet/drivers/ethdev_port.hpp"
-#include "mpnet/modules/vlan.hpp"
 #include "cmd.hpp"
 
 namespace mpnet::ctl {
@@ -121,25 +120,12 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
         return done(st);
     }
     if ((verb == "up" || verb == "down") && a.size() == 2) return done(verb == "up" ? s.if_up(ifn) : s.if_down(ifn));
-    if (verb == "vlan" || verb == "vlanif") {
-        // ifconfig IF vlan VID vlanif PARENT (either order, as NetBSD's ifconfig)
-        if (a.size() != 5 || a[1] == a[3] || (a[3] != "vlan" && a[3] != "vlanif"))
-            return fail("ifconfig", "usage: ifconfig IF vlan VID vlanif PARENT");
-        const std::string& vid_s = verb == "vlan" ? a[2] : a[4];
-        const std::string& parent = verb == "vlan" ? a[4] : a[2];
-        auto vid = num<uint16_t>(vid_s);
-        if (!vid || *vid < 1 || *vid > vlan::vid_max)
-            return fail("ifconfig", fmt::format("{}: vlan tag must be 1..{}", vid_s, vlan::vid_max));
-        auto st = vlan::set(s, ifn, *vid, parent);
-        if (!st && st.error() == errc::inval)
-            return fail("ifconfig", fmt::format("{}: not a vlan interface, or {} is not an Ethernet interface", ifn, parent));
-        if (!st && st.error() == errc::exist)
-            return fail("ifconfig", fmt::format("{}: vlan {} exists on {}", ifn, *vid, parent));
-        if (!st && st.error() == errc::busy)
-            return fail("ifconfig", fmt::format("{}: has a parent already (-vlanif first)", ifn));
-        return done(st);
+    // Verbs the modules bring (vlan VID vlanif PARENT, ...).
+    if (const ifconfig_verb* v = module_verb(c, verb)) {
+        const std::vector<std::string> words(a.begin() + 1, a.end());
+        command_reply r = v->run(s, ifn, words, js);
+        return reply{r.status, std::move(r.text)};
     }
-    if (verb == "-vlanif" && a.size() == 2) return done(vlan::unset(s, ifn));
     if (verb == "mtu" && a.size() == 3) {
         auto m = num<uint32_t>(a[2]);
         if (!m) return fail("ifconfig", "mtu: not a number");

@@ -59,7 +59,7 @@ const command_def command_table[] = {
     {{"ifconfig",
       "ifconfig [-a] | ifconfig IF [create [DEVARGS [queues N] [txqueues N]] | destroy | up | down | mtu N | "
       "inet ADDR/LEN [alias] [up] | inet ADDR delete | inet6 ADDR[%IF][/LEN] [pltime N] [vltime N] [alias] [up] | "
-      "inet6 ADDR delete | [-]arp | [-]promisc | link MAC [active|delete] | vlan VID vlanif PARENT | -vlanif]",
+      "inet6 ADDR delete | [-]arp | [-]promisc | link MAC [active|delete]]",
       "configure interfaces"},
      cmd_ifconfig},
     {{"route",
@@ -100,9 +100,50 @@ const command_def command_table[] = {
 
 }  // namespace
 
+namespace {
+
+// The modules a command set serves: the built-in ones, then the stack's own.
+template <typename F>
+void for_each_module(const stack* s, F&& fn) {
+    for (const module* m : builtin_modules()) fn(*m);
+    if (s)
+        for (const module* m : s->config().modules)
+            if (m) fn(*m);
+}
+
+// ifconfig's syntax with the verbs of the modules (`s` null: the built-in ones).
+std::string ifconfig_syntax(const stack* s) {
+    std::string t(command_table[0].doc.syntax);
+    t.pop_back();  // the closing ']'
+    for_each_module(s, [&](const module& m) {
+        for (const auto& v : m.ifconfig_verbs) {
+            if (t.find(std::string(v.syntax)) != std::string::npos) continue;  // aliases share one syntax
+            t += " | ";
+            t += v.syntax;
+        }
+    });
+    return t + "]";
+}
+
+}  // namespace
+
+const ifconfig_verb* module_verb(const context& c, std::string_view verb) {
+    const ifconfig_verb* found = nullptr;
+    for_each_module(&c.s, [&](const module& m) {
+        for (const auto& v : m.ifconfig_verbs)
+            if (!found && v.verb == verb) found = &v;
+    });
+    return found;
+}
+
 std::vector<command_doc> command_docs() {
+    static const std::string ifc = ifconfig_syntax(nullptr);
     std::vector<command_doc> v;
     for (const auto& d : command_table) v.push_back(d.doc);
+    v[0].syntax = ifc;
+    for_each_module(nullptr, [&](const module& m) {
+        for (const auto& mc : m.commands) v.push_back({mc.name, mc.syntax, mc.help});
+    });
     return v;
 }
 
@@ -122,6 +163,18 @@ reply help(const std::vector<command_doc>& docs, const std::vector<std::string>&
 
 command_set::command_set(stack& s) : ctx_(std::make_unique<context>(context{s, *this, {}, {}, {}})) {
     for (const auto& d : command_table) add(std::string(d.doc.name), std::string(d.doc.syntax), std::string(d.doc.help), d.fn);
+    cmds_["ifconfig"].syntax = ifconfig_syntax(&s);
+    // The modules' own commands, run through the public API.
+    for_each_module(&s, [&](const module& m) {
+        for (const auto& mc : m.commands) {
+            auto run = mc.run;
+            add(std::string(mc.name), std::string(mc.syntax), std::string(mc.help),
+                [run](context& c, const std::vector<std::string>& a, bool js) {
+                    command_reply r = run(c.s, a, js);
+                    return reply{r.status, std::move(r.text)};
+                });
+        }
+    });
 }
 
 command_set::~command_set() = default;

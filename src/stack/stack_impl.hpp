@@ -48,9 +48,6 @@ struct builtin_ids {
 void register_inet4_knobs(module_registrar& r);
 void register_inet6_knobs(module_registrar& r);
 
-/// The built-in modules in attach order (src/modules/builtin.cpp: the one list).
-std::span<const module* const> builtin_modules() noexcept;
-
 /// The demux tables and registries modules fill at construction (immutable after).
 struct l4_entry {
     l4_fn fn = nullptr;

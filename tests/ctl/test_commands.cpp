@@ -12,6 +12,7 @@
 
 #include "../support/world.hpp"
 #include "mpnet/ctl/commands.hpp"
+#include "mpnet/stack/module.hpp"
 
 namespace mpnet::testing {
 namespace {
@@ -272,6 +273,49 @@ TEST_F(cli, VlanInterfaces) {
     EXPECT_EQ(run("ifconfig vlan1").status, 0);  // not a child any more
     // Drop names of the module are in show errors --json.
     EXPECT_TRUE(run_json("show errors").contains("vlan_unknown_vid"));
+}
+
+// A module outside src/ brings a command and an ifconfig verb; the command
+// set of a stack that attaches it runs both and lists them in help.
+command_reply hello_run(stack& s, const std::vector<std::string>& args, bool js) {
+    if (args.size() != 1) return {1, "hello: usage: hello NAME"};
+    const std::string t = "hello " + args[0] + " from " + s.config().name;
+    return {0, js ? "{\"greeting\":\"" + t + "\"}" : t + "\n"};
+}
+command_reply greet_run(stack& s, std::string_view ifn, const std::vector<std::string>& words, bool) {
+    if (words.size() != 2) return {1, "ifconfig: usage: ifconfig IF greet NAME"};
+    auto i = s.if_get(ifn);
+    if (!i) return {1, "ifconfig: " + std::string(ifn) + ": no such interface"};
+    return {0, "greetings " + words[1] + " on " + i->name + "\n"};
+}
+constexpr module_command hello_commands[] = {{"hello", "hello NAME", "say hello", hello_run}};
+constexpr ifconfig_verb hello_verbs[] = {{"greet", "greet NAME", greet_run}};
+constexpr module hello_module{"hello", [](module_registrar&) {}, hello_commands, hello_verbs};
+
+TEST(cli_modules, AModulesCommandsAndIfconfigVerbs) {
+    world w;
+    auto& bus = w.add_bus("mbus");
+    stack_config cfg;
+    cfg.modules = {&hello_module};
+    stack& s = w.add_host("s", bus, "shmif0", "198.18.0.1", 24, cfg);
+    ctl::command_set cs{s};
+    EXPECT_EQ(cs.execute("hello world").text, "hello world from s\n");
+    EXPECT_EQ(json::parse(cs.execute("hello world --json").text)["greeting"], "hello world from s");
+    EXPECT_NE(cs.execute("hello").status, 0);
+    EXPECT_EQ(cs.execute("ifconfig shmif0 greet you").text, "greetings you on shmif0\n");
+    EXPECT_NE(cs.execute("ifconfig nosuch0 greet you").status, 0);
+    const std::string h = cs.execute("help").text;
+    EXPECT_NE(h.find("hello     say hello"), std::string::npos) << h;
+    EXPECT_NE(cs.execute("help ifconfig").text.find("| greet NAME]"), std::string::npos);
+    // The built-in vlan module's verbs are in every command set and in mpnetctl's help.
+    EXPECT_NE(cs.execute("help ifconfig").text.find("| vlan VID vlanif PARENT | -vlanif | greet NAME]"), std::string::npos);
+    bool listed = false;
+    for (const auto& d : ctl::command_docs())
+        if (d.name == "ifconfig") listed = d.syntax.find("vlan VID vlanif PARENT") != std::string_view::npos;
+    EXPECT_TRUE(listed);
+    // A stack without the module does not know its command.
+    ctl::command_set plain{w.add_stack("plain")};
+    EXPECT_NE(plain.execute("hello world").status, 0);
 }
 
 TEST(cli_threads, PingWaitsForTheAnswer) {

@@ -29,6 +29,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -221,10 +222,39 @@ private:
     std::string_view module_;
 };
 
-/// A module: a name and the one function that registers what it brings.
+/// What a module's command answers: status 0 and its output, or non-zero and
+/// one line of error ("ifconfig: vlan0: ..."), as every command does.
+struct command_reply {
+    int status = 0;
+    std::string text;
+};
+
+/// A command a module brings (`brconfig`, `setkey`). It runs on the calling
+/// thread through the public API, which takes the control lock itself.
+struct module_command {
+    std::string_view name, syntax, help;
+    command_reply (*run)(stack& s, const std::vector<std::string>& args, bool json) = nullptr;
+};
+
+/// An ifconfig verb a module brings: `ifconfig IF VERB ...`; `words` start
+/// with VERB.
+struct ifconfig_verb {
+    std::string_view verb;    // "vlan"
+    std::string_view syntax;  // "vlan VID vlanif PARENT" (what help shows)
+    command_reply (*run)(stack& s, std::string_view ifname, const std::vector<std::string>& words, bool json) = nullptr;
+};
+
+/// A module: a name, the one function that registers what it brings to a
+/// stack, and the commands and ifconfig verbs it brings to the command
+/// language (static data: help lists them without a stack or a daemon).
 struct module {
     std::string_view name;
     void (*attach)(module_registrar& r) = nullptr;
+    std::span<const module_command> commands{};
+    std::span<const ifconfig_verb> ifconfig_verbs{};
 };
+
+/// The modules every stack attaches, in order (src/modules/builtin.cpp).
+std::span<const module* const> builtin_modules() noexcept;
 
 }  // namespace mpnet

@@ -3,7 +3,10 @@
 // include/mpnet/modules/vlan.hpp for what it does and its locking.
 #include "mpnet/modules/vlan.hpp"
 
+#include <fmt/format.h>
+
 #include <array>
+#include <charconv>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -233,9 +236,49 @@ void vlan_attach(module_registrar& r) {
     st->unknown_vid = r.drop("vlan_unknown_vid");
 }
 
+// ---- the command language: ifconfig IF vlan VID vlanif PARENT | -vlanif ----------------------
+
+command_reply fail(std::string msg) { return {1, "ifconfig: " + std::move(msg)}; }
+
+// ifconfig IF vlan VID vlanif PARENT, in either order (NetBSD's ifconfig).
+command_reply verb_set(stack& s, std::string_view ifn, const std::vector<std::string>& w, bool) {
+    if (w.size() != 4 || w[0] == w[2] || (w[2] != "vlan" && w[2] != "vlanif"))
+        return fail("usage: ifconfig IF vlan VID vlanif PARENT");
+    const std::string& vid_s = w[0] == "vlan" ? w[1] : w[3];
+    const std::string& parent = w[0] == "vlan" ? w[3] : w[1];
+    uint16_t vid = 0;
+    auto [p, ec] = std::from_chars(vid_s.data(), vid_s.data() + vid_s.size(), vid);
+    if (ec != std::errc() || p != vid_s.data() + vid_s.size() || vid < 1 || vid > vlan::vid_max)
+        return fail(fmt::format("{}: vlan tag must be 1..{}", vid_s, vlan::vid_max));
+    const status st = vlan::set(s, ifn, vid, parent);
+    if (st) return {};
+    switch (st.error()) {
+        case errc::inval:
+            return fail(fmt::format("{}: not a vlan interface, or {} is not an Ethernet interface", ifn, parent));
+        case errc::exist:
+            return fail(fmt::format("{}: vlan {} exists on {}", ifn, vid, parent));
+        case errc::busy:
+            return fail(fmt::format("{}: has a parent already (-vlanif first)", ifn));
+        default:
+            return fail(fmt::format("{}: {}", ifn, errc_message(st.error())));
+    }
+}
+
+command_reply verb_unset(stack& s, std::string_view ifn, const std::vector<std::string>& w, bool) {
+    if (w.size() != 1) return fail("usage: ifconfig IF -vlanif");
+    const status st = vlan::unset(s, ifn);
+    return st ? command_reply{} : fail(fmt::format("{}: {}", ifn, errc_message(st.error())));
+}
+
+constexpr ifconfig_verb vlan_verbs[] = {
+    {"vlan", "vlan VID vlanif PARENT", verb_set},
+    {"vlanif", "vlan VID vlanif PARENT", verb_set},
+    {"-vlanif", "-vlanif", verb_unset},
+};
+
 }  // namespace
 
-extern const module vlan_module{"vlan", vlan_attach};
+extern const module vlan_module{"vlan", vlan_attach, {}, vlan_verbs};
 
 namespace vlan {
 
