@@ -46,6 +46,34 @@ std::optional<T> num(std::string_view s) {
     return v;
 }
 
+/// A cursor over a command's words, the BSD way: flags, options that take
+/// the next word as their value, and positionals, in any order. The
+/// families' parsers share it.
+class word_cursor {
+public:
+    explicit word_cursor(const std::vector<std::string>& w, size_t from = 0) : w_(w), i_(from) {}
+    bool done() const noexcept { return i_ >= w_.size(); }
+    /// The next word (the caller checked !done()).
+    const std::string& next() noexcept { return w_[i_++]; }
+    /// An option's value: the next word, or null when there is none.
+    const std::string* value() noexcept { return i_ < w_.size() ? &w_[i_++] : nullptr; }
+
+private:
+    const std::vector<std::string>& w_;
+    size_t i_;
+};
+
+/// route(8)'s modifiers, the same words for both families.
+struct route_mods {
+    bool host = false, iface = false, connected = false, reject = false, noreject = false;
+    bool blackhole = false, noblackhole = false, proxy = false;
+    std::string ifp;
+    std::optional<std::string> ifa;  // parsed by the family
+};
+/// Takes `w` if it is one of route(8)'s modifiers (with its value from `c`):
+/// true, with `err` set when its value is missing; false when `w` is not one.
+bool route_mod_word(const std::string& w, word_cursor& c, route_mods& m, std::string& err);
+
 // commands.cpp: the ifconfig verb a module (built-in, or one of the stack's
 // own stack_config::modules) registered for `verb`, or null.
 const ifconfig_verb* module_verb(const context& c, std::string_view verb);

@@ -49,39 +49,17 @@ reply cmd_route6(context& c, const std::vector<std::string>& a, bool js) {
     }
     if (v != "add" && v != "change" && v != "delete") return fail("route", fmt::format("{}: unknown command", v));
     route6_spec sp;
-    bool host = false, have_dst = false;
-    for (size_t i = 1; i < w.size(); ++i) {
-        const std::string& x = w[i];
-        auto next = [&]() -> const std::string* { return i + 1 < w.size() ? &w[++i] : nullptr; };
-        if (x == "-host") {
-            host = true;
-        } else if (x == "-net" || x == "-static") {
+    route_mods mods;
+    bool have_dst = false;
+    std::string err;
+    for (word_cursor cur(w, 1); !cur.done();) {
+        const std::string& x = cur.next();
+        if (x == "-net" || x == "-static") {
             continue;
-        } else if (x == "-iface" || x == "-interface") {
-            sp.iface = true;
-        } else if (x == "-connected") {
-            sp.connected = true;
-        } else if (x == "-reject") {
-            sp.reject = true;
-        } else if (x == "-noreject") {
-            sp.noreject = true;
-        } else if (x == "-blackhole") {
-            sp.blackhole = true;
-        } else if (x == "-noblackhole") {
-            sp.noblackhole = true;
-        } else if (x == "-proxy") {
-            sp.proxy = true;
-        } else if (x == "-ifp") {
-            auto y = next();
-            if (!y) return fail("route", "-ifp: missing interface");
-            sp.ifp = *y;
-        } else if (x == "-ifa") {
-            auto y = next();
-            auto z = y ? ip6_addr::parse(*y) : std::nullopt;
-            if (!z) return fail("route", "-ifa: bad address");
-            sp.ifa = *z;
+        } else if (route_mod_word(x, cur, mods, err)) {
+            if (!err.empty()) return fail("route", err);
         } else if (x == "-prefixlen") {
-            auto y = next();
+            auto y = cur.value();
             auto l = y ? num<unsigned>(*y) : std::nullopt;
             if (!l || *l > 128 || !have_dst) return fail("route", "-prefixlen: 0..128 after the destination");
             sp.dst = prefix6::of(sp.dst.addr, *l);
@@ -98,7 +76,7 @@ reply cmd_route6(context& c, const std::vector<std::string>& a, bool js) {
                 auto l = num<unsigned>(std::string_view(x).substr(slash + 1));
                 if (!l || *l > 128) return fail("route", fmt::format("{}: bad prefix length", x));
                 len = *l;
-            } else if (!host) {
+            } else if (!mods.host) {
                 len = 64;  // route(8): -net without a length is a /64 for inet6
             }
             sp.dst = prefix6::of(d->first, len);
@@ -113,6 +91,19 @@ reply cmd_route6(context& c, const std::vector<std::string>& a, bool js) {
         }
     }
     if (!have_dst) return fail("route", "missing destination");
+    if (mods.ifa) {
+        auto z = ip6_addr::parse(*mods.ifa);
+        if (!z) return fail("route", "-ifa: bad address");
+        sp.ifa = *z;
+    }
+    sp.iface = mods.iface;
+    sp.connected = mods.connected;
+    sp.reject = mods.reject;
+    sp.noreject = mods.noreject;
+    sp.blackhole = mods.blackhole;
+    sp.noblackhole = mods.noblackhole;
+    sp.proxy = mods.proxy;
+    sp.ifp = mods.ifp;
     status st;
     if (v == "add")
         st = s.route6_add(sp);
@@ -141,43 +132,51 @@ std::optional<prefix4> parse_dst(const std::string& w, bool host) {
     return p;
 }
 
+bool route_mod_word(const std::string& w, word_cursor& c, route_mods& m, std::string& err) {
+    if (w == "-host") {
+        m.host = true;
+    } else if (w == "-iface" || w == "-interface") {
+        m.iface = true;
+    } else if (w == "-connected") {
+        m.connected = true;
+    } else if (w == "-reject") {
+        m.reject = true;
+    } else if (w == "-noreject") {
+        m.noreject = true;
+    } else if (w == "-blackhole") {
+        m.blackhole = true;
+    } else if (w == "-noblackhole") {
+        m.noblackhole = true;
+    } else if (w == "-proxy") {
+        m.proxy = true;
+    } else if (w == "-ifp") {
+        const std::string* v = c.value();
+        if (!v) err = "-ifp: missing interface";
+        else m.ifp = *v;
+    } else if (w == "-ifa") {
+        const std::string* v = c.value();
+        if (!v) err = "-ifa: bad address";
+        else m.ifa = *v;
+    } else {
+        return false;
+    }
+    return true;
+}
+
 reply route_spec_parse(const std::vector<std::string>& a, size_t from, route_spec* out) {
-    bool host = false;
+    route_mods mods;
+    std::string err;
     std::optional<prefix4> dst;
-    for (size_t i = from; i < a.size(); ++i) {
-        const std::string& w = a[i];
-        auto next = [&]() -> const std::string* { return i + 1 < a.size() ? &a[++i] : nullptr; };
-        if (w == "-host")
-            host = true;
-        else if (w == "-net" || w == "-inet" || w == "-n" || w == "-link" || w == "-cloning" || w == "-static")
+    for (word_cursor cur(a, from); !cur.done();) {
+        const std::string& w = cur.next();
+        if (w == "-net" || w == "-inet" || w == "-n" || w == "-link" || w == "-cloning" || w == "-static") {
             continue;  // -net: the default for a DST with /LEN
-        else if (w == "-iface" || w == "-interface")
-            out->iface = true;
-        else if (w == "-connected")
-            out->connected = true;
-        else if (w == "-reject")
-            out->reject = true;
-        else if (w == "-noreject")
-            out->noreject = true;
-        else if (w == "-blackhole")
-            out->blackhole = true;
-        else if (w == "-noblackhole")
-            out->noblackhole = true;
-        else if (w == "-proxy")
-            out->proxy = true;
-        else if (w == "-ifp") {
-            auto v = next();
-            if (!v) return {1, "-ifp: missing interface"};
-            out->ifp = *v;
-        } else if (w == "-ifa") {
-            auto v = next();
-            auto x = v ? ip4_addr::parse(*v) : std::nullopt;
-            if (!x) return {1, "-ifa: bad address"};
-            out->ifa = *x;
+        } else if (route_mod_word(w, cur, mods, err)) {
+            if (!err.empty()) return {1, err};
         } else if (w[0] == '-') {
             return {1, fmt::format("{}: unknown option", w)};
         } else if (!dst) {
-            dst = parse_dst(w, host);
+            dst = parse_dst(w, mods.host);
             if (!dst) return {1, fmt::format("{}: bad destination", w)};
         } else if (!out->gateway) {
             auto g = ip4_addr::parse(w);
@@ -188,7 +187,20 @@ reply route_spec_parse(const std::vector<std::string>& a, size_t from, route_spe
         }
     }
     if (!dst) return {1, "missing destination"};
-    if (host && dst->len != 32) return {1, "-host with a prefix length"};
+    if (mods.host && dst->len != 32) return {1, "-host with a prefix length"};
+    if (mods.ifa) {
+        auto x = ip4_addr::parse(*mods.ifa);
+        if (!x) return {1, "-ifa: bad address"};
+        out->ifa = *x;
+    }
+    out->iface = mods.iface;
+    out->connected = mods.connected;
+    out->reject = mods.reject;
+    out->noreject = mods.noreject;
+    out->blackhole = mods.blackhole;
+    out->noblackhole = mods.noblackhole;
+    out->proxy = mods.proxy;
+    if (!mods.ifp.empty()) out->ifp = mods.ifp;
     out->dst = *dst;
     return {};
 }
