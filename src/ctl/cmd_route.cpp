@@ -4,6 +4,23 @@
 
 namespace mpnet::ctl {
 
+namespace {
+
+// route(8)'s modifiers into a family's route spec (route_spec, route6_spec).
+template <typename Spec>
+void apply_mods(const route_mods& m, Spec& sp) {
+    sp.iface = m.iface;
+    sp.connected = m.connected;
+    sp.reject = m.reject;
+    sp.noreject = m.noreject;
+    sp.blackhole = m.blackhole;
+    sp.noblackhole = m.noblackhole;
+    sp.proxy = m.proxy;
+    sp.ifp = m.ifp;
+}
+
+}  // namespace
+
 json route6_json(const route6_info& r, const ifnames& names) {
     json j = {{"destination", r.r.dst.len == 0 ? std::string("default")
                                                 : ip6_scoped(r.r.dst.addr, 0, names) + "/" + std::to_string(r.r.dst.len)},
@@ -96,14 +113,7 @@ reply cmd_route6(context& c, const std::vector<std::string>& a, bool js) {
         if (!z) return fail("route", "-ifa: bad address");
         sp.ifa = *z;
     }
-    sp.iface = mods.iface;
-    sp.connected = mods.connected;
-    sp.reject = mods.reject;
-    sp.noreject = mods.noreject;
-    sp.blackhole = mods.blackhole;
-    sp.noblackhole = mods.noblackhole;
-    sp.proxy = mods.proxy;
-    sp.ifp = mods.ifp;
+    apply_mods(mods, sp);
     status st;
     if (v == "add")
         st = s.route6_add(sp);
@@ -193,14 +203,7 @@ reply route_spec_parse(const std::vector<std::string>& a, size_t from, route_spe
         if (!x) return {1, "-ifa: bad address"};
         out->ifa = *x;
     }
-    out->iface = mods.iface;
-    out->connected = mods.connected;
-    out->reject = mods.reject;
-    out->noreject = mods.noreject;
-    out->blackhole = mods.blackhole;
-    out->noblackhole = mods.noblackhole;
-    out->proxy = mods.proxy;
-    if (!mods.ifp.empty()) out->ifp = mods.ifp;
+    apply_mods(mods, *out);
     out->dst = *dst;
     return {};
 }
