@@ -37,6 +37,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     if (!p || !h->s->if_attach("shmif0", std::move(*p))) std::abort();
     h->cs = std::make_unique<mpnet::ctl::command_set>(*h->s);
     (void)h->cs->execute("ifconfig shmif0 inet 198.18.0.1/24 up");
+    if (!h->s->if_create("vlan0")) std::abort();  // a vlan interface for the vlan verbs to work on
     return 0;
 }
 

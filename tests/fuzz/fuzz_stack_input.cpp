@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "fuzz_eal.hpp"
+#include "mpnet/modules/vlan.hpp"
 #include "mpnet/drivers/softlink.hpp"
 #include "mpnet/stack/stack.hpp"
 
@@ -47,6 +48,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     if (!h->s->addr_add("shmif0", *mpnet::ip4_addr::parse("198.18.0.1"), 24)) std::abort();
     if (!h->s->addr6_add("shmif0", *mpnet::ip6_addr::parse("2001:db8::1"), 64)) std::abort();
     if (!h->s->if_up("shmif0")) std::abort();
+    // vlan 10 on shmif0, so that tagged frames reach the vlan module's input.
+    if (!h->s->if_create("vlan10") || !mpnet::vlan::set(*h->s, "vlan10", 10, "shmif0") ||
+        !h->s->addr_add("vlan10", *mpnet::ip4_addr::parse("198.18.10.1"), 24) || !h->s->if_up("vlan10"))
+        std::abort();
     h->inj = std::move(*h->bus->attach());
     return 0;
 }
