@@ -131,9 +131,9 @@ uint64_t stack::impl::control_run() {
 unsigned stack::impl::handle_punt(mbuf* m) {
     lcore_ctx& c = ctl_ctx();
     const pkt_meta md = meta(m);
-    if (md.punt_kind >= punt_kinds.size()) {
+    if (md.punt_kind >= punt_kinds.size()) {  // never registered: a programming error, still counted
         drop(c, m, drop_reason::if_gone);
-        return 0;
+        return 1;
     }
     ifnet* ifp = ifs.lookup(md.ifindex);
     if (!ifp) {
