@@ -6,6 +6,25 @@
 
 namespace mpnet::ctl {
 
+namespace {
+
+// arp -s / ndp -s: the words after ADDR MAC (temp; pub or proxy, both
+// spellings for both tools). The first word that is neither, if any.
+std::optional<std::string> neigh_opt_words(const std::vector<std::string>& w, size_t from, unsigned& opts) {
+    for (word_cursor cur(w, from); !cur.done();) {
+        const std::string& x = cur.next();
+        if (x == "temp")
+            opts |= arp_opt::temp;
+        else if (x == "pub" || x == "proxy")
+            opts |= arp_opt::pub;
+        else
+            return x;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
 json ndp_json(const neigh_info& n, const ifnames& names, uint16_t ix) {
     return {{"address", ip6_scoped(n.addr6, ix, names)},
             {"mac", n.has_mac ? n.mac.str() : ""},
@@ -114,14 +133,7 @@ reply cmd_ndp(context& c, const std::vector<std::string>& a, bool js) {
         auto m = ether_addr::parse(w[1]);
         if (!ad || !m) return fail("ndp", fmt::format("{}: bad address", !ad ? w[0] : w[1]));
         unsigned opts = 0;
-        for (size_t i = 2; i < w.size(); ++i) {
-            if (w[i] == "temp")
-                opts |= arp_opt::temp;
-            else if (w[i] == "proxy" || w[i] == "pub")
-                opts |= arp_opt::pub;
-            else
-                return fail("ndp", fmt::format("{}: unknown word", w[i]));
-        }
+        if (auto bad = neigh_opt_words(w, 2, opts)) return fail("ndp", fmt::format("{}: unknown word", *bad));
         if (auto st = s.ndp_add(ad->first, *m, opts, ad->second); !st)
             return fail("ndp", fmt::format("{}: {}", w[0], errc_message(st.error())));
         return ok();
@@ -186,14 +198,7 @@ reply cmd_arp(context& c, const std::vector<std::string>& a, bool js) {
         auto m = ether_addr::parse(w[1]);
         if (!ad || !m) return fail("arp", fmt::format("{}: bad address", !ad ? w[0] : w[1]));
         unsigned opts = 0;
-        for (size_t i = 2; i < w.size(); ++i) {
-            if (w[i] == "temp")
-                opts |= arp_opt::temp;
-            else if (w[i] == "pub" || w[i] == "proxy")
-                opts |= arp_opt::pub;
-            else
-                return fail("arp", fmt::format("{}: unknown word", w[i]));
-        }
+        if (auto bad = neigh_opt_words(w, 2, opts)) return fail("arp", fmt::format("{}: unknown word", *bad));
         if (auto st = s.arp_add(*ad, *m, opts); !st)
             return fail("arp", fmt::format("{}: {}", w[0], errc_message(st.error())));
         return ok();
