@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The seams a module plugs into: interface kinds, the ethertype, IP-protocol
 // and UDP-port demux tables, hand-over to the control plane and notices,
-// poll sources, interface lifecycle hooks, and drop reasons of its own.
+// poll sources, interface lifecycle hooks, sysctl knobs, drop reasons of its
+// own, and the commands and ifconfig verbs it brings to the command language.
 //
 // A module is one `attach` function. A stack calls the attach function of
-// every built-in module (src/stack/modules.cpp, the one list) and then of
+// every built-in module (src/modules/builtin.cpp, the one list) and then of
 // each module in stack_config::modules, in its constructor, before any
 // interface exists and before any worker runs. What a module registers is
 // immutable after that: the data path reads the tables with no lock and no
