@@ -41,7 +41,7 @@ ether_next ether_classify(mbuf* m, const ether_addr& own, uint32_t if_flags, boo
             return ether_next::ip6;
         default:
             pkt_prepend(m, sizeof(ether_hdr));  // unchanged on drop
-            *why = type == ethertype_vlan ? drop_reason::ether_vlan_unsupported : drop_reason::ether_unknown_type;
+            *why = ether_unclaimed_drop(type);
             return ether_next::drop;
     }
 }

@@ -55,8 +55,6 @@ if_info info_of(stack::impl& st, const ifnet& ifp, uint64_t now) {
 }  // namespace
 
 void stack::impl::destroy_ifnet(ifnet* ifp) {
-    // 0. Nothing of the control plane's own may still be buffered for it.
-    tx_flush(ctl_ctx());
     // 1. The modules stop what they do for it (timers, neighbors, DAD,
     //    routers), then its kind lets go of it (a parent its children).
     const uint16_t ix = ifp->index();
@@ -65,6 +63,8 @@ void stack::impl::destroy_ifnet(ifnet* ifp) {
         module_ctl mc(*this);
         k.destroy(mc, *ifp, k.arg);
     }
+    // Nothing of the control plane's own may stay buffered for it: frames
+    // from before, and any a hook sent on its way out, go now.
     tx_flush(ctl_ctx());
     // 2. Unpublish: no new reader reaches it; the modules rebuild what
     //    referred to it (routes through it disappear).

@@ -400,6 +400,9 @@ struct stack::impl {
     status rxq_move(ifnet& ifp, uint16_t q, unsigned to);
     void punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, uint16_t ifindex, uint32_t aux) noexcept;
     bool notify(const module_notice& n) noexcept;
+    /// A worker sent through a STALE neighbor entry of either family: the
+    /// first such use notifies the control plane (stale_used).
+    void note_stale_use(ifnet& ifp, llentry& e) noexcept;
 
     // ---- control plane (stack.cpp / stack_arp.cpp / stack_addr.cpp / stack_ping.cpp)
     /// Caller holds ctl. Returns the work it did (hand-overs, notices, timers).

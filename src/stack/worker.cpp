@@ -84,9 +84,7 @@ void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n)
         size_t h = 0;
         while (h < ethertypes.size() && ethertypes[h].type != type) ++h;
         if (h == ethertypes.size()) {
-            // Nothing takes it: put the header back so the drop leaves the frame as it came.
-            pkt_prepend(m, sizeof(ether_hdr));
-            drop(c, m, type == ethertype_vlan ? drop_reason::ether_vlan_unsupported : drop_reason::ether_unknown_type);
+            drop(c, m, ether_unclaimed_drop(type));
             continue;
         }
         other[no] = m;
@@ -358,21 +356,24 @@ void stack::impl::ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noe
     if (llentry* e = ifp.lltable().lookup(llkey::v4(nh))) {
         const ll_resolution r = e->resolution();
         if (r.flags & llflag::valid) {
-            if (r.state == ll_state::stale && !e->used.load(std::memory_order_relaxed) &&
-                !e->used.exchange(true, std::memory_order_relaxed)) {
-                // First use of a stale entry: tell the control plane (STALE -> DELAY).
-                module_notice n;
-                n.id = ids.stale_used;
-                n.ifindex = ifp.index();
-                n.data[0] = 4;
-                std::memcpy(n.data + 1, e->key.a.data(), 4);
-                if (!notices.enqueue(n)) e->used.store(false, std::memory_order_relaxed);
-            }
+            if (r.state == ll_state::stale) note_stale_use(ifp, *e);
             return ether_output(c, ifp, m, r.mac);
         }
     }
     if (c.is_control) return nd_hold(ifp, llkey::v4(nh), m);
     punt_to_control(c, m, ids.resolve, ifp.index(), nh.v);
+}
+
+void stack::impl::note_stale_use(ifnet& ifp, llentry& e) noexcept {
+    // First use of a STALE entry (either family): one notice to the control
+    // plane (STALE -> DELAY); the flag stays set until it has read it.
+    if (e.used.load(std::memory_order_relaxed) || e.used.exchange(true, std::memory_order_relaxed)) return;
+    module_notice n;
+    n.id = ids.stale_used;
+    n.ifindex = ifp.index();
+    n.data[0] = e.key.family;
+    std::memcpy(n.data + 1, e.key.a.data(), e.key.a.size());
+    if (!notices.enqueue(n)) e.used.store(false, std::memory_order_relaxed);
 }
 
 void stack::impl::ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type) noexcept {

@@ -273,15 +273,7 @@ void stack::impl::ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& 
     if (llentry* e = ifp.lltable().lookup(llkey::v6(nh))) {
         const ll_resolution r = e->resolution();
         if (r.flags & llflag::valid) {
-            if (r.state == ll_state::stale && !e->used.load(std::memory_order_relaxed) &&
-                !e->used.exchange(true, std::memory_order_relaxed)) {
-                module_notice n;
-                n.id = ids.stale_used;
-                n.ifindex = ifp.index();
-                n.data[0] = 6;
-                std::memcpy(n.data + 1, e->key.a.data(), 16);
-                if (!notices.enqueue(n)) e->used.store(false, std::memory_order_relaxed);
-            }
+            if (r.state == ll_state::stale) note_stale_use(ifp, *e);
             return ether_output(c, ifp, m, r.mac, ethertype_ip6);
         }
     }

@@ -20,6 +20,12 @@ enum class ether_next : uint8_t { ip4, arp, ip6, drop };
 /// `*why` names the reason and the packet is unchanged.
 int ether_accept(mbuf* m, const ether_addr& own, uint32_t if_flags, bool* group, drop_reason* why) noexcept;
 
+/// The named drop for a frame of ethertype `type` that nothing takes: an
+/// 802.1Q tag with no vlan(4) to take it, or any other unknown type.
+inline drop_reason ether_unclaimed_drop(int type) noexcept {
+    return type == ethertype_vlan ? drop_reason::ether_vlan_unsupported : drop_reason::ether_unknown_type;
+}
+
 /// Classifies a received frame for an interface with MAC `own` and flags
 /// `if_flags`, strips the Ethernet header on success, and records whether
 /// the frame was link-layer broadcast/multicast in `*group`. On drop, `*why`
