@@ -14,7 +14,11 @@
 // - RX queue q is polled only by the lcore in rxq_owner(q) (atomic, written by
 //   the control plane; a move sets "unowned", waits a grace period, then
 //   names the new owner). Per-queue RX counters have one writer at a time.
-// - TX goes through the interface's tx_layer (netif/txq.hpp).
+// - TX goes through the interface's tx_layer (netif/txq.hpp), or the kind's
+//   transmit for an interface without a port.
+// - The kind (and the copies of its data-path operations) is fixed at
+//   construction and immutable; the kind's softc is set before the interface
+//   is published, and what it holds follows the kind's own Locking notes.
 // - Destroy: unpublish from ifnet_table, psref drain (grace period + wait for
 //   passive references), then free. A worker's TX buffer never outlives a
 //   poll iteration, so it never holds an ifnet across a quiescent state.
