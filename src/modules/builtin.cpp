@@ -7,7 +7,7 @@
 
 namespace mpnet {
 
-extern const module neigh_module;  // src/stack/modules.cpp: the neighbor state machine's hooks
+extern const module neigh_module;  // src/modules/neigh: the neighbor state machine of ARP and ND
 extern const module inet4_module;  // src/stack/modules.cpp: ARP, ICMP, IPv4 addresses and DAD
 extern const module inet6_module;  // src/stack/modules.cpp: ICMPv6, ND, RA, IPv6 addresses and DAD
 extern const module vlan_module;   // src/modules/vlan: 802.1Q sub-interfaces

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "../modules/neigh/neigh.hpp"
 #include "mpnet/l3/udp.hpp"
 #include "stack_impl.hpp"
 
@@ -47,24 +48,7 @@ if_kind make_lo() {
     return k;
 }
 
-// ---- built-in modules: neigh, inet4, inet6 ----------------------------------------
-
-void neigh_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) {
-    stack::impl& s = ctl.impl();
-    // NetBSD purges an interface's dynamic neighbors when it goes down, and
-    // every entry when it goes away.
-    if (ev == if_event::down) s.nd_purge(ifp, true, nullptr);
-    if (ev == if_event::detach) s.nd_purge(ifp, false, nullptr);
-}
-
-void stale_used(module_ctl& ctl, const module_notice& n, void*) {
-    if (ifnet* ifp = ctl.if_lookup(n.ifindex)) ctl.impl().stale_used(*ifp, n);
-}
-
-void attach_neigh(module_registrar& r) {
-    r.if_hook(neigh_hook);
-    r.impl().ids.stale_used = r.notice("stale_used", stale_used);
-}
+// ---- built-in modules: inet4, inet6 (neigh: src/modules/neigh) ----------------------------------------
 
 void arp_frames(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept {
     st(arg).arp_frames(lc(c), ifp, pkts, n);
@@ -84,43 +68,39 @@ void inet6_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) { ctl.impl().in
 void attach_inet4(module_registrar& r) {
     stack::impl& s = r.impl();
     register_inet4_knobs(r);
+    s.nd->add_domain(arp_nd_domain());
     r.ethertype(ethertype_arp, arp_frames, &s);
     r.ip_proto(4, ipproto_icmp, icmp_in, &s);
     r.if_hook(inet4_hook);
-    s.ids.arp = r.punt("arp", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) {
-        ctl.impl().arp_input(ifp, m);
-    });
+    s.ids.arp =
+        r.punt("arp", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) { ctl.impl().arp_input(ifp, m); });
     s.ids.resolve = r.punt("resolve", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void*) {
-        ctl.impl().nd_hold(ifp, llkey::v4(ip4_addr(aux)), m);
+        ctl.impl().nd->hold(ifp, llkey::v4(ip4_addr(aux)), m);
     });
-    s.ids.echo_reply = r.punt("echo_reply", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) {
-        ctl.impl().ping_input(m);
-    });
-    s.ids.redirect = r.punt("redirect", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) {
-        ctl.impl().redirect_input(ifp, m);
-    });
-    s.ids.icmp_err = r.punt("icmp_err", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) {
-        ctl.impl().icmp_err_input(m);
-    });
+    s.ids.echo_reply =
+        r.punt("echo_reply", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().ping_input(m); });
+    s.ids.redirect = r.punt(
+        "redirect", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) { ctl.impl().redirect_input(ifp, m); });
+    s.ids.icmp_err =
+        r.punt("icmp_err", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().icmp_err_input(m); });
 }
 
 void attach_inet6(module_registrar& r) {
     stack::impl& s = r.impl();
     register_inet6_knobs(r);
+    s.nd->add_domain(nd6_nd_domain());
     r.ip_proto(6, ipproto_icmpv6, icmp6_in, &s);
     r.if_hook(inet6_hook);
     s.ids.icmp6 = r.punt("icmp6", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void*) {
         ctl.impl().icmp6_input(ifp, m, aux);
     });
-    s.ids.resolve6 = r.punt("resolve6", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) {
-        ctl.impl().nd6_resolve(ifp, m);
-    });
+    s.ids.resolve6 = r.punt(
+        "resolve6", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) { ctl.impl().nd6_resolve(ifp, m); });
 }
 
 }  // namespace
 
 // The stack's own modules; src/modules/builtin.cpp lists them with the rest.
-extern const module neigh_module{"neigh", attach_neigh};
 extern const module inet4_module{"inet4", attach_inet4};
 extern const module inet6_module{"inet6", attach_inet6};
 
@@ -179,9 +159,8 @@ void module_registrar::kind(const if_kind& k) {
     for (const if_kind& x : st_.kinds)
         if (x.name == k.name || (!k.prefix.empty() && x.prefix == k.prefix))
             throw std::invalid_argument(fmt::format("module {}: interface kind {} taken", module_, k.name));
-    if (k.prefix.empty() || !std::all_of(k.prefix.begin(), k.prefix.end(), [](char ch) {
-            return std::isalpha(static_cast<unsigned char>(ch));
-        }))
+    if (k.prefix.empty() || !std::all_of(k.prefix.begin(), k.prefix.end(),
+                                         [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); }))
         throw std::invalid_argument(fmt::format("module {}: kind {} needs a prefix of letters", module_, k.name));
     st_.kinds.push_back(k);
 }
@@ -190,7 +169,8 @@ void module_registrar::ethertype(uint16_t type, frame_fn fn, void* arg) {
     if (!fn || type == ethertype_ip4 || type == ethertype_ip6 || type < 0x0600)
         throw std::invalid_argument(fmt::format("module {}: ethertype {:#06x} refused", module_, type));
     for (const auto& e : st_.ethertypes)
-        if (e.type == type) throw std::invalid_argument(fmt::format("module {}: ethertype {:#06x} taken", module_, type));
+        if (e.type == type)
+            throw std::invalid_argument(fmt::format("module {}: ethertype {:#06x} taken", module_, type));
     if (st_.ethertypes.size() >= 255) throw std::invalid_argument("ethertype table full");
     st_.ethertypes.push_back({type, fn, arg});
 }
@@ -235,8 +215,8 @@ void module_registrar::if_hook(if_hook_fn fn, void* arg) {
 
 drop_reason module_registrar::drop(std::string_view name) {
     if (st_.module_drops.size() >= drop_reason_module_max)
-        throw std::invalid_argument(fmt::format("module {}: more than {} module drop reasons", module_,
-                                                drop_reason_module_max));
+        throw std::invalid_argument(
+            fmt::format("module {}: more than {} module drop reasons", module_, drop_reason_module_max));
     for (size_t i = 0; i < drop_reason_count; ++i)
         if (drop_reason_name(static_cast<drop_reason>(i)) == name)
             throw std::invalid_argument(fmt::format("module {}: drop reason {} taken", module_, name));

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "loopback.hpp"
+#include "../modules/neigh/neigh.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -151,18 +152,6 @@ void stack::impl::handle_notice(const module_notice& n) {
     const notice_entry& e = notice_kinds[n.id];
     module_ctl mc(*this);
     e.fn(mc, n, e.arg);
-}
-
-void stack::impl::stale_used(ifnet& ifp, const module_notice& n) {
-    llkey k;
-    k.family = n.data[0];
-    std::memcpy(k.a.data(), n.data + 1, k.a.size());
-    llentry* e = ifp.lltable().lookup(k);
-    if (!e) return;
-    e->used.store(false, std::memory_order_relaxed);
-    ll_resolution r = e->resolution();
-    if (r.state == ll_state::stale && !(r.flags & llflag::static_))
-        nd_set_state(ifp, *e, ll_state::delay, r.mac, r.flags);
 }
 
 void stack::impl::poll_link_state() {

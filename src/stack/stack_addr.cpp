@@ -3,6 +3,7 @@
 // detection (RFC 5227 probes, as NetBSD's arp_dad).
 #include <algorithm>
 
+#include "../modules/neigh/neigh.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -56,7 +57,7 @@ status stack::addr_del(std::string_view ifname, ip4_addr addr) {
     // with it (NetBSD purges them when the connected route is deleted).
     const auto& rest = ifp->addrs().v4;
     if (!std::any_of(rest.begin(), rest.end(), [&](const in_ifaddr& a) { return a.prefix() == net; }))
-        p_->nd_purge(*ifp, false, &net);
+        p_->nd->purge(*ifp, false, net);
     return {};
 }
 

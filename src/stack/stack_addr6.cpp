@@ -5,6 +5,7 @@
 // solicited-node group, dad_count probes a retransmission interval apart).
 #include <algorithm>
 
+#include "../modules/neigh/neigh.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -84,7 +85,7 @@ void stack::impl::addr6_remove(ifnet& ifp, const ip6_addr& a) {
     if (!onlink_prefix &&
         !std::any_of(rest.begin(), rest.end(), [&](const in6_ifaddr& x) { return x.prefix() == net; }) &&
         !net.addr.is_link_local())
-        nd_purge6(ifp, false, &net);
+        nd->purge(ifp, false, net);
 }
 
 status stack::addr6_del(std::string_view ifname, const ip6_addr& addr) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "../modules/neigh/neigh.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -152,7 +153,7 @@ status stack::if_set_arp(std::string_view name, bool on) {
     if (!ifp) return errc::noent;
     if (!(ifp->caps() & ifcap::lladdr)) return errc::inval;
     ifp->set_flags(on ? (ifp->flags() & ~iff::noarp) : (ifp->flags() | iff::noarp));
-    if (!on) p_->nd_purge(*ifp, false, nullptr);
+    if (!on) p_->nd->purge(*ifp, false, 4);  // ARP's entries; ND is not ARP
     return {};
 }
 

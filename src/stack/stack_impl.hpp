@@ -9,13 +9,13 @@
 #include <array>
 #include <atomic>
 #include <deque>
-#include <span>
-#include <string>
-#include <unordered_map>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "mpnet/core/ring.hpp"
@@ -33,6 +33,13 @@ namespace mpnet {
 
 /// The hand-over and notice ids of the stack's own modules (inet4, inet6),
 /// given by their registration (module_registrar::punt / notice).
+class neigh;
+struct nd_domain;
+
+/// ARP's and ND's operations for the neighbor module (stack_arp.cpp, stack_nd6.cpp).
+nd_domain arp_nd_domain();
+nd_domain nd6_nd_domain();
+
 struct builtin_ids {
     uint16_t arp = 0;         // ARP frame (Ethernet header stripped), ifindex = ingress
     uint16_t resolve = 0;     // IPv4 packet waiting for a neighbor: ifindex = egress, aux = nexthop
@@ -84,8 +91,8 @@ struct lcore_ctx final : dp_ctx {
     unsigned idx = 0;
     bool is_control = false;
     uint64_t now_ns = 0;
-    std::vector<pkt_batch> tx;   // per ifindex
-    std::vector<ifnet*> tx_ifp;  // per ifindex, valid within one iteration
+    std::vector<pkt_batch> tx;       // per ifindex
+    std::vector<ifnet*> tx_ifp;      // per ifindex, valid within one iteration
     std::vector<uint16_t> tx_dirty;  // reserved for every ifindex: never grows on the data path
     std::vector<uint8_t> tx_listed;  // per ifindex: on tx_dirty this iteration
     // ICMP error rate limit: a token bucket per lcore (no shared state).
@@ -236,10 +243,10 @@ struct stack::impl {
     // ---- control-only routing state [ctl]
     rib4 rib;
     rib6 rib6_;
-    std::unique_ptr<fib6> fib6_;  // [rcu] follows rib6_; staged changes commit once per batch (fib6_batch)
-    unsigned fib6_hold = 0;             // open fib6_batch scopes
-    bool fib6_dirty = false;            // the RIB6 changed inside a batch
-    uint64_t fib6_refused = 0;          // FIB6 commits refused for table memory
+    std::unique_ptr<fib6> fib6_;         // [rcu] follows rib6_; staged changes commit once per batch (fib6_batch)
+    unsigned fib6_hold = 0;              // open fib6_batch scopes
+    bool fib6_dirty = false;             // the RIB6 changed inside a batch
+    uint64_t fib6_refused = 0;           // FIB6 commits refused for table memory
     std::vector<uint32_t> fib6_release;  // nexthop ids to release once the FIB6 no longer has them
 
     // ---- modules: kinds, demux tables, hand-over and notice kinds, poll
@@ -256,6 +263,7 @@ struct stack::impl {
     std::map<std::string, knob, std::less<>> knobs_by_name;
     std::vector<std::shared_ptr<void>> module_states;
     builtin_ids ids;
+    std::unique_ptr<neigh> nd;  // the neighbor module (src/modules/neigh), attached first
     void attach_modules();
     const if_kind* kind_for(std::string_view ifname) const noexcept;
     /// Runs every lifecycle hook for `ev` on `ifp`.
@@ -284,8 +292,8 @@ struct stack::impl {
     std::vector<nd_prefix> prefixes;
     std::map<uint16_t, rtadv_state> rtadvs;
     uint64_t ra_in = 0;
-    bool accept_rtadv = false;       // net.inet6.ip6.accept_rtadv
-    bool accept_redirects6 = true;   // net.inet6.icmp6.rediraccept
+    bool accept_rtadv = false;      // net.inet6.ip6.accept_rtadv
+    bool accept_redirects6 = true;  // net.inet6.icmp6.rediraccept
     uint64_t nd6_sweep_timer = 0;
     std::deque<stack_event> events;
     static constexpr size_t events_max = 1024;
@@ -340,8 +348,7 @@ struct stack::impl {
     /// Sends an IPv4 packet to nexthop `nh` on `ifp`, resolving the neighbor.
     void ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noexcept;
     /// Prepends an IPv4 Ethernet header to `dst` and queues the frame.
-    void ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst,
-                      uint16_t type = ethertype_ip4) noexcept;
+    void ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type = ethertype_ip4) noexcept;
     /// A finished frame out of `ifp`: its kind's transmit, or its port's TX buffer.
     void if_transmit(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
     /// Bare IPv4/IPv6 packets received on `ifp`, split by version.
@@ -410,28 +417,9 @@ struct stack::impl {
     /// Hand-over work done by the last control_run (stepped mode reports it).
     unsigned handle_punt(mbuf* m);
     void handle_notice(const module_notice& n);
-    void stale_used(ifnet& ifp, const module_notice& n);
     /// Counts work for step()'s answer.
     uint64_t ctl_work = 0;
     void poll_link_state();
-
-    // neighbor state machine, shared by ARP and NDP
-    void nd_set_state(ifnet& ifp, llentry& e, ll_state s, ether_addr mac, uint8_t flags);
-    void nd_timer(uint16_t ifindex, llkey key);
-    void nd_hold(ifnet& ifp, const llkey& nh, mbuf* m);
-    void nd_flush_hold(ifnet& ifp, llentry& e);
-    void nd_drop_hold(llentry& e, drop_reason r);
-    void nd_remove(ifnet& ifp, llentry& e);
-    void nd_purge(ifnet& ifp, bool keep_static, const prefix4* within);
-    void nd_purge6(ifnet& ifp, bool keep_static, const prefix6* within);
-    /// NetBSD's neighborgcthresh: over the threshold, the oldest dynamic IPv6 entries go.
-    void nd6_gc(ifnet& ifp);
-    result<llentry*> nd_create(ifnet& ifp, const llkey& k);
-    void nd_solicit(ifnet& ifp, llentry& e, bool unicast);
-    neigh_info nd_info(const ifnet& ifp, const llentry& e) const;
-    /// arp -s / ndp -s on `ifp`: NetBSD's overwrite rules (a permanent entry
-    /// stays: errc::exist), permanent unless arp_opt::temp, published with arp_opt::pub.
-    status nd_static_set(ifnet& ifp, const llkey& k, const ether_addr& mac, unsigned opts);
 
     // ARP
     void arp_input(ifnet& ifp, mbuf* m);
@@ -455,6 +443,8 @@ struct stack::impl {
                      bool dad);
     void nd6_na_send(ifnet& ifp, const ip6_addr& target, const ip6_addr& dst, const ether_addr& mac, uint32_t flags);
     void nd6_announce(ifnet& ifp);  // unsolicited NA for every address (link address change)
+    /// NetBSD's neighborgcthresh: over the threshold, the oldest dynamic IPv6 entries go.
+    void nd6_gc(ifnet& ifp);
     void nd6_learn(ifnet& ifp, const ip6_addr& a, const ether_addr& mac, bool router, bool is_new_stale);
     void nd6_sweep();  // 1 s: lifetimes, routers, prefixes, advertisements
     void rtadv_send(ifnet& ifp, const ip6_addr& dst);

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "../modules/neigh/neigh.hpp"
 #include "mpnet/l3/ip6.hpp"
 #include "stack_impl.hpp"
 
@@ -121,7 +122,66 @@ void stack::impl::nd6_announce(ifnet& ifp) {
         if (a.is_usable()) nd6_na_send(ifp, a.addr, ip6_addr::all_nodes(), ifp.lladdr(), nd_na_override);
 }
 
+// ---- ND's neighbor domain --------------------------------------------------------------
+
+namespace {
+
+ip6_addr key_addr(const llkey& k) {
+    ip6_addr a{};
+    a.b = k.a;
+    return a;
+}
+
+void nd6_solicit(stack::impl& s, ifnet& ifp, llentry& e, bool unicast) {
+    const ip6_addr t = key_addr(e.key);
+    const ll_resolution r = e.resolution();
+    if (unicast && (r.flags & llflag::valid)) return s.nd6_ns_send(ifp, t, &t, &r.mac, false);
+    s.nd6_ns_send(ifp, t, nullptr, nullptr, false);
+}
+
+void nd6_output(stack::impl& s, lcore_ctx& c, mbuf* m, ifnet& ifp, const llkey& nh) {
+    s.ip6_output(c, m, ifp, key_addr(nh));
+}
+
+void nd6_failed(stack::impl& s, uint16_t ifindex, const llkey& k) {
+    s.event6(stack_event::neigh_resolve_failed, ifindex, key_addr(k));
+}
+
+void nd6_gc_hook(stack::impl& s, ifnet& ifp) { s.nd6_gc(ifp); }
+
+}  // namespace
+
+nd_domain nd6_nd_domain() {
+    return nd_domain{.family = 6,
+                     .ethertype = ethertype_ip6,
+                     .solicit = nd6_solicit,
+                     .output = nd6_output,
+                     .failed = nd6_failed,
+                     .gc = nd6_gc_hook};
+}
+
 // ---- neighbor cache ------------------------------------------------------------------
+
+void stack::impl::nd6_gc(ifnet& ifp) {
+    // NetBSD's nd6_gc_neighbors: while the dynamic IPv6 entries exceed the
+    // threshold, the oldest go (STALE before anything that is in use;
+    // INCOMPLETE entries with packets held stay).
+    std::vector<std::pair<int, llentry*>> dyn;
+    ifp.lltable().for_each([&](llentry& e) {
+        if (e.key.family != 6) return;
+        const ll_resolution r = e.resolution();
+        if (r.flags & (llflag::static_ | llflag::pub | llflag::temp)) return;
+        const int rank = r.state == ll_state::stale ? 0 : (r.state == ll_state::incomplete ? 2 : 1);
+        dyn.emplace_back(rank, &e);
+    });
+    if (dyn.size() < cfg.neighborgcthresh) return;
+    std::stable_sort(dyn.begin(), dyn.end(), [](const auto& a, const auto& b) {
+        return a.first != b.first ? a.first < b.first : a.second->expire_ns < b.second->expire_ns;
+    });
+    // Make room for the entry about to be created.
+    const size_t excess = dyn.size() - cfg.neighborgcthresh + 1;
+    for (size_t i = 0; i < excess && i < dyn.size(); ++i) nd->remove(ifp, *dyn[i].second);
+}
 
 void stack::impl::nd6_learn(ifnet& ifp, const ip6_addr& a, const ether_addr& mac, bool router, bool create) {
     // RFC 4861 7.2.3 / 6.2.6: a source link-layer address in NS, RS or RA.
@@ -129,15 +189,15 @@ void stack::impl::nd6_learn(ifnet& ifp, const ip6_addr& a, const ether_addr& mac
     llentry* e = ifp.lltable().lookup(k);
     if (!e) {
         if (!create) return;
-        auto ne = nd_create(ifp, k);
+        auto ne = nd->create(ifp, k);
         if (!ne) return count_drop(ctl_ctx(), drop_reason::neigh_table_full);
         e = *ne;
-        return nd_set_state(ifp, *e, ll_state::stale, mac, router ? llflag::router : 0);
+        return nd->set_state(ifp, *e, ll_state::stale, mac, router ? llflag::router : 0);
     }
     const ll_resolution r = e->resolution();
     if (r.flags & (llflag::static_ | llflag::pub)) return;
     uint8_t flags = static_cast<uint8_t>(router ? (r.flags | llflag::router) : r.flags);
-    if (!(r.flags & llflag::valid) || r.mac != mac) return nd_set_state(ifp, *e, ll_state::stale, mac, flags);
+    if (!(r.flags & llflag::valid) || r.mac != mac) return nd->set_state(ifp, *e, ll_state::stale, mac, flags);
     if (flags != r.flags) e->set_resolution({r.mac, r.state, flags});
 }
 
@@ -154,7 +214,7 @@ void stack::impl::nd6_resolve(ifnet& ifp, mbuf* m) {
         // Redirects and errors to an on-link source have dst = that neighbor.
     }
     if (!ifp.is_running()) return drop(c, m, drop_reason::if_down);
-    nd_hold(ifp, llkey::v6(next), m);
+    nd->hold(ifp, llkey::v6(next), m);
 }
 
 // ---- NS / NA -------------------------------------------------------------------------
@@ -227,18 +287,18 @@ void stack::impl::nd6_na_input(ifnet& ifp, mbuf* m, uint32_t off) {
     if (!(r.flags & llflag::valid)) {
         // INCOMPLETE: the answer (without a link-layer address it is useless).
         if (!o.tlla) return drop(c, m, drop_reason::nd_bad_msg);
-        nd_set_state(ifp, *e, solicited ? ll_state::reachable : ll_state::stale, o.tlla->mac, flags);
+        nd->set_state(ifp, *e, solicited ? ll_state::reachable : ll_state::stale, o.tlla->mac, flags);
     } else {
         const bool differs = o.tlla && o.tlla->mac != r.mac;
         if (!override_ && differs) {
             // Keep the cached address; a REACHABLE entry becomes STALE.
-            if (r.state == ll_state::reachable) nd_set_state(ifp, *e, ll_state::stale, r.mac, r.flags);
+            if (r.state == ll_state::reachable) nd->set_state(ifp, *e, ll_state::stale, r.mac, r.flags);
         } else {
             const ether_addr mac = o.tlla ? o.tlla->mac : r.mac;
             if (solicited) {
-                nd_set_state(ifp, *e, ll_state::reachable, mac, flags);
+                nd->set_state(ifp, *e, ll_state::reachable, mac, flags);
             } else if (differs) {
-                nd_set_state(ifp, *e, ll_state::stale, mac, flags);
+                nd->set_state(ifp, *e, ll_state::stale, mac, flags);
             } else if (flags != r.flags) {
                 e->set_resolution({r.mac, r.state, flags});
             }
@@ -303,7 +363,8 @@ void stack::impl::rtadv_send(ifnet& ifp, const ip6_addr& dst) {
         po.type = nd_opt_prefix_info;
         po.len = 4;
         po.plen = pfx[i].prefix.len;
-        po.flags = static_cast<uint8_t>((pfx[i].onlink ? nd_opt_pi_onlink : 0) | (pfx[i].autonomous ? nd_opt_pi_auto : 0));
+        po.flags =
+            static_cast<uint8_t>((pfx[i].onlink ? nd_opt_pi_onlink : 0) | (pfx[i].autonomous ? nd_opt_pi_auto : 0));
         po.valid_lifetime.set(pfx[i].vltime_s);
         po.preferred_lifetime.set(pfx[i].pltime_s);
         po.prefix = pfx[i].prefix.addr;
@@ -449,7 +510,8 @@ void stack::impl::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
                 }
                 x.pltime_s = pl;
                 x.preferred_ns = deadline(now, pl);
-                x.flags = static_cast<uint8_t>(pl == 0 ? (x.flags | in6_iff::deprecated) : (x.flags & ~in6_iff::deprecated));
+                x.flags =
+                    static_cast<uint8_t>(pl == 0 ? (x.flags | in6_iff::deprecated) : (x.flags & ~in6_iff::deprecated));
             }
             addrs6_publish(ifp, std::move(v));
             continue;

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "mpnet/core/wire.hpp"
+#include "../modules/neigh/neigh.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -230,7 +231,7 @@ status stack::route_delete(const prefix4& dst) {
     p_->rt_remove(dst);
     // Neighbors on a subnet whose route went are purged (NetBSD's
     // arp_purge_on_route_delete).
-    if (connected && ifp) p_->nd_purge(*ifp, false, &dst);
+    if (connected && ifp) p_->nd->purge(*ifp, false, dst);
     return {};
 }
 
@@ -271,7 +272,7 @@ status stack::route_change(const route_spec& s) {
     ifnet* old_ifp = p_->ifs.lookup(e->ifindex);
     const bool moved = next.ifindex != e->ifindex && (e->flags & rtf::connected);
     if (auto st = p_->rt_reprogram(*e, next); !st) return st;
-    if (moved && old_ifp) p_->nd_purge(*old_ifp, false, &s.dst);  // arp_purge_on_route_change
+    if (moved && old_ifp) p_->nd->purge(*old_ifp, false, s.dst);  // arp_purge_on_route_change
     return {};
 }
 

@@ -5,6 +5,7 @@
 // advertisements, redirects add expiring host routes; route(8) for inet6.
 #include <algorithm>
 
+#include "../modules/neigh/neigh.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -328,7 +329,7 @@ status stack::route6_delete(const prefix6& dst, std::string_view zone) {
     const bool connected = (e->flags & rtf::connected) != 0;
     ifnet* ifp = p_->ifs.lookup(e->ifindex);
     p_->rt6_remove(key);
-    if (connected && ifp) p_->nd_purge6(*ifp, false, &dst);  // ndp_purge_on_route_delete
+    if (connected && ifp) p_->nd->purge(*ifp, false, dst);  // ndp_purge_on_route_delete
     return {};
 }
 
@@ -363,7 +364,7 @@ status stack::route6_change(const route6_spec& s) {
     const bool moved = next.ifindex != e->ifindex && (e->flags & rtf::connected);
     const prefix6 dst = s.dst;
     if (auto st = p_->rt6_reprogram(*e, next); !st) return st;
-    if (moved && old_ifp) p_->nd_purge6(*old_ifp, false, &dst);  // ndp_purge_on_route_change
+    if (moved && old_ifp) p_->nd->purge(*old_ifp, false, dst);  // ndp_purge_on_route_change
     return {};
 }
 

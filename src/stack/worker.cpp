@@ -10,6 +10,7 @@
 #include "mpnet/l2/ether.hpp"
 #include "mpnet/l3/icmp.hpp"
 #include "mpnet/l3/ip4.hpp"
+#include "../modules/neigh/neigh.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -360,7 +361,7 @@ void stack::impl::ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noe
             return ether_output(c, ifp, m, r.mac);
         }
     }
-    if (c.is_control) return nd_hold(ifp, llkey::v4(nh), m);
+    if (c.is_control) return nd->hold(ifp, llkey::v4(nh), m);
     punt_to_control(c, m, ids.resolve, ifp.index(), nh.v);
 }
 

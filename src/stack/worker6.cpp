@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "mpnet/l3/ip6.hpp"
+#include "../modules/neigh/neigh.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -277,7 +278,7 @@ void stack::impl::ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& 
             return ether_output(c, ifp, m, r.mac, ethertype_ip6);
         }
     }
-    if (c.is_control) return nd_hold(ifp, llkey::v6(nh), m);
+    if (c.is_control) return nd->hold(ifp, llkey::v6(nh), m);
     punt_to_control(c, m, ids.resolve6, ifp.index(), 0);
 }
 

@@ -60,9 +60,12 @@ TEST(t_ifconfig, parameters) {
     EXPECT_FALSE(w.ping(r1, ip("198.18.0.2")));
     ASSERT_TRUE(r1.if_up("shmif0"));
     EXPECT_TRUE(w.ping(r1, ip("198.18.0.2")));
-    // -arp: ARP is neither sent nor answered, and no entry is created.
+    // -arp: ARP is neither sent nor answered, and no entry is created; the
+    // IPv6 neighbor cache is not ARP's and keeps its entries.
     ASSERT_TRUE(r1.arp_del(ip("198.18.0.2")));
+    ASSERT_TRUE(r1.ndp_add(ip6("2001:db8::2"), mac("b2:a0:20:00:00:02"), 0, "shmif0"));
     ASSERT_TRUE(r1.if_set_arp("shmif0", false));
+    EXPECT_EQ(r1.ndp_get(ip6("2001:db8::2"), "shmif0").size(), 1u);
     EXPECT_FALSE(w.ping(r2, ip("198.18.0.1")));
     EXPECT_GE(r1.drops(drop_reason::arp_disabled), 1u);
     EXPECT_TRUE(r1.arp_get(ip("198.18.0.2")).empty());

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The neighbor module: one state machine (RFC 4861's states, which NetBSD
+// uses for ARP too) over the per-interface lltables, with the per-family
+// operations a family module registers (NetBSD's nd_domain): how to
+// solicit, how to send a packet that was held, what to report when
+// resolution fails, and how to make room before an entry is created.
+//
+// Locking notes: everything here runs on the control plane under the control
+// lock. Workers only read resolutions (lltable, RCU) and hand packets with no
+// usable entry to the owning family's "resolve" hand-over, which ends in hold().
+#pragma once
+
+#include <array>
+#include <functional>
+
+#include "mpnet/core/addr.hpp"
+#include "mpnet/l3/ip6.hpp"
+#include "mpnet/netif/lltable.hpp"
+#include "mpnet/stack/stack.hpp"
+
+namespace mpnet {
+
+struct lcore_ctx;
+
+/// The per-family operations of the neighbor state machine.
+struct nd_domain {
+    uint8_t family = 0;      // 4 or 6: llkey::family
+    uint16_t ethertype = 0;  // of the packets held for an entry
+    /// Sends a solicitation for `e`: to its known link address when
+    /// `unicast` (PROBE), else broadcast or multicast.
+    void (*solicit)(stack::impl& s, ifnet& ifp, llentry& e, bool unicast) = nullptr;
+    /// Sends a packet whose neighbor became valid while it was on its way.
+    void (*output)(stack::impl& s, lcore_ctx& c, mbuf* m, ifnet& ifp, const llkey& nh) = nullptr;
+    /// Resolution gave up: reports it (an event).
+    void (*failed)(stack::impl& s, uint16_t ifindex, const llkey& k) = nullptr;
+    /// Before an entry is created: makes room by the family's rule (NetBSD's
+    /// neighborgcthresh for IPv6). Null: the table's limit alone applies.
+    void (*gc)(stack::impl& s, ifnet& ifp) = nullptr;
+    /// May `ifp` resolve for this family now (ARP's -arp)? Null: yes.
+    bool (*resolves)(const ifnet& ifp) = nullptr;
+};
+
+class neigh {
+public:
+    explicit neigh(stack::impl& s) : s_(s) {}
+    neigh(const neigh&) = delete;
+    neigh& operator=(const neigh&) = delete;
+
+    /// Registers a family's operations (at construction, before any interface).
+    void add_domain(const nd_domain& d);
+    const nd_domain& domain(uint8_t family) const noexcept { return domains_[family == 6 ? 1 : 0]; }
+
+    /// Moves `e` to state `st` with link address `mac` and flags: starts the
+    /// state's timer, solicits for INCOMPLETE and PROBE, and sends what was
+    /// held once the entry is valid.
+    void set_state(ifnet& ifp, llentry& e, ll_state st, ether_addr mac, uint8_t flags);
+    /// Holds `m` (network header at front) for neighbor `nh` on `ifp`,
+    /// creating an INCOMPLETE entry; the hold list is bounded
+    /// (stack_config::neigh_hold_max): the oldest packet gives way.
+    void hold(ifnet& ifp, const llkey& nh, mbuf* m);
+    /// Creates an entry; a full table evicts a dynamic entry not known to be in use.
+    result<llentry*> create(ifnet& ifp, const llkey& k);
+    void remove(ifnet& ifp, llentry& e);
+    /// Removes the entries of `family` (0: both) that `within` accepts (null:
+    /// all); static ones stay when `keep_static`.
+    void purge(ifnet& ifp, bool keep_static, uint8_t family = 0,
+               const std::function<bool(const llkey&)>& within = nullptr);
+    void purge(ifnet& ifp, bool keep_static, const prefix4& within);
+    void purge(ifnet& ifp, bool keep_static, const prefix6& within);
+    /// arp -s / ndp -s: NetBSD's overwrite rules (a permanent entry stays:
+    /// errc::exist), permanent unless arp_opt::temp, published with arp_opt::pub.
+    status static_set(ifnet& ifp, const llkey& k, const ether_addr& mac, unsigned opts);
+    /// A worker used a STALE entry (notice stale_used): it moves to DELAY.
+    void stale_used(ifnet& ifp, const llkey& k);
+    neigh_info info(const ifnet& ifp, const llentry& e) const;
+
+private:
+    void timer(uint16_t ifindex, llkey key);
+    void flush_hold(ifnet& ifp, llentry& e);
+    void drop_hold(llentry& e, drop_reason r);
+
+    stack::impl& s_;
+    std::array<nd_domain, 2> domains_{};
+};
+
+}  // namespace mpnet
