@@ -1,35 +1,15 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // sysctl knobs: one registry of (name, range, get, set) that modules fill,
-// and inet4's and inet6's own knobs under NetBSD's names.
+// and inet4's own knobs under NetBSD's names.
 #include <fmt/format.h>
 
 #include <stdexcept>
 #include <type_traits>
 
+#include "knob_macros.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
-
-// A knob over an atomic of the instance (read by workers) or a plain field
-// (read by the control plane): get and set as captureless lambdas.
-#define MPNET_KNOB_ATOMIC(NAME, HELP, LO, HI, FIELD)                                                  \
-    knob {                                                                                            \
-        NAME, HELP, LO, HI,                                                                           \
-            [](module_ctl& c, void*) -> int64_t {                                                     \
-                return static_cast<int64_t>(c.impl().FIELD.load(std::memory_order_relaxed));          \
-            },                                                                                        \
-            [](module_ctl& c, int64_t v, void*) {                                                     \
-                using T = typename std::remove_reference_t<decltype(c.impl().FIELD)>::value_type;     \
-                c.impl().FIELD.store(static_cast<T>(v), std::memory_order_relaxed);                   \
-            }                                                                                         \
-    }
-#define MPNET_KNOB_FIELD(NAME, HELP, LO, HI, FIELD)                                                   \
-    knob {                                                                                            \
-        NAME, HELP, LO, HI, [](module_ctl& c, void*) -> int64_t { return static_cast<int64_t>(c.impl().FIELD); }, \
-            [](module_ctl& c, int64_t v, void*) {                                                     \
-                c.impl().FIELD = static_cast<std::remove_reference_t<decltype(c.impl().FIELD)>>(v);   \
-            }                                                                                         \
-    }
 
 void register_inet4_knobs(module_registrar& r) {
     const knob knobs[] = {
@@ -41,8 +21,7 @@ void register_inet4_knobs(module_registrar& r) {
         MPNET_KNOB_ATOMIC("net.inet.ip.mtudisc", "learn path MTUs from frag-needed", 0, 1, knobs.mtudisc),
         MPNET_KNOB_ATOMIC("net.inet.icmp.rediraccept", "accept ICMP redirects (never while forwarding)", 0, 1,
                           knobs.accept_redirects),
-        MPNET_KNOB_ATOMIC("net.inet.icmp.bmcastecho", "answer broadcast and multicast pings", 0, 1,
-                          knobs.bmcast_echo),
+        MPNET_KNOB_ATOMIC("net.inet.icmp.bmcastecho", "answer broadcast and multicast pings", 0, 1, knobs.bmcast_echo),
         MPNET_KNOB_ATOMIC("net.inet.ip.ttl", "TTL of packets this host sends", 1, 255, knobs.ttl),
         MPNET_KNOB_ATOMIC("net.inet.icmp.errppslimit", "ICMP errors per second, the whole stack", 0, 1000000,
                           knobs.icmp_err_pps),
@@ -55,38 +34,6 @@ void register_inet4_knobs(module_registrar& r) {
     };
     for (const knob& k : knobs) r.knob(k);
 }
-
-void register_inet6_knobs(module_registrar& r) {
-    const knob knobs[] = {
-        knob{"net.inet6.ip6.forwarding", "forward IPv6 packets not addressed to this host", 0, 1,
-             [](module_ctl& c, void*) -> int64_t { return c.impl().fwd6() ? 1 : 0; },
-             [](module_ctl& c, int64_t v, void*) {
-                 c.impl().knobs6.forwarding.store(v == 1, std::memory_order_relaxed);
-                 c.impl().routes6_rebuild();  // RA-learned defaults apply only to hosts
-             }},
-        MPNET_KNOB_ATOMIC("net.inet6.ip6.redirect", "send ICMPv6 redirects", 0, 1, knobs6.send_redirects),
-        MPNET_KNOB_ATOMIC("net.inet6.ip6.hlim", "hop limit of packets this host sends", 1, 255, knobs6.hlim),
-        MPNET_KNOB_ATOMIC("net.inet6.icmp6.errppslimit", "ICMPv6 errors per second, the whole stack", 0, 1000000,
-                          knobs6.icmp_err_pps),
-        MPNET_KNOB_FIELD("net.inet6.ip6.dad_count", "DAD probes per IPv6 address (0: none)", 0,
-                         int64_t(limits::dad_count_max), cfg.dad6_count),
-        MPNET_KNOB_FIELD("net.inet6.ip6.maxifprefixes", "advertised prefixes kept per interface", 0,
-                         int64_t(limits::ifprefixes_max), cfg.maxifprefixes),
-        MPNET_KNOB_FIELD("net.inet6.ip6.neighborgcthresh", "dynamic ND entries per interface before GC", 1,
-                         int64_t(limits::neigh_per_if_max), cfg.neighborgcthresh),
-        MPNET_KNOB_FIELD("net.inet6.icmp6.redirtimeout", "seconds a redirect's route lives", 1, 86400,
-                         cfg.redirect_timeout6_s),
-        MPNET_KNOB_FIELD("net.inet6.ip6.accept_rtadv", "accept router advertisements (hosts)", 0, 1, accept_rtadv),
-        MPNET_KNOB_FIELD("net.inet6.ip6.auto_linklocal", "give interfaces fe80:: addresses on up", 0, 1,
-                         cfg.auto_linklocal),
-        MPNET_KNOB_FIELD("net.inet6.icmp6.rediraccept", "accept ICMPv6 redirects (never while forwarding)", 0, 1,
-                         accept_redirects6),
-    };
-    for (const knob& k : knobs) r.knob(k);
-}
-
-#undef MPNET_KNOB_ATOMIC
-#undef MPNET_KNOB_FIELD
 
 void module_registrar::knob(const mpnet::knob& k) {
     if (k.name.empty() || !k.get || !k.set || k.min > k.max)

@@ -224,8 +224,7 @@ void stack::impl::rxq_assign(ifnet& ifp) {
     for (unsigned w = 0; w < cfg.workers; ++w)
         if (!lcores[w]->nointr.load(std::memory_order_relaxed)) take.push_back(w);
     if (take.empty()) take.push_back(0);
-    for (uint16_t q = 0; q < ifp.rx_queues(); ++q)
-        ifp.set_rxq_owner(q, static_cast<uint8_t>(take[q % take.size()]));
+    for (uint16_t q = 0; q < ifp.rx_queues(); ++q) ifp.set_rxq_owner(q, static_cast<uint8_t>(take[q % take.size()]));
 }
 
 status stack::impl::rxq_move(ifnet& ifp, uint16_t q, unsigned to) {

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "../modules/inet6/inet6.hpp"
 #include "../modules/neigh/neigh.hpp"
 #include "mpnet/l3/udp.hpp"
 #include "stack_impl.hpp"
@@ -48,7 +49,7 @@ if_kind make_lo() {
     return k;
 }
 
-// ---- built-in modules: inet4, inet6 (neigh: src/modules/neigh) ----------------------------------------
+// ---- built-in modules: inet4 (neigh and inet6: src/modules) ----------------------------------------
 
 void arp_frames(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept {
     st(arg).arp_frames(lc(c), ifp, pkts, n);
@@ -58,12 +59,7 @@ void icmp_in(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* arg) noexc
     st(arg).icmp_input(lc(c), ifp, m, li.group);
 }
 
-void icmp6_in(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* arg) noexcept {
-    st(arg).icmp6_local(lc(c), ifp, m, li.off, li.group);
-}
-
 void inet4_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) { ctl.impl().inet4_if_event(ifp, ev); }
-void inet6_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) { ctl.impl().inet6_if_event(ifp, ev); }
 
 void attach_inet4(module_registrar& r) {
     stack::impl& s = r.impl();
@@ -85,24 +81,10 @@ void attach_inet4(module_registrar& r) {
         r.punt("icmp_err", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().icmp_err_input(m); });
 }
 
-void attach_inet6(module_registrar& r) {
-    stack::impl& s = r.impl();
-    register_inet6_knobs(r);
-    s.nd->add_domain(nd6_nd_domain());
-    r.ip_proto(6, ipproto_icmpv6, icmp6_in, &s);
-    r.if_hook(inet6_hook);
-    s.ids.icmp6 = r.punt("icmp6", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void*) {
-        ctl.impl().icmp6_input(ifp, m, aux);
-    });
-    s.ids.resolve6 = r.punt(
-        "resolve6", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) { ctl.impl().nd6_resolve(ifp, m); });
-}
-
 }  // namespace
 
 // The stack's own modules; src/modules/builtin.cpp lists them with the rest.
 extern const module inet4_module{"inet4", attach_inet4};
-extern const module inet6_module{"inet6", attach_inet6};
 
 const if_kind if_kind::ether = make_ether();
 const if_kind if_kind::loopback = make_lo();
@@ -248,12 +230,12 @@ void dp_ctx::ip4_output(mbuf* m) noexcept {
 }
 void dp_ctx::ip6_output(mbuf* m, uint16_t zone) noexcept {
     if (!pkt_header<ip6_hdr>(m)) return drop(m, drop_reason::ip6_too_short);
-    lc(*this).st->ip6_route_output(lc(*this), m, zone);
+    lc(*this).st->in6->ip6_route_output(lc(*this), m, zone);
 }
 void dp_ctx::if_output(ifnet& ifp, mbuf* m, const l3_next& nh) noexcept {
     lcore_ctx& c = lc(*this);
     if (nh.family == 6)
-        c.st->ip6_output(c, m, ifp, nh.v6);
+        c.st->in6->ip6_output(c, m, ifp, nh.v6);
     else
         c.st->ip4_output(c, m, ifp, nh.v4);
 }

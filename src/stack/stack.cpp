@@ -10,8 +10,9 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "loopback.hpp"
+#include "../modules/inet6/inet6.hpp"
 #include "../modules/neigh/neigh.hpp"
+#include "loopback.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -56,12 +57,6 @@ stack::impl::impl(stack_config c, const clock_source* clk)
     auto f = fib4::create(cfg.name, fc);
     if (!f) throw std::runtime_error(fmt::format("stack {}: FIB: {}", cfg.name, errc_message(f.error())));
     fib = std::move(*f);
-    fib6_config fc6;
-    fc6.backend = cfg.fib_backend6;
-    fc6.max_routes = cfg.fib6_max_routes;
-    auto f6 = fib6::create(cfg.name, fc6);
-    if (!f6) throw std::runtime_error(fmt::format("stack {}: FIB6: {}", cfg.name, errc_message(f6.error())));
-    fib6_ = std::move(*f6);
     knobs.forwarding = cfg.forwarding;
     knobs.directed_broadcast = cfg.directed_broadcast;
     knobs.send_redirects = cfg.send_redirects;
@@ -70,12 +65,6 @@ stack::impl::impl(stack_config c, const clock_source* clk)
     knobs.mtudisc = cfg.mtudisc;
     knobs.ttl = cfg.ip_ttl;
     knobs.icmp_err_pps = cfg.icmp_err_pps;
-    knobs6.forwarding = cfg.ip6_forwarding;
-    accept_rtadv = cfg.accept_rtadv;
-    accept_redirects6 = cfg.accept_redirects6;
-    knobs6.send_redirects = cfg.send_redirects6;
-    knobs6.hlim = cfg.ip6_hlim;
-    knobs6.icmp_err_pps = cfg.icmp6_err_pps;
     if (cfg.maxifprefixes > limits::ifprefixes_max) cfg.maxifprefixes = limits::ifprefixes_max;
     if (cfg.dad6_count > limits::dad_count_max) cfg.dad6_count = limits::dad_count_max;
 }
@@ -194,9 +183,10 @@ stack::stack(stack_config cfg, const clock_source* clk) : p_(std::make_unique<im
     in6_ifaddr ll6 = lo6;
     ll6.addr = *ip6_addr::parse("fe80::1");
     ll6.plen = 64;
-    p_->addrs6_publish(*l, {lo6, ll6});
-    p_->routes6_rebuild();
-    p_->nd6_sweep_timer = p_->timers.add(p_->clock->now_ns() + ns_per_s, [st = p_.get()] { st->nd6_sweep(); });
+    p_->in6->addrs6_publish(*l, {lo6, ll6});
+    p_->in6->routes6_rebuild();
+    p_->in6->nd6_sweep_timer =
+        p_->timers.add(p_->clock->now_ns() + ns_per_s, [st = p_.get()] { st->in6->nd6_sweep(); });
 }
 
 stack::~stack() { stop(); }

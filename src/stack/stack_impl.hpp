@@ -31,14 +31,14 @@
 
 namespace mpnet {
 
-/// The hand-over and notice ids of the stack's own modules (inet4, inet6),
+/// The hand-over and notice ids of the stack's own modules (inet4, neigh),
 /// given by their registration (module_registrar::punt / notice).
 class neigh;
+class inet6;
 struct nd_domain;
 
-/// ARP's and ND's operations for the neighbor module (stack_arp.cpp, stack_nd6.cpp).
+/// ARP's operations for the neighbor module (stack_arp.cpp).
 nd_domain arp_nd_domain();
-nd_domain nd6_nd_domain();
 
 struct builtin_ids {
     uint16_t arp = 0;         // ARP frame (Ethernet header stripped), ifindex = ingress
@@ -46,14 +46,11 @@ struct builtin_ids {
     uint16_t echo_reply = 0;  // ICMP echo reply for a local ping session (IPv4 header at front)
     uint16_t redirect = 0;    // ICMP redirect received on a host (IPv4 header at front)
     uint16_t icmp_err = 0;    // ICMP error about our own traffic: path MTU, ping errors
-    uint16_t icmp6 = 0;       // ICMPv6 for the control plane (IPv6 header at front, aux = ICMPv6 offset)
-    uint16_t resolve6 = 0;    // IPv6 packet waiting for a neighbor: ifindex = egress (nexthop re-resolved)
     uint16_t stale_used = 0;  // notice: a STALE neighbor entry was used (data: family, address)
 };
 
-/// inet4's and inet6's sysctl knobs (knobs.cpp).
+/// inet4's sysctl knobs (knobs.cpp).
 void register_inet4_knobs(module_registrar& r);
-void register_inet6_knobs(module_registrar& r);
 
 /// The demux tables and registries modules fill at construction (immutable after).
 struct l4_entry {
@@ -123,39 +120,6 @@ struct dad_state {
     uint64_t timer = 0;
 };
 
-/// DAD in progress for one IPv6 address.
-struct dad6_state {
-    uint16_t ifindex;
-    ip6_addr addr{};
-    uint32_t probes_sent = 0;
-    uint64_t timer = 0;
-};
-
-/// A default router learned from advertisements (ndp -r).
-struct nd_defrouter {
-    ip6_addr addr{};  // link-local, wire form
-    uint16_t ifindex = 0;
-    uint32_t lifetime_s = 0;
-    uint64_t expire_ns = 0;
-};
-
-/// A prefix learned from advertisements (ndp -p).
-struct nd_prefix {
-    prefix6 prefix{};
-    uint16_t ifindex = 0;
-    bool onlink = false, autonomous = false;
-    uint32_t vltime_s = 0, pltime_s = 0;
-    uint64_t vexpire_ns = 0, pexpire_ns = 0;  // 0: infinite
-    std::vector<ip6_addr> routers;
-};
-
-/// rtadvd state of one interface.
-struct rtadv_state {
-    rtadv_config cfg;
-    uint64_t next_ns = 0;
-    uint32_t rng = 1;
-};
-
 struct ping_session {
     uint32_t id = 0;
     uint16_t icmp_id = 0;
@@ -173,20 +137,6 @@ struct ping_session {
 
 /// The nexthop kind of a route's flags (both families; gateways filled in by the caller).
 nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t rtflags);
-
-/// Coalesces FIB6 commits: RIB6 changes made while one is alive are staged
-/// and published by one commit when the outermost ends, and nexthops are
-/// released only after that.
-class fib6_batch {
-public:
-    explicit fib6_batch(stack::impl& st);
-    ~fib6_batch();
-    fib6_batch(const fib6_batch&) = delete;
-    fib6_batch& operator=(const fib6_batch&) = delete;
-
-private:
-    stack::impl& st_;
-};
 
 /// Takes the control lock. Blocking on it happens RCU-offline: the holder may
 /// be waiting for a grace period (destroying an interface), and a waiter that
@@ -231,24 +181,9 @@ struct stack::impl {
         std::atomic<uint32_t> ttl, icmp_err_pps;
     } knobs;
     bool fwd() const noexcept { return knobs.forwarding.load(std::memory_order_relaxed); }
-    struct knobs6_t {
-        std::atomic<bool> forwarding, send_redirects;
-        std::atomic<uint32_t> hlim, icmp_err_pps;
-    } knobs6;
-    bool fwd6() const noexcept { return knobs6.forwarding.load(std::memory_order_relaxed); }
-    uint8_t hlim6() const noexcept { return static_cast<uint8_t>(knobs6.hlim.load(std::memory_order_relaxed)); }
-    /// Interfaces with rtadvd running: they join ff02::2 (bit per ifindex, read by workers).
-    std::array<std::atomic<bool>, limits::ifnet_max> advertising{};
 
     // ---- control-only routing state [ctl]
     rib4 rib;
-    rib6 rib6_;
-    std::unique_ptr<fib6> fib6_;         // [rcu] follows rib6_; staged changes commit once per batch (fib6_batch)
-    unsigned fib6_hold = 0;              // open fib6_batch scopes
-    bool fib6_dirty = false;             // the RIB6 changed inside a batch
-    uint64_t fib6_refused = 0;           // FIB6 commits refused for table memory
-    std::vector<uint32_t> fib6_release;  // nexthop ids to release once the FIB6 no longer has them
-
     // ---- modules: kinds, demux tables, hand-over and notice kinds, poll
     // sources, lifecycle hooks, drop names (filled at construction)
     std::deque<if_kind> kinds;
@@ -263,7 +198,8 @@ struct stack::impl {
     std::map<std::string, knob, std::less<>> knobs_by_name;
     std::vector<std::shared_ptr<void>> module_states;
     builtin_ids ids;
-    std::unique_ptr<neigh> nd;  // the neighbor module (src/modules/neigh), attached first
+    std::unique_ptr<neigh> nd;   // the neighbor module (src/modules/neigh), attached first
+    std::unique_ptr<inet6> in6;  // IPv6 (src/modules/inet6): its input stays inline after Ethernet
     void attach_modules();
     const if_kind* kind_for(std::string_view ifname) const noexcept;
     /// Runs every lifecycle hook for `ev` on `ifp`.
@@ -287,14 +223,6 @@ struct stack::impl {
     uint32_t next_ping_id = 1;
     uint16_t icmp_id_base = 0;
     uint16_t ip_id = 1;
-    std::map<std::pair<uint16_t, ip6_addr>, dad6_state> dads6;
-    std::vector<nd_defrouter> defrouters;
-    std::vector<nd_prefix> prefixes;
-    std::map<uint16_t, rtadv_state> rtadvs;
-    uint64_t ra_in = 0;
-    bool accept_rtadv = false;      // net.inet6.ip6.accept_rtadv
-    bool accept_redirects6 = true;  // net.inet6.icmp6.rediraccept
-    uint64_t nd6_sweep_timer = 0;
     std::deque<stack_event> events;
     static constexpr size_t events_max = 1024;
 
@@ -359,25 +287,7 @@ struct stack::impl {
     // inet4's ICMP input (the IP-protocol 1 registrant)
     void icmp_input(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept;
     void arp_frames(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
-    void icmp6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, uint32_t off, bool mcast) noexcept;
 
-    // ---- IPv6 data path (worker6.cpp)
-    void ip6_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
-    void ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast) noexcept;
-    void ip6_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noexcept;
-    /// Sends an ICMPv6 error about `orig` (IPv6 header at front) to its source,
-    /// rate-limited; `orig` stays the caller's.
-    void icmp6_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code, uint32_t data) noexcept;
-    bool icmp6_rate_ok(lcore_ctx& c) noexcept;
-    /// Routes and sends an IPv6 packet (header at front); `zone` scopes a
-    /// link-local destination (its ifindex), 0 otherwise.
-    void ip6_route_output(lcore_ctx& c, mbuf* m, uint16_t zone) noexcept;
-    /// Sends to nexthop `nh` (wire form) on `ifp`: multicast mapping or ND.
-    void ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& nh) noexcept;
-    /// The multicast groups an interface has joined (all-nodes, solicited-node
-    /// of each address, all-routers when forwarding or advertising).
-    bool ip6_is_member(const ifnet& ifp, const ip6_addr& group) const noexcept;
-    void nd6_redirect_send(lcore_ctx& c, ifnet& in, mbuf* orig, const ip6_addr& target) noexcept;
     /// Queues a finished frame for `ifp` on c's TX buffer.
     void tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
     /// Hands a TX buffer to the port on c's queue; counts what went and what
@@ -426,60 +336,6 @@ struct stack::impl {
     void arp_send(ifnet& ifp, const ether_addr& eth_dst, const arp_fields& f);
     void arp_announce(ifnet& ifp, ip4_addr a);  // GARP: who-has a tell a
 
-    // NDP (stack_nd6.cpp)
-    void icmp6_input(ifnet& ifp, mbuf* m, uint32_t off);
-    /// The ND message at `off`: at least `fixed` bytes, then options parsed
-    /// into `o`. False when it dropped the packet (named reason).
-    bool nd6_parse(mbuf* m, uint32_t off, uint32_t fixed, nd_options* o);
-    void nd6_ns_input(ifnet& ifp, mbuf* m, uint32_t off);
-    void nd6_na_input(ifnet& ifp, mbuf* m, uint32_t off);
-    void nd6_rs_input(ifnet& ifp, mbuf* m, uint32_t off);
-    void nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off);
-    void nd6_redirect_input(ifnet& ifp, mbuf* m, uint32_t off);
-    void nd6_resolve(ifnet& ifp, mbuf* m);  // punt_resolve6
-    /// Sends an ICMPv6 message built by the control plane.
-    void nd6_send(ifnet& ifp, const ip6_addr& src, const ip6_addr& dst, const void* msg, uint32_t len);
-    void nd6_ns_send(ifnet& ifp, const ip6_addr& target, const ip6_addr* unicast_dst, const ether_addr* dst_mac,
-                     bool dad);
-    void nd6_na_send(ifnet& ifp, const ip6_addr& target, const ip6_addr& dst, const ether_addr& mac, uint32_t flags);
-    void nd6_announce(ifnet& ifp);  // unsolicited NA for every address (link address change)
-    /// NetBSD's neighborgcthresh: over the threshold, the oldest dynamic IPv6 entries go.
-    void nd6_gc(ifnet& ifp);
-    void nd6_learn(ifnet& ifp, const ip6_addr& a, const ether_addr& mac, bool router, bool is_new_stale);
-    void nd6_sweep();  // 1 s: lifetimes, routers, prefixes, advertisements
-    void rtadv_send(ifnet& ifp, const ip6_addr& dst);
-    void defrouter_remove(size_t i);
-    void prefix_remove(size_t i);
-    void defrouters_changed();
-
-    // IPv6 addresses and DAD (stack_addr6.cpp)
-    void addrs6_publish(ifnet& ifp, std::vector<in6_ifaddr> v);
-    status addr6_add_locked(ifnet& ifp, const ip6_addr& a, unsigned plen, const addr6_opts& o, uint8_t flags);
-    void addr6_remove(ifnet& ifp, const ip6_addr& a);
-    void dad6_start(ifnet& ifp, const ip6_addr& a);
-    void dad6_timer(uint16_t ifindex, ip6_addr a);
-    void dad6_stop_all(uint16_t ifindex);
-    void dad6_conflict(ifnet& ifp, const ip6_addr& a);
-    void set_addr6_flags(ifnet& ifp, const ip6_addr& a, uint8_t set, uint8_t clear);
-    const in6_ifaddr* find_addr6(const ifnet& ifp, const ip6_addr& a) const;
-    std::optional<ip6_addr> select_src6(const ifnet& ifp, const ip6_addr& dst) const;
-    void if6_came_up(ifnet& ifp);
-
-    // IPv6 routes (stack_route6.cpp)
-    nexthop nh_of6(const rtentry6& e) const;
-    /// The RIB6 changed; `old_nh` (if not UINT32_MAX) is a nexthop id the
-    /// FIB6 must stop returning before it is released. Outside a batch the
-    /// FIB6 is rebuilt now; inside one, when the outermost batch ends.
-    void fib6_changed(uint32_t old_nh);
-    void fib6_commit();
-    status rt6_install(rtentry6 e);
-    void rt6_remove(const prefix6& p);
-    status rt6_reprogram(rtentry6& e, const rtentry6& next);
-    void routes6_rebuild();
-    void route6_event(stack_event::kind_t k, const rtentry6& e);
-    void event6(stack_event::kind_t k, uint16_t ifindex, const ip6_addr& a);
-    void rt6_redirect(ifnet& ifp, const ip6_addr& dst, const ip6_addr& target);
-
     // routes (stack_route.cpp)
     nexthop nh_of(const rtentry& e) const;
     status rt_install(rtentry e);
@@ -506,7 +362,6 @@ struct stack::impl {
     void if_link_changed(ifnet& ifp, bool up);
     /// inet4's and inet6's lifecycle hooks (addresses, DAD, routers, route glue).
     void inet4_if_event(ifnet& ifp, if_event ev);
-    void inet6_if_event(ifnet& ifp, if_event ev);
     void if_came_up(ifnet& ifp);
     std::optional<ip4_addr> select_src(const ifnet& ifp, ip4_addr dst) const;
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The stack's own ping: echo sessions driven by control-plane timers; replies
 // come back from the workers through the hand-over ring.
+#include "../modules/inet6/inet6.hpp"
 #include "mpnet/core/checksum.hpp"
 #include "mpnet/l3/icmp.hpp"
 #include "mpnet/l3/ip6.hpp"
@@ -14,7 +15,8 @@ constexpr uint16_t ping_count_max = 10000;
 
 result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
     ctl_guard g(p_->ctl);
-    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1472 || opts.ttl == uint8_t{0}) return errc::inval;
+    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1472 || opts.ttl == uint8_t{0})
+        return errc::inval;
     if (p_->pings.size() >= limits::ping_sessions_max) return errc::nospc;
     const uint32_t id = p_->next_ping_id++;
     ping_session& s = p_->pings[id];
@@ -30,7 +32,8 @@ result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
 
 result<uint32_t> stack::ping6_start(const ip6_addr& dst, std::string_view zone, const ping_opts& opts) {
     ctl_guard g(p_->ctl);
-    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1452 || opts.ttl == uint8_t{0}) return errc::inval;
+    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1452 || opts.ttl == uint8_t{0})
+        return errc::inval;
     if (dst.is_any()) return errc::inval;
     uint16_t z = 0;
     if (!zone.empty()) {
@@ -155,12 +158,12 @@ void stack::impl::ping6_send(ping_session& s) {
     if (s.dst6.is_multicast()) {
         out = ifs.lookup(s.zone);
     } else if (!((s.dst6.is_link_local()) && s.zone == 0)) {
-        r = rib6_.match(s.dst6.with_scope(s.zone));
+        r = in6->rib6_.match(s.dst6.with_scope(s.zone));
         if (r) out = ifs.lookup(r->ifindex);
     }
     if (!out) {
         s.res.error = errc::hostunreach;
-        event6(stack_event::rtm_miss, 0, s.dst6);
+        in6->event6(stack_event::rtm_miss, 0, s.dst6);
         return;
     }
     if (r && (r->flags & rtf::reject)) {
@@ -175,7 +178,7 @@ void stack::impl::ping6_send(ping_session& s) {
         ifnet* owner = nullptr;
         ifs.for_each([&](ifnet& x) {
             if (owner) return;
-            const in6_ifaddr* a = find_addr6(x, *s.opts.src6);
+            const in6_ifaddr* a = in6->find_addr6(x, *s.opts.src6);
             if (a && a->is_usable() && (s.opts.src6_zone.empty() || x.name() == s.opts.src6_zone)) owner = &x;
         });
         if (!owner) {
@@ -190,7 +193,7 @@ void stack::impl::ping6_send(ping_session& s) {
     } else if (r && (r->flags & rtf::local)) {
         src = s.dst6;
     } else {
-        src = select_src6(*out, s.dst6);  // RFC 6724: by destination, not by gateway
+        src = in6->select_src6(*out, s.dst6);  // RFC 6724: by destination, not by gateway
     }
     if (!src) {
         s.res.error = errc::addrnotavail;
@@ -198,7 +201,8 @@ void stack::impl::ping6_send(ping_session& s) {
     }
     lcore_ctx& c = ctl_ctx();
     const uint16_t seq = s.res.sent;
-    mbuf* m = icmp6_echo_build(pool, *src, s.dst6, s.icmp_id, seq, s.opts.payload_len, s.opts.ttl.value_or(hlim6()));
+    mbuf* m =
+        icmp6_echo_build(pool, *src, s.dst6, s.icmp_id, seq, s.opts.payload_len, s.opts.ttl.value_or(in6->hlim6()));
     if (!m) {
         count_drop(c, drop_reason::nobufs);
         s.res.error = errc::nobufs;
@@ -206,7 +210,7 @@ void stack::impl::ping6_send(ping_session& s) {
     }
     s.sent_at[seq] = clock->now_ns();
     ++s.res.sent;
-    ip6_route_output(c, m, s.dst6.is_link_local() || s.dst6.is_multicast() ? s.zone : 0);
+    in6->ip6_route_output(c, m, s.dst6.is_link_local() || s.dst6.is_multicast() ? s.zone : 0);
     tx_flush(c);
 }
 

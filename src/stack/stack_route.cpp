@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "mpnet/core/wire.hpp"
 #include "../modules/neigh/neigh.hpp"
+#include "mpnet/core/wire.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {

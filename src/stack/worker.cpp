@@ -6,11 +6,12 @@
 // buffers. The control plane reuses the output half with its own context.
 #include <cstring>
 
+#include "../modules/inet6/inet6.hpp"
+#include "../modules/neigh/neigh.hpp"
 #include "mpnet/core/checksum.hpp"
 #include "mpnet/l2/ether.hpp"
 #include "mpnet/l3/icmp.hpp"
 #include "mpnet/l3/ip4.hpp"
-#include "../modules/neigh/neigh.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
@@ -92,7 +93,7 @@ void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n)
         other_h[no++] = static_cast<uint8_t>(h);
     }
     if (n4) ip4_input(c, ifp, ip4, n4);
-    if (n6) ip6_input(c, ifp, ip6, n6);
+    if (n6) in6->ip6_input(c, ifp, ip6, n6);
     // One call per registrant with its frames of the burst, in arrival order.
     pkt_for_each_group(other, other_h, no, [&](uint8_t h, mbuf** grp, uint16_t ng) {
         ethertypes[h].fn(c, ifp, grp, ng, ethertypes[h].arg);
@@ -125,7 +126,7 @@ void stack::impl::ip_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) no
         (six ? v6[n6++] : v4[n4++]) = pkts[i];
     }
     if (n4) ip4_input(c, ifp, v4, n4);
-    if (n6) ip6_input(c, ifp, v6, n6);
+    if (n6) in6->ip6_input(c, ifp, v6, n6);
 }
 
 namespace {

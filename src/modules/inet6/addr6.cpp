@@ -5,23 +5,23 @@
 // solicited-node group, dad_count probes a retransmission interval apart).
 #include <algorithm>
 
-#include "../modules/neigh/neigh.hpp"
-#include "stack_impl.hpp"
+#include "../../stack/stack_impl.hpp"
+#include "../neigh/neigh.hpp"
+#include "inet6.hpp"
 
 namespace mpnet {
 
-void stack::impl::addrs6_publish(ifnet& ifp, std::vector<in6_ifaddr> v) {
+void inet6::addrs6_publish(ifnet& ifp, std::vector<in6_ifaddr> v) {
     ifp.publish_addrs(in_ifaddr_set{ifp.addrs().v4, std::move(v)});
 }
 
-const in6_ifaddr* stack::impl::find_addr6(const ifnet& ifp, const ip6_addr& a) const {
+const in6_ifaddr* inet6::find_addr6(const ifnet& ifp, const ip6_addr& a) const {
     for (const auto& x : ifp.addrs().v6)
         if (x.addr == a) return &x;
     return nullptr;
 }
 
-status stack::impl::addr6_add_locked(ifnet& ifp, const ip6_addr& addr, unsigned plen, const addr6_opts& o,
-                                     uint8_t flags) {
+status inet6::addr6_add_locked(ifnet& ifp, const ip6_addr& addr, unsigned plen, const addr6_opts& o, uint8_t flags) {
     if (plen > 128) return errc::inval;
     if (addr.is_any() || addr.is_multicast() || addr.is_v4mapped()) return errc::inval;
     if (addr.is_loopback() && !(ifp.flags() & iff::loopback)) return errc::inval;
@@ -38,7 +38,7 @@ status stack::impl::addr6_add_locked(ifnet& ifp, const ip6_addr& addr, unsigned 
     ia.addr = addr;
     ia.plen = static_cast<uint8_t>(plen);
     ia.flags = flags;
-    const uint64_t now = clock->now_ns();
+    const uint64_t now = stk.clock->now_ns();
     if (o.pltime_s) {
         ia.pltime_s = *o.pltime_s;
         ia.vltime_s = o.vltime_s.value_or(nd_infinite_lifetime);
@@ -47,14 +47,14 @@ status stack::impl::addr6_add_locked(ifnet& ifp, const ip6_addr& addr, unsigned 
         if (ia.pltime_s == 0) ia.flags |= in6_iff::deprecated;
     }
     const bool ether = (ifp.caps() & ifcap::lladdr);
-    const bool dad = ether && cfg.dad6_count > 0;
+    const bool dad = ether && stk.cfg.dad6_count > 0;
     if (dad) ia.flags |= in6_iff::tentative;
     v.push_back(ia);
     addrs6_publish(ifp, std::move(v));
     event6(stack_event::rtm_newaddr, ifp.index(), addr);
     routes6_rebuild();
     if (dad && ifp.is_running()) dad6_start(ifp, addr);
-    tx_flush(ctl_ctx());
+    stk.tx_flush(stk.ctl_ctx());
     return {};
 }
 
@@ -62,17 +62,17 @@ status stack::addr6_add(std::string_view ifname, const ip6_addr& addr, unsigned 
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(ifname);
     if (!ifp) return errc::noent;
-    return p_->addr6_add_locked(*ifp, addr, plen, o, 0);
+    return p_->in6->addr6_add_locked(*ifp, addr, plen, o, 0);
 }
 
-void stack::impl::addr6_remove(ifnet& ifp, const ip6_addr& a) {
+void inet6::addr6_remove(ifnet& ifp, const ip6_addr& a) {
     std::vector<in6_ifaddr> v = ifp.addrs().v6;
     auto it = std::find_if(v.begin(), v.end(), [&](const in6_ifaddr& x) { return x.addr == a; });
     if (it == v.end()) return;
     const prefix6 net = it->prefix();
     v.erase(it);
     if (auto d = dads6.find({ifp.index(), a}); d != dads6.end()) {
-        timers.cancel(d->second.timer);
+        stk.timers.cancel(d->second.timer);
         dads6.erase(d);
     }
     addrs6_publish(ifp, std::move(v));
@@ -85,19 +85,19 @@ void stack::impl::addr6_remove(ifnet& ifp, const ip6_addr& a) {
     if (!onlink_prefix &&
         !std::any_of(rest.begin(), rest.end(), [&](const in6_ifaddr& x) { return x.prefix() == net; }) &&
         !net.addr.is_link_local())
-        nd->purge(ifp, false, net);
+        stk.nd->purge(ifp, false, net);
 }
 
 status stack::addr6_del(std::string_view ifname, const ip6_addr& addr) {
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(ifname);
     if (!ifp) return errc::noent;
-    if (!p_->find_addr6(*ifp, addr)) return errc::addrnotavail;
-    p_->addr6_remove(*ifp, addr);
+    if (!p_->in6->find_addr6(*ifp, addr)) return errc::addrnotavail;
+    p_->in6->addr6_remove(*ifp, addr);
     return {};
 }
 
-void stack::impl::set_addr6_flags(ifnet& ifp, const ip6_addr& a, uint8_t set, uint8_t clear) {
+void inet6::set_addr6_flags(ifnet& ifp, const ip6_addr& a, uint8_t set, uint8_t clear) {
     std::vector<in6_ifaddr> v = ifp.addrs().v6;
     for (auto& x : v)
         if (x.addr == a) x.flags = static_cast<uint8_t>((x.flags | set) & ~clear);
@@ -122,7 +122,7 @@ unsigned common_prefix(const ip6_addr& a, const ip6_addr& b) {
 
 }  // namespace
 
-std::optional<ip6_addr> stack::impl::select_src6(const ifnet& ifp, const ip6_addr& dst) const {
+std::optional<ip6_addr> inet6::select_src6(const ifnet& ifp, const ip6_addr& dst) const {
     // RFC 6724 section 5, the rules that matter here: same address first;
     // the scope of the destination (a link-local destination gets a
     // link-local source, a global one a global source when there is one);
@@ -147,7 +147,7 @@ std::optional<ip6_addr> stack::impl::select_src6(const ifnet& ifp, const ip6_add
     // a global address of another interface (a link-local one would be out
     // of scope beyond this link).
     std::optional<ip6_addr> other;
-    ifs.for_each([&](ifnet& x) {
+    stk.ifs.for_each([&](ifnet& x) {
         if (other || &x == &ifp || (x.flags() & iff::loopback)) return;
         for (const auto& a : x.addrs().v6)
             if (a.is_usable() && !a.addr.is_link_local() && !(a.flags & in6_iff::deprecated)) other = a.addr;
@@ -157,11 +157,11 @@ std::optional<ip6_addr> stack::impl::select_src6(const ifnet& ifp, const ip6_add
     return std::nullopt;
 }
 
-void stack::impl::if6_came_up(ifnet& ifp) {
+void inet6::if6_came_up(ifnet& ifp) {
     if (!(ifp.caps() & ifcap::lladdr)) return;
     const bool has_ll = std::any_of(ifp.addrs().v6.begin(), ifp.addrs().v6.end(),
                                     [](const in6_ifaddr& a) { return a.addr.is_link_local(); });
-    if (cfg.auto_linklocal && !has_ll) {
+    if (stk.cfg.auto_linklocal && !has_ll) {
         (void)addr6_add_locked(ifp, ip6_addr::link_local(ifp.lladdr()), 64, {}, 0);  // DAD starts inside
     }
     // Addresses configured while down (or before the link came back) go through DAD.
@@ -173,39 +173,39 @@ void stack::impl::if6_came_up(ifnet& ifp) {
 
 // ---- DAD ------------------------------------------------------------------------
 
-void stack::impl::dad6_start(ifnet& ifp, const ip6_addr& a) {
+void inet6::dad6_start(ifnet& ifp, const ip6_addr& a) {
     auto key = std::make_pair(ifp.index(), a);
-    if (auto it = dads6.find(key); it != dads6.end()) timers.cancel(it->second.timer);
+    if (auto it = dads6.find(key); it != dads6.end()) stk.timers.cancel(it->second.timer);
     auto& d = dads6[key];
     d = dad6_state{ifp.index(), a, 0, 0};
     // The first probe goes out at once (RFC 4862 5.4.2 allows a random delay;
     // mpnet keeps scenario tests deterministic).
-    d.timer = timers.add(clock->now_ns(), [this, ix = ifp.index(), a] { dad6_timer(ix, a); });
+    d.timer = stk.timers.add(stk.clock->now_ns(), [this, ix = ifp.index(), a] { dad6_timer(ix, a); });
 }
 
-void stack::impl::dad6_stop_all(uint16_t ifindex) {
+void inet6::dad6_stop_all(uint16_t ifindex) {
     std::erase_if(dads6, [&](const auto& kv) {
         if (kv.first.first != ifindex) return false;
-        timers.cancel(kv.second.timer);
+        stk.timers.cancel(kv.second.timer);
         return true;
     });
 }
 
-void stack::impl::dad6_timer(uint16_t ifindex, ip6_addr a) {
+void inet6::dad6_timer(uint16_t ifindex, ip6_addr a) {
     auto it = dads6.find({ifindex, a});
-    ifnet* ifp = ifs.lookup(ifindex);
+    ifnet* ifp = stk.ifs.lookup(ifindex);
     if (it == dads6.end() || !ifp) return;
     dad6_state& d = it->second;
     if (!ifp->is_running()) {
         dads6.erase(it);  // restarted when the interface comes up
         return;
     }
-    if (d.probes_sent < cfg.dad6_count) {
+    if (d.probes_sent < stk.cfg.dad6_count) {
         nd6_ns_send(*ifp, a, nullptr, nullptr, true);
         ++d.probes_sent;
-        d.timer = timers.add(clock->now_ns() + uint64_t(cfg.nd_retrans_ms) * ns_per_ms,
-                             [this, ifindex, a] { dad6_timer(ifindex, a); });
-        tx_flush(ctl_ctx());
+        d.timer = stk.timers.add(stk.clock->now_ns() + uint64_t(stk.cfg.nd_retrans_ms) * ns_per_ms,
+                                 [this, ifindex, a] { dad6_timer(ifindex, a); });
+        stk.tx_flush(stk.ctl_ctx());
         return;
     }
     dads6.erase(it);
@@ -213,9 +213,9 @@ void stack::impl::dad6_timer(uint16_t ifindex, ip6_addr a) {
     event6(stack_event::addr_ready, ifindex, a);
 }
 
-void stack::impl::dad6_conflict(ifnet& ifp, const ip6_addr& a) {
+void inet6::dad6_conflict(ifnet& ifp, const ip6_addr& a) {
     if (auto it = dads6.find({ifp.index(), a}); it != dads6.end()) {
-        timers.cancel(it->second.timer);
+        stk.timers.cancel(it->second.timer);
         dads6.erase(it);
     }
     set_addr6_flags(ifp, a, in6_iff::duplicated, in6_iff::tentative);
@@ -224,7 +224,7 @@ void stack::impl::dad6_conflict(ifnet& ifp, const ip6_addr& a) {
 
 // ---- inet6's lifecycle hook ----------------------------------------------------------
 
-void stack::impl::inet6_if_event(ifnet& ifp, if_event ev) {
+void inet6::inet6_if_event(ifnet& ifp, if_event ev) {
     const uint16_t ix = ifp.index();
     switch (ev) {
         case if_event::up:

@@ -7,9 +7,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "../modules/neigh/neigh.hpp"
+#include "../../stack/stack_impl.hpp"
+#include "../neigh/neigh.hpp"
+#include "inet6.hpp"
 #include "mpnet/l3/ip6.hpp"
-#include "stack_impl.hpp"
 
 namespace mpnet {
 
@@ -23,7 +24,7 @@ uint64_t deadline(uint64_t now, uint32_t life_s) {
 
 }  // namespace
 
-void stack::impl::icmp6_input(ifnet& ifp, mbuf* m, uint32_t off) {
+void inet6::icmp6_input(ifnet& ifp, mbuf* m, uint32_t off) {
     auto* ic = pkt_header<icmp6_hdr>(m, off);  // validated by the worker
     switch (ic->type) {
         case nd_neighbor_solicit:
@@ -37,23 +38,23 @@ void stack::impl::icmp6_input(ifnet& ifp, mbuf* m, uint32_t off) {
         case nd_redirect:
             return nd6_redirect_input(ifp, m, off);
         case icmp6_echo_reply:
-            return ping6_input(m, off);
+            return stk.ping6_input(m, off);
         default:
-            return icmp6_err_input(m, off);
+            return stk.icmp6_err_input(m, off);
     }
 }
 
-bool stack::impl::nd6_parse(mbuf* m, uint32_t off, uint32_t fixed, nd_options* o) {
-    lcore_ctx& c = ctl_ctx();
+bool inet6::nd6_parse(mbuf* m, uint32_t off, uint32_t fixed, nd_options* o) {
+    lcore_ctx& c = stk.ctl_ctx();
     auto* ip = pkt_header<ip6_hdr>(m);
     const uint32_t len = sizeof(ip6_hdr) + ip->payload_len.get() - off;
     if (len < fixed || off + fixed > pkt_head_len(m)) {
-        drop(c, m, drop_reason::icmp6_too_short);
+        stk.drop(c, m, drop_reason::icmp6_too_short);
         return false;
     }
     drop_reason why{};
     if (!nd_parse_options(pkt_data(m) + off + fixed, len - fixed, o, &why)) {
-        drop(c, m, why);
+        stk.drop(c, m, why);
         return false;
     }
     return true;
@@ -61,16 +62,16 @@ bool stack::impl::nd6_parse(mbuf* m, uint32_t off, uint32_t fixed, nd_options* o
 
 // ---- output helpers ---------------------------------------------------------------
 
-void stack::impl::nd6_send(ifnet& ifp, const ip6_addr& src, const ip6_addr& dst, const void* msg, uint32_t len) {
-    lcore_ctx& c = ctl_ctx();
-    if (!ifp.is_running()) return count_drop(c, drop_reason::if_down);
-    mbuf* m = icmp6_build(pool, src, dst, 255, msg, len);
-    if (!m) return count_drop(c, drop_reason::nobufs);
+void inet6::nd6_send(ifnet& ifp, const ip6_addr& src, const ip6_addr& dst, const void* msg, uint32_t len) {
+    lcore_ctx& c = stk.ctl_ctx();
+    if (!ifp.is_running()) return stk.count_drop(c, drop_reason::if_down);
+    mbuf* m = icmp6_build(stk.pool, src, dst, 255, msg, len);
+    if (!m) return stk.count_drop(c, drop_reason::nobufs);
     ip6_output(c, m, ifp, dst);
 }
 
-void stack::impl::nd6_ns_send(ifnet& ifp, const ip6_addr& target, const ip6_addr* unicast_dst,
-                              const ether_addr* dst_mac, bool dad) {
+void inet6::nd6_ns_send(ifnet& ifp, const ip6_addr& target, const ip6_addr* unicast_dst, const ether_addr* dst_mac,
+                        bool dad) {
     uint8_t buf[sizeof(nd_ns_na) + sizeof(nd_opt_lla)];
     nd_ns_na ns{};
     ns.h.type = nd_neighbor_solicit;
@@ -88,16 +89,16 @@ void stack::impl::nd6_ns_send(ifnet& ifp, const ip6_addr& target, const ip6_addr
         len += sizeof o;
     }
     const ip6_addr dst = unicast_dst ? *unicast_dst : target.solicited_node();
-    lcore_ctx& c = ctl_ctx();
-    if (!ifp.is_running()) return count_drop(c, drop_reason::if_down);
-    mbuf* m = icmp6_build(pool, src, dst, 255, buf, len);
-    if (!m) return count_drop(c, drop_reason::nobufs);
-    if (unicast_dst && dst_mac) return ether_output(c, ifp, m, *dst_mac, ethertype_ip6);
+    lcore_ctx& c = stk.ctl_ctx();
+    if (!ifp.is_running()) return stk.count_drop(c, drop_reason::if_down);
+    mbuf* m = icmp6_build(stk.pool, src, dst, 255, buf, len);
+    if (!m) return stk.count_drop(c, drop_reason::nobufs);
+    if (unicast_dst && dst_mac) return stk.ether_output(c, ifp, m, *dst_mac, ethertype_ip6);
     ip6_output(c, m, ifp, dst);
 }
 
-void stack::impl::nd6_na_send(ifnet& ifp, const ip6_addr& target, const ip6_addr& dst, const ether_addr& mac,
-                              uint32_t flags) {
+void inet6::nd6_na_send(ifnet& ifp, const ip6_addr& target, const ip6_addr& dst, const ether_addr& mac,
+                        uint32_t flags) {
     uint8_t buf[sizeof(nd_ns_na) + sizeof(nd_opt_lla)];
     nd_ns_na na{};
     na.h.type = nd_neighbor_advert;
@@ -108,14 +109,14 @@ void stack::impl::nd6_na_send(ifnet& ifp, const ip6_addr& target, const ip6_addr
     std::memcpy(buf + sizeof na, &o, sizeof o);
     auto src = find_addr6(ifp, target) ? std::optional<ip6_addr>(target) : select_src6(ifp, dst);
     if (!src) return;
-    lcore_ctx& c = ctl_ctx();
-    if (!ifp.is_running()) return count_drop(c, drop_reason::if_down);
-    mbuf* m = icmp6_build(pool, *src, dst, 255, buf, sizeof buf);
-    if (!m) return count_drop(c, drop_reason::nobufs);
+    lcore_ctx& c = stk.ctl_ctx();
+    if (!ifp.is_running()) return stk.count_drop(c, drop_reason::if_down);
+    mbuf* m = icmp6_build(stk.pool, *src, dst, 255, buf, sizeof buf);
+    if (!m) return stk.count_drop(c, drop_reason::nobufs);
     ip6_output(c, m, ifp, dst);
 }
 
-void stack::impl::nd6_announce(ifnet& ifp) {
+void inet6::nd6_announce(ifnet& ifp) {
     // Unsolicited NA (override) for every usable address, to all nodes:
     // neighbors update to our new link address (RFC 4861 7.2.6).
     for (const auto& a : ifp.addrs().v6)
@@ -135,19 +136,19 @@ ip6_addr key_addr(const llkey& k) {
 void nd6_solicit(stack::impl& s, ifnet& ifp, llentry& e, bool unicast) {
     const ip6_addr t = key_addr(e.key);
     const ll_resolution r = e.resolution();
-    if (unicast && (r.flags & llflag::valid)) return s.nd6_ns_send(ifp, t, &t, &r.mac, false);
-    s.nd6_ns_send(ifp, t, nullptr, nullptr, false);
+    if (unicast && (r.flags & llflag::valid)) return s.in6->nd6_ns_send(ifp, t, &t, &r.mac, false);
+    s.in6->nd6_ns_send(ifp, t, nullptr, nullptr, false);
 }
 
 void nd6_output(stack::impl& s, lcore_ctx& c, mbuf* m, ifnet& ifp, const llkey& nh) {
-    s.ip6_output(c, m, ifp, key_addr(nh));
+    s.in6->ip6_output(c, m, ifp, key_addr(nh));
 }
 
 void nd6_failed(stack::impl& s, uint16_t ifindex, const llkey& k) {
-    s.event6(stack_event::neigh_resolve_failed, ifindex, key_addr(k));
+    s.in6->event6(stack_event::neigh_resolve_failed, ifindex, key_addr(k));
 }
 
-void nd6_gc_hook(stack::impl& s, ifnet& ifp) { s.nd6_gc(ifp); }
+void nd6_gc_hook(stack::impl& s, ifnet& ifp) { s.in6->nd6_gc(ifp); }
 
 }  // namespace
 
@@ -162,7 +163,7 @@ nd_domain nd6_nd_domain() {
 
 // ---- neighbor cache ------------------------------------------------------------------
 
-void stack::impl::nd6_gc(ifnet& ifp) {
+void inet6::nd6_gc(ifnet& ifp) {
     // NetBSD's nd6_gc_neighbors: while the dynamic IPv6 entries exceed the
     // threshold, the oldest go (STALE before anything that is in use;
     // INCOMPLETE entries with packets held stay).
@@ -174,53 +175,53 @@ void stack::impl::nd6_gc(ifnet& ifp) {
         const int rank = r.state == ll_state::stale ? 0 : (r.state == ll_state::incomplete ? 2 : 1);
         dyn.emplace_back(rank, &e);
     });
-    if (dyn.size() < cfg.neighborgcthresh) return;
+    if (dyn.size() < stk.cfg.neighborgcthresh) return;
     std::stable_sort(dyn.begin(), dyn.end(), [](const auto& a, const auto& b) {
         return a.first != b.first ? a.first < b.first : a.second->expire_ns < b.second->expire_ns;
     });
     // Make room for the entry about to be created.
-    const size_t excess = dyn.size() - cfg.neighborgcthresh + 1;
-    for (size_t i = 0; i < excess && i < dyn.size(); ++i) nd->remove(ifp, *dyn[i].second);
+    const size_t excess = dyn.size() - stk.cfg.neighborgcthresh + 1;
+    for (size_t i = 0; i < excess && i < dyn.size(); ++i) stk.nd->remove(ifp, *dyn[i].second);
 }
 
-void stack::impl::nd6_learn(ifnet& ifp, const ip6_addr& a, const ether_addr& mac, bool router, bool create) {
+void inet6::nd6_learn(ifnet& ifp, const ip6_addr& a, const ether_addr& mac, bool router, bool create) {
     // RFC 4861 7.2.3 / 6.2.6: a source link-layer address in NS, RS or RA.
     const llkey k = llkey::v6(a);
     llentry* e = ifp.lltable().lookup(k);
     if (!e) {
         if (!create) return;
-        auto ne = nd->create(ifp, k);
-        if (!ne) return count_drop(ctl_ctx(), drop_reason::neigh_table_full);
+        auto ne = stk.nd->create(ifp, k);
+        if (!ne) return stk.count_drop(stk.ctl_ctx(), drop_reason::neigh_table_full);
         e = *ne;
-        return nd->set_state(ifp, *e, ll_state::stale, mac, router ? llflag::router : 0);
+        return stk.nd->set_state(ifp, *e, ll_state::stale, mac, router ? llflag::router : 0);
     }
     const ll_resolution r = e->resolution();
     if (r.flags & (llflag::static_ | llflag::pub)) return;
     uint8_t flags = static_cast<uint8_t>(router ? (r.flags | llflag::router) : r.flags);
-    if (!(r.flags & llflag::valid) || r.mac != mac) return nd->set_state(ifp, *e, ll_state::stale, mac, flags);
+    if (!(r.flags & llflag::valid) || r.mac != mac) return stk.nd->set_state(ifp, *e, ll_state::stale, mac, flags);
     if (flags != r.flags) e->set_resolution({r.mac, r.state, flags});
 }
 
-void stack::impl::nd6_resolve(ifnet& ifp, mbuf* m) {
+void inet6::nd6_resolve(ifnet& ifp, mbuf* m) {
     // A worker found no neighbor entry: find the nexthop again from the
     // packet's destination (the route may have changed meanwhile) and hold.
-    lcore_ctx& c = ctl_ctx();
+    lcore_ctx& c = stk.ctl_ctx();
     auto* h = pkt_header<ip6_hdr>(m);
     ip6_addr next = h->dst;
     if (!h->dst.is_link_local()) {
         const uint32_t id = fib6_->lookup(h->dst);
-        const nexthop* nh = id == fib6::miss ? nullptr : nhs.get(id);
+        const nexthop* nh = id == fib6::miss ? nullptr : stk.nhs.get(id);
         if (nh && nh->ifindex == ifp.index() && (nh->flags & nhf::gateway)) next = nh->gateway6;
         // Redirects and errors to an on-link source have dst = that neighbor.
     }
-    if (!ifp.is_running()) return drop(c, m, drop_reason::if_down);
-    nd->hold(ifp, llkey::v6(next), m);
+    if (!ifp.is_running()) return stk.drop(c, m, drop_reason::if_down);
+    stk.nd->hold(ifp, llkey::v6(next), m);
 }
 
 // ---- NS / NA -------------------------------------------------------------------------
 
-void stack::impl::nd6_ns_input(ifnet& ifp, mbuf* m, uint32_t off) {
-    lcore_ctx& c = ctl_ctx();
+void inet6::nd6_ns_input(ifnet& ifp, mbuf* m, uint32_t off) {
+    lcore_ctx& c = stk.ctl_ctx();
     nd_options o;
     if (!nd6_parse(m, off, sizeof(nd_ns_na), &o)) return;
     auto* ip = pkt_header<ip6_hdr>(m);
@@ -230,20 +231,21 @@ void stack::impl::nd6_ns_input(ifnet& ifp, mbuf* m, uint32_t off) {
     // RFC 4861 7.1.1: target not multicast; from :: only to a solicited-node
     // group and without a source link-layer address.
     if (target.is_multicast() || (dad && (!ip->dst.is_multicast() || ip->dst != target.solicited_node() || o.slla)))
-        return drop(c, m, drop_reason::nd_bad_msg);
+        return stk.drop(c, m, drop_reason::nd_bad_msg);
     const in6_ifaddr* mine = find_addr6(ifp, target);
     if (mine && (mine->flags & in6_iff::tentative)) {
         // Someone else's DAD for an address we are checking: a duplicate
         // (RFC 4862 5.4.3). A solicitation from a unicast source is ignored.
         if (dad) dad6_conflict(ifp, target);
-        return drop(c, m, drop_reason::nd_dup_addr);
+        return stk.drop(c, m, drop_reason::nd_dup_addr);
     }
     bool proxy = false;
     ether_addr answer_mac = ifp.lladdr();
     if (!mine || (mine->flags & in6_iff::duplicated)) {
         llentry* p = ifp.lltable().lookup(llkey::v6(target));
         const ll_resolution r = p ? p->resolution() : ll_resolution{};
-        if (!p || !(r.flags & llflag::pub) || !(r.flags & llflag::valid)) return drop(c, m, drop_reason::nd_not_for_us);
+        if (!p || !(r.flags & llflag::pub) || !(r.flags & llflag::valid))
+            return stk.drop(c, m, drop_reason::nd_not_for_us);
         proxy = true;
         answer_mac = r.mac;
     }
@@ -257,8 +259,8 @@ void stack::impl::nd6_ns_input(ifnet& ifp, mbuf* m, uint32_t off) {
     pkt_free(m);
 }
 
-void stack::impl::nd6_na_input(ifnet& ifp, mbuf* m, uint32_t off) {
-    lcore_ctx& c = ctl_ctx();
+void inet6::nd6_na_input(ifnet& ifp, mbuf* m, uint32_t off) {
+    lcore_ctx& c = stk.ctl_ctx();
     nd_options o;
     if (!nd6_parse(m, off, sizeof(nd_ns_na), &o)) return;
     auto* ip = pkt_header<ip6_hdr>(m);
@@ -267,10 +269,10 @@ void stack::impl::nd6_na_input(ifnet& ifp, mbuf* m, uint32_t off) {
     const bool solicited = fl & nd_na_solicited, override_ = fl & nd_na_override, router = fl & nd_na_router;
     const ip6_addr target = na->target;
     // RFC 4861 7.1.2: target not multicast; S clear when sent to a group.
-    if (target.is_multicast() || (ip->dst.is_multicast() && solicited)) return drop(c, m, drop_reason::nd_bad_msg);
+    if (target.is_multicast() || (ip->dst.is_multicast() && solicited)) return stk.drop(c, m, drop_reason::nd_bad_msg);
     if (const in6_ifaddr* mine = find_addr6(ifp, target)) {
         if (mine->flags & in6_iff::tentative) dad6_conflict(ifp, target);
-        return drop(c, m, drop_reason::nd_dup_addr);
+        return stk.drop(c, m, drop_reason::nd_dup_addr);
     }
     llentry* e = ifp.lltable().lookup(llkey::v6(target));
     if (!e) {
@@ -279,26 +281,26 @@ void stack::impl::nd6_na_input(ifnet& ifp, mbuf* m, uint32_t off) {
     }
     const ll_resolution r = e->resolution();
     if (r.flags & (llflag::static_ | llflag::pub)) {
-        if (o.tlla && o.tlla->mac != r.mac) count_drop(c, drop_reason::arp_static_mismatch);
+        if (o.tlla && o.tlla->mac != r.mac) stk.count_drop(c, drop_reason::arp_static_mismatch);
         pkt_free(m);
         return;
     }
     uint8_t flags = static_cast<uint8_t>(router ? (r.flags | llflag::router) : (r.flags & ~llflag::router));
     if (!(r.flags & llflag::valid)) {
         // INCOMPLETE: the answer (without a link-layer address it is useless).
-        if (!o.tlla) return drop(c, m, drop_reason::nd_bad_msg);
-        nd->set_state(ifp, *e, solicited ? ll_state::reachable : ll_state::stale, o.tlla->mac, flags);
+        if (!o.tlla) return stk.drop(c, m, drop_reason::nd_bad_msg);
+        stk.nd->set_state(ifp, *e, solicited ? ll_state::reachable : ll_state::stale, o.tlla->mac, flags);
     } else {
         const bool differs = o.tlla && o.tlla->mac != r.mac;
         if (!override_ && differs) {
             // Keep the cached address; a REACHABLE entry becomes STALE.
-            if (r.state == ll_state::reachable) nd->set_state(ifp, *e, ll_state::stale, r.mac, r.flags);
+            if (r.state == ll_state::reachable) stk.nd->set_state(ifp, *e, ll_state::stale, r.mac, r.flags);
         } else {
             const ether_addr mac = o.tlla ? o.tlla->mac : r.mac;
             if (solicited) {
-                nd->set_state(ifp, *e, ll_state::reachable, mac, flags);
+                stk.nd->set_state(ifp, *e, ll_state::reachable, mac, flags);
             } else if (differs) {
-                nd->set_state(ifp, *e, ll_state::stale, mac, flags);
+                stk.nd->set_state(ifp, *e, ll_state::stale, mac, flags);
             } else if (flags != r.flags) {
                 e->set_resolution({r.mac, r.state, flags});
             }
@@ -317,7 +319,7 @@ void stack::impl::nd6_na_input(ifnet& ifp, mbuf* m, uint32_t off) {
 
 // ---- router side ----------------------------------------------------------------------
 
-void stack::impl::rtadv_send(ifnet& ifp, const ip6_addr& dst) {
+void inet6::rtadv_send(ifnet& ifp, const ip6_addr& dst) {
     auto it = rtadvs.find(ifp.index());
     if (it == rtadvs.end() || !it->second.cfg.enabled || !ifp.is_running()) return;
     const rtadv_config& rc = it->second.cfg;
@@ -373,14 +375,14 @@ void stack::impl::rtadv_send(ifnet& ifp, const ip6_addr& dst) {
     nd6_send(ifp, *src, dst, buf, len);
 }
 
-void stack::impl::nd6_rs_input(ifnet& ifp, mbuf* m, uint32_t off) {
-    lcore_ctx& c = ctl_ctx();
+void inet6::nd6_rs_input(ifnet& ifp, mbuf* m, uint32_t off) {
+    lcore_ctx& c = stk.ctl_ctx();
     nd_options o;
     if (!nd6_parse(m, off, sizeof(nd_rs), &o)) return;
     auto* ip = pkt_header<ip6_hdr>(m);
-    if (ip->src.is_any() && o.slla) return drop(c, m, drop_reason::nd_bad_msg);
+    if (ip->src.is_any() && o.slla) return stk.drop(c, m, drop_reason::nd_bad_msg);
     auto it = rtadvs.find(ifp.index());
-    if (it == rtadvs.end() || !it->second.cfg.enabled) return drop(c, m, drop_reason::nd_ra_ignored);
+    if (it == rtadvs.end() || !it->second.cfg.enabled) return stk.drop(c, m, drop_reason::nd_ra_ignored);
     if (!ip->src.is_any() && o.slla) nd6_learn(ifp, ip->src, o.slla->mac, false, true);
     // Answered at once to all nodes (RFC 4861 6.2.6 allows a short random delay).
     rtadv_send(ifp, ip6_addr::all_nodes());
@@ -389,9 +391,9 @@ void stack::impl::nd6_rs_input(ifnet& ifp, mbuf* m, uint32_t off) {
 
 // ---- host side ------------------------------------------------------------------------
 
-void stack::impl::defrouters_changed() { routes6_rebuild(); }
+void inet6::defrouters_changed() { routes6_rebuild(); }
 
-void stack::impl::defrouter_remove(size_t i) {
+void inet6::defrouter_remove(size_t i) {
     const nd_defrouter r = defrouters[i];
     defrouters.erase(defrouters.begin() + long(i));
     // Prefixes forget the router; NetBSD keeps the prefix itself.
@@ -399,11 +401,11 @@ void stack::impl::defrouter_remove(size_t i) {
     defrouters_changed();
 }
 
-void stack::impl::prefix_remove(size_t i) {
+void inet6::prefix_remove(size_t i) {
     const nd_prefix p = prefixes[i];
     prefixes.erase(prefixes.begin() + long(i));
     // Its autoconfigured addresses go with it (NetBSD's prelist_remove).
-    if (ifnet* ifp = ifs.lookup(p.ifindex)) {
+    if (ifnet* ifp = stk.ifs.lookup(p.ifindex)) {
         std::vector<ip6_addr> gone;
         for (const auto& a : ifp->addrs().v6)
             if ((a.flags & in6_iff::autoconf) && p.prefix.contains(a.addr)) gone.push_back(a.addr);
@@ -412,24 +414,24 @@ void stack::impl::prefix_remove(size_t i) {
     routes6_rebuild();
 }
 
-void stack::impl::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
-    lcore_ctx& c = ctl_ctx();
+void inet6::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
+    lcore_ctx& c = stk.ctl_ctx();
     auto* ip = pkt_header<ip6_hdr>(m);
     const uint32_t len = sizeof(ip6_hdr) + ip->payload_len.get() - off;
     auto* ra = pkt_header<nd_ra>(m, off);
-    if (len < sizeof(nd_ra) || !ra) return drop(c, m, drop_reason::icmp6_too_short);
+    if (len < sizeof(nd_ra) || !ra) return stk.drop(c, m, drop_reason::icmp6_too_short);
     ++ra_in;
     // RFC 4861 6.1.2: from a link-local source. A router (forwarding on) or a
     // host with accept_rtadv off ignores them (NetBSD's rules).
-    if (!ip->src.is_link_local()) return drop(c, m, drop_reason::nd_bad_msg);
+    if (!ip->src.is_link_local()) return stk.drop(c, m, drop_reason::nd_bad_msg);
     nd_options o;
     drop_reason why{};
     if (!nd_parse_options(pkt_data(m) + off + sizeof(nd_ra), len - uint32_t(sizeof(nd_ra)), &o, &why))
-        return drop(c, m, why);
-    if (!accept_rtadv || fwd6()) return drop(c, m, drop_reason::nd_ra_ignored);
+        return stk.drop(c, m, why);
+    if (!accept_rtadv || fwd6()) return stk.drop(c, m, drop_reason::nd_ra_ignored);
     fib6_batch batch(*this);  // routers, prefixes and addresses below: one FIB6 build
     const ip6_addr rtr = ip->src;
-    const uint64_t now = clock->now_ns();
+    const uint64_t now = stk.clock->now_ns();
     const uint32_t rlife = ra->router_lifetime.get();
     if (o.slla) nd6_learn(ifp, rtr, o.slla->mac, true, true);
     // Default router list.
@@ -441,7 +443,7 @@ void stack::impl::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
         rit->lifetime_s = rlife;
         rit->expire_ns = now + uint64_t(rlife) * ns_per_s;
     } else if (defrouters.size() >= limits::defrouters_max) {
-        count_drop(c, drop_reason::nd_router_limit);
+        stk.count_drop(c, drop_reason::nd_router_limit);
     } else {
         defrouters.push_back({rtr, ifp.index(), rlife, now + uint64_t(rlife) * ns_per_s});
         defrouters_changed();
@@ -457,7 +459,7 @@ void stack::impl::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
         const uint32_t vl = pi.valid_lifetime.get(), pl = pi.preferred_lifetime.get();
         ip6_addr pa = pi.prefix;
         if (pi.plen > 128 || pa.is_link_local() || pa.is_multicast() || pl > vl) {
-            count_drop(c, drop_reason::nd_bad_option);
+            stk.count_drop(c, drop_reason::nd_bad_option);
             continue;
         }
         const prefix6 p = prefix6::of(pa, pi.plen);
@@ -467,8 +469,8 @@ void stack::impl::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
             if (vl == 0) continue;
             const auto on_if = std::count_if(prefixes.begin(), prefixes.end(),
                                              [&](const nd_prefix& x) { return x.ifindex == ifp.index(); });
-            if (uint32_t(on_if) >= cfg.maxifprefixes) {
-                count_drop(c, drop_reason::nd_prefix_limit);
+            if (uint32_t(on_if) >= stk.cfg.maxifprefixes) {
+                stk.count_drop(c, drop_reason::nd_prefix_limit);
                 continue;
             }
             nd_prefix np;
@@ -525,8 +527,8 @@ void stack::impl::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
     pkt_free(m);
 }
 
-void stack::impl::nd6_redirect_input(ifnet& ifp, mbuf* m, uint32_t off) {
-    lcore_ctx& c = ctl_ctx();
+void inet6::nd6_redirect_input(ifnet& ifp, mbuf* m, uint32_t off) {
+    lcore_ctx& c = stk.ctl_ctx();
     nd_options o;
     if (!nd6_parse(m, off, sizeof(nd_redirect_msg), &o)) return;
     auto* ip = pkt_header<ip6_hdr>(m);
@@ -535,13 +537,13 @@ void stack::impl::nd6_redirect_input(ifnet& ifp, mbuf* m, uint32_t off) {
     // RFC 4861 8.1: from a link-local source that is our current first hop
     // for dst; target link-local or dst itself; dst not multicast. Routers
     // and hosts with rediraccept off ignore redirects.
-    if (fwd6() || !accept_redirects6) return drop(c, m, drop_reason::icmp_redirect_ignored);
+    if (fwd6() || !accept_redirects6) return stk.drop(c, m, drop_reason::icmp_redirect_ignored);
     if (!ip->src.is_link_local() || dst.is_multicast() || (!target.is_link_local() && target != dst))
-        return drop(c, m, drop_reason::icmp_redirect_ignored);
+        return stk.drop(c, m, drop_reason::icmp_redirect_ignored);
     rtentry6* cur = rib6_.match(dst.with_scope(ifp.index()));
     if (!cur || !(cur->flags & rtf::gateway) || cur->gateway != ip->src.with_scope(ifp.index()) ||
         cur->ifindex != ifp.index())
-        return drop(c, m, drop_reason::icmp_redirect_ignored);
+        return stk.drop(c, m, drop_reason::icmp_redirect_ignored);
     if (o.tlla) nd6_learn(ifp, target, o.tlla->mac, target != dst, true);
     rt6_redirect(ifp, dst, target);
     pkt_free(m);
@@ -549,12 +551,12 @@ void stack::impl::nd6_redirect_input(ifnet& ifp, mbuf* m, uint32_t off) {
 
 // ---- the 1 s sweep -----------------------------------------------------------------
 
-void stack::impl::nd6_sweep() {
-    const uint64_t now = clock->now_ns();
-    nd6_sweep_timer = timers.add(now + ns_per_s, [this] { nd6_sweep(); });
+void inet6::nd6_sweep() {
+    const uint64_t now = stk.clock->now_ns();
+    nd6_sweep_timer = stk.timers.add(now + ns_per_s, [this] { nd6_sweep(); });
     fib6_batch batch(*this);
     // Address lifetimes.
-    ifs.for_each([&](ifnet& ifp) {
+    stk.ifs.for_each([&](ifnet& ifp) {
         std::vector<ip6_addr> gone;
         bool changed = false;
         std::vector<in6_ifaddr> v = ifp.addrs().v6;
@@ -577,12 +579,12 @@ void stack::impl::nd6_sweep() {
     // Periodic advertisements: uniformly in [min, max] (RFC 4861 6.2.4).
     for (auto& [ix, st] : rtadvs) {
         if (!st.cfg.enabled || st.next_ns > now) continue;
-        if (ifnet* ifp = ifs.lookup(ix)) rtadv_send(*ifp, ip6_addr::all_nodes());
+        if (ifnet* ifp = stk.ifs.lookup(ix)) rtadv_send(*ifp, ip6_addr::all_nodes());
         st.rng = st.rng * 1103515245u + 12345u;
         const uint32_t span = st.cfg.max_interval_s - st.cfg.min_interval_s + 1;
         st.next_ns = now + uint64_t(st.cfg.min_interval_s + (st.rng >> 8) % span) * ns_per_s;
     }
-    tx_flush(ctl_ctx());
+    stk.tx_flush(stk.ctl_ctx());
 }
 
 // ---- API ---------------------------------------------------------------------------
@@ -591,7 +593,7 @@ std::vector<defrouter_info> stack::ndp_routers() const {
     ctl_guard g(p_->ctl);
     std::vector<defrouter_info> v;
     const uint64_t now = p_->clock->now_ns();
-    for (const auto& r : p_->defrouters) {
+    for (const auto& r : p_->in6->defrouters) {
         ifnet* ifp = p_->ifs.lookup(r.ifindex);
         v.push_back({r.addr, ifp ? ifp->name() : "?", r.lifetime_s,
                      r.expire_ns > now ? int64_t((r.expire_ns - now) / ns_per_s) : 0});
@@ -604,7 +606,7 @@ std::vector<nd_prefix_info> stack::ndp_prefixes() const {
     std::vector<nd_prefix_info> v;
     const uint64_t now = p_->clock->now_ns();
     auto left = [&](uint64_t at) -> int64_t { return at == 0 ? -1 : (at > now ? int64_t((at - now) / ns_per_s) : 0); };
-    for (const auto& p : p_->prefixes) {
+    for (const auto& p : p_->in6->prefixes) {
         ifnet* ifp = p_->ifs.lookup(p.ifindex);
         v.push_back({p.prefix, ifp ? ifp->name() : "?", p.onlink, p.autonomous, p.vltime_s, p.pltime_s,
                      left(p.vexpire_ns), left(p.pexpire_ns), p.routers});
@@ -614,12 +616,12 @@ std::vector<nd_prefix_info> stack::ndp_prefixes() const {
 
 void stack::ndp_flush_prefixes() {
     ctl_guard g(p_->ctl);
-    while (!p_->prefixes.empty()) p_->prefix_remove(p_->prefixes.size() - 1);
+    while (!p_->in6->prefixes.empty()) p_->in6->prefix_remove(p_->in6->prefixes.size() - 1);
 }
 
 void stack::ndp_flush_routers() {
     ctl_guard g(p_->ctl);
-    while (!p_->defrouters.empty()) p_->defrouter_remove(p_->defrouters.size() - 1);
+    while (!p_->in6->defrouters.empty()) p_->in6->defrouter_remove(p_->in6->defrouters.size() - 1);
 }
 
 result<nd6_ifinfo> stack::ndp_ifinfo(std::string_view ifname) const {
@@ -631,15 +633,15 @@ result<nd6_ifinfo> stack::ndp_ifinfo(std::string_view ifname) const {
     i.maxmtu = ifp->mtu();
     i.basereachable_ms = p_->cfg.nd_reachable_ms;
     i.retrans_ms = p_->cfg.nd_retrans_ms;
-    i.curhlim = p_->hlim6();
-    i.accept_rtadv = p_->accept_rtadv;
+    i.curhlim = p_->in6->hlim6();
+    i.accept_rtadv = p_->in6->accept_rtadv;
     i.auto_linklocal = p_->cfg.auto_linklocal;
     return i;
 }
 
 uint64_t stack::ra_received() const {
     ctl_guard g(p_->ctl);
-    return p_->ra_in;
+    return p_->in6->ra_in;
 }
 
 status stack::rtadv_set(std::string_view ifname, const rtadv_config& c) {
@@ -658,16 +660,16 @@ status stack::rtadv_set(std::string_view ifname, const rtadv_config& c) {
         if (p.pltime_s > p.vltime_s || p.prefix.addr.is_link_local() || p.prefix.addr.is_multicast())
             return errc::inval;
     if (!c.enabled) {
-        p_->rtadvs.erase(ifp->index());
-        p_->advertising[ifp->index()].store(false, std::memory_order_relaxed);
+        p_->in6->rtadvs.erase(ifp->index());
+        p_->in6->advertising[ifp->index()].store(false, std::memory_order_relaxed);
         return {};
     }
-    auto& st = p_->rtadvs[ifp->index()];
+    auto& st = p_->in6->rtadvs[ifp->index()];
     st.cfg = c;
     st.rng = 0x9e3779b9u ^ ifp->index();
     st.next_ns = 0;  // the first advertisement goes at the next sweep
-    p_->advertising[ifp->index()].store(true, std::memory_order_relaxed);
-    p_->rtadv_send(*ifp, ip6_addr::all_nodes());
+    p_->in6->advertising[ifp->index()].store(true, std::memory_order_relaxed);
+    p_->in6->rtadv_send(*ifp, ip6_addr::all_nodes());
     p_->tx_flush(p_->ctl_ctx());
     return {};
 }
@@ -676,8 +678,8 @@ result<rtadv_config> stack::rtadv_get(std::string_view ifname) const {
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(ifname);
     if (!ifp) return errc::noent;
-    auto it = p_->rtadvs.find(ifp->index());
-    if (it == p_->rtadvs.end()) return rtadv_config{};
+    auto it = p_->in6->rtadvs.find(ifp->index());
+    if (it == p_->in6->rtadvs.end()) return rtadv_config{};
     return it->second.cfg;
 }
 

@@ -5,27 +5,28 @@
 // advertisements, redirects add expiring host routes; route(8) for inet6.
 #include <algorithm>
 
-#include "../modules/neigh/neigh.hpp"
-#include "stack_impl.hpp"
+#include "../../stack/stack_impl.hpp"
+#include "../neigh/neigh.hpp"
+#include "inet6.hpp"
 
 namespace mpnet {
 
-nexthop stack::impl::nh_of6(const rtentry6& e) const {
+nexthop inet6::nh_of6(const rtentry6& e) const {
     nexthop nh = nh_base(e.ifindex, e.src_ifindex, e.mtu, e.flags);
     if (e.flags & rtf::gateway) nh.gateway6 = e.gateway.without_scope();
     return nh;
 }
 
-void stack::impl::event6(stack_event::kind_t k, uint16_t ifindex, const ip6_addr& a) {
+void inet6::event6(stack_event::kind_t k, uint16_t ifindex, const ip6_addr& a) {
     stack_event ev;
     ev.kind = k;
     ev.ifindex = ifindex;
     ev.family = 6;
     ev.addr6 = a;
-    push_event(ev);
+    stk.push_event(ev);
 }
 
-void stack::impl::route6_event(stack_event::kind_t k, const rtentry6& e) {
+void inet6::route6_event(stack_event::kind_t k, const rtentry6& e) {
     stack_event ev;
     ev.kind = k;
     ev.ifindex = e.ifindex;
@@ -34,16 +35,16 @@ void stack::impl::route6_event(stack_event::kind_t k, const rtentry6& e) {
     ev.dst6 = e.dst;
     ev.gateway6 = e.gateway;
     ev.flags = e.flags;
-    push_event(ev);
+    stk.push_event(ev);
 }
 
-void stack::impl::fib6_changed(uint32_t old_nh) {
+void inet6::fib6_changed(uint32_t old_nh) {
     fib6_dirty = true;
     if (old_nh != UINT32_MAX) fib6_release.push_back(old_nh);
     if (!fib6_hold) fib6_commit();
 }
 
-void stack::impl::fib6_commit() {
+void inet6::fib6_commit() {
     if (fib6_dirty) {
         // Route and nexthop capacity were checked when the changes were
         // staged; what is left is table memory. A refused commit is rolled
@@ -52,23 +53,23 @@ void stack::impl::fib6_commit() {
         if (!fib6_->commit()) ++fib6_refused;  // `show fib` reports it
     }
     fib6_dirty = false;
-    for (uint32_t id : fib6_release) nhs.release(id);
+    for (uint32_t id : fib6_release) stk.nhs.release(id);
     fib6_release.clear();
 }
 
-fib6_batch::fib6_batch(stack::impl& st) : st_(st) { ++st_.fib6_hold; }
+fib6_batch::fib6_batch(inet6& in6) : in6_(in6) { ++in6_.fib6_hold; }
 
 fib6_batch::~fib6_batch() {
-    if (--st_.fib6_hold == 0) st_.fib6_commit();
+    if (--in6_.fib6_hold == 0) in6_.fib6_commit();
 }
 
-status stack::impl::rt6_install(rtentry6 e) {
-    auto id = nhs.acquire(nh_of6(e));
+status inet6::rt6_install(rtentry6 e) {
+    auto id = stk.nhs.acquire(nh_of6(e));
     if (!id) return id.error();
     e.nh = *id;
     e.flags |= rtf::up | rtf::done;
     if (auto s = fib6_->add(e.dst, e.nh); !s) {
-        nhs.release(e.nh);
+        stk.nhs.release(e.nh);
         return s;
     }
     route6_event(stack_event::rtm_add, rib6_.insert(e));
@@ -76,10 +77,10 @@ status stack::impl::rt6_install(rtentry6 e) {
     return {};
 }
 
-void stack::impl::rt6_remove(const prefix6& p) {
+void inet6::rt6_remove(const prefix6& p) {
     rtentry6* e = rib6_.find(p);
     if (!e) return;
-    timers.cancel(e->timer);
+    stk.timers.cancel(e->timer);
     rtentry6 gone = *e;
     rib6_.erase(p);
     // FIB first, then the nexthop (its id stays valid for a grace period).
@@ -88,11 +89,11 @@ void stack::impl::rt6_remove(const prefix6& p) {
     route6_event(stack_event::rtm_delete, gone);
 }
 
-status stack::impl::rt6_reprogram(rtentry6& e, const rtentry6& next) {
-    auto id = nhs.acquire(nh_of6(next));
+status inet6::rt6_reprogram(rtentry6& e, const rtentry6& next) {
+    auto id = stk.nhs.acquire(nh_of6(next));
     if (!id) return id.error();
     if (auto s = fib6_->add(next.dst, *id); !s) {
-        nhs.release(*id);
+        stk.nhs.release(*id);
         return s;
     }
     const uint32_t old = e.nh;
@@ -104,13 +105,13 @@ status stack::impl::rt6_reprogram(rtentry6& e, const rtentry6& next) {
     return {};
 }
 
-void stack::impl::routes6_rebuild() {
+void inet6::routes6_rebuild() {
     fib6_batch batch(*this);  // one FIB6 build for everything below
     std::vector<rtentry6> want;
     auto wanted = [&](const prefix6& p) {
         return std::any_of(want.begin(), want.end(), [&](const rtentry6& e) { return e.dst == p; });
     };
-    ifs.for_each([&](ifnet& ifp) {
+    stk.ifs.for_each([&](ifnet& ifp) {
         const bool lo = (ifp.flags() & iff::loopback);
         for (const auto& a : ifp.addrs().v6) {
             if (a.flags & (in6_iff::duplicated | in6_iff::detached)) continue;
@@ -126,7 +127,7 @@ void stack::impl::routes6_rebuild() {
             if (a.is_usable()) {
                 rtentry6 e;
                 e.dst = prefix6::of(a.addr.with_scope(ifp.index()), 128);
-                e.ifindex = lo0;
+                e.ifindex = stk.lo0;
                 e.src_ifindex = ifp.index();
                 e.ifa = a.addr;
                 e.flags = rtf::host | rtf::local;
@@ -136,7 +137,7 @@ void stack::impl::routes6_rebuild() {
     });
     // On-link prefixes from advertisements.
     for (const auto& p : prefixes) {
-        if (!p.onlink || wanted(p.prefix) || !ifs.lookup(p.ifindex)) continue;
+        if (!p.onlink || wanted(p.prefix) || !stk.ifs.lookup(p.ifindex)) continue;
         rtentry6 e;
         e.dst = p.prefix;
         e.ifindex = e.src_ifindex = p.ifindex;
@@ -151,7 +152,7 @@ void stack::impl::routes6_rebuild() {
     if (!static_default) {
         const nd_defrouter* pick = nullptr;
         for (const auto& r : defrouters) {
-            ifnet* ifp = ifs.lookup(r.ifindex);
+            ifnet* ifp = stk.ifs.lookup(r.ifindex);
             if (ifp && ifp->is_running()) {
                 pick = &r;
                 break;
@@ -175,17 +176,18 @@ void stack::impl::routes6_rebuild() {
     }
     std::vector<prefix6> drop;
     rib6_.for_each([&](rtentry6& e) {
-        const bool managed = (e.flags & rtf::local) || ((e.flags & rtf::connected) && !(e.flags & (rtf::gateway | rtf::static_)));
+        const bool managed =
+            (e.flags & rtf::local) || ((e.flags & rtf::connected) && !(e.flags & (rtf::gateway | rtf::static_)));
         if (!managed) return;
         auto w = std::find_if(want.begin(), want.end(), [&](const rtentry6& x) { return x.dst == e.dst; });
-        if (w == want.end() || !ifs.lookup(e.src_ifindex) || w->src_ifindex != e.src_ifindex) drop.push_back(e.dst);
+        if (w == want.end() || !stk.ifs.lookup(e.src_ifindex) || w->src_ifindex != e.src_ifindex) drop.push_back(e.dst);
     });
     for (const auto& p : drop) rt6_remove(p);
     for (const auto& w : want)
         if (!rib6_.find(w.dst)) (void)rt6_install(w);
     drop.clear();
     rib6_.for_each([&](rtentry6& e) {
-        if (!ifs.lookup(e.ifindex)) {
+        if (!stk.ifs.lookup(e.ifindex)) {
             drop.push_back(e.dst);
             return;
         }
@@ -195,7 +197,7 @@ void stack::impl::routes6_rebuild() {
     for (const auto& p : drop) rt6_remove(p);
 }
 
-void stack::impl::rt6_redirect(ifnet& ifp, const ip6_addr& dst, const ip6_addr& target) {
+void inet6::rt6_redirect(ifnet& ifp, const ip6_addr& dst, const ip6_addr& target) {
     // A host route to dst through the better first hop (or on-link when the
     // target is dst itself), dynamic, expiring after redirtimeout.
     const prefix6 p = prefix6::of(dst.with_scope(ifp.index()), 128);
@@ -208,10 +210,10 @@ void stack::impl::rt6_redirect(ifnet& ifp, const ip6_addr& dst, const ip6_addr& 
         e.gateway = target.with_scope(ifp.index());
     }
     if (auto src = select_src6(ifp, dst)) e.ifa = *src;
-    const uint64_t life = uint64_t(cfg.redirect_timeout6_s) * ns_per_s;
+    const uint64_t life = uint64_t(stk.cfg.redirect_timeout6_s) * ns_per_s;
     if (rtentry6* cur = rib6_.find(p)) {
         if (!(cur->flags & rtf::dynamic)) return;  // never override a static host route
-        timers.cancel(cur->timer);
+        stk.timers.cancel(cur->timer);
         e.flags |= rtf::modified;
         if (!rt6_reprogram(*cur, e)) return;
     } else if (!rt6_install(e)) {
@@ -220,8 +222,8 @@ void stack::impl::rt6_redirect(ifnet& ifp, const ip6_addr& dst, const ip6_addr& 
     rtentry6* now = rib6_.find(p);
     route6_event(stack_event::rtm_redirect, *now);
     if (life) {
-        now->expire_ns = clock->now_ns() + life;
-        now->timer = timers.add(now->expire_ns, [this, p] {
+        now->expire_ns = stk.clock->now_ns() + life;
+        now->timer = stk.timers.add(now->expire_ns, [this, p] {
             rtentry6* x = rib6_.find(p);
             if (x && (x->flags & rtf::dynamic)) {
                 x->timer = 0;
@@ -270,7 +272,7 @@ static result<rtentry6> spec_to_entry(stack::impl& st, const route6_spec& s, con
         } else {
             e.gateway = *s.gateway;
             if (!pinned) {
-                rtentry6* via = st.rib6_.match(*s.gateway, rtf::gateway);
+                rtentry6* via = st.in6->rib6_.match(*s.gateway, rtf::gateway);
                 if (!via) return errc::netunreach;
                 e.ifindex = via->ifindex;
             }
@@ -292,9 +294,9 @@ status stack::route6_add(const route6_spec& s) {
     auto r = spec_to_entry(*p_, s, nullptr);
     if (!r) return r.error();
     rtentry6 e = *r;
-    if (rtentry6* cur = p_->rib6_.find(e.dst)) {
+    if (rtentry6* cur = p_->in6->rib6_.find(e.dst)) {
         if (!cur->from_ra) return errc::exist;
-        p_->rt6_remove(e.dst);  // a static default takes over from the advertised one
+        p_->in6->rt6_remove(e.dst);  // a static default takes over from the advertised one
     }
     e.flags |= rtf::static_;
     if (s.dst.len == 128) e.flags |= rtf::host;
@@ -305,7 +307,7 @@ status stack::route6_add(const route6_spec& s) {
     if (s.ifa) {
         bool ours = false;
         p_->ifs.for_each([&](ifnet& x) {
-            if (p_->find_addr6(x, *s.ifa)) {
+            if (p_->in6->find_addr6(x, *s.ifa)) {
                 ours = true;
                 e.src_ifindex = x.index();
             }
@@ -314,9 +316,9 @@ status stack::route6_add(const route6_spec& s) {
         e.ifa = *s.ifa;
     } else if (ifnet* out = p_->ifs.lookup(e.ifindex)) {
         e.src_ifindex = out->index();
-        if (auto src = p_->select_src6(*out, s.dst.addr)) e.ifa = *src;
+        if (auto src = p_->in6->select_src6(*out, s.dst.addr)) e.ifa = *src;
     }
-    return p_->rt6_install(e);
+    return p_->in6->rt6_install(e);
 }
 
 status stack::route6_delete(const prefix6& dst, std::string_view zone) {
@@ -324,11 +326,11 @@ status stack::route6_delete(const prefix6& dst, std::string_view zone) {
     const int z = zone_index(*p_, zone);
     if (z < 0) return errc::noent;
     const prefix6 key = prefix6::of(dst.addr.with_scope(uint16_t(z)), dst.len);
-    rtentry6* e = p_->rib6_.find(key);
+    rtentry6* e = p_->in6->rib6_.find(key);
     if (!e) return errc::srch;
     const bool connected = (e->flags & rtf::connected) != 0;
     ifnet* ifp = p_->ifs.lookup(e->ifindex);
-    p_->rt6_remove(key);
+    p_->in6->rt6_remove(key);
     if (connected && ifp) p_->nd->purge(*ifp, false, dst);  // ndp_purge_on_route_delete
     return {};
 }
@@ -337,7 +339,7 @@ status stack::route6_change(const route6_spec& s) {
     ctl_guard g(p_->ctl);
     const int z = zone_index(*p_, s.dst_zone);
     if (z < 0) return errc::noent;
-    rtentry6* e = p_->rib6_.find(prefix6::of(s.dst.addr.with_scope(uint16_t(z)), s.dst.len));
+    rtentry6* e = p_->in6->rib6_.find(prefix6::of(s.dst.addr.with_scope(uint16_t(z)), s.dst.len));
     if (!e) return errc::srch;
     route6_spec rs = s;
     if (!rs.gateway && (e->flags & rtf::gateway)) {
@@ -358,12 +360,12 @@ status stack::route6_change(const route6_spec& s) {
     if (next.ifindex != e->ifindex)
         if (ifnet* out = p_->ifs.lookup(next.ifindex)) {
             next.src_ifindex = out->index();
-            if (auto src = p_->select_src6(*out, s.dst.addr)) next.ifa = *src;
+            if (auto src = p_->in6->select_src6(*out, s.dst.addr)) next.ifa = *src;
         }
     ifnet* old_ifp = p_->ifs.lookup(e->ifindex);
     const bool moved = next.ifindex != e->ifindex && (e->flags & rtf::connected);
     const prefix6 dst = s.dst;
-    if (auto st = p_->rt6_reprogram(*e, next); !st) return st;
+    if (auto st = p_->in6->rt6_reprogram(*e, next); !st) return st;
     if (moved && old_ifp) p_->nd->purge(*old_ifp, false, dst);  // ndp_purge_on_route_change
     return {};
 }
@@ -374,7 +376,7 @@ result<route6_get_info> stack::route6_get(const ip6_addr& dst, std::string_view 
     if (z < 0) return errc::noent;
     // A link-local destination without its zone matches nothing (NetBSD: not in table).
     if ((dst.is_link_local() || dst.is_mc_link_scope()) && z == 0) return errc::srch;
-    rtentry6* e = p_->rib6_.match(dst.with_scope(uint16_t(z)));
+    rtentry6* e = p_->in6->rib6_.match(dst.with_scope(uint16_t(z)));
     if (!e) return errc::srch;
     ifnet* ifp = p_->ifs.lookup(e->ifindex);
     return route6_get_info{dst, *e, ifp ? ifp->name() : "?"};
@@ -383,16 +385,16 @@ result<route6_get_info> stack::route6_get(const ip6_addr& dst, std::string_view 
 void stack::route6_flush() {
     ctl_guard g(p_->ctl);
     std::vector<prefix6> v;
-    p_->rib6_.for_each([&](rtentry6& e) {
+    p_->in6->rib6_.for_each([&](rtentry6& e) {
         if ((e.flags & rtf::gateway) && !e.from_ra) v.push_back(e.dst);
     });
-    for (const auto& p : v) p_->rt6_remove(p);
+    for (const auto& p : v) p_->in6->rt6_remove(p);
 }
 
 std::vector<route6_info> stack::route6_list() const {
     ctl_guard g(p_->ctl);
     std::vector<route6_info> out;
-    p_->rib6_.for_each([&](rtentry6& e) {
+    p_->in6->rib6_.for_each([&](rtentry6& e) {
         ifnet* ifp = p_->ifs.lookup(e.ifindex);
         out.push_back({e, ifp ? ifp->name() : "?"});
     });
@@ -407,10 +409,10 @@ fib_info stack::fib_get() const {
     ctl_guard g(p_->ctl);
     fib_info f;
     f.backend4 = p_->fib->backend();
-    f.backend6 = p_->fib6_->backend();
+    f.backend6 = p_->in6->fib6_->backend();
     f.v4 = p_->fib->stats();
-    f.v6 = p_->fib6_->stats();
-    f.v6_refused = p_->fib6_refused;
+    f.v6 = p_->in6->fib6_->stats();
+    f.v6_refused = p_->in6->fib6_refused;
     return f;
 }
 
