@@ -1,39 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// sysctl knobs: one registry of (name, range, get, set) that modules fill,
-// and inet4's own knobs under NetBSD's names.
+// sysctl knobs: one registry of (name, range, get, set) that modules fill
+// (inet4's and inet6's own are in their modules).
 #include <fmt/format.h>
 
 #include <stdexcept>
 #include <type_traits>
 
-#include "knob_macros.hpp"
 #include "stack_impl.hpp"
 
 namespace mpnet {
-
-void register_inet4_knobs(module_registrar& r) {
-    const knob knobs[] = {
-        MPNET_KNOB_ATOMIC("net.inet.ip.forwarding", "forward IPv4 packets not addressed to this host", 0, 1,
-                          knobs.forwarding),
-        MPNET_KNOB_ATOMIC("net.inet.ip.redirect", "send ICMP redirects", 0, 1, knobs.send_redirects),
-        MPNET_KNOB_ATOMIC("net.inet.ip.directed-broadcast", "forward directed broadcasts", 0, 1,
-                          knobs.directed_broadcast),
-        MPNET_KNOB_ATOMIC("net.inet.ip.mtudisc", "learn path MTUs from frag-needed", 0, 1, knobs.mtudisc),
-        MPNET_KNOB_ATOMIC("net.inet.icmp.rediraccept", "accept ICMP redirects (never while forwarding)", 0, 1,
-                          knobs.accept_redirects),
-        MPNET_KNOB_ATOMIC("net.inet.icmp.bmcastecho", "answer broadcast and multicast pings", 0, 1, knobs.bmcast_echo),
-        MPNET_KNOB_ATOMIC("net.inet.ip.ttl", "TTL of packets this host sends", 1, 255, knobs.ttl),
-        MPNET_KNOB_ATOMIC("net.inet.icmp.errppslimit", "ICMP errors per second, the whole stack", 0, 1000000,
-                          knobs.icmp_err_pps),
-        MPNET_KNOB_FIELD("net.inet.icmp.redirtimeout", "seconds a redirect's route lives", 1, 86400,
-                         cfg.redirect_timeout_s),
-        MPNET_KNOB_FIELD("net.inet.ip.dad_count", "DAD probes per IPv4 address (0: none)", 0,
-                         int64_t(limits::dad_count_max), cfg.dad_count),
-        MPNET_KNOB_FIELD("net.inet.arp.nd_reachable", "milliseconds a confirmed neighbor stays REACHABLE", 1000,
-                         int64_t{3600} * 1000, cfg.nd_reachable_ms),
-    };
-    for (const knob& k : knobs) r.knob(k);
-}
 
 void module_registrar::knob(const mpnet::knob& k) {
     if (k.name.empty() || !k.get || !k.set || k.min > k.max)

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <thread>
 
+#include "../modules/inet4/inet4.hpp"
 #include "loopback.hpp"
 #include "stack_impl.hpp"
 
@@ -53,14 +54,14 @@ void stack::impl::wake_all() noexcept {
 void stack::impl::nap(lcore_ctx& c, unsigned w, uint32_t us) {
     c.sleeping.store(true, std::memory_order_relaxed);
     const uint64_t t0 = clock->now_ns();
-    fib->offline(w);
+    in4->fib->offline(w);
     {
         rcu_offline off;
         pollfd p{c.wake_fd, POLLIN, 0};
         const timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
         if (::ppoll(&p, 1, &ts, nullptr) > 0) eventfd_clear(c.wake_fd);
     }
-    fib->online(w);
+    in4->fib->online(w);
     c.sleeping.store(false, std::memory_order_relaxed);
     lcore_ctx::bump(c.sleeps);
     lcore_ctx::bump(c.sleep_ns, clock->now_ns() - t0);
@@ -115,7 +116,7 @@ bool stack::impl::intr_wait(lcore_ctx& c, unsigned w) {
     // raised none; poll once more before sleeping.
     const uint64_t before = c.rx_pkts.load(std::memory_order_relaxed);
     poll(c);
-    fib->quiescent(w);
+    in4->fib->quiescent(w);
     rcu_quiescent();
     if (c.rx_pkts.load(std::memory_order_relaxed) != before || tx_pending(c) ||
         c.mode.load(std::memory_order_relaxed) != lcore_mode::interrupt || stopping.load(std::memory_order_acquire)) {
@@ -126,12 +127,12 @@ bool stack::impl::intr_wait(lcore_ctx& c, unsigned w) {
     const uint64_t t0 = clock->now_ns();
     epoll_event evs[16];
     int n;
-    fib->offline(w);
+    in4->fib->offline(w);
     {
         rcu_offline off;
         n = ::epoll_wait(c.ep_fd, evs, 16, static_cast<int>(cfg.intr_wait_max_ms));
     }
-    fib->online(w);
+    in4->fib->online(w);
     c.sleeping.store(false, std::memory_order_relaxed);
     bool by_intr = false;
     for (int i = 0; i < n; ++i) {
@@ -157,7 +158,7 @@ void stack::impl::worker_loop(unsigned w) {
     while (!stopping.load(std::memory_order_acquire)) {
         const uint64_t before = c.rx_pkts.load(std::memory_order_relaxed);
         poll(c);
-        fib->quiescent(w);
+        in4->fib->quiescent(w);
         rcu_quiescent();
         if (c.rx_pkts.load(std::memory_order_relaxed) != before) {
             idle = 0;

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "../modules/inet4/inet4.hpp"
 #include "../modules/inet6/inet6.hpp"
 #include "../modules/neigh/neigh.hpp"
 #include "mpnet/l3/udp.hpp"
@@ -20,7 +21,6 @@ namespace {
 
 lcore_ctx& lc(dp_ctx& c) noexcept { return static_cast<lcore_ctx&>(c); }
 const lcore_ctx& lc(const dp_ctx& c) noexcept { return static_cast<const lcore_ctx&>(c); }
-stack::impl& st(void* arg) noexcept { return *static_cast<stack::impl*>(arg); }
 
 // ---- the stack's own kinds -------------------------------------------------------
 
@@ -49,42 +49,7 @@ if_kind make_lo() {
     return k;
 }
 
-// ---- built-in modules: inet4 (neigh and inet6: src/modules) ----------------------------------------
-
-void arp_frames(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept {
-    st(arg).arp_frames(lc(c), ifp, pkts, n);
-}
-
-void icmp_in(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* arg) noexcept {
-    st(arg).icmp_input(lc(c), ifp, m, li.group);
-}
-
-void inet4_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) { ctl.impl().inet4_if_event(ifp, ev); }
-
-void attach_inet4(module_registrar& r) {
-    stack::impl& s = r.impl();
-    register_inet4_knobs(r);
-    s.nd->add_domain(arp_nd_domain());
-    r.ethertype(ethertype_arp, arp_frames, &s);
-    r.ip_proto(4, ipproto_icmp, icmp_in, &s);
-    r.if_hook(inet4_hook);
-    s.ids.arp =
-        r.punt("arp", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) { ctl.impl().arp_input(ifp, m); });
-    s.ids.resolve = r.punt("resolve", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void*) {
-        ctl.impl().nd->hold(ifp, llkey::v4(ip4_addr(aux)), m);
-    });
-    s.ids.echo_reply =
-        r.punt("echo_reply", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().ping_input(m); });
-    s.ids.redirect = r.punt(
-        "redirect", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) { ctl.impl().redirect_input(ifp, m); });
-    s.ids.icmp_err =
-        r.punt("icmp_err", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().icmp_err_input(m); });
-}
-
 }  // namespace
-
-// The stack's own modules; src/modules/builtin.cpp lists them with the rest.
-extern const module inet4_module{"inet4", attach_inet4};
 
 const if_kind if_kind::ether = make_ether();
 const if_kind if_kind::loopback = make_lo();
@@ -226,7 +191,7 @@ void dp_ctx::ip_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept { lc(*this).
 void dp_ctx::ip4_output(mbuf* m) noexcept {
     const auto* h = pkt_header<ip4_hdr>(m);
     if (!h) return drop(m, drop_reason::ip4_too_short);
-    lc(*this).st->ip4_route_output(lc(*this), m, ip4_addr(h->dst.get()));
+    lc(*this).st->in4->ip4_route_output(lc(*this), m, ip4_addr(h->dst.get()));
 }
 void dp_ctx::ip6_output(mbuf* m, uint16_t zone) noexcept {
     if (!pkt_header<ip6_hdr>(m)) return drop(m, drop_reason::ip6_too_short);
@@ -237,7 +202,7 @@ void dp_ctx::if_output(ifnet& ifp, mbuf* m, const l3_next& nh) noexcept {
     if (nh.family == 6)
         c.st->in6->ip6_output(c, m, ifp, nh.v6);
     else
-        c.st->ip4_output(c, m, ifp, nh.v4);
+        c.st->in4->ip4_output(c, m, ifp, nh.v4);
 }
 void dp_ctx::ether_output(ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type) noexcept {
     lc(*this).st->ether_output(lc(*this), ifp, m, dst, type);

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "../modules/inet4/inet4.hpp"
 #include "../modules/inet6/inet6.hpp"
 #include "../modules/neigh/neigh.hpp"
 #include "loopback.hpp"
@@ -49,22 +50,6 @@ stack::impl::impl(stack_config c, const clock_source* clk)
         lc->tx_dirty.reserve(limits::ifnet_max);
         lcores.push_back(std::move(lc));
     }
-    fib4_config fc;
-    fc.backend = cfg.fib_backend4;
-    fc.max_routes = cfg.fib_max_routes;
-    fc.tbl8_groups = cfg.fib_tbl8_groups;
-    fc.readers = cfg.workers;
-    auto f = fib4::create(cfg.name, fc);
-    if (!f) throw std::runtime_error(fmt::format("stack {}: FIB: {}", cfg.name, errc_message(f.error())));
-    fib = std::move(*f);
-    knobs.forwarding = cfg.forwarding;
-    knobs.directed_broadcast = cfg.directed_broadcast;
-    knobs.send_redirects = cfg.send_redirects;
-    knobs.accept_redirects = cfg.accept_redirects;
-    knobs.bmcast_echo = cfg.bmcast_echo;
-    knobs.mtudisc = cfg.mtudisc;
-    knobs.ttl = cfg.ip_ttl;
-    knobs.icmp_err_pps = cfg.icmp_err_pps;
     if (cfg.maxifprefixes > limits::ifprefixes_max) cfg.maxifprefixes = limits::ifprefixes_max;
     if (cfg.dad6_count > limits::dad_count_max) cfg.dad6_count = limits::dad_count_max;
 }
@@ -176,8 +161,8 @@ stack::stack(stack_config cfg, const clock_source* clk) : p_(std::make_unique<im
     p_->lo0 = 1;
     p_->ifs.publish(lo.release());
     ifnet* l = p_->ifs.lookup(1);
-    p_->addrs_publish(*l, {in_ifaddr{ip4_addr::of(127, 0, 0, 1), 8, 0, ip4_addr::of(127, 255, 255, 255)}});
-    p_->routes_rebuild();
+    p_->in4->addrs_publish(*l, {in_ifaddr{ip4_addr::of(127, 0, 0, 1), 8, 0, ip4_addr::of(127, 255, 255, 255)}});
+    p_->in4->routes_rebuild();
     // ::1/128 and fe80::1%lo0/64, as NetBSD's lo0.
     in6_ifaddr lo6{ip6_addr::loopback(), 128, 0, 0, 0, 0, 0};
     in6_ifaddr ll6 = lo6;
@@ -212,7 +197,7 @@ bool stack::poll_worker(unsigned w) {
     lcore_ctx& c = *p_->lcores[w];
     const uint64_t before = c.rx_pkts.load(std::memory_order_relaxed);
     p_->poll(c);
-    p_->fib->quiescent(w);
+    p_->in4->fib->quiescent(w);
     rcu_quiescent();
     return c.rx_pkts.load(std::memory_order_relaxed) != before;
 }

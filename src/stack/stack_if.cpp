@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "../modules/inet4/inet4.hpp"
 #include "../modules/inet6/inet6.hpp"
 #include "../modules/neigh/neigh.hpp"
 #include "stack_impl.hpp"
@@ -186,7 +187,7 @@ status stack::if_link_add(std::string_view name, const ether_addr& mac, bool act
     ifp->set_lladdr(mac);
     if (ifp->is_running()) {
         for (const auto& a : ifp->addrs().v4)
-            if (a.is_usable()) p_->arp_announce(*ifp, a.addr);
+            if (a.is_usable()) p_->in4->arp_announce(*ifp, a.addr);
         p_->in6->nd6_announce(*ifp);
     }
     p_->tx_flush(p_->ctl_ctx());

@@ -31,26 +31,16 @@
 
 namespace mpnet {
 
-/// The hand-over and notice ids of the stack's own modules (inet4, neigh),
-/// given by their registration (module_registrar::punt / notice).
 class neigh;
+class inet4;
 class inet6;
 struct nd_domain;
 
-/// ARP's operations for the neighbor module (stack_arp.cpp).
-nd_domain arp_nd_domain();
-
+/// The notice id of the neighbor module, given by its registration
+/// (module_registrar::notice); workers raise it (note_stale_use).
 struct builtin_ids {
-    uint16_t arp = 0;         // ARP frame (Ethernet header stripped), ifindex = ingress
-    uint16_t resolve = 0;     // IPv4 packet waiting for a neighbor: ifindex = egress, aux = nexthop
-    uint16_t echo_reply = 0;  // ICMP echo reply for a local ping session (IPv4 header at front)
-    uint16_t redirect = 0;    // ICMP redirect received on a host (IPv4 header at front)
-    uint16_t icmp_err = 0;    // ICMP error about our own traffic: path MTU, ping errors
-    uint16_t stale_used = 0;  // notice: a STALE neighbor entry was used (data: family, address)
+    uint16_t stale_used = 0;  // a STALE neighbor entry was used (data: family, address)
 };
-
-/// inet4's sysctl knobs (knobs.cpp).
-void register_inet4_knobs(module_registrar& r);
 
 /// The demux tables and registries modules fill at construction (immutable after).
 struct l4_entry {
@@ -112,14 +102,6 @@ struct lcore_ctx final : dp_ctx {
     }
 };
 
-/// DAD in progress for one address.
-struct dad_state {
-    uint16_t ifindex;
-    ip4_addr addr;
-    uint32_t probes_sent = 0;
-    uint64_t timer = 0;
-};
-
 struct ping_session {
     uint32_t id = 0;
     uint16_t icmp_id = 0;
@@ -171,19 +153,9 @@ struct stack::impl {
 
     // ---- published state [rcu]
     ifnet_table ifs;
-    std::unique_ptr<fib4> fib;  // prefix -> nexthop id; workers are its readers
-    nexthop_table nhs;          // nexthop id -> nexthop
+    nexthop_table nhs;  // nexthop id -> nexthop
     uint16_t lo0 = 0;
 
-    // ---- run-time knobs, read by workers (relaxed: each is meaningful alone)
-    struct knobs_t {
-        std::atomic<bool> forwarding, directed_broadcast, send_redirects, accept_redirects, bmcast_echo, mtudisc;
-        std::atomic<uint32_t> ttl, icmp_err_pps;
-    } knobs;
-    bool fwd() const noexcept { return knobs.forwarding.load(std::memory_order_relaxed); }
-
-    // ---- control-only routing state [ctl]
-    rib4 rib;
     // ---- modules: kinds, demux tables, hand-over and notice kinds, poll
     // sources, lifecycle hooks, drop names (filled at construction)
     std::deque<if_kind> kinds;
@@ -199,6 +171,7 @@ struct stack::impl {
     std::vector<std::shared_ptr<void>> module_states;
     builtin_ids ids;
     std::unique_ptr<neigh> nd;   // the neighbor module (src/modules/neigh), attached first
+    std::unique_ptr<inet4> in4;  // IPv4 (src/modules/inet4): its input stays inline after Ethernet
     std::unique_ptr<inet6> in6;  // IPv6 (src/modules/inet6): its input stays inline after Ethernet
     void attach_modules();
     const if_kind* kind_for(std::string_view ifname) const noexcept;
@@ -218,11 +191,9 @@ struct stack::impl {
 
     // ---- control-only state [ctl]
     timer_queue timers;
-    std::map<std::pair<uint16_t, uint32_t>, dad_state> dads;  // (ifindex, addr)
     std::map<uint32_t, ping_session> pings;
     uint32_t next_ping_id = 1;
     uint16_t icmp_id_base = 0;
-    uint16_t ip_id = 1;
     std::deque<stack_event> events;
     static constexpr size_t events_max = 1024;
 
@@ -252,29 +223,13 @@ struct stack::impl {
     }
     void push_event(stack_event ev);  // bounded: the oldest goes first
     void event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a);
-    void route_event(stack_event::kind_t k, const rtentry& e);
     void destroy_ifnet(ifnet* ifp);
 
     // ---- data path (worker.cpp); used by the control plane with its own ctx
     void poll(lcore_ctx& c) noexcept;
     void ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
-    /// IPv4 input for a burst from one interface: validation, one bulk FIB
-    /// lookup, then local delivery, broadcast handling or forwarding.
-    void ip4_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
-    void ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept;
-    void ip4_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noexcept;
-    /// Sends an ICMP error about `orig` (IPv4 header at front) back to its
-    /// source, rate-limited; `orig` stays the caller's.
-    void icmp_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code, uint32_t extra) noexcept;
-    bool icmp_rate_ok(lcore_ctx& c) noexcept;
     /// One token from a per-lcore bucket refilled at `pps` split over the lcores.
     bool take_token(lcore_ctx& c, double& tokens, uint64_t& refill_ns, uint32_t pps) noexcept;
-    /// MTU check, fragmentation, then neighbor output.
-    void ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_addr nh, uint32_t path_mtu) noexcept;
-    /// Routes and sends an IPv4 packet (header at front, no L2) from `c`.
-    void ip4_route_output(lcore_ctx& c, mbuf* m, ip4_addr dst) noexcept;
-    /// Sends an IPv4 packet to nexthop `nh` on `ifp`, resolving the neighbor.
-    void ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noexcept;
     /// Prepends an IPv4 Ethernet header to `dst` and queues the frame.
     void ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type = ethertype_ip4) noexcept;
     /// A finished frame out of `ifp`: its kind's transmit, or its port's TX buffer.
@@ -284,9 +239,6 @@ struct stack::impl {
     /// Local delivery of UDP to a registered port; false when no port is
     /// registered for it (the caller's default applies).
     bool udp_deliver(lcore_ctx& c, ifnet& ifp, mbuf* m, l4_info& li) noexcept;
-    // inet4's ICMP input (the IP-protocol 1 registrant)
-    void icmp_input(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept;
-    void arp_frames(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
 
     /// Queues a finished frame for `ifp` on c's TX buffer.
     void tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
@@ -331,39 +283,8 @@ struct stack::impl {
     uint64_t ctl_work = 0;
     void poll_link_state();
 
-    // ARP
-    void arp_input(ifnet& ifp, mbuf* m);
-    void arp_send(ifnet& ifp, const ether_addr& eth_dst, const arp_fields& f);
-    void arp_announce(ifnet& ifp, ip4_addr a);  // GARP: who-has a tell a
-
-    // routes (stack_route.cpp)
-    nexthop nh_of(const rtentry& e) const;
-    status rt_install(rtentry e);
-    void rt_remove(const prefix4& p);
-    status rt_reprogram(rtentry& e, const rtentry& next);
-    void rt_expire(prefix4 p, uint64_t expected);
-    void redirect_input(ifnet& ifp, mbuf* m);
-    void mtu_input(mbuf* m);
-    /// ICMP unreachable / time exceeded about our own traffic: path MTU,
-    /// and errors reported to ping sessions.
-    void icmp_err_input(mbuf* m);
-
-    // addresses and DAD
-    void addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v);
-    /// Brings connected (UC) and local (UHl) routes in line with the
-    /// addresses, and drops gateway routes whose gateway became unreachable.
-    void routes_rebuild();
-    void dad_start(ifnet& ifp, ip4_addr a);
-    void dad_timer(uint16_t ifindex, ip4_addr a);
-    void dad_stop(uint16_t ifindex, ip4_addr a);
-    void dad_stop_all(uint16_t ifindex);
-    void dad_conflict(ifnet& ifp, ip4_addr a);
-    void set_addr_flags(ifnet& ifp, ip4_addr a, uint8_t set, uint8_t clear);
     void if_link_changed(ifnet& ifp, bool up);
-    /// inet4's and inet6's lifecycle hooks (addresses, DAD, routers, route glue).
-    void inet4_if_event(ifnet& ifp, if_event ev);
     void if_came_up(ifnet& ifp);
-    std::optional<ip4_addr> select_src(const ifnet& ifp, ip4_addr dst) const;
 
     // ping
     void ping_send(ping_session& s);
@@ -373,6 +294,9 @@ struct stack::impl {
     void ping6_input(mbuf* m, uint32_t off);
     /// Accounts an echo reply with sequence `seq` to session `s`.
     void ping_reply(ping_session& s, uint16_t seq);
+    /// ICMP unreachable / time exceeded about our own traffic: path MTU
+    /// (inet4's mtu_input), and errors reported to ping sessions.
+    void icmp_err_input(mbuf* m);
     void icmp6_err_input(mbuf* m, uint32_t off);
 };
 

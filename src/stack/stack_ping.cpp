@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The stack's own ping: echo sessions driven by control-plane timers; replies
 // come back from the workers through the hand-over ring.
+#include "../modules/inet4/inet4.hpp"
 #include "../modules/inet6/inet6.hpp"
 #include "mpnet/core/checksum.hpp"
 #include "mpnet/l3/icmp.hpp"
@@ -100,7 +101,7 @@ void stack::impl::ping_tick(uint32_t id) {
 }
 
 void stack::impl::ping_send(ping_session& s) {
-    rtentry* r = rib.match(s.dst);
+    rtentry* r = in4->rib.match(s.dst);
     if (!r) {
         s.res.error = errc::netunreach;
         event(stack_event::rtm_miss, 0, s.dst);
@@ -121,7 +122,7 @@ void stack::impl::ping_send(ping_session& s) {
         } else if (!r->ifa.is_any()) {
             src = r->ifa;
         } else if (ifnet* ifp = ifs.lookup(r->ifindex)) {
-            src = select_src(*ifp, (r->flags & rtf::gateway) ? r->gateway : s.dst);
+            src = in4->select_src(*ifp, (r->flags & rtf::gateway) ? r->gateway : s.dst);
         }
     }
     if (!src) {
@@ -131,7 +132,7 @@ void stack::impl::ping_send(ping_session& s) {
     lcore_ctx& c = ctl_ctx();
     const uint16_t seq = s.res.sent;
     // No TTL of its own: the stack's net.inet.ip.ttl, as NetBSD's ping without -T.
-    const uint8_t ttl = s.opts.ttl.value_or(static_cast<uint8_t>(knobs.ttl.load(std::memory_order_relaxed)));
+    const uint8_t ttl = s.opts.ttl.value_or(static_cast<uint8_t>(in4->knobs.ttl.load(std::memory_order_relaxed)));
     mbuf* m = icmp_echo_build(pool, *src, s.dst, s.icmp_id, seq, s.opts.payload_len, ttl);
     if (!m) {
         count_drop(c, drop_reason::nobufs);
@@ -146,7 +147,7 @@ void stack::impl::ping_send(ping_session& s) {
     }
     s.sent_at[seq] = clock->now_ns();
     ++s.res.sent;
-    ip4_route_output(c, m, s.dst);
+    in4->ip4_route_output(c, m, s.dst);
     tx_flush(c);
 }
 
@@ -304,7 +305,7 @@ void stack::impl::icmp_err_input(mbuf* m) {
             s.res.last_error_from = ip4_addr(ip->src.get());
         }
     }
-    if (ic->type == icmp_unreach && ic->code == icmp_unreach_needfrag) return mtu_input(m);
+    if (ic->type == icmp_unreach && ic->code == icmp_unreach_needfrag) return in4->mtu_input(m);
     pkt_free(m);
 }
 

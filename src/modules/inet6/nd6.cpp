@@ -683,4 +683,39 @@ result<rtadv_config> stack::rtadv_get(std::string_view ifname) const {
     return it->second.cfg;
 }
 
+// ---- ndp(8) API -------------------------------------------------------------------
+
+status stack::ndp_add(const ip6_addr& addr, const ether_addr& mac, unsigned opts, std::string_view ifname) {
+    ctl_guard g(p_->ctl);
+    if (mac.is_group() || mac.is_zero() || addr.is_any() || addr.is_multicast() || addr.is_loopback())
+        return errc::inval;
+    if (ifname.empty() && addr.is_link_local()) return errc::inval;  // a link-local address needs its zone
+    return p_->nd->static_add(llkey::v6(addr), mac, opts, ifname);
+}
+
+status stack::ndp_del(const ip6_addr& addr, std::string_view ifname) {
+    ctl_guard g(p_->ctl);
+    return p_->nd->remove_key(llkey::v6(addr), ifname) ? status{} : status{errc::noent};
+}
+
+void stack::ndp_flush() {
+    ctl_guard g(p_->ctl);
+    p_->ifs.for_each([&](ifnet& ifp) { p_->nd->purge(ifp, true, 6); });
+}
+
+std::vector<neigh_info> stack::ndp_list() const {
+    ctl_guard g(p_->ctl);
+    return p_->nd->list(6);
+}
+
+std::vector<neigh_info> stack::ndp_get(const ip6_addr& addr, std::string_view ifname) const {
+    ctl_guard g(p_->ctl);
+    std::vector<neigh_info> v;
+    p_->ifs.for_each([&](ifnet& ifp) {
+        if (!ifname.empty() && ifp.name() != ifname) return;
+        if (llentry* e = ifp.lltable().lookup(llkey::v6(addr))) v.push_back(p_->nd->info(ifp, *e));
+    });
+    return v;
+}
+
 }  // namespace mpnet

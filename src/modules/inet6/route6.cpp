@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "../../stack/stack_impl.hpp"
+#include "../inet4/inet4.hpp"
 #include "../neigh/neigh.hpp"
 #include "inet6.hpp"
 
@@ -408,9 +409,9 @@ namespace mpnet {
 fib_info stack::fib_get() const {
     ctl_guard g(p_->ctl);
     fib_info f;
-    f.backend4 = p_->fib->backend();
+    f.backend4 = p_->in4->fib->backend();
     f.backend6 = p_->in6->fib6_->backend();
-    f.v4 = p_->fib->stats();
+    f.v4 = p_->in4->fib->stats();
     f.v6 = p_->in6->fib6_->stats();
     f.v6_refused = p_->in6->fib6_refused;
     return f;

@@ -165,6 +165,18 @@ void neigh::remove(ifnet& ifp, llentry& e) {
     ifp.lltable().remove(&e);
 }
 
+bool neigh::remove_key(const llkey& k, std::string_view ifname) {
+    bool found = false;
+    s_.ifs.for_each([&](ifnet& ifp) {
+        if (!ifname.empty() && ifp.name() != ifname) return;
+        if (llentry* e = ifp.lltable().lookup(k)) {
+            remove(ifp, *e);
+            found = true;
+        }
+    });
+    return found;
+}
+
 void neigh::purge(ifnet& ifp, bool keep_static, uint8_t family, const std::function<bool(const llkey&)>& within) {
     std::vector<llentry*> victims;
     ifp.lltable().for_each([&](llentry& e) {
@@ -215,6 +227,44 @@ neigh_info neigh::info(const ifnet& ifp, const llentry& e) const {
         n.expire_s = e.expire_ns > now ? int64_t((e.expire_ns - now + ns_per_s - 1) / ns_per_s) : 0;
     }
     return n;
+}
+
+status neigh::static_add(const llkey& k, const ether_addr& mac, unsigned opts, std::string_view ifname) {
+    ifnet* ifp = nullptr;
+    if (!ifname.empty()) {
+        ifp = s_.ifs.find(ifname);
+        if (!ifp) return errc::noent;
+        return static_set(*ifp, k, mac, opts);
+    }
+    ip6_addr a6{};
+    a6.b = k.a;
+    s_.ifs.for_each([&](ifnet& x) {
+        if (ifp || !(x.caps() & ifcap::lladdr)) return;
+        if (k.family == 4) {
+            for (const auto& a : x.addrs().v4)
+                if (a.prefix().contains(k.ip4())) ifp = &x;
+        } else {
+            for (const auto& a : x.addrs().v6)
+                if (a.prefix().contains(a6)) ifp = &x;
+        }
+    });
+    if (!ifp) return errc::netunreach;
+    return static_set(*ifp, k, mac, opts);
+}
+
+std::vector<neigh_info> neigh::list(uint8_t family) const {
+    std::vector<neigh_info> v;
+    s_.ifs.for_each([&](ifnet& ifp) {
+        ifp.lltable().for_each([&](llentry& e) {
+            if (e.key.family == family) v.push_back(info(ifp, e));
+        });
+    });
+    std::sort(v.begin(), v.end(), [](const neigh_info& a, const neigh_info& b) {
+        if (a.family == 6 ? a.addr6 != b.addr6 : a.addr != b.addr)
+            return a.family == 6 ? a.addr6 < b.addr6 : a.addr < b.addr;
+        return a.ifname < b.ifname;
+    });
+    return v;
 }
 
 status neigh::static_set(ifnet& ifp, const llkey& k, const ether_addr& mac, unsigned opts) {

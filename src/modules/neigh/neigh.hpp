@@ -12,6 +12,7 @@
 
 #include <array>
 #include <functional>
+#include <vector>
 
 #include "mpnet/core/addr.hpp"
 #include "mpnet/l3/ip6.hpp"
@@ -61,6 +62,9 @@ public:
     /// Creates an entry; a full table evicts a dynamic entry not known to be in use.
     result<llentry*> create(ifnet& ifp, const llkey& k);
     void remove(ifnet& ifp, llentry& e);
+    /// arp -d / ndp -d: removes `k` from every interface (or only `ifname`);
+    /// false when no interface had it.
+    bool remove_key(const llkey& k, std::string_view ifname = {});
     /// Removes the entries of `family` (0: both) that `within` accepts (null:
     /// all); static ones stay when `keep_static`.
     void purge(ifnet& ifp, bool keep_static, uint8_t family = 0,
@@ -70,9 +74,14 @@ public:
     /// arp -s / ndp -s: NetBSD's overwrite rules (a permanent entry stays:
     /// errc::exist), permanent unless arp_opt::temp, published with arp_opt::pub.
     status static_set(ifnet& ifp, const llkey& k, const ether_addr& mac, unsigned opts);
+    /// static_set on `ifname`, or with no name on the first interface with a
+    /// link address that has a prefix holding `k` (errc::netunreach: none).
+    status static_add(const llkey& k, const ether_addr& mac, unsigned opts, std::string_view ifname);
     /// A worker used a STALE entry (notice stale_used): it moves to DELAY.
     void stale_used(ifnet& ifp, const llkey& k);
     neigh_info info(const ifnet& ifp, const llentry& e) const;
+    /// Every entry of `family` on every interface, by address, then interface name.
+    std::vector<neigh_info> list(uint8_t family) const;
 
 private:
     void timer(uint16_t ifindex, llkey key);

@@ -6,8 +6,8 @@
 #include <fmt/format.h>
 
 #include <array>
-#include <charconv>
 #include <atomic>
+#include <charconv>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -288,8 +288,7 @@ status set(stack& s, std::string_view ifname, uint16_t vid, std::string_view par
         ifnet* p = ctl.if_find(parent);
         if (!v || !p) return errc::noent;
         // The parent is an Ethernet port: no vlan on a vlan (or on lo).
-        if (!is_vlan(*v) || vid < 1 || vid > vid_max || !(p->caps() & ifcap::lladdr) || !p->port())
-            return errc::inval;
+        if (!is_vlan(*v) || vid < 1 || vid > vid_max || !(p->caps() & ifcap::lladdr) || !p->port()) return errc::inval;
         if (sc(*v).cfg.load(std::memory_order_acquire)) return errc::busy;
         vlan_state& st = state_of(*v);
         if (const vid_table* t = st.by_parent[p->index()].read(); t && t->ifindex[vid]) return errc::exist;

@@ -7,9 +7,11 @@
 
 #include <fmt/format.h>
 
-#include "../modules/neigh/neigh.hpp"
+#include "../../stack/stack_impl.hpp"
+#include "../inet4/inet4.hpp"
+#include "../neigh/neigh.hpp"
+#include "inet4.hpp"
 #include "mpnet/core/wire.hpp"
-#include "stack_impl.hpp"
 
 namespace mpnet {
 
@@ -28,13 +30,13 @@ nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t r
     return nh;
 }
 
-nexthop stack::impl::nh_of(const rtentry& e) const {
+nexthop inet4::nh_of(const rtentry& e) const {
     nexthop nh = nh_base(e.ifindex, e.src_ifindex, e.mtu, e.flags);
     if (e.flags & rtf::gateway) nh.gateway = e.gateway;
     return nh;
 }
 
-void stack::impl::route_event(stack_event::kind_t k, const rtentry& e) {
+void inet4::route_event(stack_event::kind_t k, const rtentry& e) {
     stack_event ev;
     ev.kind = k;
     ev.ifindex = e.ifindex;
@@ -42,14 +44,14 @@ void stack::impl::route_event(stack_event::kind_t k, const rtentry& e) {
     ev.dst = e.dst;
     ev.gateway = e.gateway;
     ev.flags = e.flags;
-    push_event(ev);
+    stk.push_event(ev);
 }
 
-status stack::impl::rt_install(rtentry e) {
-    auto id = nhs.acquire(nh_of(e));
+status inet4::rt_install(rtentry e) {
+    auto id = stk.nhs.acquire(nh_of(e));
     if (!id) return id.error();
     if (auto s = fib->add(e.dst, *id); !s) {
-        nhs.release(*id);
+        stk.nhs.release(*id);
         return s;
     }
     e.nh = *id;
@@ -58,43 +60,43 @@ status stack::impl::rt_install(rtentry e) {
     return {};
 }
 
-void stack::impl::rt_remove(const prefix4& p) {
+void inet4::rt_remove(const prefix4& p) {
     rtentry* e = rib.find(p);
     if (!e) return;
     // FIB first: from here no new lookup returns the old nexthop, and the
     // nexthop's id stays valid for a grace period after release.
     (void)fib->del(p);
-    nhs.release(e->nh);
-    timers.cancel(e->timer);
+    stk.nhs.release(e->nh);
+    stk.timers.cancel(e->timer);
     rtentry gone = *e;
     rib.erase(p);
     route_event(stack_event::rtm_delete, gone);
 }
 
-status stack::impl::rt_reprogram(rtentry& e, const rtentry& next) {
-    auto id = nhs.acquire(nh_of(next));
+status inet4::rt_reprogram(rtentry& e, const rtentry& next) {
+    auto id = stk.nhs.acquire(nh_of(next));
     if (!id) return id.error();
     if (auto s = fib->add(next.dst, *id); !s) {
-        nhs.release(*id);
+        stk.nhs.release(*id);
         return s;
     }
     const uint32_t old = e.nh;
     e = next;
     e.nh = *id;
     e.flags |= rtf::up | rtf::done;
-    nhs.release(old);
+    stk.nhs.release(old);
     route_event(stack_event::rtm_change, e);
     return {};
 }
 
-void stack::impl::routes_rebuild() {
+void inet4::routes_rebuild() {
     // What the addresses want: one connected route per prefix (the first
     // interface wins) and a local route per usable address.
     std::vector<rtentry> want;
     auto wanted = [&](const prefix4& p) {
         return std::any_of(want.begin(), want.end(), [&](const rtentry& e) { return e.dst == p; });
     };
-    ifs.for_each([&](ifnet& ifp) {
+    stk.ifs.for_each([&](ifnet& ifp) {
         for (const auto& a : ifp.addrs().v4) {
             if (a.flags & (in_iff::duplicated | in_iff::detached)) continue;
             const prefix4 net = a.prefix();
@@ -109,7 +111,7 @@ void stack::impl::routes_rebuild() {
             if (a.is_usable()) {
                 rtentry e;
                 e.dst = prefix4::of(a.addr, 32);
-                e.ifindex = lo0;
+                e.ifindex = stk.lo0;
                 e.src_ifindex = ifp.index();
                 e.ifa = a.addr;
                 e.flags = rtf::host | rtf::local;
@@ -123,7 +125,7 @@ void stack::impl::routes_rebuild() {
         const bool managed = (e.flags & rtf::local) || ((e.flags & rtf::connected) && !(e.flags & rtf::gateway));
         if (!managed) return;
         auto w = std::find_if(want.begin(), want.end(), [&](const rtentry& x) { return x.dst == e.dst; });
-        if (w == want.end() || !ifs.lookup(e.src_ifindex) || w->src_ifindex != e.src_ifindex) drop.push_back(e.dst);
+        if (w == want.end() || !stk.ifs.lookup(e.src_ifindex) || w->src_ifindex != e.src_ifindex) drop.push_back(e.dst);
     });
     for (const auto& p : drop) rt_remove(p);
     for (const auto& w : want)
@@ -132,7 +134,7 @@ void stack::impl::routes_rebuild() {
     // route reaches any more (unless pinned to an interface with -ifp).
     drop.clear();
     rib.for_each([&](rtentry& e) {
-        if (!ifs.lookup(e.ifindex)) {
+        if (!stk.ifs.lookup(e.ifindex)) {
             drop.push_back(e.dst);
             return;
         }
@@ -173,7 +175,7 @@ static result<resolved> resolve_spec(stack::impl& st, const route_spec& s) {
         // The interface a non-gateway route reaches the gateway by; a gateway
         // that is one of our addresses (127.0.0.1 for blackhole/reject
         // routes) leaves by lo0.
-        rtentry* via = st.rib.match(*s.gateway, rtf::gateway);
+        rtentry* via = st.in4->rib.match(*s.gateway, rtf::gateway);
         if (!via) return errc::netunreach;
         r.ifindex = via->ifindex;
     }
@@ -195,7 +197,7 @@ static uint16_t address_owner(stack::impl& st, ip4_addr a) {
 status stack::route_add(const route_spec& s) {
     ctl_guard g(p_->ctl);
     if (s.reject && s.blackhole) return errc::inval;
-    if (p_->rib.find(s.dst)) return errc::exist;
+    if (p_->in4->rib.find(s.dst)) return errc::exist;
     auto r = resolve_spec(*p_, s);
     if (!r) return r.error();
     rtentry e;
@@ -217,18 +219,18 @@ status stack::route_add(const route_spec& s) {
         e.ifa = *s.ifa;
     } else if (out) {
         e.src_ifindex = out->index();
-        if (auto src = p_->select_src(*out, s.gateway.value_or(s.dst.addr))) e.ifa = *src;
+        if (auto src = p_->in4->select_src(*out, s.gateway.value_or(s.dst.addr))) e.ifa = *src;
     }
-    return p_->rt_install(e);
+    return p_->in4->rt_install(e);
 }
 
 status stack::route_delete(const prefix4& dst) {
     ctl_guard g(p_->ctl);
-    rtentry* e = p_->rib.find(dst);
+    rtentry* e = p_->in4->rib.find(dst);
     if (!e) return errc::srch;
     const bool connected = (e->flags & rtf::connected) != 0;
     ifnet* ifp = p_->ifs.lookup(e->ifindex);
-    p_->rt_remove(dst);
+    p_->in4->rt_remove(dst);
     // Neighbors on a subnet whose route went are purged (NetBSD's
     // arp_purge_on_route_delete).
     if (connected && ifp) p_->nd->purge(*ifp, false, dst);
@@ -237,7 +239,7 @@ status stack::route_delete(const prefix4& dst) {
 
 status stack::route_change(const route_spec& s) {
     ctl_guard g(p_->ctl);
-    rtentry* e = p_->rib.find(s.dst);
+    rtentry* e = p_->in4->rib.find(s.dst);
     if (!e) return errc::srch;
     rtentry next = *e;
     if (s.gateway || !s.ifp.empty()) {
@@ -260,7 +262,8 @@ status stack::route_change(const route_spec& s) {
     } else if (next.ifindex != e->ifindex) {
         if (ifnet* out = p_->ifs.lookup(next.ifindex)) {
             next.src_ifindex = out->index();
-            if (auto src = p_->select_src(*out, next.gateway.is_any() ? s.dst.addr : next.gateway)) next.ifa = *src;
+            if (auto src = p_->in4->select_src(*out, next.gateway.is_any() ? s.dst.addr : next.gateway))
+                next.ifa = *src;
         }
     }
     if (s.reject) next.flags |= rtf::reject;
@@ -271,14 +274,14 @@ status stack::route_change(const route_spec& s) {
     next.flags |= rtf::static_;
     ifnet* old_ifp = p_->ifs.lookup(e->ifindex);
     const bool moved = next.ifindex != e->ifindex && (e->flags & rtf::connected);
-    if (auto st = p_->rt_reprogram(*e, next); !st) return st;
+    if (auto st = p_->in4->rt_reprogram(*e, next); !st) return st;
     if (moved && old_ifp) p_->nd->purge(*old_ifp, false, s.dst);  // arp_purge_on_route_change
     return {};
 }
 
 result<route_get_info> stack::route_get(ip4_addr dst) const {
     ctl_guard g(p_->ctl);
-    rtentry* e = p_->rib.match(dst);
+    rtentry* e = p_->in4->rib.match(dst);
     if (!e) return errc::srch;
     ifnet* ifp = p_->ifs.lookup(e->ifindex);
     return route_get_info{dst, *e, ifp ? ifp->name() : "?"};
@@ -287,16 +290,16 @@ result<route_get_info> stack::route_get(ip4_addr dst) const {
 void stack::route_flush() {
     ctl_guard g(p_->ctl);
     std::vector<prefix4> v;
-    p_->rib.for_each([&](rtentry& e) {
+    p_->in4->rib.for_each([&](rtentry& e) {
         if (e.flags & rtf::gateway) v.push_back(e.dst);
     });
-    for (const auto& p : v) p_->rt_remove(p);
+    for (const auto& p : v) p_->in4->rt_remove(p);
 }
 
 std::vector<route_info> stack::route_list() const {
     ctl_guard g(p_->ctl);
     std::vector<route_info> out;
-    p_->rib.for_each([&](rtentry& e) {
+    p_->in4->rib.for_each([&](rtentry& e) {
         ifnet* ifp = p_->ifs.lookup(e.ifindex);
         out.push_back({e, ifp ? ifp->name() : "?"});
     });
@@ -305,7 +308,7 @@ std::vector<route_info> stack::route_list() const {
 
 // ---- redirects and path MTU (host side) -----------------------------------------------
 
-void stack::impl::rt_expire(prefix4 p, uint64_t expected) {
+void inet4::rt_expire(prefix4 p, uint64_t expected) {
     rtentry* e = rib.find(p);
     if (!e || e->expire_ns != expected) return;
     e->timer = 0;
@@ -320,14 +323,14 @@ void stack::impl::rt_expire(prefix4 p, uint64_t expected) {
     }
 }
 
-void stack::impl::redirect_input(ifnet& ifp, mbuf* m) {
-    lcore_ctx& c = ctl_ctx();
+void inet4::redirect_input(ifnet& ifp, mbuf* m) {
+    lcore_ctx& c = stk.ctl_ctx();
     auto* ip = pkt_header<ip4_hdr>(m);
     const unsigned hl = ip->hlen_bytes();
     auto* ic = pkt_header<icmp_hdr>(m, hl);
     auto* inner = pkt_header<ip4_hdr>(m, hl + sizeof(icmp_hdr));
     if (!inner || fwd() || !knobs.accept_redirects.load(std::memory_order_relaxed))
-        return drop(c, m, drop_reason::icmp_redirect_ignored);
+        return stk.drop(c, m, drop_reason::icmp_redirect_ignored);
     ip4_addr newgw;
     std::memcpy(&newgw.v, &ic->id, 4);  // the gateway field overlays id/seq
     newgw.v = ntoh32(newgw.v);
@@ -340,8 +343,8 @@ void stack::impl::redirect_input(ifnet& ifp, mbuf* m) {
     const bool from_gw = cur && (cur->flags & rtf::gateway) && cur->gateway == from;
     rtentry* local = rib.find(prefix4::of(dst, 32));
     if (!on_link || !from_gw || (local && (local->flags & rtf::local)))
-        return drop(c, m, drop_reason::icmp_redirect_ignored);
-    const uint64_t expire = clock->now_ns() + uint64_t(cfg.redirect_timeout_s) * ns_per_s;
+        return stk.drop(c, m, drop_reason::icmp_redirect_ignored);
+    const uint64_t expire = stk.clock->now_ns() + uint64_t(stk.cfg.redirect_timeout_s) * ns_per_s;
     const prefix4 host = prefix4::of(dst, 32);
     if (rtentry* e = rib.find(host); e && e->flags & rtf::gateway) {
         // An existing host route is modified (NetBSD: UGHS -> UGHMS).
@@ -360,14 +363,14 @@ void stack::impl::redirect_input(ifnet& ifp, mbuf* m) {
         n.expire_ns = expire;
         if (rt_install(n)) {
             rtentry* ne = rib.find(host);
-            ne->timer = timers.add(expire, [this, host, expire] { rt_expire(host, expire); });
+            ne->timer = stk.timers.add(expire, [this, host, expire] { rt_expire(host, expire); });
             route_event(stack_event::rtm_redirect, *ne);
         }
     }
     pkt_free(m);
 }
 
-void stack::impl::mtu_input(mbuf* m) {
+void inet4::mtu_input(mbuf* m) {
     // ICMP unreachable/needfrag about a packet we sent: record the path MTU
     // on a host route (NetBSD's mtudisc), expiring after mtudisc_timeout.
     auto* ip = pkt_header<ip4_hdr>(m);
@@ -380,13 +383,13 @@ void stack::impl::mtu_input(mbuf* m) {
     const prefix4 host = prefix4::of(dst, 32);
     rtentry* cur = rib.match(dst);
     if (!cur || (cur->flags & rtf::local)) return pkt_free(m);
-    const uint64_t expire = clock->now_ns() + uint64_t(cfg.mtudisc_timeout_s) * ns_per_s;
+    const uint64_t expire = stk.clock->now_ns() + uint64_t(stk.cfg.mtudisc_timeout_s) * ns_per_s;
     rtentry* e = rib.find(host);
     if (e) {
         rtentry next = *e;
         next.mtu = mtu;
         next.expire_ns = expire;
-        timers.cancel(e->timer);
+        stk.timers.cancel(e->timer);
         (void)rt_reprogram(*e, next);
     } else {
         rtentry n = *cur;
@@ -401,7 +404,7 @@ void stack::impl::mtu_input(mbuf* m) {
         if (!rt_install(n)) return pkt_free(m);
         e = rib.find(host);
     }
-    e->timer = timers.add(expire, [this, host, expire] { rt_expire(host, expire); });
+    e->timer = stk.timers.add(expire, [this, host, expire] { rt_expire(host, expire); });
     pkt_free(m);
 }
 

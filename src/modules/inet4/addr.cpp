@@ -3,12 +3,14 @@
 // detection (RFC 5227 probes, as NetBSD's arp_dad).
 #include <algorithm>
 
-#include "../modules/neigh/neigh.hpp"
-#include "stack_impl.hpp"
+#include "../../stack/stack_impl.hpp"
+#include "../inet4/inet4.hpp"
+#include "../neigh/neigh.hpp"
+#include "inet4.hpp"
 
 namespace mpnet {
 
-void stack::impl::addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v) {
+void inet4::addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v) {
     ifp.publish_addrs(in_ifaddr_set{std::move(v), ifp.addrs().v6});
 }
 
@@ -28,13 +30,13 @@ status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen) {
     const bool dad = running && p_->cfg.dad_count > 0 && (ifp->caps() & ifcap::lladdr);
     if (dad) ia.flags |= in_iff::tentative;
     v.push_back(ia);
-    p_->addrs_publish(*ifp, std::move(v));
+    p_->in4->addrs_publish(*ifp, std::move(v));
     p_->event(stack_event::rtm_newaddr, ifp->index(), addr);
-    p_->routes_rebuild();
+    p_->in4->routes_rebuild();
     if (dad) {
-        p_->dad_start(*ifp, addr);
+        p_->in4->dad_start(*ifp, addr);
     } else if (running && (ifp->caps() & ifcap::lladdr)) {
-        p_->arp_announce(*ifp, addr);
+        p_->in4->arp_announce(*ifp, addr);
     }
     p_->tx_flush(p_->ctl_ctx());
     return {};
@@ -49,10 +51,10 @@ status stack::addr_del(std::string_view ifname, ip4_addr addr) {
     if (it == v.end()) return errc::addrnotavail;
     prefix4 net = it->prefix();
     v.erase(it);
-    p_->dad_stop(ifp->index(), addr);
-    p_->addrs_publish(*ifp, std::move(v));
+    p_->in4->dad_stop(ifp->index(), addr);
+    p_->in4->addrs_publish(*ifp, std::move(v));
     p_->event(stack_event::rtm_deladdr, ifp->index(), addr);
-    p_->routes_rebuild();
+    p_->in4->routes_rebuild();
     // Neighbors on a subnet no address of the interface covers any longer go
     // with it (NetBSD purges them when the connected route is deleted).
     const auto& rest = ifp->addrs().v4;
@@ -61,7 +63,7 @@ status stack::addr_del(std::string_view ifname, ip4_addr addr) {
     return {};
 }
 
-std::optional<ip4_addr> stack::impl::select_src(const ifnet& ifp, ip4_addr dst) const {
+std::optional<ip4_addr> inet4::select_src(const ifnet& ifp, ip4_addr dst) const {
     // Prefer a usable address whose subnet holds dst, then any usable one.
     std::optional<ip4_addr> any;
     for (const auto& a : ifp.addrs().v4) {
@@ -72,7 +74,7 @@ std::optional<ip4_addr> stack::impl::select_src(const ifnet& ifp, ip4_addr dst) 
     return any;
 }
 
-void stack::impl::set_addr_flags(ifnet& ifp, ip4_addr a, uint8_t set, uint8_t clear) {
+void inet4::set_addr_flags(ifnet& ifp, ip4_addr a, uint8_t set, uint8_t clear) {
     std::vector<in_ifaddr> v = ifp.addrs().v4;
     for (auto& x : v)
         if (x.addr == a) x.flags = static_cast<uint8_t>((x.flags | set) & ~clear);
@@ -82,61 +84,61 @@ void stack::impl::set_addr_flags(ifnet& ifp, ip4_addr a, uint8_t set, uint8_t cl
 
 // ---- DAD ------------------------------------------------------------------------
 
-void stack::impl::dad_start(ifnet& ifp, ip4_addr a) {
+void inet4::dad_start(ifnet& ifp, ip4_addr a) {
     dad_stop(ifp.index(), a);
     auto& d = dads[{ifp.index(), a.v}];
     d.ifindex = ifp.index();
     d.addr = a;
     // The first probe goes out at once (RFC 5227 allows a random 0..1 s wait;
     // mpnet keeps scenario tests deterministic).
-    d.timer = timers.add(clock->now_ns(), [this, ix = ifp.index(), a] { dad_timer(ix, a); });
+    d.timer = stk.timers.add(stk.clock->now_ns(), [this, ix = ifp.index(), a] { dad_timer(ix, a); });
 }
 
-void stack::impl::dad_stop(uint16_t ifindex, ip4_addr a) {
+void inet4::dad_stop(uint16_t ifindex, ip4_addr a) {
     auto it = dads.find({ifindex, a.v});
     if (it == dads.end()) return;
-    timers.cancel(it->second.timer);
+    stk.timers.cancel(it->second.timer);
     dads.erase(it);
 }
 
-void stack::impl::dad_stop_all(uint16_t ifindex) {
+void inet4::dad_stop_all(uint16_t ifindex) {
     std::erase_if(dads, [&](const auto& kv) {
         if (kv.first.first != ifindex) return false;
-        timers.cancel(kv.second.timer);
+        stk.timers.cancel(kv.second.timer);
         return true;
     });
 }
 
-void stack::impl::dad_timer(uint16_t ifindex, ip4_addr a) {
+void inet4::dad_timer(uint16_t ifindex, ip4_addr a) {
     auto it = dads.find({ifindex, a.v});
-    ifnet* ifp = ifs.lookup(ifindex);
+    ifnet* ifp = stk.ifs.lookup(ifindex);
     if (it == dads.end() || !ifp) return;
     dad_state& d = it->second;
-    if (d.probes_sent < cfg.dad_count) {
+    if (d.probes_sent < stk.cfg.dad_count) {
         // Probe: who-has a tell 0.0.0.0, from our MAC.
         arp_send(*ifp, ether_addr::broadcast(),
                  arp_fields{arp_op_request, ifp->lladdr(), ip4_addr::any(), ether_addr{}, a});
         ++d.probes_sent;
-        d.timer =
-            timers.add(clock->now_ns() + cfg.dad_retrans_ms * ns_per_ms, [this, ifindex, a] { dad_timer(ifindex, a); });
+        d.timer = stk.timers.add(stk.clock->now_ns() + stk.cfg.dad_retrans_ms * ns_per_ms,
+                                 [this, ifindex, a] { dad_timer(ifindex, a); });
         return;
     }
     // No conflict within the probes' window: the address is ours. Announce it.
     dads.erase(it);
     set_addr_flags(*ifp, a, 0, in_iff::tentative);
-    event(stack_event::addr_ready, ifindex, a);
+    stk.event(stack_event::addr_ready, ifindex, a);
     arp_announce(*ifp, a);
 }
 
-void stack::impl::dad_conflict(ifnet& ifp, ip4_addr a) {
+void inet4::dad_conflict(ifnet& ifp, ip4_addr a) {
     dad_stop(ifp.index(), a);
     set_addr_flags(ifp, a, in_iff::duplicated, in_iff::tentative);
-    event(stack_event::addr_duplicated, ifp.index(), a);
+    stk.event(stack_event::addr_duplicated, ifp.index(), a);
 }
 
 // ---- inet4's lifecycle hook ----------------------------------------------------------
 
-void stack::impl::inet4_if_event(ifnet& ifp, if_event ev) {
+void inet4::inet4_if_event(ifnet& ifp, if_event ev) {
     const uint16_t ix = ifp.index();
     const bool ll = (ifp.caps() & ifcap::lladdr) != 0;
     switch (ev) {
@@ -166,7 +168,7 @@ void stack::impl::inet4_if_event(ifnet& ifp, if_event ev) {
             break;
         }
         case if_event::link_up: {
-            const bool dad = cfg.dad_count > 0 && ll;
+            const bool dad = stk.cfg.dad_count > 0 && ll;
             std::vector<in_ifaddr> v = ifp.addrs().v4;
             std::vector<ip4_addr> recheck;
             for (auto& a : v) {
