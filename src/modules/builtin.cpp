@@ -8,13 +8,15 @@
 namespace mpnet {
 
 extern const module neigh_module;  // src/modules/neigh: the neighbor state machine of ARP and ND
-extern const module inet4_module;  // src/stack/modules.cpp: ARP, ICMP, IPv4 addresses and DAD
-extern const module inet6_module;  // src/stack/modules.cpp: ICMPv6, ND, RA, IPv6 addresses and DAD
+extern const module ping_module;   // src/modules/ping: ping(8)'s echo sessions, both families
+extern const module inet4_module;  // src/modules/inet4: IPv4, ICMP, ARP, addresses and DAD, routes
+extern const module inet6_module;  // src/modules/inet6: IPv6, ICMPv6, ND, RA, addresses and DAD, routes
 extern const module vlan_module;   // src/modules/vlan: 802.1Q sub-interfaces
 
 std::span<const module* const> builtin_modules() noexcept {
     static const module* const list[] = {
         &neigh_module,
+        &ping_module,
         &inet4_module,
         &inet6_module,
         &vlan_module,

@@ -13,6 +13,7 @@
 #include "../modules/inet4/inet4.hpp"
 #include "../modules/inet6/inet6.hpp"
 #include "../modules/neigh/neigh.hpp"
+#include "../modules/ping/ping.hpp"
 #include "loopback.hpp"
 #include "stack_impl.hpp"
 
@@ -160,18 +161,7 @@ stack::stack(stack_config cfg, const clock_source* clk) : p_(std::make_unique<im
     lo->set_mtu(33624);  // NetBSD's LOMTU
     p_->lo0 = 1;
     p_->ifs.publish(lo.release());
-    ifnet* l = p_->ifs.lookup(1);
-    p_->in4->addrs_publish(*l, {in_ifaddr{ip4_addr::of(127, 0, 0, 1), 8, 0, ip4_addr::of(127, 255, 255, 255)}});
-    p_->in4->routes_rebuild();
-    // ::1/128 and fe80::1%lo0/64, as NetBSD's lo0.
-    in6_ifaddr lo6{ip6_addr::loopback(), 128, 0, 0, 0, 0, 0};
-    in6_ifaddr ll6 = lo6;
-    ll6.addr = *ip6_addr::parse("fe80::1");
-    ll6.plen = 64;
-    p_->in6->addrs6_publish(*l, {lo6, ll6});
-    p_->in6->routes6_rebuild();
-    p_->in6->nd6_sweep_timer =
-        p_->timers.add(p_->clock->now_ns() + ns_per_s, [st = p_.get()] { st->in6->nd6_sweep(); });
+    p_->if_hooks_run(*p_->ifs.lookup(1), if_event::attach);  // inet4 and inet6 give it its addresses
 }
 
 stack::~stack() { stop(); }

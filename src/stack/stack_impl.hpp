@@ -34,6 +34,7 @@ namespace mpnet {
 class neigh;
 class inet4;
 class inet6;
+class pinger;
 struct nd_domain;
 
 /// The notice id of the neighbor module, given by its registration
@@ -102,21 +103,6 @@ struct lcore_ctx final : dp_ctx {
     }
 };
 
-struct ping_session {
-    uint32_t id = 0;
-    uint16_t icmp_id = 0;
-    bool v6 = false;
-    ip6_addr dst6{};
-    uint16_t zone = 0;  // ifindex scoping a link-local dst6
-    ip4_addr dst;
-    ping_opts opts;
-    ping_result res;
-    std::vector<uint64_t> sent_at;  // per sequence number
-    std::vector<uint8_t> got;       // per sequence number
-    uint64_t timer = 0;
-    uint64_t deadline_ns = 0;
-};
-
 /// The nexthop kind of a route's flags (both families; gateways filled in by the caller).
 nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t rtflags);
 
@@ -170,9 +156,10 @@ struct stack::impl {
     std::map<std::string, knob, std::less<>> knobs_by_name;
     std::vector<std::shared_ptr<void>> module_states;
     builtin_ids ids;
-    std::unique_ptr<neigh> nd;   // the neighbor module (src/modules/neigh), attached first
-    std::unique_ptr<inet4> in4;  // IPv4 (src/modules/inet4): its input stays inline after Ethernet
-    std::unique_ptr<inet6> in6;  // IPv6 (src/modules/inet6): its input stays inline after Ethernet
+    std::unique_ptr<neigh> nd;     // the neighbor module (src/modules/neigh), attached first
+    std::unique_ptr<inet4> in4;    // IPv4 (src/modules/inet4): its input stays inline after Ethernet
+    std::unique_ptr<pinger> ping;  // the echo sessions of ping(8) (src/modules/ping)
+    std::unique_ptr<inet6> in6;    // IPv6 (src/modules/inet6): its input stays inline after Ethernet
     void attach_modules();
     const if_kind* kind_for(std::string_view ifname) const noexcept;
     /// Runs every lifecycle hook for `ev` on `ifp`.
@@ -191,9 +178,7 @@ struct stack::impl {
 
     // ---- control-only state [ctl]
     timer_queue timers;
-    std::map<uint32_t, ping_session> pings;
-    uint32_t next_ping_id = 1;
-    uint16_t icmp_id_base = 0;
+    uint16_t icmp_id_base = 0;  // ICMP echo ids are unique per instance
     std::deque<stack_event> events;
     static constexpr size_t events_max = 1024;
 
@@ -285,19 +270,6 @@ struct stack::impl {
 
     void if_link_changed(ifnet& ifp, bool up);
     void if_came_up(ifnet& ifp);
-
-    // ping
-    void ping_send(ping_session& s);
-    void ping_tick(uint32_t id);
-    void ping_input(mbuf* m);
-    void ping6_send(ping_session& s);
-    void ping6_input(mbuf* m, uint32_t off);
-    /// Accounts an echo reply with sequence `seq` to session `s`.
-    void ping_reply(ping_session& s, uint16_t seq);
-    /// ICMP unreachable / time exceeded about our own traffic: path MTU
-    /// (inet4's mtu_input), and errors reported to ping sessions.
-    void icmp_err_input(mbuf* m);
-    void icmp6_err_input(mbuf* m, uint32_t off);
 };
 
 }  // namespace mpnet

@@ -195,6 +195,11 @@ void inet4::inet4_if_event(ifnet& ifp, if_event ev) {
             routes_rebuild();
             break;
         case if_event::attach:
+            // A loopback interface gets 127.0.0.1/8, as NetBSD's lo0.
+            if (ifp.flags() & iff::loopback) {
+                addrs_publish(ifp, {in_ifaddr{ip4_addr::of(127, 0, 0, 1), 8, 0, ip4_addr::of(127, 255, 255, 255)}});
+                routes_rebuild();
+            }
             break;
     }
 }

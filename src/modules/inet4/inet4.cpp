@@ -12,6 +12,7 @@
 #include "../../stack/knob_macros.hpp"
 #include "../../stack/stack_impl.hpp"
 #include "../neigh/neigh.hpp"
+#include "../ping/ping.hpp"
 
 namespace mpnet {
 
@@ -89,12 +90,12 @@ void attach_inet4(module_registrar& r) {
         ctl.impl().nd->hold(ifp, llkey::v4(ip4_addr(aux)), m);
     });
     in4.punt_echo_reply =
-        r.punt("echo_reply", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().ping_input(m); });
+        r.punt("echo_reply", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().ping->ping_input(m); });
     in4.punt_redirect = r.punt("redirect", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) {
         ctl.impl().in4->redirect_input(ifp, m);
     });
-    in4.punt_icmp_err =
-        r.punt("icmp_err", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().icmp_err_input(m); });
+    in4.punt_icmp_err = r.punt(
+        "icmp_err", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().ping->icmp_err_input(m); });
 }
 
 }  // namespace

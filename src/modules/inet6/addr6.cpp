@@ -245,6 +245,16 @@ void inet6::inet6_if_event(ifnet& ifp, if_event ev) {
             routes6_rebuild();
             break;
         case if_event::attach:
+            // A loopback interface gets ::1/128 and fe80::1/64, as NetBSD's lo0.
+            if (ifp.flags() & iff::loopback) {
+                in6_ifaddr lo6{ip6_addr::loopback(), 128, 0, 0, 0, 0, 0};
+                in6_ifaddr ll6 = lo6;
+                ll6.addr = *ip6_addr::parse("fe80::1");
+                ll6.plen = 64;
+                addrs6_publish(ifp, {lo6, ll6});
+                routes6_rebuild();
+            }
+            break;
         case if_event::link_down:
             break;
     }

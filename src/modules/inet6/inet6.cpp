@@ -77,6 +77,8 @@ void attach_inet6(module_registrar& r) {
     s.nd->add_domain(nd6_nd_domain());
     r.ip_proto(6, ipproto_icmpv6, icmp6_in, &in6);
     r.if_hook(inet6_hook);
+    // Lifetimes, routers, prefixes and advertisements: a sweep every second.
+    in6.nd6_sweep_timer = s.timers.add(s.clock->now_ns() + ns_per_s, [&in6] { in6.nd6_sweep(); });
     in6.punt_icmp6 = r.punt("icmp6", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void*) {
         ctl.impl().in6->icmp6_input(ifp, m, aux);
     });

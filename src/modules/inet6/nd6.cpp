@@ -9,6 +9,7 @@
 
 #include "../../stack/stack_impl.hpp"
 #include "../neigh/neigh.hpp"
+#include "../ping/ping.hpp"
 #include "inet6.hpp"
 #include "mpnet/l3/ip6.hpp"
 
@@ -38,9 +39,9 @@ void inet6::icmp6_input(ifnet& ifp, mbuf* m, uint32_t off) {
         case nd_redirect:
             return nd6_redirect_input(ifp, m, off);
         case icmp6_echo_reply:
-            return stk.ping6_input(m, off);
+            return stk.ping->ping6_input(m, off);
         default:
-            return stk.icmp6_err_input(m, off);
+            return stk.ping->icmp6_err_input(m, off);
     }
 }
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// The stack's own ping: echo sessions driven by control-plane timers; replies
+// The ping module: echo sessions driven by control-plane timers; replies
 // come back from the workers through the hand-over ring.
-#include "../modules/inet4/inet4.hpp"
-#include "../modules/inet6/inet6.hpp"
+#include "ping.hpp"
+
+#include "../../stack/stack_impl.hpp"
+#include "../inet4/inet4.hpp"
+#include "../inet6/inet6.hpp"
 #include "mpnet/core/checksum.hpp"
 #include "mpnet/l3/icmp.hpp"
 #include "mpnet/l3/ip6.hpp"
-#include "stack_impl.hpp"
 
 namespace mpnet {
 
@@ -18,16 +20,16 @@ result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
     ctl_guard g(p_->ctl);
     if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1472 || opts.ttl == uint8_t{0})
         return errc::inval;
-    if (p_->pings.size() >= limits::ping_sessions_max) return errc::nospc;
-    const uint32_t id = p_->next_ping_id++;
-    ping_session& s = p_->pings[id];
+    if (p_->ping->pings.size() >= limits::ping_sessions_max) return errc::nospc;
+    const uint32_t id = p_->ping->next_ping_id++;
+    ping_session& s = p_->ping->pings[id];
     s.id = id;
     s.icmp_id = static_cast<uint16_t>(p_->icmp_id_base | (id & 0x0fff));
     s.dst = dst;
     s.opts = opts;
     s.sent_at.assign(opts.count, 0);
     s.got.assign(opts.count, 0);
-    p_->ping_tick(id);
+    p_->ping->ping_tick(id);
     return id;
 }
 
@@ -42,9 +44,9 @@ result<uint32_t> stack::ping6_start(const ip6_addr& dst, std::string_view zone, 
         if (!ifp) return errc::noent;
         z = ifp->index();
     }
-    if (p_->pings.size() >= limits::ping_sessions_max) return errc::nospc;
-    const uint32_t id = p_->next_ping_id++;
-    ping_session& s = p_->pings[id];
+    if (p_->ping->pings.size() >= limits::ping_sessions_max) return errc::nospc;
+    const uint32_t id = p_->ping->next_ping_id++;
+    ping_session& s = p_->ping->pings[id];
     s.id = id;
     s.icmp_id = static_cast<uint16_t>(p_->icmp_id_base | (id & 0x0fff));
     s.v6 = true;
@@ -53,31 +55,31 @@ result<uint32_t> stack::ping6_start(const ip6_addr& dst, std::string_view zone, 
     s.opts = opts;
     s.sent_at.assign(opts.count, 0);
     s.got.assign(opts.count, 0);
-    p_->ping_tick(id);
+    p_->ping->ping_tick(id);
     return id;
 }
 
 result<ping_result> stack::ping_get(uint32_t id) const {
     ctl_guard g(p_->ctl);
-    auto it = p_->pings.find(id);
-    if (it == p_->pings.end()) return errc::noent;
+    auto it = p_->ping->pings.find(id);
+    if (it == p_->ping->pings.end()) return errc::noent;
     return it->second.res;
 }
 
 void stack::ping_release(uint32_t id) {
     ctl_guard g(p_->ctl);
-    auto it = p_->pings.find(id);
-    if (it == p_->pings.end()) return;
+    auto it = p_->ping->pings.find(id);
+    if (it == p_->ping->pings.end()) return;
     p_->timers.cancel(it->second.timer);
-    p_->pings.erase(it);
+    p_->ping->pings.erase(it);
 }
 
-void stack::impl::ping_tick(uint32_t id) {
+void pinger::ping_tick(uint32_t id) {
     auto it = pings.find(id);
     if (it == pings.end()) return;
     ping_session& s = it->second;
     s.timer = 0;
-    const uint64_t now = clock->now_ns();
+    const uint64_t now = stk.clock->now_ns();
     if (s.res.done) return;
     if (s.res.sent < s.opts.count && s.res.error == errc::ok) {
         if (s.v6) {
@@ -91,25 +93,25 @@ void stack::impl::ping_tick(uint32_t id) {
         return;
     }
     if (s.res.sent < s.opts.count) {
-        s.timer = timers.add(now + uint64_t(s.opts.interval_ms) * ns_per_ms, [this, id] { ping_tick(id); });
+        s.timer = stk.timers.add(now + uint64_t(s.opts.interval_ms) * ns_per_ms, [this, id] { ping_tick(id); });
     } else if (s.deadline_ns == 0) {
         s.deadline_ns = now + uint64_t(s.opts.timeout_ms) * ns_per_ms;
-        s.timer = timers.add(s.deadline_ns, [this, id] { ping_tick(id); });
+        s.timer = stk.timers.add(s.deadline_ns, [this, id] { ping_tick(id); });
     } else {
         s.res.done = true;  // the wait after the last request ran out
     }
 }
 
-void stack::impl::ping_send(ping_session& s) {
-    rtentry* r = in4->rib.match(s.dst);
+void pinger::ping_send(ping_session& s) {
+    rtentry* r = stk.in4->rib.match(s.dst);
     if (!r) {
         s.res.error = errc::netunreach;
-        event(stack_event::rtm_miss, 0, s.dst);
+        stk.event(stack_event::rtm_miss, 0, s.dst);
         return;
     }
     if (r->flags & rtf::reject) {
         // NetBSD's rt_check_reject_route: what ping(8) reports.
-        ifnet* out = ifs.lookup(r->ifindex);
+        ifnet* out = stk.ifs.lookup(r->ifindex);
         const bool loop = out && (out->flags() & iff::loopback);
         s.res.error = loop ? ((r->flags & rtf::host) ? errc::hostunreach : errc::netunreach)
                            : ((r->flags & rtf::gateway) ? errc::hostunreach : errc::hostdown);
@@ -121,21 +123,21 @@ void stack::impl::ping_send(ping_session& s) {
             src = s.dst;
         } else if (!r->ifa.is_any()) {
             src = r->ifa;
-        } else if (ifnet* ifp = ifs.lookup(r->ifindex)) {
-            src = in4->select_src(*ifp, (r->flags & rtf::gateway) ? r->gateway : s.dst);
+        } else if (ifnet* ifp = stk.ifs.lookup(r->ifindex)) {
+            src = stk.in4->select_src(*ifp, (r->flags & rtf::gateway) ? r->gateway : s.dst);
         }
     }
     if (!src) {
         s.res.error = errc::addrnotavail;
         return;
     }
-    lcore_ctx& c = ctl_ctx();
+    lcore_ctx& c = stk.ctl_ctx();
     const uint16_t seq = s.res.sent;
     // No TTL of its own: the stack's net.inet.ip.ttl, as NetBSD's ping without -T.
-    const uint8_t ttl = s.opts.ttl.value_or(static_cast<uint8_t>(in4->knobs.ttl.load(std::memory_order_relaxed)));
-    mbuf* m = icmp_echo_build(pool, *src, s.dst, s.icmp_id, seq, s.opts.payload_len, ttl);
+    const uint8_t ttl = s.opts.ttl.value_or(static_cast<uint8_t>(stk.in4->knobs.ttl.load(std::memory_order_relaxed)));
+    mbuf* m = icmp_echo_build(stk.pool, *src, s.dst, s.icmp_id, seq, s.opts.payload_len, ttl);
     if (!m) {
-        count_drop(c, drop_reason::nobufs);
+        stk.count_drop(c, drop_reason::nobufs);
         s.res.error = errc::nobufs;
         return;
     }
@@ -145,26 +147,26 @@ void stack::impl::ping_send(ping_session& s) {
         h->cksum = 0;
         h->cksum = in_cksum(h, h->hlen_bytes());
     }
-    s.sent_at[seq] = clock->now_ns();
+    s.sent_at[seq] = stk.clock->now_ns();
     ++s.res.sent;
-    in4->ip4_route_output(c, m, s.dst);
-    tx_flush(c);
+    stk.in4->ip4_route_output(c, m, s.dst);
+    stk.tx_flush(c);
 }
 
-void stack::impl::ping6_send(ping_session& s) {
+void pinger::ping6_send(ping_session& s) {
     // The route: a link-local or multicast destination needs its zone
     // (NetBSD's ping6 fails with "No route to host" without one).
     ifnet* out = nullptr;
     rtentry6* r = nullptr;
     if (s.dst6.is_multicast()) {
-        out = ifs.lookup(s.zone);
+        out = stk.ifs.lookup(s.zone);
     } else if (!((s.dst6.is_link_local()) && s.zone == 0)) {
-        r = in6->rib6_.match(s.dst6.with_scope(s.zone));
-        if (r) out = ifs.lookup(r->ifindex);
+        r = stk.in6->rib6_.match(s.dst6.with_scope(s.zone));
+        if (r) out = stk.ifs.lookup(r->ifindex);
     }
     if (!out) {
         s.res.error = errc::hostunreach;
-        in6->event6(stack_event::rtm_miss, 0, s.dst6);
+        stk.in6->event6(stack_event::rtm_miss, 0, s.dst6);
         return;
     }
     if (r && (r->flags & rtf::reject)) {
@@ -177,9 +179,9 @@ void stack::impl::ping6_send(ping_session& s) {
     if (s.opts.src6) {
         // -S: one of ours; a link-local source only on its own link.
         ifnet* owner = nullptr;
-        ifs.for_each([&](ifnet& x) {
+        stk.ifs.for_each([&](ifnet& x) {
             if (owner) return;
-            const in6_ifaddr* a = in6->find_addr6(x, *s.opts.src6);
+            const in6_ifaddr* a = stk.in6->find_addr6(x, *s.opts.src6);
             if (a && a->is_usable() && (s.opts.src6_zone.empty() || x.name() == s.opts.src6_zone)) owner = &x;
         });
         if (!owner) {
@@ -194,46 +196,46 @@ void stack::impl::ping6_send(ping_session& s) {
     } else if (r && (r->flags & rtf::local)) {
         src = s.dst6;
     } else {
-        src = in6->select_src6(*out, s.dst6);  // RFC 6724: by destination, not by gateway
+        src = stk.in6->select_src6(*out, s.dst6);  // RFC 6724: by destination, not by gateway
     }
     if (!src) {
         s.res.error = errc::addrnotavail;
         return;
     }
-    lcore_ctx& c = ctl_ctx();
+    lcore_ctx& c = stk.ctl_ctx();
     const uint16_t seq = s.res.sent;
-    mbuf* m =
-        icmp6_echo_build(pool, *src, s.dst6, s.icmp_id, seq, s.opts.payload_len, s.opts.ttl.value_or(in6->hlim6()));
+    mbuf* m = icmp6_echo_build(stk.pool, *src, s.dst6, s.icmp_id, seq, s.opts.payload_len,
+                               s.opts.ttl.value_or(stk.in6->hlim6()));
     if (!m) {
-        count_drop(c, drop_reason::nobufs);
+        stk.count_drop(c, drop_reason::nobufs);
         s.res.error = errc::nobufs;
         return;
     }
-    s.sent_at[seq] = clock->now_ns();
+    s.sent_at[seq] = stk.clock->now_ns();
     ++s.res.sent;
-    in6->ip6_route_output(c, m, s.dst6.is_link_local() || s.dst6.is_multicast() ? s.zone : 0);
-    tx_flush(c);
+    stk.in6->ip6_route_output(c, m, s.dst6.is_link_local() || s.dst6.is_multicast() ? s.zone : 0);
+    stk.tx_flush(c);
 }
 
-void stack::impl::ping_reply(ping_session& s, uint16_t seq) {
+void pinger::ping_reply(ping_session& s, uint16_t seq) {
     if (s.got[seq]) {
         ++s.res.duplicates;
         return;
     }
     s.got[seq] = 1;
     ++s.res.received;
-    const uint64_t rtt = clock->now_ns() - s.sent_at[seq];
+    const uint64_t rtt = stk.clock->now_ns() - s.sent_at[seq];
     if (s.res.received == 1 || rtt < s.res.rtt_min_ns) s.res.rtt_min_ns = rtt;
     if (rtt > s.res.rtt_max_ns) s.res.rtt_max_ns = rtt;
     s.res.rtt_sum_ns += rtt;
     if (s.res.received == s.opts.count) {
         s.res.done = true;
-        timers.cancel(s.timer);
+        stk.timers.cancel(s.timer);
         s.timer = 0;
     }
 }
 
-void stack::impl::ping6_input(mbuf* m, uint32_t off) {
+void pinger::ping6_input(mbuf* m, uint32_t off) {
     auto* ic = pkt_header<icmp6_hdr>(m, off);
     const uint32_t d = ic->data.get();
     const uint16_t icmp_id = static_cast<uint16_t>(d >> 16), seq = static_cast<uint16_t>(d);
@@ -244,10 +246,10 @@ void stack::impl::ping6_input(mbuf* m, uint32_t off) {
         pkt_free(m);
         return;
     }
-    drop(ctl_ctx(), m, drop_reason::icmp_no_session);
+    stk.drop(stk.ctl_ctx(), m, drop_reason::icmp_no_session);
 }
 
-void stack::impl::icmp6_err_input(mbuf* m, uint32_t off) {
+void pinger::icmp6_err_input(mbuf* m, uint32_t off) {
     // An ICMPv6 error about our traffic: report it to the ping session whose
     // request it quotes.
     auto* ip = pkt_header<ip6_hdr>(m);
@@ -255,7 +257,7 @@ void stack::impl::icmp6_err_input(mbuf* m, uint32_t off) {
     const uint32_t inner_off = off + sizeof(icmp6_hdr);
     auto* inner = pkt_header<ip6_hdr>(m, inner_off);
     auto* iic = pkt_header<icmp6_hdr>(m, inner_off + sizeof(ip6_hdr));
-    if (!inner || !iic) return drop(ctl_ctx(), m, drop_reason::icmp6_too_short);
+    if (!inner || !iic) return stk.drop(stk.ctl_ctx(), m, drop_reason::icmp6_too_short);
     if (inner->next == ipproto_icmpv6 && iic->type == icmp6_echo_request) {
         for (auto& [id, s] : pings) {
             if (!s.v6 || s.icmp_id != uint16_t(iic->data.get() >> 16)) continue;
@@ -268,8 +270,8 @@ void stack::impl::icmp6_err_input(mbuf* m, uint32_t off) {
     pkt_free(m);
 }
 
-void stack::impl::ping_input(mbuf* m) {
-    lcore_ctx& c = ctl_ctx();
+void pinger::ping_input(mbuf* m) {
+    lcore_ctx& c = stk.ctl_ctx();
     auto* ip = pkt_header<ip4_hdr>(m);
     auto* ic = pkt_header<icmp_hdr>(m, ip->hlen_bytes());  // validated by the worker
     const uint16_t icmp_id = ic->id.get();
@@ -284,15 +286,15 @@ void stack::impl::ping_input(mbuf* m) {
         pkt_free(m);
         return;
     }
-    drop(c, m, drop_reason::icmp_no_session);
+    stk.drop(c, m, drop_reason::icmp_no_session);
 }
 
-void stack::impl::icmp_err_input(mbuf* m) {
+void pinger::icmp_err_input(mbuf* m) {
     auto* ip = pkt_header<ip4_hdr>(m);
     const unsigned hl = ip->hlen_bytes();
     auto* ic = pkt_header<icmp_hdr>(m, hl);
     auto* inner = pkt_header<ip4_hdr>(m, hl + sizeof(icmp_hdr));
-    if (!inner) return drop(ctl_ctx(), m, drop_reason::icmp_too_short);
+    if (!inner) return stk.drop(stk.ctl_ctx(), m, drop_reason::icmp_too_short);
     const unsigned ihl = inner->hlen_bytes();
     // Tell the ping session whose request this quotes.
     if (inner->proto == ipproto_icmp && pkt_head_len(m) >= hl + sizeof(icmp_hdr) + ihl + sizeof(icmp_hdr)) {
@@ -305,8 +307,19 @@ void stack::impl::icmp_err_input(mbuf* m) {
             s.res.last_error_from = ip4_addr(ip->src.get());
         }
     }
-    if (ic->type == icmp_unreach && ic->code == icmp_unreach_needfrag) return in4->mtu_input(m);
+    if (ic->type == icmp_unreach && ic->code == icmp_unreach_needfrag) return stk.in4->mtu_input(m);
     pkt_free(m);
 }
+
+namespace {
+
+void attach_ping(module_registrar& r) {
+    stack::impl& s = r.impl();
+    s.ping = std::make_unique<pinger>(s);
+}
+
+}  // namespace
+
+extern const module ping_module{"ping", attach_ping};
 
 }  // namespace mpnet
