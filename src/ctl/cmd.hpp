@@ -57,6 +57,22 @@ public:
     const std::string& next() noexcept { return w_[i_++]; }
     /// An option's value: the next word, or null when there is none.
     const std::string* value() noexcept { return i_ < w_.size() ? &w_[i_++] : nullptr; }
+    /// An option's value as a number in [lo, hi]; null when it is missing,
+    /// malformed or out of range.
+    template <typename T>
+    std::optional<T> number(T lo, T hi) noexcept {
+        const std::string* v = value();
+        std::optional<T> x = v ? num<T>(*v) : std::nullopt;
+        return x && *x >= lo && *x <= hi ? x : std::nullopt;
+    }
+    /// An option's value through `parse` (an address or prefix parser);
+    /// null when it is missing or refused.
+    template <typename F>
+    auto parsed(F&& parse) -> decltype(parse(std::string_view{})) {
+        const std::string* v = value();
+        if (!v) return std::nullopt;
+        return parse(std::string_view(*v));
+    }
 
 private:
     const std::vector<std::string>& w_;

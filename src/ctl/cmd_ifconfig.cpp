@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // ifconfig: interfaces (create by devargs or by kind, destroy, flags, MTU, link
 // addresses), IPv4 and IPv6 addresses, and the vlan(4) verbs.
-#include "mpnet/drivers/ethdev_port.hpp"
 #include "cmd.hpp"
+#include "mpnet/drivers/ethdev_port.hpp"
 
 namespace mpnet::ctl {
 
@@ -24,28 +24,28 @@ reply ifconfig_inet6(context& c, const std::string& ifn, const std::vector<std::
     }
     addr6_opts o;
     bool up = false;
-    for (size_t i = 1; i < a.size(); ++i) {
-        auto val = [&]() -> std::optional<uint32_t> { return i + 1 < a.size() ? num<uint32_t>(a[++i]) : std::nullopt; };
-        if (a[i] == "delete" || a[i] == "-alias") {
+    for (word_cursor wc(a, 1); !wc.done();) {
+        const std::string& word = wc.next();
+        if (word == "delete" || word == "-alias") {
             if (a.size() != 2) return fail("ifconfig", "usage: ifconfig IF inet6 ADDR delete");
             auto st = s.addr6_del(ifn, sa->first);
             if (!st) return fail("ifconfig", fmt::format("{}: {}", ifn, errc_message(st.error())));
             return ok();
         }
-        if (a[i] == "alias") continue;
-        if (a[i] == "up") {
+        if (word == "alias") continue;
+        if (word == "up") {
             up = true;
-        } else if (a[i] == "prefixlen") {
-            auto v = val();
-            if (!v || *v > 128) return fail("ifconfig", "prefixlen: 0..128");
+        } else if (word == "prefixlen") {
+            auto v = wc.number<unsigned>(0, 128);
+            if (!v) return fail("ifconfig", "prefixlen: 0..128");
             plen = *v;
-        } else if (a[i] == "pltime" || a[i] == "vltime") {
-            const bool pl = a[i] == "pltime";
-            auto v = val();
+        } else if (word == "pltime" || word == "vltime") {
+            const bool pl = word == "pltime";
+            auto v = wc.number<uint32_t>(0, UINT32_MAX);
             if (!v) return fail("ifconfig", fmt::format("{}: seconds", pl ? "pltime" : "vltime"));
             (pl ? o.pltime_s : o.vltime_s) = *v;
         } else {
-            return fail("ifconfig", fmt::format("{}: unknown word", a[i]));
+            return fail("ifconfig", fmt::format("{}: unknown word", word));
         }
     }
     if (auto st = s.addr6_add(ifn, sa->first, plen, o); !st)
@@ -86,13 +86,14 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
         // every lcore then sends lock-free.
         ec.tx_queues = static_cast<uint16_t>(s.lcore_slots());
         std::string extra;
-        for (size_t k = 3; k < a.size(); k += 2) {
-            if (k + 1 >= a.size() || (a[k] != "queues" && a[k] != "txqueues"))
+        for (word_cursor wc(a, 3); !wc.done();) {
+            const std::string& w = wc.next();
+            if (w != "queues" && w != "txqueues")
                 return fail("ifconfig", "usage: ifconfig IF create DEVARGS [queues N] [txqueues N]");
-            auto q = num<uint16_t>(a[k + 1]);
-            if (!q || *q == 0 || *q > limits::rxq_max) return fail("ifconfig", fmt::format("{}: 1..{}", a[k], limits::rxq_max));
-            (a[k] == "queues" ? ec.rx_queues : ec.tx_queues) = *q;
-            extra += fmt::format(" {} {}", a[k], *q);
+            auto q = wc.number<uint16_t>(1, limits::rxq_max);
+            if (!q) return fail("ifconfig", fmt::format("{}: 1..{}", w, limits::rxq_max));
+            (w == "queues" ? ec.rx_queues : ec.tx_queues) = *q;
+            extra += fmt::format(" {} {}", w, *q);
         }
         if (s.if_get(ifn)) return fail("ifconfig", fmt::format("{}: File exists", ifn));
         auto p = drivers::ethdev_port::open(a[2], s.pool(), ec);

@@ -15,34 +15,34 @@ reply cmd_ping(context& c, const std::vector<std::string>& a, bool js) {
     ping_opts o;
     uint32_t wait_s = 0;
     std::optional<ip4_addr> dst;
-    for (size_t i = 0; i < a.size(); ++i) {
-        const std::string& w = a[i];
-        auto val = [&]() -> std::optional<uint32_t> { return i + 1 < a.size() ? num<uint32_t>(a[++i]) : std::nullopt; };
+    constexpr uint32_t any = UINT32_MAX;
+    for (word_cursor wc(a); !wc.done();) {
+        const std::string& w = wc.next();
         if (w == "-n" || w == "-q" || w == "-v") continue;
         if (w == "-D") {
             o.df = true;
         } else if (w == "-c") {
-            auto x = val();
-            if (!x || *x == 0 || *x > 10000) return fail("ping", "-c: 1..10000");
+            auto x = wc.number<uint32_t>(1, 10000);
+            if (!x) return fail("ping", "-c: 1..10000");
             o.count = static_cast<uint16_t>(*x);
         } else if (w == "-i") {
-            auto x = val();
+            auto x = wc.number<uint32_t>(0, any / 1000);
             if (!x) return fail("ping", "-i: seconds");
             o.interval_ms = *x * 1000;
         } else if (w == "-w") {
-            auto x = val();
-            if (!x || *x > 3600) return fail("ping", "-w: seconds");
+            auto x = wc.number<uint32_t>(0, 3600);
+            if (!x) return fail("ping", "-w: seconds");
             wait_s = *x;
         } else if (w == "-s") {
-            auto x = val();
-            if (!x || *x > 1472) return fail("ping", "-s: 0..1472");
+            auto x = wc.number<uint32_t>(0, 1472);
+            if (!x) return fail("ping", "-s: 0..1472");
             o.payload_len = static_cast<uint16_t>(*x);
         } else if (w == "-T") {
-            auto x = val();
-            if (!x || *x == 0 || *x > 255) return fail("ping", "-T: 1..255");
+            auto x = wc.number<uint32_t>(1, 255);
+            if (!x) return fail("ping", "-T: 1..255");
             o.ttl = static_cast<uint8_t>(*x);
         } else if (w == "-S") {
-            auto x = i + 1 < a.size() ? ip4_addr::parse(a[++i]) : std::nullopt;
+            auto x = wc.parsed(ip4_addr::parse);
             if (!x) return fail("ping", "-S: bad address");
             o.src = *x;
         } else if (!dst) {
@@ -112,32 +112,32 @@ reply cmd_ping6(context& c, const std::vector<std::string>& a, bool js) {
     ping_opts o;
     std::optional<std::pair<ip6_addr, std::string>> dst;
     std::string dst_s;
-    for (size_t i = 0; i < a.size(); ++i) {
-        const std::string& w = a[i];
-        auto val = [&]() -> std::optional<uint32_t> { return i + 1 < a.size() ? num<uint32_t>(a[++i]) : std::nullopt; };
+    constexpr uint32_t any = UINT32_MAX;
+    for (word_cursor wc(a); !wc.done();) {
+        const std::string& w = wc.next();
         if (w == "-n" || w == "-q" || w == "-v") continue;
         if (w == "-c") {
-            auto x = val();
-            if (!x || *x == 0 || *x > 10000) return fail("ping6", "-c: 1..10000");
+            auto x = wc.number<uint32_t>(1, 10000);
+            if (!x) return fail("ping6", "-c: 1..10000");
             o.count = static_cast<uint16_t>(*x);
         } else if (w == "-i") {
-            auto x = val();
+            auto x = wc.number<uint32_t>(0, any / 1000);
             if (!x) return fail("ping6", "-i: seconds");
             o.interval_ms = *x * 1000;
         } else if (w == "-X" || w == "-w") {
-            auto x = val();
-            if (!x || *x > 3600) return fail("ping6", "-X: seconds");
+            auto x = wc.number<uint32_t>(0, 3600);
+            if (!x) return fail("ping6", "-X: seconds");
             o.timeout_ms = *x * 1000;
         } else if (w == "-s") {
-            auto x = val();
-            if (!x || *x > 1452) return fail("ping6", "-s: 0..1452");
+            auto x = wc.number<uint32_t>(0, 1452);
+            if (!x) return fail("ping6", "-s: 0..1452");
             o.payload_len = static_cast<uint16_t>(*x);
         } else if (w == "-h") {
-            auto x = val();
-            if (!x || *x == 0 || *x > 255) return fail("ping6", "-h: 1..255");
+            auto x = wc.number<uint32_t>(1, 255);
+            if (!x) return fail("ping6", "-h: 1..255");
             o.ttl = static_cast<uint8_t>(*x);
         } else if (w == "-S") {
-            auto x = i + 1 < a.size() ? parse_scoped(a[++i]) : std::nullopt;
+            auto x = wc.parsed(parse_scoped);
             if (!x) return fail("ping6", "-S: bad address");
             o.src6 = x->first;
             o.src6_zone = x->second;

@@ -15,9 +15,12 @@ reply cmd_rtadvd(context& c, const std::vector<std::string>& a, bool js) {
         json pj = json::array();
         for (const auto& p : r->prefixes)
             pj.push_back({{"prefix", p.prefix.str()}, {"vltime", p.vltime_s}, {"pltime", p.pltime_s}});
-        json j = {{"interface", ifn},       {"enabled", r->enabled},
-                  {"mtu", r->mtu},          {"maxinterval", r->max_interval_s},
-                  {"mininterval", r->min_interval_s}, {"rltime", r->router_lifetime_s},
+        json j = {{"interface", ifn},
+                  {"enabled", r->enabled},
+                  {"mtu", r->mtu},
+                  {"maxinterval", r->max_interval_s},
+                  {"mininterval", r->min_interval_s},
+                  {"rltime", r->router_lifetime_s},
                   {"prefixes", pj}};
         if (js) return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
         std::string t = fmt::format("{}: {} mtu={} maxinterval={} mininterval={} rltime={}\n", ifn,
@@ -29,23 +32,35 @@ reply cmd_rtadvd(context& c, const std::vector<std::string>& a, bool js) {
     }
     rtadv_config rc;
     rc.enabled = !(a.size() == 2 && a[1] == "stop");
-    for (size_t i = 1; rc.enabled && i < a.size(); ++i) {
-        auto val = [&]() -> std::optional<uint32_t> { return i + 1 < a.size() ? num<uint32_t>(a[++i]) : std::nullopt; };
-        const std::string& w = a[i];
-        std::optional<uint32_t> v;
+    constexpr uint32_t any = UINT32_MAX;
+    for (word_cursor wc(a, 1); rc.enabled && !wc.done();) {
+        const std::string& w = wc.next();
+        // Words that take a number, with their range.
+        struct numeric {
+            const char* word;
+            uint32_t lo, hi;
+        };
+        static constexpr numeric numerics[] = {{"mtu", 0, any},    {"maxinterval", 0, any}, {"mininterval", 0, any},
+                                               {"rltime", 0, any}, {"hlim", 0, 255},        {"vltime", 0, any},
+                                               {"pltime", 0, any}};
+        const numeric* nw = nullptr;
+        for (const auto& n : numerics)
+            if (w == n.word) nw = &n;
         if (w == "managed") {
             rc.managed = true;
         } else if (w == "other") {
             rc.other = true;
         } else if (w == "prefix") {
-            auto p = i + 1 < a.size() ? prefix6::parse(a[++i], true) : std::nullopt;
+            auto p = wc.parsed([](std::string_view v) { return prefix6::parse(v, true); });
             if (!p) return fail("rtadvd", "prefix: bad prefix");
             rc.prefixes.push_back(rtadv_prefix{*p});
         } else if (w == "noonlink" || w == "noauto") {
             if (rc.prefixes.empty()) return fail("rtadvd", fmt::format("{}: after a prefix", w));
             (w == "noonlink" ? rc.prefixes.back().onlink : rc.prefixes.back().autonomous) = false;
-        } else if (!(v = val())) {
-            return fail("rtadvd", fmt::format("{}: unknown word or missing number", w));
+        } else if (!nw) {
+            return fail("rtadvd", fmt::format("{}: unknown word", w));
+        } else if (auto v = wc.number<uint32_t>(nw->lo, nw->hi); !v) {
+            return fail("rtadvd", fmt::format("{}: {}..{}", w, nw->lo, nw->hi));
         } else if (w == "mtu") {
             rc.mtu = *v;
         } else if (w == "maxinterval") {
@@ -54,12 +69,12 @@ reply cmd_rtadvd(context& c, const std::vector<std::string>& a, bool js) {
             rc.min_interval_s = *v;
         } else if (w == "rltime") {
             rc.router_lifetime_s = *v;
-        } else if (w == "hlim" && *v <= 255) {
+        } else if (w == "hlim") {
             rc.cur_hlim = static_cast<uint8_t>(*v);
-        } else if ((w == "vltime" || w == "pltime") && !rc.prefixes.empty()) {
-            (w == "vltime" ? rc.prefixes.back().vltime_s : rc.prefixes.back().pltime_s) = *v;
+        } else if (rc.prefixes.empty()) {
+            return fail("rtadvd", fmt::format("{}: after a prefix", w));
         } else {
-            return fail("rtadvd", fmt::format("{}: unknown word", w));
+            (w == "vltime" ? rc.prefixes.back().vltime_s : rc.prefixes.back().pltime_s) = *v;
         }
     }
     // maxinterval given alone: mininterval follows rtadvd's default (0.33 * max).

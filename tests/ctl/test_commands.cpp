@@ -172,6 +172,46 @@ TEST_F(cli, Arp) {
     EXPECT_TRUE(s.arp_list().empty());
 }
 
+// ping, ping6, rtadvd and ifconfig read their option words through the one
+// cursor: a missing, malformed or out-of-range value is a one-line error
+// naming the range, and nothing changes.
+TEST_F(cli, OptionWordsAreCheckedOneWay) {
+    expect_error("ping -c 0 198.18.0.2", "-c: 1..10000");
+    expect_error("ping -c 198.18.0.2", "-c: 1..10000");
+    expect_error("ping -T 256 198.18.0.2", "-T: 1..255");
+    expect_error("ping -s 1473 198.18.0.2", "-s: 0..1472");
+    expect_error("ping -w 3601 198.18.0.2", "-w: seconds");
+    expect_error("ping 198.18.0.2 -S", "-S: bad address");
+    expect_error("ping6 -h 0 2001:db8::2", "-h: 1..255");
+    expect_error("ping6 -S nonsense 2001:db8::2", "-S: bad address");
+    expect_error("rtadvd shmif0 hlim 256", "hlim: 0..255");
+    expect_error("rtadvd shmif0 mtu", "mtu: 0..4294967295");
+    expect_error("rtadvd shmif0 vltime 100", "vltime: after a prefix");
+    expect_error("rtadvd shmif0 prefix 2001:db8:1::/129", "prefix: bad prefix");
+    expect_error("rtadvd shmif0 fly", "fly: unknown word");
+    EXPECT_FALSE(s.rtadv_get("shmif0")->enabled);
+    expect_error("ifconfig shmif0 inet6 2001:db8::1 prefixlen 129", "prefixlen: 0..128");
+    expect_error("ifconfig shmif0 inet6 2001:db8::1 pltime", "pltime: seconds");
+    expect_error("ifconfig shmif0 inet6 2001:db8::1 pltime -1", "pltime: seconds");
+    const auto shmif0 = s.if_get("shmif0");
+    ASSERT_TRUE(shmif0.has_value());
+    for (const auto& a : shmif0->addrs6) EXPECT_NE(a.addr, *ip6_addr::parse("2001:db8::1"));
+    expect_error("ifconfig ring9 create net_ring_x queues 0", "queues: 1..");
+    expect_error("ifconfig ring9 create net_ring_x txqueues", "txqueues: 1..");
+    expect_error("ifconfig ring9 create net_ring_x rings 2", "usage: ifconfig IF create DEVARGS");
+    EXPECT_FALSE(s.if_get("ring9").has_value());
+    // The same words, well formed, take effect.
+    ASSERT_EQ(run("rtadvd shmif0 prefix 2001:db8:1::/64 vltime 100 pltime 50 hlim 32 maxinterval 30").status, 0);
+    auto rc = s.rtadv_get("shmif0");
+    ASSERT_TRUE(rc.has_value());
+    EXPECT_TRUE(rc->enabled);
+    EXPECT_EQ(rc->cur_hlim, 32);
+    EXPECT_EQ(rc->max_interval_s, 30u);
+    ASSERT_EQ(rc->prefixes.size(), 1u);
+    EXPECT_EQ(rc->prefixes[0].vltime_s, 100u);
+    EXPECT_EQ(rc->prefixes[0].pltime_s, 50u);
+}
+
 TEST_F(cli, SysctlShowHelp) {
     EXPECT_EQ(run("sysctl -w net.inet.ip.forwarding=1").text, "net.inet.ip.forwarding: 0 -> 1\n");
     EXPECT_EQ(run("sysctl net.inet.ip.forwarding").text, "net.inet.ip.forwarding = 1\n");
