@@ -226,7 +226,7 @@ TEST_F(cli, SysctlShowHelp) {
     EXPECT_NE(listed.find("net.inet.ip.forwarding = 1\n"), std::string::npos) << listed;
     EXPECT_NE(listed.find("net.inet6.ip6.hlim = 64\n"), std::string::npos) << listed;
     auto knobs = run_json("sysctl -a");
-    EXPECT_EQ(knobs.size(), 22u);
+    EXPECT_EQ(knobs.size(), 23u);
     for (const auto& k : knobs) {
         auto v = s.sysctl_get(k["name"].get<std::string>());
         ASSERT_TRUE(v.has_value()) << k;

@@ -33,12 +33,12 @@ struct target {
     }
     ~target() { inj.reset(); }
 
-    void send(const std::vector<uint8_t>& frame) {
+    void send(const std::vector<uint8_t>& frame, bool tick = true) {
         mbuf* m = pkt_alloc(s.pool(), static_cast<uint16_t>(frame.size()));
         ASSERT_NE(m, nullptr);
         std::memcpy(pkt_data(m), frame.data(), frame.size());
         ASSERT_EQ(inj->tx_burst(0, &m, 1), 1);
-        w.tick();
+        if (tick) w.tick();
     }
 };
 
@@ -315,6 +315,159 @@ TEST(t_badinput, neighbor_table_exhaustion_is_bounded) {
     // so the table stays full but the stack keeps answering.
     EXPECT_EQ(s.arp_list().size(), 64u);
     inj.reset();
+}
+
+// A sender on none of the interface's subnets asks for our address: it is
+// answered but never learned (NetBSD and FreeBSD refuse such entries).
+TEST(t_badinput, arp_from_off_subnet_senders_is_not_learned) {
+    target t;
+    const ip4_addr me = ip("198.18.0.1");
+    for (const char* who : {"198.19.77.77", "0.16.108.33", "198.18.1.5"}) {
+        t.send(eth(ether_addr::broadcast(), t.inj_mac, ethertype_arp,
+                   arp_payload(arp_op_request, t.inj_mac, ip(who), me)));
+        EXPECT_TRUE(t.s.arp_get(ip(who)).empty()) << who;
+    }
+    EXPECT_EQ(t.s.drops(drop_reason::arp_off_subnet), 3u);
+    // The requests were answered all the same.
+    unsigned replies = 0;
+    mbuf* got[32];
+    while (uint16_t k = t.inj->rx_burst(0, got, 32)) {
+        for (uint16_t i = 0; i < k; ++i) {
+            const uint8_t* d = pkt_data(got[i]);
+            if (d[12] == 0x08 && d[13] == 0x06 && d[14 + 7] == arp_op_reply) ++replies;
+            pkt_free(got[i]);
+        }
+    }
+    EXPECT_EQ(replies, 3u);
+    // An on-subnet sender is learned as before.
+    t.send(eth(ether_addr::broadcast(), t.inj_mac, ethertype_arp,
+               arp_payload(arp_op_request, t.inj_mac, ip("198.18.0.9"), me)));
+    EXPECT_EQ(t.s.arp_get(ip("198.18.0.9")).size(), 1u);
+}
+
+// ICMP "fragmentation needed" from `from` to `to`, quoting the header of a
+// `inner_len`-byte packet inner_src -> inner_dst.
+std::vector<uint8_t> needfrag(ip4_addr from, ip4_addr to, uint16_t mtu, ip4_addr inner_src, ip4_addr inner_dst,
+                              uint16_t inner_len) {
+    std::vector<uint8_t> v(20 + 8 + 20 + 8);
+    ip4_hdr in{};
+    in.ver_ihl = 0x45;
+    in.total_len.set(inner_len);
+    in.ttl = 63;
+    in.proto = ipproto_udp;
+    in.src.set(inner_src.v);
+    in.dst.set(inner_dst.v);
+    in.cksum = in_cksum(&in, 20);
+    std::memcpy(v.data() + 28, &in, 20);
+    icmp_hdr ic{};
+    ic.type = icmp_unreach;
+    ic.code = icmp_unreach_needfrag;
+    ic.seq.set(mtu);
+    std::memcpy(v.data() + 20, &ic, 8);
+    uint16_t ck = in_cksum(v.data() + 20, v.size() - 20);
+    std::memcpy(v.data() + 22, &ck, 2);
+    ip4_hdr h{};
+    h.ver_ihl = 0x45;
+    h.total_len.set(static_cast<uint16_t>(v.size()));
+    h.ttl = 64;
+    h.proto = ipproto_icmp;
+    h.src.set(from.v);
+    h.dst.set(to.v);
+    h.cksum = in_cksum(&h, 20);
+    std::memcpy(v.data(), &h, 20);
+    return v;
+}
+
+// A router R between host A (bus) and host B (bus2), and an attacker on A's
+// segment who sends R spoofed path-MTU messages.
+struct pmtu_topology : target {
+    drivers::bus& bus2;
+    stack& a;
+    stack& b;
+    pmtu_topology()
+        : bus2(w.add_bus("bus2")),
+          a(w.add_host("a", bus, "shmif0", "198.18.0.2")),
+          b(w.add_host("b", bus2, "shmif0", "198.18.1.2")) {
+        w.attach(s, bus2, "shmif1");
+        EXPECT_TRUE(s.addr_add("shmif1", ip("198.18.1.1"), 24));
+        EXPECT_TRUE(s.if_up("shmif1"));
+        EXPECT_TRUE(s.sysctl_set("net.inet.ip.forwarding", 1));
+        world::route(a, "198.18.1.0/24", "198.18.0.1");
+        world::route(b, "198.18.0.0/24", "198.18.1.1");
+        w.run_for_ms(10);
+    }
+    void spoof(uint16_t mtu, ip4_addr inner_src, ip4_addr inner_dst, uint16_t inner_len = 1000) {
+        send(eth(s_mac, inj_mac, ethertype_ip4,
+                 needfrag(ip("198.18.0.66"), ip("198.18.0.1"), mtu, inner_src, inner_dst, inner_len)));
+    }
+    bool ping_big(bool df) {
+        ping_opts o;
+        o.payload_len = 1000;
+        o.df = df;
+        o.timeout_ms = 500;
+        auto id = a.ping_start(ip("198.18.1.2"), o);
+        w.run_until([&] { return a.ping_get(*id)->done; }, 2000);
+        return a.ping_get(*id)->received == 1;
+    }
+    std::optional<route_info> host_route(const char* dst) {
+        for (const auto& r : s.route_list())
+            if (r.r.dst == *prefix4::parse(dst)) return r;
+        return std::nullopt;
+    }
+};
+
+TEST(t_badinput, spoofed_path_mtu_messages_leave_forwarding_alone) {
+    pmtu_topology t;
+    ASSERT_TRUE(t.ping_big(true));
+    // An MTU of 68 is below limits::pmtu_min: ignored, no route.
+    t.spoof(68, ip("198.18.1.1"), ip("198.18.1.2"));
+    EXPECT_EQ(t.s.drops(drop_reason::icmp_pmtu_too_small), 1u);
+    EXPECT_FALSE(t.host_route("198.18.1.2/32").has_value());
+    // Quoting a packet R never sent (A's), or one no larger than the MTU: ignored.
+    t.spoof(600, ip("198.18.0.2"), ip("198.18.1.2"));
+    t.spoof(600, ip("198.18.1.1"), ip("198.18.1.2"), 600);
+    EXPECT_EQ(t.s.drops(drop_reason::icmp_pmtu_not_ours), 2u);
+    EXPECT_FALSE(t.host_route("198.18.1.2/32").has_value());
+    // A plausible one is learned for R's own traffic (a UGHD route, mtu 600)...
+    t.spoof(600, ip("198.18.1.1"), ip("198.18.1.2"));
+    auto r = t.host_route("198.18.1.2/32");
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->r.mtu, 600u);
+    EXPECT_EQ(rtf_letters(r->r.flags), "UGHD");
+    // ...but other hosts' 1000-byte packets pass whole, DF or not.
+    const uint64_t frag_needed = t.s.drops(drop_reason::ip4_frag_needed);
+    EXPECT_TRUE(t.ping_big(true));
+    EXPECT_TRUE(t.ping_big(false));
+    EXPECT_EQ(t.s.drops(drop_reason::ip4_frag_needed), frag_needed);
+    EXPECT_EQ(t.b.drops(drop_reason::ip4_fragment), 0u);
+    // net.inet.ip.mtudisc_forward=1 applies it to forwarded traffic too.
+    ASSERT_TRUE(t.s.sysctl_set("net.inet.ip.mtudisc_forward", 1));
+    EXPECT_FALSE(t.ping_big(true));
+    EXPECT_GT(t.s.drops(drop_reason::ip4_frag_needed), frag_needed);
+}
+
+TEST(t_badinput, path_mtu_routes_are_bounded) {
+    pmtu_topology t;
+    world::route(t.s, "198.19.0.0/16", "198.18.1.2");
+    const size_t base = t.s.route_list().size();
+    // 50,000 needfrags, each for another destination behind B.
+    for (uint32_t i = 0; i < 50000; ++i) {
+        const ip4_addr dst(ip("198.19.0.0").v + (i % 65536));
+        t.send(eth(t.s_mac, t.inj_mac, ethertype_ip4,
+                   needfrag(ip("198.18.0.66"), ip("198.18.0.1"), 1200, ip("198.18.1.1"), dst, 1400)),
+               false);
+        if (i % 32 == 31) t.w.tick();
+    }
+    t.w.run_for_ms(20);
+    size_t learned = 0;
+    for (const auto& r : t.s.route_list())
+        if ((r.r.flags & rtf::dynamic) && r.r.mtu == 1200) ++learned;
+    EXPECT_EQ(learned, limits::pmtu_routes_max);
+    EXPECT_EQ(t.s.route_list().size(), base + limits::pmtu_routes_max);
+    // They expire (mtudisctimeout, 600 s) and the table returns to its size.
+    t.w.run_virtual_ms(601 * 1000);
+    EXPECT_EQ(t.s.route_list().size(), base);
+    EXPECT_TRUE(t.ping_big(true));
 }
 
 }  // namespace

@@ -61,7 +61,8 @@ bytes eth6(const ether_addr& dst, const ether_addr& src, const bytes& payload) {
 bytes ip6pkt(const ip6_addr& src, const ip6_addr& dst, uint8_t hlim, bytes l4, uint8_t next = ipproto_icmpv6) {
     if (next == ipproto_icmpv6 && l4.size() >= 4) {
         l4[2] = l4[3] = 0;
-        const uint16_t ck = static_cast<uint16_t>(~ip6_pseudo_sum(src, dst, ipproto_icmpv6, l4.data(), uint32_t(l4.size())));
+        const uint16_t ck =
+            static_cast<uint16_t>(~ip6_pseudo_sum(src, dst, ipproto_icmpv6, l4.data(), uint32_t(l4.size())));
         std::memcpy(l4.data() + 2, &ck, 2);
     }
     ip6_hdr h{};
@@ -156,10 +157,13 @@ TEST(t_badinput6, each_malformed_packet_is_one_named_drop) {
         {"group not joined", drop_reason::ip6_not_member,
          [&](const target6& t) {
              const ip6_addr g = ip6("ff02::1:ff99:9999");
-             return to_group(t, g, ip6pkt(peer, g, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(ip6("2001:db8::99:9999")))));
+             return to_group(t, g,
+                             ip6pkt(peer, g, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(ip6("2001:db8::99:9999")))));
          }},
         {"not ours, forwarding off", drop_reason::ip6_not_local,
-         [&](const target6& t) { return to_me(t, ip6pkt(peer, ip6("2001:db8:5::5"), 64, icmp6(icmp6_echo_request, 0, 1))); }},
+         [&](const target6& t) {
+             return to_me(t, ip6pkt(peer, ip6("2001:db8:5::5"), 64, icmp6(icmp6_echo_request, 0, 1)));
+         }},
         {"ICMPv6 bad checksum", drop_reason::icmp6_bad_cksum,
          [&](const target6& t) {
              auto p = ip6pkt(peer, me, 64, icmp6(icmp6_echo_request, 0, 1));
@@ -167,7 +171,9 @@ TEST(t_badinput6, each_malformed_packet_is_one_named_drop) {
              return to_me(t, p);
          }},
         {"ICMPv6 truncated", drop_reason::icmp6_too_short,
-         [&](const target6& t) { return to_me(t, ip6pkt(peer, me, 64, bytes{128, 0, 0, 0}, ipproto_icmpv6)); }},
+         [&](const target6& t) {
+             return to_me(t, ip6pkt(peer, me, 64, bytes{128, 0, 0, 0}, ipproto_icmpv6));
+         }},
         {"ICMPv6 type 200", drop_reason::icmp6_unhandled_type,
          [&](const target6& t) { return to_me(t, ip6pkt(peer, me, 64, icmp6(200, 0, 0))); }},
         {"MLD report", drop_reason::mld_ignored,
@@ -182,10 +188,13 @@ TEST(t_badinput6, each_malformed_packet_is_one_named_drop) {
              return to_me(t, ip6pkt(peer, me, 64, fh, ipproto_fragment));
          }},
         {"extension header chain past the packet", drop_reason::ip6_no_proto,
-         [&](const target6& t) { return to_me(t, ip6pkt(peer, me, 64, bytes{ipproto_icmpv6, 9, 0, 0, 0, 0, 0, 0}, ipproto_dstopts)); }},
+         [&](const target6& t) {
+             return to_me(t, ip6pkt(peer, me, 64, bytes{ipproto_icmpv6, 9, 0, 0, 0, 0, 0, 0}, ipproto_dstopts));
+         }},
         {"NS hop limit 64", drop_reason::nd_bad_hlim,
          [&](const target6& t) {
-             return to_group(t, snm, ip6pkt(peer, snm, 64, icmp6(nd_neighbor_solicit, 0, 0, ns_body(me, lla_opt(1, t.inj_mac)))));
+             return to_group(
+                 t, snm, ip6pkt(peer, snm, 64, icmp6(nd_neighbor_solicit, 0, 0, ns_body(me, lla_opt(1, t.inj_mac)))));
          }},
         {"NA hop limit 254", drop_reason::nd_bad_hlim,
          [&](const target6& t) {
@@ -193,18 +202,23 @@ TEST(t_badinput6, each_malformed_packet_is_one_named_drop) {
          }},
         {"RA hop limit 1", drop_reason::nd_bad_hlim,
          [&](const target6& t) {
-             return to_group(t, ip6_addr::all_nodes(),
-                             ip6pkt(peer_ll, ip6_addr::all_nodes(), 1, ra_msg(1800, {})));
+             return to_group(t, ip6_addr::all_nodes(), ip6pkt(peer_ll, ip6_addr::all_nodes(), 1, ra_msg(1800, {})));
          }},
         {"NS code 1", drop_reason::nd_bad_code,
-         [&](const target6& t) { return to_group(t, snm, ip6pkt(peer, snm, 255, icmp6(nd_neighbor_solicit, 1, 0, ns_body(me)))); }},
+         [&](const target6& t) {
+             return to_group(t, snm, ip6pkt(peer, snm, 255, icmp6(nd_neighbor_solicit, 1, 0, ns_body(me))));
+         }},
         {"ND option of length 0", drop_reason::nd_bad_option,
          [&](const target6& t) {
-             return to_group(t, snm, ip6pkt(peer, snm, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(me, bytes{1, 0, 0, 0, 0, 0, 0, 0}))));
+             return to_group(
+                 t, snm,
+                 ip6pkt(peer, snm, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(me, bytes{1, 0, 0, 0, 0, 0, 0, 0}))));
          }},
         {"ND option running past the message", drop_reason::nd_bad_option,
          [&](const target6& t) {
-             return to_group(t, snm, ip6pkt(peer, snm, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(me, bytes{1, 3, 0, 0, 0, 0, 0, 0}))));
+             return to_group(
+                 t, snm,
+                 ip6pkt(peer, snm, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(me, bytes{1, 3, 0, 0, 0, 0, 0, 0}))));
          }},
         {"ND option header cut short", drop_reason::nd_bad_option,
          [&](const target6& t) {
@@ -212,18 +226,24 @@ TEST(t_badinput6, each_malformed_packet_is_one_named_drop) {
          }},
         {"truncated prefix option", drop_reason::nd_bad_option,
          [&](const target6& t) {
-             return to_group(t, ip6_addr::all_nodes(),
-                             ip6pkt(peer_ll, ip6_addr::all_nodes(), 255,
-                                    ra_msg(1800, bytes{3, 1, 64, 0xc0, 0, 0, 0, 0})));
+             return to_group(
+                 t, ip6_addr::all_nodes(),
+                 ip6pkt(peer_ll, ip6_addr::all_nodes(), 255, ra_msg(1800, bytes{3, 1, 64, 0xc0, 0, 0, 0, 0})));
          }},
         {"NS for a multicast target", drop_reason::nd_bad_msg,
-         [&](const target6& t) { return to_me(t, ip6pkt(peer, me, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(ip6("ff02::1"))))); }},
+         [&](const target6& t) {
+             return to_me(t, ip6pkt(peer, me, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(ip6("ff02::1")))));
+         }},
         {"DAD NS with a source link-layer option", drop_reason::nd_bad_msg,
          [&](const target6& t) {
-             return to_group(t, snm, ip6pkt(ip6("::"), snm, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(me, lla_opt(1, t.inj_mac)))));
+             return to_group(
+                 t, snm,
+                 ip6pkt(ip6("::"), snm, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(me, lla_opt(1, t.inj_mac)))));
          }},
         {"NS for someone else", drop_reason::nd_not_for_us,
-         [&](const target6& t) { return to_me(t, ip6pkt(peer, me, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(ip6("2001:db8::99"))))); }},
+         [&](const target6& t) {
+             return to_me(t, ip6pkt(peer, me, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(ip6("2001:db8::99")))));
+         }},
         {"NS truncated before the target", drop_reason::icmp6_too_short,
          [&](const target6& t) { return to_me(t, ip6pkt(peer, me, 255, icmp6(nd_neighbor_solicit, 0, 0, bytes(8)))); }},
         {"NA claiming our address", drop_reason::nd_dup_addr,
@@ -235,17 +255,16 @@ TEST(t_badinput6, each_malformed_packet_is_one_named_drop) {
         {"NA solicited to a group", drop_reason::nd_bad_msg,
          [&](const target6& t) {
              return to_group(t, ip6_addr::all_nodes(),
-                             ip6pkt(peer, ip6_addr::all_nodes(), 255, icmp6(nd_neighbor_advert, 0, nd_na_solicited, ns_body(peer))));
+                             ip6pkt(peer, ip6_addr::all_nodes(), 255,
+                                    icmp6(nd_neighbor_advert, 0, nd_na_solicited, ns_body(peer))));
          }},
         {"RA from a global source", drop_reason::nd_bad_msg,
          [&](const target6& t) {
-             return to_group(t, ip6_addr::all_nodes(),
-                             ip6pkt(peer, ip6_addr::all_nodes(), 255, ra_msg(1800, {})));
+             return to_group(t, ip6_addr::all_nodes(), ip6pkt(peer, ip6_addr::all_nodes(), 255, ra_msg(1800, {})));
          }},
         {"RA with accept_rtadv off", drop_reason::nd_ra_ignored,
          [&](const target6& t) {
-             return to_group(t, ip6_addr::all_nodes(),
-                             ip6pkt(peer_ll, ip6_addr::all_nodes(), 255, ra_msg(1800, {})));
+             return to_group(t, ip6_addr::all_nodes(), ip6pkt(peer_ll, ip6_addr::all_nodes(), 255, ra_msg(1800, {})));
          }},
         {"redirect to a host that did not ask", drop_reason::icmp_redirect_ignored,
          [&](const target6& t) {
@@ -321,6 +340,78 @@ TEST(t_badinput6, ra_flood_is_bounded) {
     EXPECT_TRUE(t.w.ping6(peer, ip6("2001:db8::1")));
 }
 
+// 3,000 routers advertise one prefix: the prefix lists only routers on the
+// default-router list (KAME's pfxrtr), so it holds at most defrouters_max.
+TEST(t_badinput6, routers_per_prefix_are_bounded_by_the_router_list) {
+    stack_config c;
+    c.accept_rtadv = true;
+    target6 t(c);
+    const auto opts = pi_opt(ip6("2001:db8:100::"), 64, 3600, 1800);
+    for (uint32_t r = 0; r < 3000; ++r) {
+        ip6_addr src = ip6("fe80::1:0");
+        src.b[14] = uint8_t(r >> 8);
+        src.b[15] = uint8_t(r + 1);
+        // Every fourth one says it is not a default router (lifetime 0).
+        const uint16_t life = r % 4 == 3 ? 0 : 1800;
+        t.send(eth6(ip6_addr::all_nodes().multicast_mac(), t.inj_mac,
+                    ip6pkt(src, ip6_addr::all_nodes(), 255, ra_msg(life, opts))),
+               false);
+        if (r % 16 == 15) t.w.tick();
+    }
+    t.w.run_for_ms(20);
+    const auto routers = t.s.ndp_routers();
+    const auto prefixes = t.s.ndp_prefixes();
+    ASSERT_EQ(prefixes.size(), 1u);
+    EXPECT_EQ(routers.size(), size_t(limits::defrouters_max));
+    EXPECT_EQ(prefixes[0].routers.size(), routers.size());
+    for (const auto& a : prefixes[0].routers) {
+        bool listed = false;
+        for (const auto& r : routers) listed = listed || r.addr == a;
+        EXPECT_TRUE(listed) << a.str();
+    }
+}
+
+// 500 router solicitations over 10 s: RFC 4861 6.2.6 answers after a random
+// delay and never sends multicast RAs closer than MIN_DELAY_BETWEEN_RAS (3 s).
+TEST(t_badinput6, solicitations_are_answered_at_the_rfc_rate) {
+    target6 t;
+    rtadv_config rc;  // rtadvd's defaults: periodic RAs 198..600 s apart
+    rc.enabled = true;
+    ASSERT_TRUE(t.s.rtadv_set("shmif0", rc));
+    t.w.run_for_ms(1500);  // the RA at start and the first periodic one
+    auto count_ras = [&] {
+        unsigned n = 0;
+        mbuf* got[32];
+        while (uint16_t k = t.inj->rx_burst(0, got, 32)) {
+            for (uint16_t i = 0; i < k; ++i) {
+                const uint8_t* d = pkt_data(got[i]);
+                if (pkt_len(got[i]) >= 14 + 40 + 8 && d[12] == 0x86 && d[13] == 0xdd && d[14 + 6] == ipproto_icmpv6 &&
+                    d[14 + 40] == nd_router_advert)
+                    ++n;
+                pkt_free(got[i]);
+            }
+        }
+        return n;
+    };
+    count_ras();  // what went before the flood
+    const ip6_addr src = ip6("fe80::99");
+    const bytes rs = eth6(ip6_addr::all_routers().multicast_mac(), t.inj_mac,
+                          ip6pkt(src, ip6_addr::all_routers(), 255,
+                                 icmp6(nd_router_solicit, 0, 0, lla_opt(nd_opt_source_lla, t.inj_mac))));
+    unsigned ras = 0;
+    for (int i = 0; i < 500; ++i) {
+        t.send(rs, false);
+        t.w.run_for_ms(20);
+        ras += count_ras();
+    }
+    t.w.run_for_ms(1000);
+    ras += count_ras();
+    // 11 s of solicitations: at most one multicast RA per 3 s, and at least
+    // one answer (the solicitations were not ignored).
+    EXPECT_GE(ras, 1u);
+    EXPECT_LE(ras, 11u / 3 + 1);
+}
+
 TEST(t_badinput6, neighbor_cache_exhaustion_is_bounded) {
     stack_config c;
     c.neigh_max = 64;
@@ -352,7 +443,8 @@ TEST(t_badinput6, mutation_fuzz_never_crashes_or_leaks) {
     std::vector<bytes> seeds = {
         eth6(t.s_mac, t.inj_mac, ip6pkt(ip6("2001:db8::50"), me, 64, icmp6(icmp6_echo_request, 0, 7, bytes(16)))),
         eth6(snm.multicast_mac(), t.inj_mac,
-             ip6pkt(ip6("2001:db8::51"), snm, 255, icmp6(nd_neighbor_solicit, 0, 0, ns_body(me, lla_opt(1, t.inj_mac))))),
+             ip6pkt(ip6("2001:db8::51"), snm, 255,
+                    icmp6(nd_neighbor_solicit, 0, 0, ns_body(me, lla_opt(1, t.inj_mac))))),
         eth6(ip6_addr::all_nodes().multicast_mac(), t.inj_mac,
              ip6pkt(ip6("fe80::9"), ip6_addr::all_nodes(), 255,
                     ra_msg(1800, pi_opt(ip6("2001:db8:9::"), 64, 600, 300)))),

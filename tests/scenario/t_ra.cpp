@@ -72,6 +72,16 @@ struct ra_world {
             if (prefix6::parse(p)->contains(a.addr)) return a;
         return std::nullopt;
     }
+    /// The common start: the client accepts RAs, r1 (2001:db8:1::1) runs
+    /// rtadvd with `conf`, and the client has learned it (check_entries).
+    stack& r1_advertising(const rtadv_config& conf) {
+        EXPECT_TRUE(cli.sysctl_set("net.inet6.ip6.accept_rtadv", 1));
+        auto& r1 = add_router("r1", "2001:db8:1::1");
+        EXPECT_TRUE(r1.rtadv_set("shmif0", conf));
+        await_ra();
+        check_entries(r1, "2001:db8:1::/64");
+        return r1;
+    }
     // check_entries CLI SRV PREFIX
     void check_entries(stack& srv, const char* pfx) {
         const ip6_addr rll = ll_of(srv);
@@ -127,14 +137,12 @@ TEST(t_ra, basic) {
 
 TEST(t_ra, flush_prefix_entries) {
     ra_world t;
-    ASSERT_TRUE(t.cli.sysctl_set("net.inet6.ip6.accept_rtadv", 1));
-    auto& r1 = t.add_router("r1", "2001:db8:1::1");
-    ASSERT_TRUE(r1.rtadv_set("shmif0", rtadvd_conf()));
-    t.await_ra();
-    t.check_entries(r1, "2001:db8:1::/64");
-    rtadv_config off;
-    ASSERT_TRUE(r1.rtadv_set("shmif0", off));  // rtadvd stopped
-    t.cli.ndp_flush_prefixes();                // ndp -P
+    auto& r1 = t.r1_advertising(rtadvd_conf());
+    // rtadvd killed: NetBSD's test stops it without a final RA (mpnet's
+    // `rtadvd IF stop` sends one: final_ra_on_stop); the router goes quiet.
+    ASSERT_TRUE(r1.if_down("shmif0"));
+    t.w.run_for_ms(100);
+    t.cli.ndp_flush_prefixes();  // ndp -P
     EXPECT_TRUE(t.has_router(t.ll_of(r1)));
     EXPECT_TRUE(t.cli.ndp_prefixes().empty());
     EXPECT_EQ(t.cli.ndp_ifinfo("shmif0")->linkmtu, 1300u);
@@ -144,11 +152,7 @@ TEST(t_ra, flush_prefix_entries) {
 
 TEST(t_ra, flush_defrouter_entries) {
     ra_world t;
-    ASSERT_TRUE(t.cli.sysctl_set("net.inet6.ip6.accept_rtadv", 1));
-    auto& r1 = t.add_router("r1", "2001:db8:1::1");
-    ASSERT_TRUE(r1.rtadv_set("shmif0", rtadvd_conf()));
-    t.await_ra();
-    t.check_entries(r1, "2001:db8:1::/64");
+    auto& r1 = t.r1_advertising(rtadvd_conf());
     ASSERT_TRUE(r1.rtadv_set("shmif0", rtadv_config{}));
     t.cli.ndp_flush_routers();  // ndp -R
     EXPECT_TRUE(t.cli.ndp_routers().empty());
@@ -157,7 +161,7 @@ TEST(t_ra, flush_defrouter_entries) {
     ASSERT_NE(p, nullptr);
     EXPECT_TRUE(p->routers.empty());  // "No advertising router"
     EXPECT_EQ(t.cli.ndp_ifinfo("shmif0")->linkmtu, 1300u);
-    EXPECT_TRUE(t.autoconf_in("2001:db8:1::/64"));  // the address stays
+    EXPECT_TRUE(t.autoconf_in("2001:db8:1::/64"));          // the address stays
     EXPECT_FALSE(t.cli.route6_get(ip6("2001:db8:99::1")));  // no default route any more
 }
 
@@ -225,12 +229,8 @@ TEST(t_ra, multiple_routers_maxifprefixes) {
 
 TEST(t_ra, defrouter_expiration) {
     ra_world t;
-    ASSERT_TRUE(t.cli.sysctl_set("net.inet6.ip6.accept_rtadv", 1));
-    auto& r1 = t.add_router("r1", "2001:db8:1::1");
-    ASSERT_TRUE(r1.rtadv_set("shmif0", rtadvd_conf(5)));  // rltime#5
-    t.await_ra();
-    t.check_entries(r1, "2001:db8:1::/64");
-    ASSERT_TRUE(r1.rtadv_set("shmif0", rtadv_config{}));
+    auto& r1 = t.r1_advertising(rtadvd_conf(5));  // rltime#5
+    ASSERT_TRUE(r1.if_down("shmif0"));  // rtadvd killed: no final RA, the lifetime runs out
     t.w.run_for_ms((5 + 2) * 1000);
     EXPECT_FALSE(t.has_router(t.ll_of(r1)));
     std::vector<nd_prefix_info> store;
@@ -254,12 +254,29 @@ TEST(t_ra, prefix_expiration) {
     ASSERT_TRUE(r1.rtadv_set("shmif0", c));
     t.await_ra();
     t.check_entries(r1, "2001:db8:1::/64");
-    ASSERT_TRUE(r1.rtadv_set("shmif0", rtadv_config{}));
+    ASSERT_TRUE(r1.if_down("shmif0"));  // rtadvd killed: no final RA
     t.w.run_for_ms((5 + 2) * 1000);
     EXPECT_TRUE(t.has_router(t.ll_of(r1)));
     EXPECT_TRUE(t.cli.ndp_prefixes().empty());
     EXPECT_EQ(t.cli.ndp_get(t.ll_of(r1), "shmif0").size(), 1u);
     EXPECT_FALSE(t.autoconf_in("2001:db8:1::/64"));
+}
+
+// RFC 4861 6.2.5: `rtadvd IF stop` sends a final RA with router lifetime 0,
+// and hosts drop the router at once instead of when its lifetime runs out.
+TEST(t_ra, final_ra_on_stop) {
+    ra_world t;
+    auto& r1 = t.r1_advertising(rtadvd_conf());
+    const uint64_t before = t.cli.ra_received();
+    ASSERT_TRUE(r1.rtadv_set("shmif0", rtadv_config{}));
+    t.w.run_for_ms(50);
+    EXPECT_EQ(t.cli.ra_received(), before + 1);
+    EXPECT_FALSE(t.has_router(t.ll_of(r1)));
+    EXPECT_FALSE(r1.rtadv_get("shmif0")->enabled);
+    // The prefix stays until its own lifetime ends (RFC 4861 6.3.4).
+    std::vector<nd_prefix_info> store;
+    EXPECT_NE(t.prefix("2001:db8:1::/64", store), nullptr);
+    EXPECT_TRUE(t.autoconf_in("2001:db8:1::/64"));
 }
 
 TEST(t_ra, router_solicitation_is_answered_and_bad_config_refused) {

@@ -112,6 +112,13 @@ public:
         }
         return pred();
     }
+    /// route add DST GATEWAY on `s` (a test's topology set-up).
+    static void route(stack& s, const char* dst, const char* gateway) {
+        route_spec r;
+        r.dst = *prefix4::parse(dst);
+        r.gateway = ip(gateway);
+        EXPECT_TRUE(s.route_add(r)) << dst << " via " << gateway;
+    }
     /// ping -c 1 -w timeout: true if the echo came back.
     bool ping(stack& from, ip4_addr dst, uint32_t timeout_ms = 1000, std::optional<ip4_addr> src = {}) {
         ping_opts o;

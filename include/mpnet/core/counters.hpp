@@ -38,6 +38,7 @@ namespace mpnet {
     X(arp_not_for_us)         /* target is neither ours nor published */ \
     X(arp_dup_addr)           /* sender claims one of our addresses */ \
     X(arp_static_mismatch)    /* would change a static entry's MAC: refused */ \
+    X(arp_off_subnet)         /* sender on none of the interface's subnets: not learned (request still answered) */ \
     X(ip4_too_short)          /* less than 20 bytes of IPv4 header */ \
     X(ip4_bad_version)        /* version field is not 4 */ \
     X(ip4_bad_hlen)           /* header length < 20 or beyond the packet */ \
@@ -64,6 +65,9 @@ namespace mpnet {
     X(icmp_bad_cksum)         /* ICMP checksum wrong */ \
     X(icmp_unhandled_type)    /* ICMP type with no handler */ \
     X(icmp_no_session)        /* echo reply matching no ping session */ \
+    X(icmp_pmtu_too_small)    /* needfrag with an MTU below limits::pmtu_min: ignored */ \
+    X(icmp_pmtu_not_ours)     /* needfrag quoting a packet we did not send, or no smaller than it */ \
+    X(icmp_pmtu_disabled)     /* needfrag while net.inet.ip.mtudisc is 0 */ \
     X(ip6_too_short)          /* less than 40 bytes of IPv6 header */ \
     X(ip6_bad_version)        /* version field is not 6 */ \
     X(ip6_bad_len)            /* payload length beyond the frame */ \

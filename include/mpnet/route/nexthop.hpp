@@ -35,6 +35,7 @@ inline constexpr uint8_t local = 0x02;      // an address of ours: deliver
 inline constexpr uint8_t reject = 0x04;     // ICMP unreachable
 inline constexpr uint8_t blackhole = 0x08;  // drop silently
 inline constexpr uint8_t host = 0x10;       // from a host route (picks the reject errno)
+inline constexpr uint8_t pmtu = 0x20;       // `mtu` was learned by path MTU discovery
 }  // namespace nhf
 
 struct nexthop {

@@ -25,6 +25,7 @@ struct rtentry {
     uint64_t expire_ns = 0;    // dynamic (redirect) routes: when they go
     uint64_t timer = 0;        // the control plane's expiry timer
     bool ifp_pinned = false;   // -ifp given: the interface stays even if the gateway is off-subnet
+    bool mtu_learned = false;  // `mtu` came from path MTU discovery (applies to our own traffic only)
 };
 
 class rib4 {

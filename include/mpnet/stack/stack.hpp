@@ -77,6 +77,7 @@ struct stack_config {
     uint32_t icmp_err_pps = 100;             // net.inet.icmp.errppslimit: ICMP errors/s per stack
     bool mtudisc = true;                     // net.inet.ip.mtudisc: learn path MTUs
     uint32_t mtudisc_timeout_s = 600;        // net.inet.ip.mtudisctimeout
+    bool mtudisc_forward = false;            // net.inet.ip.mtudisc_forward: learned path MTUs limit forwarded traffic too
     fib_backend fib_backend4 = fib_backend::poptrie;  // IPv4 FIB: mpnet's Poptrie or DPDK's rte_lpm
     fib_backend fib_backend6 = fib_backend::poptrie;  // IPv6 FIB: mpnet's Poptrie or DPDK's rte_lpm6
     uint32_t fib_max_routes = 1u << 21;      // IPv4 FIB routes (a full table is ~1M)

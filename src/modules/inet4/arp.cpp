@@ -26,6 +26,16 @@ void inet4::arp_announce(ifnet& ifp, ip4_addr a) {
     arp_send(ifp, ether_addr::broadcast(), arp_fields{arp_op_request, ifp.lladdr(), a, ether_addr{}, a});
 }
 
+namespace {
+
+bool on_subnet(const ifnet& ifp, ip4_addr a) {
+    for (const auto& x : ifp.addrs().v4)
+        if (x.prefix().contains(a)) return true;
+    return false;
+}
+
+}  // namespace
+
 void inet4::arp_input(ifnet& ifp, mbuf* m) {
     lcore_ctx& c = stk.ctl_ctx();
     const arp_fields f = arp_read(*pkt_header<arp_ether_ip4>(m));  // validated by the worker
@@ -72,6 +82,10 @@ void inet4::arp_input(ifnet& ifp, mbuf* m) {
         } else if (f.op == arp_op_reply && target) {
             stk.nd->set_state(ifp, *e, ll_state::reachable, f.sha, r.flags);
         }
+    } else if (target && !garp && !on_subnet(ifp, f.spa)) {
+        // A sender on none of this interface's subnets is never learned
+        // (NetBSD's and FreeBSD's rule); a request from it is still answered.
+        stk.count_drop(c, drop_reason::arp_off_subnet);
     } else if (target && !garp) {
         // Learn the requester (NetBSD creates the entry STALE from a request).
         if (auto ne = stk.nd->create(ifp, llkey::v4(f.spa)); ne) {

@@ -31,6 +31,7 @@ inet4::inet4(stack::impl& s) : stk(s) {
     knobs.accept_redirects = stk.cfg.accept_redirects;
     knobs.bmcast_echo = stk.cfg.bmcast_echo;
     knobs.mtudisc = stk.cfg.mtudisc;
+    knobs.mtudisc_forward = stk.cfg.mtudisc_forward;
     knobs.ttl = stk.cfg.ip_ttl;
     knobs.icmp_err_pps = stk.cfg.icmp_err_pps;
 }
@@ -45,6 +46,8 @@ void register_knobs(module_registrar& r) {
         MPNET_KNOB_ATOMIC("net.inet.ip.directed-broadcast", "forward directed broadcasts", 0, 1,
                           in4->knobs.directed_broadcast),
         MPNET_KNOB_ATOMIC("net.inet.ip.mtudisc", "learn path MTUs from frag-needed", 0, 1, in4->knobs.mtudisc),
+        MPNET_KNOB_ATOMIC("net.inet.ip.mtudisc_forward", "learned path MTUs limit forwarded packets too", 0, 1,
+                          in4->knobs.mtudisc_forward),
         MPNET_KNOB_ATOMIC("net.inet.icmp.rediraccept", "accept ICMP redirects (never while forwarding)", 0, 1,
                           in4->knobs.accept_redirects),
         MPNET_KNOB_ATOMIC("net.inet.icmp.bmcastecho", "answer broadcast and multicast pings", 0, 1,
@@ -95,7 +98,7 @@ void attach_inet4(module_registrar& r) {
         ctl.impl().in4->redirect_input(ifp, m);
     });
     in4.punt_icmp_err = r.punt(
-        "icmp_err", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().ping->icmp_err_input(m); });
+        "icmp_err", [](module_ctl& ctl, ifnet&, mbuf* m, uint32_t, void*) { ctl.impl().in4->icmp_err_input(m); });
 }
 
 }  // namespace

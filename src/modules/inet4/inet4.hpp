@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "mpnet/l2/arp.hpp"
@@ -55,7 +56,8 @@ public:
     std::unique_ptr<fib4> fib;  // prefix -> nexthop id; workers are its readers
     // ---- run-time knobs, read by workers (relaxed: each is meaningful alone)
     struct knobs_t {
-        std::atomic<bool> forwarding, directed_broadcast, send_redirects, accept_redirects, bmcast_echo, mtudisc;
+        std::atomic<bool> forwarding, directed_broadcast, send_redirects, accept_redirects, bmcast_echo, mtudisc,
+            mtudisc_forward;
         std::atomic<uint32_t> ttl, icmp_err_pps;
     } knobs;
     bool fwd() const noexcept { return knobs.forwarding.load(std::memory_order_relaxed); }
@@ -64,6 +66,9 @@ public:
     rib4 rib;
     // ---- control-only state [ctl]
     std::map<std::pair<uint16_t, uint32_t>, dad_state> dads;  // (ifindex, addr)
+    /// Host routes path MTU discovery created (destination -> expiry), at most
+    /// limits::pmtu_routes_max: the soonest to expire gives way to a new one.
+    std::unordered_map<uint32_t, uint64_t> pmtu_routes;
     // ---- data path (ip4_input.cpp); the control plane uses it with its own ctx
     /// IPv4 input for a burst from one interface: validation, one bulk FIB
     /// lookup, then local delivery, broadcast handling or forwarding.
@@ -95,6 +100,9 @@ public:
     status rt_reprogram(rtentry& e, const rtentry& next);
     void rt_expire(prefix4 p, uint64_t expected);
     void redirect_input(ifnet& ifp, mbuf* m);
+    /// ICMP unreachable / time exceeded about our own traffic: told to ping
+    /// sessions, and needfrag to path MTU discovery (mtu_input).
+    void icmp_err_input(mbuf* m);
     void mtu_input(mbuf* m);
 
     // ---- addresses and DAD (addr.cpp)

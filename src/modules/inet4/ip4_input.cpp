@@ -178,7 +178,11 @@ void inet4::ip4_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noe
         }
     }
     ip4_dec_ttl(h);
-    ip4_output_mtu(c, &in, m, *out, next, nh->mtu);
+    // A path MTU learned from ICMP is about our own traffic; it limits
+    // forwarded packets only when net.inet.ip.mtudisc_forward asks for it
+    // (Linux's default is the same). An operator's route -mtu always applies.
+    const bool learned = (nh->flags & nhf::pmtu) && !knobs.mtudisc_forward.load(std::memory_order_relaxed);
+    ip4_output_mtu(c, &in, m, *out, next, learned ? 0 : nh->mtu);
 }
 
 void inet4::ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_addr next, uint32_t path_mtu) noexcept {

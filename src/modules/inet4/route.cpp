@@ -10,6 +10,7 @@
 #include "../../stack/stack_impl.hpp"
 #include "../inet4/inet4.hpp"
 #include "../neigh/neigh.hpp"
+#include "../ping/ping.hpp"
 #include "inet4.hpp"
 #include "mpnet/core/wire.hpp"
 
@@ -33,6 +34,7 @@ nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t r
 nexthop inet4::nh_of(const rtentry& e) const {
     nexthop nh = nh_base(e.ifindex, e.src_ifindex, e.mtu, e.flags);
     if (e.flags & rtf::gateway) nh.gateway = e.gateway;
+    if (e.mtu_learned && e.mtu) nh.flags |= nhf::pmtu;
     return nh;
 }
 
@@ -70,6 +72,7 @@ void inet4::rt_remove(const prefix4& p) {
     stk.timers.cancel(e->timer);
     rtentry gone = *e;
     rib.erase(p);
+    if (gone.mtu_learned) pmtu_routes.erase(p.addr.v);
     route_event(stack_event::rtm_delete, gone);
 }
 
@@ -319,6 +322,7 @@ void inet4::rt_expire(prefix4 p, uint64_t expected) {
         rtentry next = *e;
         next.mtu = 0;
         next.expire_ns = 0;
+        next.mtu_learned = false;
         (void)rt_reprogram(*e, next);
     }
 }
@@ -370,28 +374,61 @@ void inet4::redirect_input(ifnet& ifp, mbuf* m) {
     pkt_free(m);
 }
 
+void inet4::icmp_err_input(mbuf* m) {
+    auto* ip = pkt_header<ip4_hdr>(m);
+    auto* ic = pkt_header<icmp_hdr>(m, ip->hlen_bytes());
+    stk.ping->icmp_err_seen(m);
+    if (ic->type == icmp_unreach && ic->code == icmp_unreach_needfrag) return mtu_input(m);
+    pkt_free(m);
+}
+
 void inet4::mtu_input(mbuf* m) {
     // ICMP unreachable/needfrag about a packet we sent: record the path MTU
     // on a host route (NetBSD's mtudisc), expiring after mtudisc_timeout.
+    // Hardened as the mature stacks are: the quoted packet must be one of
+    // ours and larger than the MTU reported, MTUs below limits::pmtu_min
+    // (Linux's min_pmtu) are ignored (NetBSD ignores below 296), a path MTU
+    // only ever shrinks, and the host routes it creates are bounded.
+    lcore_ctx& c = stk.ctl_ctx();
     auto* ip = pkt_header<ip4_hdr>(m);
     const unsigned hl = ip->hlen_bytes();
     auto* ic = pkt_header<icmp_hdr>(m, hl);
     auto* inner = pkt_header<ip4_hdr>(m, hl + sizeof(icmp_hdr));
+    if (!inner) return stk.drop(c, m, drop_reason::icmp_too_short);
+    if (!knobs.mtudisc.load(std::memory_order_relaxed)) return stk.drop(c, m, drop_reason::icmp_pmtu_disabled);
     const uint32_t mtu = ic->seq.get();  // next-hop MTU in the low 16 bits
-    if (!inner || !knobs.mtudisc.load(std::memory_order_relaxed) || mtu < limits::mtu_min) return pkt_free(m);
+    if (mtu < limits::pmtu_min) return stk.drop(c, m, drop_reason::icmp_pmtu_too_small);
+    const ip4_addr src(inner->src.get());
     const ip4_addr dst(inner->dst.get());
+    const rtentry* own = rib.find(prefix4::of(src, 32));
+    if (!own || !(own->flags & rtf::local) || inner->total_len.get() <= mtu)
+        return stk.drop(c, m, drop_reason::icmp_pmtu_not_ours);
     const prefix4 host = prefix4::of(dst, 32);
     rtentry* cur = rib.match(dst);
     if (!cur || (cur->flags & rtf::local)) return pkt_free(m);
+    if (cur->mtu && cur->mtu <= mtu) return pkt_free(m);  // nothing smaller to learn
+    if (const ifnet* out = stk.ifs.lookup(cur->ifindex); out && out->mtu() <= mtu) return pkt_free(m);
     const uint64_t expire = stk.clock->now_ns() + uint64_t(stk.cfg.mtudisc_timeout_s) * ns_per_s;
     rtentry* e = rib.find(host);
     if (e) {
         rtentry next = *e;
         next.mtu = mtu;
         next.expire_ns = expire;
+        next.mtu_learned = true;
         stk.timers.cancel(e->timer);
         (void)rt_reprogram(*e, next);
+        if (pmtu_routes.count(dst.v)) pmtu_routes[dst.v] = expire;
     } else {
+        if (pmtu_routes.size() >= limits::pmtu_routes_max) {
+            // Full: the learned route closest to expiring gives way.
+            auto oldest = pmtu_routes.begin();
+            for (auto it = pmtu_routes.begin(); it != pmtu_routes.end(); ++it)
+                if (it->second < oldest->second) oldest = it;
+            const prefix4 victim = prefix4::of(ip4_addr(oldest->first), 32);
+            rt_remove(victim);  // erases it from pmtu_routes
+            cur = rib.match(dst);
+            if (!cur || (cur->flags & rtf::local)) return pkt_free(m);
+        }
         rtentry n = *cur;
         n.dst = host;
         n.flags = (cur->flags & ~(rtf::connected | rtf::static_)) | rtf::host | rtf::dynamic;
@@ -400,8 +437,10 @@ void inet4::mtu_input(mbuf* m) {
             n.gateway = dst;
         }
         n.mtu = mtu;
+        n.mtu_learned = true;
         n.expire_ns = expire;
         if (!rt_install(n)) return pkt_free(m);
+        pmtu_routes[dst.v] = expire;
         e = rib.find(host);
     }
     e->timer = stk.timers.add(expire, [this, host, expire] { rt_expire(host, expire); });

@@ -238,8 +238,7 @@ void inet6::inet6_if_event(ifnet& ifp, if_event ev) {
             dad6_stop_all(ix);
             std::erase_if(defrouters, [&](const nd_defrouter& r) { return r.ifindex == ix; });
             std::erase_if(prefixes, [&](const nd_prefix& p) { return p.ifindex == ix; });
-            rtadvs.erase(ix);
-            advertising[ix].store(false, std::memory_order_relaxed);
+            rtadv_stop(ix, false);  // the interface is going: nothing to send on
             break;
         case if_event::gone:
             routes6_rebuild();

@@ -59,9 +59,17 @@ struct nd_prefix {
 /// rtadvd state of one interface.
 struct rtadv_state {
     rtadv_config cfg;
-    uint64_t next_ns = 0;
+    uint64_t next_ns = 0;        // the next periodic RA
+    uint64_t last_mcast_ns = 0;  // the last RA to all nodes
+    uint64_t rs_due_ns = 0;      // an answer to solicitations is scheduled then (0: none)
+    uint64_t rs_timer = 0;
     uint32_t rng = 1;
 };
+
+/// RFC 4861 10: a router's answer to solicitations waits up to
+/// MAX_RA_DELAY_TIME, and multicast RAs are MIN_DELAY_BETWEEN_RAS apart.
+inline constexpr uint32_t nd_max_ra_delay_ms = 500;
+inline constexpr uint64_t nd_min_delay_between_ras_s = 3;
 
 /// Coalesces FIB6 commits: RIB6 changes made while one is alive are staged
 /// and published by one commit when the outermost ends, and nexthops are
@@ -160,6 +168,9 @@ public:
     void nd6_learn(ifnet& ifp, const ip6_addr& a, const ether_addr& mac, bool router, bool is_new_stale);
     void nd6_sweep();  // 1 s: lifetimes, routers, prefixes, advertisements
     void rtadv_send(ifnet& ifp, const ip6_addr& dst);
+    /// Stops rtadvd on `ifindex`, sending a final RA with lifetime 0 first
+    /// when `final_ra` (RFC 4861 6.2.5).
+    void rtadv_stop(uint16_t ifindex, bool final_ra);
     void defrouter_remove(size_t i);
     void prefix_remove(size_t i);
     void defrouters_changed();

@@ -373,6 +373,7 @@ void inet6::rtadv_send(ifnet& ifp, const ip6_addr& dst) {
         po.prefix = pfx[i].prefix.addr;
         put(&po, sizeof po);
     }
+    if (dst == ip6_addr::all_nodes()) it->second.last_mcast_ns = stk.clock->now_ns();
     nd6_send(ifp, *src, dst, buf, len);
 }
 
@@ -385,9 +386,45 @@ void inet6::nd6_rs_input(ifnet& ifp, mbuf* m, uint32_t off) {
     auto it = rtadvs.find(ifp.index());
     if (it == rtadvs.end() || !it->second.cfg.enabled) return stk.drop(c, m, drop_reason::nd_ra_ignored);
     if (!ip->src.is_any() && o.slla) nd6_learn(ifp, ip->src, o.slla->mac, false, true);
-    // Answered at once to all nodes (RFC 4861 6.2.6 allows a short random delay).
-    rtadv_send(ifp, ip6_addr::all_nodes());
     pkt_free(m);
+    // RFC 4861 6.2.6: answer to all nodes after a random delay of up to
+    // MAX_RA_DELAY_TIME, never sooner than MIN_DELAY_BETWEEN_RAS after the
+    // last multicast RA; one scheduled answer serves every RS until it goes,
+    // and a periodic RA due first answers them all.
+    rtadv_state& st = it->second;
+    if (st.rs_due_ns) return;
+    const uint64_t now = stk.clock->now_ns();
+    st.rng = st.rng * 1103515245u + 12345u;
+    uint64_t due = now + uint64_t((st.rng >> 8) % nd_max_ra_delay_ms) * ns_per_ms;
+    if (st.last_mcast_ns && due < st.last_mcast_ns + nd_min_delay_between_ras_s * ns_per_s)
+        due = st.last_mcast_ns + nd_min_delay_between_ras_s * ns_per_s;
+    if (st.next_ns && st.next_ns <= due) return;
+    st.rs_due_ns = due;
+    const uint16_t ix = ifp.index();
+    st.rs_timer = stk.timers.add(due, [this, ix] {
+        auto r = rtadvs.find(ix);
+        if (r == rtadvs.end()) return;
+        r->second.rs_due_ns = 0;
+        r->second.rs_timer = 0;
+        if (ifnet* x = stk.ifs.lookup(ix)) rtadv_send(*x, ip6_addr::all_nodes());
+        stk.tx_flush(stk.ctl_ctx());
+    });
+}
+
+void inet6::rtadv_stop(uint16_t ifindex, bool final_ra) {
+    auto it = rtadvs.find(ifindex);
+    if (it == rtadvs.end()) return;
+    // RFC 4861 6.2.5: a router that stops advertising sends a final RA with
+    // router lifetime 0, so hosts drop it from their default-router lists.
+    if (final_ra && it->second.cfg.enabled) {
+        if (ifnet* ifp = stk.ifs.lookup(ifindex)) {
+            it->second.cfg.router_lifetime_s = 0;
+            rtadv_send(*ifp, ip6_addr::all_nodes());
+        }
+    }
+    stk.timers.cancel(it->second.rs_timer);
+    rtadvs.erase(it);
+    advertising[ifindex].store(false, std::memory_order_relaxed);
 }
 
 // ---- host side ------------------------------------------------------------------------
@@ -449,6 +486,8 @@ void inet6::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
         defrouters.push_back({rtr, ifp.index(), rlife, now + uint64_t(rlife) * ns_per_s});
         defrouters_changed();
     }
+    const bool listed = std::any_of(defrouters.begin(), defrouters.end(),
+                                    [&](const nd_defrouter& r) { return r.addr == rtr && r.ifindex == ifp.index(); });
     // Link MTU (RFC 4861 6.3.4): within [1280, the interface's MTU].
     if (o.mtu) {
         const uint32_t mtu = o.mtu->mtu.get();
@@ -486,7 +525,10 @@ void inet6::nd6_ra_input(ifnet& ifp, mbuf* m, uint32_t off) {
         pit->pltime_s = pl;
         pit->vexpire_ns = deadline(now, vl);
         pit->pexpire_ns = deadline(now, pl);
-        if (std::find(pit->routers.begin(), pit->routers.end(), rtr) == pit->routers.end()) pit->routers.push_back(rtr);
+        // A prefix lists only routers on the default-router list (KAME's
+        // pfxrtr), so the list is bounded by limits::defrouters_max.
+        if (listed && std::find(pit->routers.begin(), pit->routers.end(), rtr) == pit->routers.end())
+            pit->routers.push_back(rtr);
         if (vl == 0) {
             prefix_remove(size_t(pit - prefixes.begin()));
             continue;
@@ -580,6 +622,12 @@ void inet6::nd6_sweep() {
     // Periodic advertisements: uniformly in [min, max] (RFC 4861 6.2.4).
     for (auto& [ix, st] : rtadvs) {
         if (!st.cfg.enabled || st.next_ns > now) continue;
+        // Multicast RAs stay MIN_DELAY_BETWEEN_RAS apart, periodic ones too.
+        const uint64_t gap = nd_min_delay_between_ras_s * ns_per_s;
+        if (st.last_mcast_ns && now < st.last_mcast_ns + gap) {
+            st.next_ns = st.last_mcast_ns + gap;
+            continue;
+        }
         if (ifnet* ifp = stk.ifs.lookup(ix)) rtadv_send(*ifp, ip6_addr::all_nodes());
         st.rng = st.rng * 1103515245u + 12345u;
         const uint32_t span = st.cfg.max_interval_s - st.cfg.min_interval_s + 1;
@@ -661,8 +709,8 @@ status stack::rtadv_set(std::string_view ifname, const rtadv_config& c) {
         if (p.pltime_s > p.vltime_s || p.prefix.addr.is_link_local() || p.prefix.addr.is_multicast())
             return errc::inval;
     if (!c.enabled) {
-        p_->in6->rtadvs.erase(ifp->index());
-        p_->in6->advertising[ifp->index()].store(false, std::memory_order_relaxed);
+        p_->in6->rtadv_stop(ifp->index(), true);
+        p_->tx_flush(p_->ctl_ctx());
         return {};
     }
     auto& st = p_->in6->rtadvs[ifp->index()];

@@ -289,26 +289,24 @@ void pinger::ping_input(mbuf* m) {
     stk.drop(c, m, drop_reason::icmp_no_session);
 }
 
-void pinger::icmp_err_input(mbuf* m) {
+void pinger::icmp_err_seen(mbuf* m) {
+    // Tell the ping session whose request this quotes (inet4 validated the
+    // outer headers; the packet stays the caller's).
     auto* ip = pkt_header<ip4_hdr>(m);
     const unsigned hl = ip->hlen_bytes();
     auto* ic = pkt_header<icmp_hdr>(m, hl);
     auto* inner = pkt_header<ip4_hdr>(m, hl + sizeof(icmp_hdr));
-    if (!inner) return stk.drop(stk.ctl_ctx(), m, drop_reason::icmp_too_short);
+    if (!inner || inner->proto != ipproto_icmp) return;
     const unsigned ihl = inner->hlen_bytes();
-    // Tell the ping session whose request this quotes.
-    if (inner->proto == ipproto_icmp && pkt_head_len(m) >= hl + sizeof(icmp_hdr) + ihl + sizeof(icmp_hdr)) {
-        auto* iic = pkt_header<icmp_hdr>(m, hl + sizeof(icmp_hdr) + ihl);
-        for (auto& [id, s] : pings) {
-            if (iic->type != icmp_echo_request || s.icmp_id != iic->id.get()) continue;
-            ++s.res.icmp_errors;
-            s.res.last_error_type = ic->type;
-            s.res.last_error_code = ic->code;
-            s.res.last_error_from = ip4_addr(ip->src.get());
-        }
+    if (pkt_head_len(m) < hl + sizeof(icmp_hdr) + ihl + sizeof(icmp_hdr)) return;
+    auto* iic = pkt_header<icmp_hdr>(m, hl + sizeof(icmp_hdr) + ihl);
+    for (auto& [id, s] : pings) {
+        if (iic->type != icmp_echo_request || s.icmp_id != iic->id.get()) continue;
+        ++s.res.icmp_errors;
+        s.res.last_error_type = ic->type;
+        s.res.last_error_code = ic->code;
+        s.res.last_error_from = ip4_addr(ip->src.get());
     }
-    if (ic->type == icmp_unreach && ic->code == icmp_unreach_needfrag) return stk.in4->mtu_input(m);
-    pkt_free(m);
 }
 
 namespace {

@@ -47,9 +47,10 @@ public:
     void ping6_input(mbuf* m, uint32_t off);
     /// Accounts an echo reply with sequence `seq` to session `s`.
     void ping_reply(ping_session& s, uint16_t seq);
-    /// ICMP unreachable / time exceeded about our own traffic: path MTU
-    /// (inet4's mtu_input), and errors reported to ping sessions.
-    void icmp_err_input(mbuf* m);
+    /// An ICMP unreachable / time exceeded about our own traffic (IPv4
+    /// header at front): counted on the ping session whose request it
+    /// quotes. The packet stays the caller's (inet4's icmp_err_input).
+    void icmp_err_seen(mbuf* m);
     void icmp6_err_input(mbuf* m, uint32_t off);
 };
 
