@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
-// ping and ping6: echo sessions the command waits for (RCU-offline).
+// ping and ping6: echo sessions whose reply comes when they end (the
+// command's `later`), so the control server serves others meanwhile.
 #include <chrono>
-#include <thread>
+#include <memory>
 
 #include "cmd.hpp"
 
@@ -59,20 +60,43 @@ reply cmd_ping(context& c, const std::vector<std::string>& a, bool js) {
     return ping_report(c, *id, dst->str(), o, js, false);
 }
 
-reply ping_report(context& c, uint32_t id_, const std::string& dst_s, const ping_opts& o, bool js, bool six) {
-    const char* cmd = six ? "ping6" : "ping";
-    const uint32_t* id = &id_;
-    ping_result r;
+namespace {
+
+// A running ping session; its end releases it (also when the client that
+// asked goes away and the continuation is dropped).
+struct ping_hold {
+    ping_hold(stack& st, uint32_t i) : s(st), id(i) {}
+    ping_hold(const ping_hold&) = delete;
+    ping_hold& operator=(const ping_hold&) = delete;
+    ~ping_hold() { s.ping_release(id); }
+    stack& s;
+    uint32_t id;
+};
+
+reply ping_format(const ping_result& r, const std::string& dst_s, const ping_opts& o, bool js, bool six);
+
+}  // namespace
+
+reply ping_report(context& c, uint32_t id, const std::string& dst_s, const ping_opts& o, bool js, bool six) {
     // Bounded: the count's intervals plus the wait, plus a second.
-    const uint64_t limit_ms = uint64_t(o.count) * o.interval_ms + o.timeout_ms + 1000;
-    for (uint64_t waited = 0; waited <= limit_ms; waited += 10) {
-        r = *c.s.ping_get(*id);
-        if (r.done) break;
-        rcu_offline off;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    c.s.ping_release(*id);
-    (void)cmd;
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(uint64_t(o.count) * o.interval_ms + o.timeout_ms + 1000);
+    auto hold = std::make_shared<ping_hold>(c.s, id);
+    reply pending;
+    pending.later = [hold, deadline, dst_s, o, js, six]() -> std::optional<reply> {
+        auto got = hold->s.ping_get(hold->id);
+        if (!got) return reply{1, fmt::format("{}: {}", six ? "ping6" : "ping", errc_message(got.error()))};
+        const ping_result& r = *got;
+        if (!r.done && std::chrono::steady_clock::now() < deadline) return std::nullopt;
+        return ping_format(r, dst_s, o, js, six);
+    };
+    return pending;
+}
+
+namespace {
+
+reply ping_format(const ping_result& r, const std::string& dst_s, const ping_opts& o, bool js, bool six) {
+    const char* cmd = six ? "ping6" : "ping";
     if (r.error != errc::ok) return fail(cmd, fmt::format("sendto: {}", errc_message(r.error)));
     const double loss = r.sent ? 100.0 * double(r.sent - r.received) / double(r.sent) : 0.0;
     const int st = r.received ? 0 : 2;  // ping(8): 2 when nothing came back
@@ -107,6 +131,8 @@ reply ping_report(context& c, uint32_t id_, const std::string& dst_s, const ping
                          double(r.rtt_sum_ns) / r.received / 1e6, double(r.rtt_max_ns) / 1e6);
     return {st, t};
 }
+
+}  // namespace
 
 reply cmd_ping6(context& c, const std::vector<std::string>& a, bool js) {
     ping_opts o;

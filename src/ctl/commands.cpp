@@ -4,10 +4,13 @@
 // save, the running configuration, and the line executor.
 #include "mpnet/ctl/commands.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "cmd.hpp"
+#include "mpnet/sync/rcu.hpp"
 
 namespace mpnet::ctl {
 
@@ -184,6 +187,19 @@ void command_set::add(std::string name, std::string syntax, std::string help, ha
 }
 
 reply command_set::execute(std::string_view line) {
+    reply r = start(line);
+    while (r.later) {
+        if (auto done = r.later()) {
+            r = std::move(*done);
+            break;
+        }
+        rcu_offline off;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return r;
+}
+
+reply command_set::start(std::string_view line) {
     auto words = tokenize(line);
     if (words.empty()) return {};
     bool js = false;
@@ -197,8 +213,20 @@ reply command_set::execute(std::string_view line) {
     auto it = cmds_.find(words[0]);
     reply r = it == cmds_.end() ? reply{1, fmt::format("{}: unknown command (try help)", words[0])}
                                 : it->second.h(*ctx_, args, js);
-    if (js && r.status != 0 && (r.text.empty() || r.text[0] != '{'))
-        r.text = json{{"error", r.text}, {"status", r.status}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    auto wrap = [js](reply& x) {
+        if (js && x.status != 0 && (x.text.empty() || x.text[0] != '{'))
+            x.text = json{{"error", x.text}, {"status", x.status}}.dump(-1, ' ', false, json::error_handler_t::replace);
+    };
+    if (r.later) {
+        // The JSON error form applies to the final reply too.
+        r.later = [inner = std::move(r.later), wrap]() -> std::optional<reply> {
+            auto done = inner();
+            if (done) wrap(*done);
+            return done;
+        };
+        return r;
+    }
+    wrap(r);
     return r;
 }
 

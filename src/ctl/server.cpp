@@ -45,6 +45,13 @@ bool write_frame(int fd, const std::string& s) {
     return write_all(fd, &n, 4) && write_all(fd, s.data(), s.size());
 }
 
+std::string reply_json(int st, const std::string& out) {
+    // Replace invalid UTF-8 (a request can echo arbitrary bytes back) rather
+    // than throw: a reply must always be sent.
+    return nlohmann::json{{"status", st}, {"output", out}}.dump(-1, ' ', false,
+                                                                nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
 server::~server() {
@@ -81,11 +88,35 @@ status server::open(const std::string& path) {
     return {};
 }
 
-void server::send_reply(int fd, int st, const std::string& out) {
-    // Replace invalid UTF-8 (a request can echo arbitrary bytes back) rather
-    // than throw: a reply must always be sent.
-    (void)write_frame(fd, nlohmann::json{{"status", st}, {"output", out}}.dump(
-                              -1, ' ', false, nlohmann::json::error_handler_t::replace));
+void server::send_reply(int fd, int st, const std::string& out) { (void)write_frame(fd, reply_json(st, out)); }
+
+void server::queue_reply(client& c, int st, const std::string& out) {
+    std::string body = reply_json(st, out);
+    if (body.size() > cfg_.reply_max)
+        body = reply_json(1, "mpnetd: the reply (" + std::to_string(body.size()) + " bytes) exceeds the limit of " +
+                                 std::to_string(cfg_.reply_max) + " bytes");
+    const uint32_t n = htonl(static_cast<uint32_t>(body.size()));
+    c.out.assign(reinterpret_cast<const char*>(&n), 4);
+    c.out += body;
+    c.out_off = 0;
+    c.out_since = std::chrono::steady_clock::now();
+    pending_ += c.out.size();
+}
+
+bool server::flush(client& c) {
+    while (c.out_off < c.out.size()) {
+        const ssize_t w = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;  // the rest when it drains
+        if (w <= 0) return false;
+        c.out_off += size_t(w);
+        pending_ -= size_t(w);
+        c.out_since = std::chrono::steady_clock::now();
+    }
+    c.out.clear();
+    c.out.shrink_to_fit();  // a big reply's memory goes now, not with the client
+    c.out_off = 0;
+    return true;
 }
 
 void server::accept_one() {
@@ -131,41 +162,76 @@ bool server::service(client& c) {
             return false;
         }
         ++requests_;
-        reply rp = cs_.execute(line);
-        send_reply(c.fd, rp.status, rp.text);
+        reply rp = cs_.start(line);
         c.since = std::chrono::steady_clock::now();
+        if (rp.later) {
+            c.later = std::move(rp.later);  // polled by run(); the next request waits for it
+            break;
+        }
+        queue_reply(c, rp.status, rp.text);
+        if (!flush(c)) return false;
+        if (!c.out.empty()) break;  // the next request waits until this reply is out
     }
     return true;
+}
+
+bool server::finish_long(client& c) {
+    auto done = c.later();
+    if (!done) return true;
+    c.later = nullptr;
+    queue_reply(c, done->status, done->text);
+    return flush(c);
 }
 
 void server::run(const std::atomic<bool>& stop) {
     while (!stop.load(std::memory_order_acquire)) {
         std::vector<pollfd> pf;
         pf.push_back({lfd_, POLLIN, 0});
-        for (auto& c : clients_) pf.push_back({c.fd, POLLIN, 0});
+        // A client with a reply on its way is written to, and read again
+        // only when it has taken all of it.
+        // A client whose command is still running is only watched for hang-up.
+        bool running = false;
+        for (auto& c : clients_) {
+            running = running || bool(c.later);
+            pf.push_back({c.fd, short(c.later ? 0 : c.out.empty() ? POLLIN : POLLOUT), 0});
+        }
         int n;
         {
             rcu_offline off;
-            n = ::poll(pf.data(), pf.size(), 200);
+            n = ::poll(pf.data(), pf.size(), running ? 10 : 200);
         }
         rcu_quiescent();
-        const auto now = std::chrono::steady_clock::now();
         if (n > 0 && (pf[0].revents & POLLIN)) accept_one();
         std::vector<client> keep;
         for (size_t i = 0; i < clients_.size(); ++i) {
             client& c = clients_[i];
+            const short ev = (n > 0 && i + 1 < pf.size()) ? pf[i + 1].revents : short(0);
             bool alive = true;
-            if (n > 0 && i + 1 < pf.size() && (pf[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) alive = service(c);
+            if (ev & (POLLERR | POLLNVAL)) alive = false;
+            if (alive && c.later && (ev & POLLHUP)) alive = false;  // gone: dropping `later` cancels it
+            if (alive && c.later) alive = finish_long(c);
+            if (alive && !c.out.empty() && (ev & (POLLOUT | POLLHUP))) alive = flush(c);
+            // Requests that were waiting behind the reply, and new ones.
+            if (alive && !c.later && c.out.empty() && (ev & (POLLIN | POLLHUP) || !c.buf.empty())) alive = service(c);
+            const auto now = std::chrono::steady_clock::now();
             // A request left half-sent for too long is dropped.
-            if (alive && !c.buf.empty() && now - c.since > std::chrono::milliseconds(request_timeout_ms)) {
+            if (alive && !c.later && c.out.empty() && !c.buf.empty() &&
+                now - c.since > std::chrono::milliseconds(cfg_.request_timeout_ms)) {
                 ++rejected_;
                 send_reply(c.fd, 1, "mpnetd: request timed out");
                 alive = false;
             }
-            if (alive)
+            // So is a client that takes nothing of its reply.
+            if (alive && !c.out.empty() && now - c.out_since > std::chrono::milliseconds(cfg_.reply_timeout_ms)) {
+                ++stalled_;
+                alive = false;
+            }
+            if (alive) {
                 keep.push_back(std::move(c));
-            else
+            } else {
+                pending_ -= c.out.size() - c.out_off;
                 ::close(c.fd);
+            }
         }
         clients_ = std::move(keep);
     }
@@ -191,7 +257,7 @@ result<reply> request(const std::string& path, const std::string& line, int time
             uint32_t n;
             std::memcpy(&n, in.data(), 4);
             n = ntohl(n);
-            if (n > (64u << 20)) return errc::io;
+            if (n > reply_max) return errc::io;
             if (in.size() >= 4 + size_t(n)) {
                 auto j = nlohmann::json::parse(in.substr(4, n), nullptr, false);
                 if (j.is_discarded() || !j.contains("status") || !j.contains("output")) return errc::io;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,10 @@ namespace mpnet::ctl {
 struct reply {
     int status = 0;    // 0 ok; non-zero: the command failed and changed nothing
     std::string text;  // human output, or the JSON document with --json
+    /// A long command (ping) is not done yet: `later` gives its reply once
+    /// it is (null until then), and is polled by whoever started it. Dropping
+    /// it cancels the command.
+    std::function<std::optional<reply>()> later;
 };
 
 /// What a handler gets: the stack, the arguments after the command name
@@ -44,6 +49,9 @@ public:
     /// Runs one line. Blank lines and '#' comments succeed with no output.
     /// Errors are one line ("route: writing to routing socket: File exists").
     reply execute(std::string_view line);
+    /// As execute, but a long command returns at once with `later` set: the
+    /// caller polls it (the control server serves other clients meanwhile).
+    reply start(std::string_view line);
     /// The configuration as commands that rebuild it (ports, addresses,
     /// flags, static routes, static ARP entries, knobs): `show config`.
     std::string running_config();
