@@ -8,6 +8,7 @@
 #include <cassert>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "../modules/inet4/inet4.hpp"
@@ -56,7 +57,13 @@ stack::impl::impl(stack_config c, const clock_source* clk)
 }
 
 stack::impl::~impl() {
-    ifs.for_each([&](ifnet& ifp) { destroy_ifnet(&ifp); });
+    {
+        // The routes that go with the interfaces leave the IPv6 FIB as one
+        // commit: stopping with a full table loaded stays quick.
+        std::optional<fib6_batch> batch;
+        if (in6) batch.emplace(*in6);  // null when a module failed to attach
+        ifs.for_each([&](ifnet& ifp) { destroy_ifnet(&ifp); });
+    }
     mbuf* m[32];
     while (unsigned n = punt.dequeue(m, 32))
         for (unsigned i = 0; i < n; ++i) pkt_free(m[i]);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The command language: every command, its --json form, and wrong arguments
 // (a clear one-line error, non-zero status, and nothing changed).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -210,6 +211,28 @@ TEST_F(cli, OptionWordsAreCheckedOneWay) {
     ASSERT_EQ(rc->prefixes.size(), 1u);
     EXPECT_EQ(rc->prefixes[0].vltime_s, 100u);
     EXPECT_EQ(rc->prefixes[0].pltime_s, 50u);
+}
+
+// routes_batch_begin/end (mpnetd's configuration file): IPv6 routes added
+// in between reach the FIB in one commit at the end; the RIB has them at once.
+TEST_F(cli, RouteBatchReachesTheFibInOneCommit) {
+    ASSERT_TRUE(s.addr6_add("shmif0", *ip6_addr::parse("2001:db8::1"), 64));
+    w.run_for_ms(3000);  // DAD: then the prefix is on-link
+    const fib_info f0 = s.fib_get();
+    s.routes_batch_begin();
+    for (int i = 1; i <= 3; ++i) {
+        route6_spec r;
+        r.dst = *prefix6::parse(fmt::format("2001:db8:{}::/48", i).c_str());
+        r.gateway = *ip6_addr::parse("2001:db8::2");
+        ASSERT_TRUE(s.route6_add(r));
+    }
+    EXPECT_EQ(s.fib_get().v6.commits, f0.v6.commits);  // staged, not published
+    EXPECT_TRUE(s.route6_get(*ip6_addr::parse("2001:db8:2::1")).has_value());
+    s.routes_batch_end();
+    EXPECT_EQ(s.fib_get().v6.routes, f0.v6.routes + 3);
+    EXPECT_EQ(s.fib_get().v6.commits, f0.v6.commits + 1);
+    s.routes_batch_end();  // unmatched: nothing happens
+    EXPECT_EQ(s.fib_get().v6.commits, f0.v6.commits + 1);
 }
 
 TEST_F(cli, SysctlShowHelp) {

@@ -516,6 +516,12 @@ public:
     status route6_change(const route6_spec& s);
     result<route6_get_info> route6_get(const ip6_addr& dst, std::string_view zone = {}) const;
     void route6_flush();
+    /// Route changes made until the matching routes_batch_end() reach the
+    /// IPv6 FIB as one commit (a configuration file, a full table); lookups
+    /// see the table as it was until then. IPv4 routes are visible as each
+    /// is added. Batches nest.
+    void routes_batch_begin();
+    void routes_batch_end();
     std::vector<route6_info> route6_list() const;
 
     // Ping --------------------------------------------------------------------

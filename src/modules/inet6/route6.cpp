@@ -289,6 +289,17 @@ static result<rtentry6> spec_to_entry(stack::impl& st, const route6_spec& s, con
     return e;
 }
 
+void stack::routes_batch_begin() {
+    ctl_guard g(p_->ctl);
+    ++p_->in6->fib6_hold;
+}
+
+void stack::routes_batch_end() {
+    ctl_guard g(p_->ctl);
+    if (p_->in6->fib6_hold == 0) return;  // unmatched: nothing to end
+    if (--p_->in6->fib6_hold == 0) p_->in6->fib6_commit();
+}
+
 status stack::route6_add(const route6_spec& s) {
     ctl_guard g(p_->ctl);
     if (s.reject && s.blackhole) return errc::inval;
