@@ -117,8 +117,18 @@ reply cmd_intrctl(context& c, const std::vector<std::string>& a, bool js) {
 
 reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
     stack& s = c.s;
-    if (a.size() != 1) return fail("show", "usage: show interfaces|errors|stats|lcores|queues|fib|config");
+    if (a.size() != 1) return fail("show", "usage: show interfaces|errors|stats|lcores|queues|fib|limits|config");
     const std::string& w = a[0];
+    if (w == "limits") {
+        // Every named limit and what it holds now: what a flood can grow.
+        json j = json::array();
+        std::string t = fmt::format("{:<44} {:>10} {:>10}\n", "Limit", "Max", "Used");
+        for (const auto& l : s.limits_list()) {
+            j.push_back({{"name", l.name}, {"max", l.max}, {"used", l.used}});
+            t += fmt::format("{:<44} {:>10} {:>10}\n", l.name, l.max, l.used);
+        }
+        return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
+    }
     if (w == "interfaces") return cmd_ifconfig(c, {"-a"}, js);
     if (w == "errors") {
         if (!js) return ok(format_drops(s));

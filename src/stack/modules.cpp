@@ -139,7 +139,8 @@ void module_registrar::udp_port(uint8_t family, uint16_t port, l4_fn fn, void* a
 }
 
 uint16_t module_registrar::punt(std::string_view kind, punt_fn fn, void* arg) {
-    if (!fn || st_.punt_kinds.size() >= UINT16_MAX) throw std::invalid_argument("bad hand-over registration");
+    if (!fn || st_.punt_kinds.size() >= limits::punt_kinds_max)
+        throw std::invalid_argument("bad hand-over registration (no handler, or more than limits::punt_kinds_max)");
     st_.punt_kinds.push_back({std::string(module_), std::string(kind), fn, arg});
     return static_cast<uint16_t>(st_.punt_kinds.size() - 1);
 }

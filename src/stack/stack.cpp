@@ -4,10 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cassert>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <stdexcept>
 
@@ -114,6 +116,8 @@ uint64_t stack::impl::control_run() {
 unsigned stack::impl::handle_punt(mbuf* m) {
     lcore_ctx& c = ctl_ctx();
     const pkt_meta md = meta(m);
+    punt_inflight_kind[md.punt_kind % limits::punt_kinds_max].fetch_sub(1, std::memory_order_relaxed);
+    punt_inflight_if[md.ifindex % limits::ifnet_max].fetch_sub(1, std::memory_order_relaxed);
     if (md.punt_kind >= punt_kinds.size()) {  // never registered: a programming error, still counted
         drop(c, m, drop_reason::if_gone);
         return 1;
@@ -220,6 +224,47 @@ bool stack::step() {
 uint64_t stack::next_deadline_ns() const {
     ctl_guard g(p_->ctl);
     return p_->timers.next_deadline();
+}
+
+std::vector<limit_info> stack::limits_list() const {
+    ctl_guard g(p_->ctl);
+    const stack::impl& st = *p_;
+    std::vector<limit_info> v;
+    uint64_t ifs = 0;
+    st.ifs.for_each([&](ifnet& ifp) {
+        ++ifs;
+        uint64_t hold = 0;
+        ifp.lltable().for_each([&](llentry& e) { hold = std::max<uint64_t>(hold, e.hold_n); });
+        v.push_back({"neighbors " + std::string(ifp.name()), st.cfg.neigh_max, ifp.lltable().size()});
+        v.push_back({"held packets per neighbor " + std::string(ifp.name()), st.cfg.neigh_hold_max, hold});
+    });
+    v.push_back({"interfaces", limits::ifnet_max - 1, ifs});
+    v.push_back({"hand-over ring", st.punt.capacity(), st.punt.count()});
+    for (size_t k = 0; k < st.punt_kinds.size(); ++k)
+        v.push_back({"hand-over " + st.punt_kinds[k].module + "/" + st.punt_kinds[k].kind, limits::punt_per_kind_max,
+                     st.punt_inflight_kind[k].load(std::memory_order_relaxed)});
+    uint64_t if_max = 0;
+    for (const auto& f : st.punt_inflight_if) if_max = std::max<uint64_t>(if_max, f.load(std::memory_order_relaxed));
+    v.push_back({"hand-over per interface", limits::punt_per_if_max, if_max});
+    v.push_back({"notices", st.notices.capacity(), st.notices.count()});
+    v.push_back({"events", impl::events_max, st.events.size()});
+    v.push_back({"nexthops", st.cfg.nexthop_max, st.nhs.in_use()});
+    v.push_back({"IPv4 routes", st.cfg.fib_max_routes, st.in4->rib.size()});
+    v.push_back({"path-MTU routes", limits::pmtu_routes_max, st.in4->pmtu_routes.size()});
+    v.push_back({"IPv6 routes", st.cfg.fib6_max_routes, st.in6->rib6_.size()});
+    v.push_back({"default routers", limits::defrouters_max, st.in6->defrouters.size()});
+    uint64_t routers = 0;
+    std::map<uint16_t, uint64_t> per_if;
+    for (const auto& p : st.in6->prefixes) {
+        routers = std::max<uint64_t>(routers, p.routers.size());
+        ++per_if[p.ifindex];
+    }
+    uint64_t prefixes = 0;
+    for (const auto& [ix, n] : per_if) prefixes = std::max(prefixes, n);
+    v.push_back({"prefixes per interface", st.cfg.maxifprefixes, prefixes});
+    v.push_back({"routers per prefix", limits::defrouters_max, routers});
+    v.push_back({"ping sessions", limits::ping_sessions_max, st.ping->pings.size()});
+    return v;
 }
 
 }  // namespace mpnet

@@ -165,8 +165,11 @@ struct stack::impl {
     /// Runs every lifecycle hook for `ev` on `ifp`.
     void if_hooks_run(ifnet& ifp, if_event ev);
 
-    // ---- hand-over
+    // ---- hand-over: one ring, and what each kind and each interface has in
+    // flight on it (a flood of one kind, or from one port, takes at most its share)
     pkt_ring punt;
+    std::array<std::atomic<uint32_t>, limits::punt_kinds_max> punt_inflight_kind{};
+    std::array<std::atomic<uint32_t>, limits::ifnet_max> punt_inflight_if{};
     msg_ring<module_notice> notices;
 
     // ---- counters

@@ -222,8 +222,23 @@ void stack::impl::tx_flush(lcore_ctx& c) noexcept {
 }
 
 void stack::impl::punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, uint16_t ifindex, uint32_t aux) noexcept {
+    // Each kind and each interface may have only its share of the ring in
+    // flight: a flood of ARP, or from one port, never crowds out the rest.
+    // (The counts are a bound, not a ledger: racing workers may pass a share
+    // by one each.)
+    std::atomic<uint32_t>& k = punt_inflight_kind[kind % limits::punt_kinds_max];
+    std::atomic<uint32_t>& f = punt_inflight_if[ifindex % limits::ifnet_max];
+    if (k.load(std::memory_order_relaxed) >= limits::punt_per_kind_max)
+        return drop(c, m, drop_reason::punt_kind_share);
+    if (f.load(std::memory_order_relaxed) >= limits::punt_per_if_max) return drop(c, m, drop_reason::punt_if_share);
     meta(m) = pkt_meta{ifindex, kind, aux};
-    if (!punt.enqueue(m)) return drop(c, m, drop_reason::punt_ring_full);
+    k.fetch_add(1, std::memory_order_relaxed);
+    f.fetch_add(1, std::memory_order_relaxed);
+    if (!punt.enqueue(m)) {
+        k.fetch_sub(1, std::memory_order_relaxed);
+        f.fetch_sub(1, std::memory_order_relaxed);
+        return drop(c, m, drop_reason::punt_ring_full);
+    }
     wake_control();
 }
 

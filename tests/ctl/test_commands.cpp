@@ -235,6 +235,23 @@ TEST_F(cli, RouteBatchReachesTheFibInOneCommit) {
     EXPECT_EQ(s.fib_get().v6.commits, f0.v6.commits + 1);
 }
 
+// show limits: every named limit with what it holds, none above its limit.
+TEST_F(cli, ShowLimits) {
+    auto j = run_json("show limits");
+    ASSERT_TRUE(j.is_array());
+    std::map<std::string, json> by_name;
+    for (const auto& l : j) {
+        EXPECT_LE(l["used"].get<uint64_t>(), l["max"].get<uint64_t>()) << l;
+        by_name[l["name"].get<std::string>()] = l;
+    }
+    for (const char* n : {"neighbors shmif0", "interfaces", "hand-over ring", "hand-over inet4/arp", "path-MTU routes",
+                          "IPv4 routes", "IPv6 routes", "default routers", "routers per prefix", "ping sessions"})
+        EXPECT_EQ(by_name.count(n), 1u) << n;
+    EXPECT_EQ(by_name["path-MTU routes"]["max"], limits::pmtu_routes_max);
+    EXPECT_EQ(by_name["interfaces"]["used"], 2);  // lo0 and shmif0
+    EXPECT_NE(run("show limits").text.find("path-MTU routes"), std::string::npos);
+}
+
 TEST_F(cli, SysctlShowHelp) {
     EXPECT_EQ(run("sysctl -w net.inet.ip.forwarding=1").text, "net.inet.ip.forwarding: 0 -> 1\n");
     EXPECT_EQ(run("sysctl net.inet.ip.forwarding").text, "net.inet.ip.forwarding = 1\n");

@@ -470,5 +470,38 @@ TEST(t_badinput, path_mtu_routes_are_bounded) {
     EXPECT_TRUE(t.ping_big(true));
 }
 
+// A flood of one hand-over kind (ARP) takes at most its share of the ring;
+// what comes after it of another kind still reaches the control plane.
+TEST(t_badinput, one_hand_over_kind_takes_at_most_its_share) {
+    target t;
+    const ip4_addr me = ip("198.18.0.1");
+    const auto req = eth(ether_addr::broadcast(), t.inj_mac, ethertype_arp,
+                         arp_payload(arp_op_request, t.inj_mac, ip("198.18.0.9"), me));
+    // Only the worker runs: ARP requests pile up in the hand-over ring.
+    for (int i = 0; i < 3000; ++i) {
+        t.send(req, false);
+        if (i % 16 == 15) t.s.poll_worker(0);
+    }
+    while (t.s.poll_worker(0)) {
+    }
+    auto used = [&](const std::string& name) -> int64_t {
+        for (const auto& l : t.s.limits_list())
+            if (l.name == name) return int64_t(l.used);
+        return -1;
+    };
+    EXPECT_EQ(used("hand-over inet4/arp"), int64_t(limits::punt_per_kind_max));
+    EXPECT_EQ(t.s.drops(drop_reason::punt_kind_share), 3000u - limits::punt_per_kind_max);
+    // Another kind is not crowded out: an IPv4 packet for an unresolved
+    // neighbor is handed over (inet4/resolve) all the same.
+    t.send(eth(t.s_mac, t.inj_mac, ethertype_ip4, icmp_echo(ip("198.18.0.77"), me)), false);
+    t.s.poll_worker(0);
+    EXPECT_EQ(used("hand-over inet4/resolve"), 1);
+    // The control plane drains it all; the shares are free again.
+    t.w.run_for_ms(10);
+    EXPECT_EQ(used("hand-over inet4/arp"), 0);
+    EXPECT_EQ(used("hand-over inet4/resolve"), 0);
+    EXPECT_EQ(used("hand-over ring"), 0);
+}
+
 }  // namespace
 }  // namespace mpnet::testing

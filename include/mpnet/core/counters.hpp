@@ -104,6 +104,8 @@ namespace mpnet {
     X(udp_bad_len)            /* UDP length shorter than its header or beyond the IP payload */ \
     X(udp_bad_cksum)          /* UDP checksum wrong (or missing over IPv6) */ \
     X(punt_ring_full)         /* slow-path hand-over ring full */ \
+    X(punt_kind_share)        /* a hand-over kind (ARP, ICMPv6, ...) already has its share of the ring in flight */ \
+    X(punt_if_share)          /* one interface already has its share of the ring in flight */ \
     X(tx_ring_full)           /* the port's TX refused the packet */ \
     X(tx_softq_full)          /* a shared TX queue's soft queue was full */ \
     X(nobufs)                 /* mbuf pool empty when building a packet */

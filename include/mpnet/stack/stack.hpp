@@ -323,6 +323,14 @@ struct knob_info {
     int64_t value = 0, min = 0, max = 0;
 };
 
+/// A named limit and what it holds now (`show limits`): every table, queue
+/// and list that hostile traffic could grow.
+struct limit_info {
+    std::string name;   // "neighbors shmif0", "path-MTU routes", ...
+    uint64_t max = 0;   // the limit
+    uint64_t used = 0;  // in use now (for per-item limits: the largest item)
+};
+
 /// The FIBs as `show fib` reports them.
 struct fib_info {
     fib_backend backend4 = fib_backend::poptrie, backend6 = fib_backend::poptrie;
@@ -476,6 +484,8 @@ public:
     result<int64_t> sysctl_get(std::string_view name) const;
     /// sysctl -a: every knob the modules registered, by name.
     std::vector<knob_info> sysctl_list() const;
+    /// Every named limit with its current use (`show limits`).
+    std::vector<limit_info> limits_list() const;
     std::vector<route_info> route_list() const;
 
     // IPv6 addresses -------------------------------------------------------------
