@@ -87,9 +87,12 @@ check "throughput table" grep -q '^Throughput' "$d/rfc.txt"
 check "latency table" grep -q '^Latency' "$d/rfc.txt"
 check "loss table" grep -q '^Frame loss rate' "$d/rfc.txt"
 check "b2b table" grep -q '^Back-to-back' "$d/rfc.txt"
-check "64-byte line rate reached" test "$(json "$d/rfc.json" "int(d['sizes'][0]['throughput_pps'])")" = 148809
-check "1518-byte line rate reached" test "$(json "$d/rfc.json" "int(d['sizes'][1]['throughput_pps'])")" = 8127
-check "b2b bursts" test "$(json "$d/rfc.json" "d['sizes'][0]['back_to_back']['bursts']")" = "[2976, 2976]"
+# Line rate on the lossless link, unless the generator itself fell behind (a
+# busy machine: mpgen marks the size generator-limited rather than blame the link).
+check "64-byte line rate reached" test "$(json "$d/rfc.json" "int(d['sizes'][0]['throughput_pps']) == 148809 or d['sizes'][0]['generator_limited']")" = True
+check "1518-byte line rate reached" test "$(json "$d/rfc.json" "int(d['sizes'][1]['throughput_pps']) == 8127 or d['sizes'][1]['generator_limited']")" = True
+# Every burst is the whole 20 ms at line rate, unless the generator fell behind.
+check "b2b bursts" test "$(json "$d/rfc.json" "d['sizes'][0]['back_to_back']['bursts'] == [2976, 2976] or d['sizes'][0]['generator_limited']")" = True
 check "svg plot" grep -q '<polyline' "$d/p.svg"
 check "svg names the series" grep -q '>self<' "$d/p.svg"
 check "rfc csv rows" test "$(wc -l < "$d/rfc.csv")" -gt 5

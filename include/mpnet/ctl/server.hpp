@@ -59,9 +59,9 @@ public:
     uint64_t requests() const noexcept { return requests_; }
     uint64_t rejected() const noexcept { return rejected_; }
     /// Clients cut off for not reading their replies.
-    uint64_t stalled() const noexcept { return stalled_; }
+    uint64_t stalled() const noexcept { return stalled_.load(std::memory_order_relaxed); }
     /// Bytes of replies waiting in the clients' output buffers now.
-    size_t pending_bytes() const noexcept { return pending_; }
+    size_t pending_bytes() const noexcept { return pending_.load(std::memory_order_relaxed); }
 
 private:
     struct client {
@@ -89,8 +89,10 @@ private:
     int lfd_ = -1;
     std::string path_;
     std::vector<client> clients_;
-    uint64_t requests_ = 0, rejected_ = 0, stalled_ = 0;
-    size_t pending_ = 0;
+    uint64_t requests_ = 0, rejected_ = 0;
+    // Read by other threads (tests, a status page): relaxed atomics.
+    std::atomic<uint64_t> stalled_{0};
+    std::atomic<size_t> pending_{0};
 };
 
 /// Client side: sends one command line and returns {status, output};
