@@ -95,9 +95,60 @@ bool route_mod_word(const std::string& w, word_cursor& c, route_mods& m, std::st
 const ifconfig_verb* module_verb(const context& c, std::string_view verb);
 
 // cmd_util.cpp
+/// A JSON array of flat objects written straight into one string: what the
+/// long listings (arp, ndp, routes: up to a full table) use, instead of a
+/// tree with a node per field. Strings are escaped as json::dump does
+/// (invalid UTF-8 replaced).
+class json_rows {
+public:
+    json_rows() : out_("[") {}
+    /// Starts the next object; its fields follow, then end().
+    void begin();
+    void end() { out_ += '}'; }
+    void field(std::string_view k, std::string_view v);
+    void field(std::string_view k, const std::string& v) { field(k, std::string_view(v)); }
+    void field(std::string_view k, const char* v) { field(k, std::string_view(v)); }
+    void field(std::string_view k, bool v);
+    void field(std::string_view k, int64_t v);
+    void field(std::string_view k, uint64_t v);
+    void field(std::string_view k, uint32_t v) { field(k, uint64_t(v)); }
+    void field(std::string_view k, int v) { field(k, int64_t(v)); }
+    /// The array, closed; the writer is empty afterwards.
+    std::string take();
+
+private:
+    void key(std::string_view k);
+    std::string out_;
+    bool first_row_ = true, first_field_ = true;
+};
+
+/// A listing's rows through `fields(row, put)`, which calls put(key, value)
+/// for each field of one row.
+template <typename Rows, typename Fields>
+std::string json_listing(const Rows& rows, Fields&& fields) {
+    json_rows w;
+    for (const auto& r : rows) {
+        w.begin();
+        fields(r, [&](std::string_view k, const auto& v) { w.field(k, v); });
+        w.end();
+    }
+    return w.take();
+}
+
+/// One row as a json object (the single-item answers: route get).
+template <typename Row, typename Fields>
+json json_object(const Row& r, Fields&& fields) {
+    json j = json::object();
+    fields(r, [&](std::string_view k, const auto& v) { j[std::string(k)] = v; });
+    return j;
+}
+
 json if_json(const if_info& i);
+/// An IPv4 route as an object (route get), and a whole table as an array.
 json route_json(const route_info& r);
-json neigh_json(const neigh_info& n);
+std::string routes_json(const std::vector<route_info>& v);
+/// ARP entries as an array.
+std::string neigh_json(const std::vector<neigh_info>& v);
 /// "fe80::1%shmif0" -> (fe80::1, "shmif0"); nullopt when malformed.
 std::optional<std::pair<ip6_addr, std::string>> parse_scoped(std::string_view w);
 

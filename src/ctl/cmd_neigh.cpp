@@ -25,15 +25,19 @@ std::optional<std::string> neigh_opt_words(const std::vector<std::string>& w, si
 
 }  // namespace
 
-json ndp_json(const neigh_info& n, const ifnames& names, uint16_t ix) {
-    return {{"address", ip6_scoped(n.addr6, ix, names)},
-            {"mac", n.has_mac ? n.mac.str() : ""},
-            {"interface", n.ifname},
-            {"state", std::string(1, ll_state_letter(n.state))},
-            {"router", bool(n.flags & llflag::router)},
-            {"permanent", bool(n.flags & llflag::static_)},
-            {"published", bool(n.flags & llflag::pub)},
-            {"expire", n.expire_s}};
+// An IPv6 neighbor's fields, for json_listing; `ix_of` names its interface's index.
+template <typename IxOf>
+auto ndp_fields(const ifnames& names, IxOf& ix_of) {
+    return [&names, &ix_of](const neigh_info& n, auto&& put) {
+        put("address", ip6_scoped(n.addr6, ix_of(n.ifname), names));
+        put("mac", n.has_mac ? n.mac.str() : std::string());
+        put("interface", n.ifname);
+        put("state", std::string(1, ll_state_letter(n.state)));
+        put("router", bool(n.flags & llflag::router));
+        put("permanent", bool(n.flags & llflag::static_));
+        put("published", bool(n.flags & llflag::pub));
+        put("expire", n.expire_s);
+    };
 }
 
 reply cmd_ndp(context& c, const std::vector<std::string>& a, bool js) {
@@ -59,11 +63,7 @@ reply cmd_ndp(context& c, const std::vector<std::string>& a, bool js) {
         }
     }
     auto list = [&](const std::vector<neigh_info>& v) {
-        if (js) {
-            json j = json::array();
-            for (const auto& n : v) j.push_back(ndp_json(n, names, ix_of(n.ifname)));
-            return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
-        }
+        if (js) return ok(json_listing(v, ndp_fields(names, ix_of)));
         std::string t = fmt::format("{:<40} {:<18} {:<8} {:<12} S Flags\n", "Neighbor", "Linklayer Address", "Netif",
                                     "Expire");
         for (const auto& n : v) t += format_ndp(n, ix_of(n.ifname), names) + "\n";
@@ -178,11 +178,7 @@ reply cmd_arp(context& c, const std::vector<std::string>& a, bool js) {
             w.push_back(x);
     }
     auto list = [&](const std::vector<neigh_info>& v) {
-        if (js) {
-            json j = json::array();
-            for (const auto& n : v) j.push_back(neigh_json(n));
-            return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
-        }
+        if (js) return ok(neigh_json(v));
         std::string t;
         for (const auto& n : v) t += format_arp(n) + "\n";
         return ok(t);

@@ -21,15 +21,18 @@ void apply_mods(const route_mods& m, Spec& sp) {
 
 }  // namespace
 
-json route6_json(const route6_info& r, const ifnames& names) {
-    json j = {{"destination", r.r.dst.len == 0 ? std::string("default")
-                                                : ip6_scoped(r.r.dst.addr, 0, names) + "/" + std::to_string(r.r.dst.len)},
-              {"flags", rtf_letters(r.r.flags)},
-              {"interface", r.ifname},
-              {"mtu", r.r.mtu},
-              {"gateway", route6_gateway(r.r, names)}};
-    if (!r.r.ifa.is_any()) j["ifa"] = ip6_scoped(r.r.ifa, r.r.src_ifindex, names);
-    return j;
+// An IPv6 route's fields, for json_object and json_listing.
+auto route6_fields(const ifnames& names) {
+    return [&names](const route6_info& r, auto&& put) {
+        put("destination", r.r.dst.len == 0
+                               ? std::string("default")
+                               : ip6_scoped(r.r.dst.addr, 0, names) + "/" + std::to_string(r.r.dst.len));
+        put("flags", rtf_letters(r.r.flags));
+        put("interface", r.ifname);
+        put("mtu", r.r.mtu);
+        put("gateway", route6_gateway(r.r, names));
+        if (!r.r.ifa.is_any()) put("ifa", ip6_scoped(r.r.ifa, r.r.src_ifindex, names));
+    };
 }
 
 reply cmd_route6(context& c, const std::vector<std::string>& a, bool js) {
@@ -44,9 +47,7 @@ reply cmd_route6(context& c, const std::vector<std::string>& a, bool js) {
     if (v == "show") {
         auto all = s.route6_list();
         if (!js) return ok(format_routes6(all, names));
-        json j = json::array();
-        for (const auto& r : all) j.push_back(route6_json(r, names));
-        return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
+        return ok(json_listing(all, route6_fields(names)));
     }
     if (v == "flush") {
         s.route6_flush();
@@ -59,7 +60,7 @@ reply cmd_route6(context& c, const std::vector<std::string>& a, bool js) {
         auto g = s.route6_get(d->first, d->second);
         if (!g) return fail("route", "writing to routing socket: not in table");
         if (!js) return ok(format_route6_get(*g, names));
-        json j = route6_json({g->r, g->ifname}, names);
+        json j = json_object(route6_info{g->r, g->ifname}, route6_fields(names));
         j["route_to"] = w[1];
         j["flags_words"] = rtf_words(g->r.flags);
         return ok(j.dump(-1, ' ', false, json::error_handler_t::replace));
@@ -222,12 +223,7 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
     if (a.empty()) return fail("route", "usage: route add|delete|change|get|flush|show|monitor ...");
     const std::string& v = a[0];
     if (v == "show")
-        return ok(js ? [&] {
-        json j = json::array();
-        for (const auto& r : s.route_list()) j.push_back(route_json(r));
-        return j.dump(-1, ' ', false, json::error_handler_t::replace);
-    }()
-                                  : format_routes(s.route_list()));
+        return ok(js ? routes_json(s.route_list()) : format_routes(s.route_list()));
     if (v == "flush") {
         s.route_flush();
         return ok();

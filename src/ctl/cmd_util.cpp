@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The JSON forms commands share, and scoped IPv6 address words.
+#include <algorithm>
+#include <iterator>
+
 #include "cmd.hpp"
 
 namespace mpnet::ctl {
@@ -42,23 +45,85 @@ json if_json(const if_info& i) {
             {"kind_info", i.kind_lines}};
 }
 
-json route_json(const route_info& r) {
-    json j = {
-        {"destination", r.r.dst.str()}, {"flags", rtf_letters(r.r.flags)}, {"interface", r.ifname}, {"mtu", r.r.mtu}};
-    j["gateway"] = route_gateway(r.r);
-    if (!r.r.ifa.is_any()) j["ifa"] = r.r.ifa.str();
-    return j;
+void json_rows::begin() {
+    if (!first_row_) out_.push_back(',');
+    out_.push_back('{');
+    first_row_ = false;
+    first_field_ = true;
 }
 
-json neigh_json(const neigh_info& n) {
-    return {{"address", n.addr.str()},
-            {"mac", n.has_mac ? n.mac.str() : ""},
-            {"interface", n.ifname},
-            {"state", std::string(1, ll_state_letter(n.state))},
-            {"permanent", bool(n.flags & llflag::static_)},
-            {"published", bool(n.flags & llflag::pub)},
-            {"expire", n.expire_s}};
+void json_rows::key(std::string_view k) {
+    if (!first_field_) out_ += ',';
+    first_field_ = false;
+    out_.push_back('"');
+    out_.append(k);  // keys are the listings' own literals
+    out_.append("\":", 2);
 }
+
+void json_rows::field(std::string_view k, std::string_view v) {
+    key(k);
+    const bool plain = std::all_of(v.begin(), v.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\'; });
+    if (plain) {
+        out_ += '"';
+        out_ += v;
+        out_ += '"';
+    } else {
+        out_ += json(std::string(v)).dump(-1, ' ', false, json::error_handler_t::replace);
+    }
+}
+
+void json_rows::field(std::string_view k, bool v) {
+    key(k);
+    out_ += v ? "true" : "false";
+}
+
+void json_rows::field(std::string_view k, int64_t v) {
+    key(k);
+    fmt::format_to(std::back_inserter(out_), "{}", v);
+}
+
+void json_rows::field(std::string_view k, uint64_t v) {
+    key(k);
+    fmt::format_to(std::back_inserter(out_), "{}", v);
+}
+
+std::string json_rows::take() {
+    std::string r;
+    r.swap(out_);
+    r.push_back(']');
+    out_.push_back('[');
+    first_row_ = true;
+    return r;
+}
+
+namespace {
+
+auto route_fields = [](const route_info& r, auto&& put) {
+    put("destination", r.r.dst.str());
+    put("flags", rtf_letters(r.r.flags));
+    put("interface", r.ifname);
+    put("mtu", r.r.mtu);
+    put("gateway", route_gateway(r.r));
+    if (!r.r.ifa.is_any()) put("ifa", r.r.ifa.str());
+};
+
+auto neigh_fields = [](const neigh_info& n, auto&& put) {
+    put("address", n.addr.str());
+    put("mac", n.has_mac ? n.mac.str() : std::string());
+    put("interface", n.ifname);
+    put("state", std::string(1, ll_state_letter(n.state)));
+    put("permanent", bool(n.flags & llflag::static_));
+    put("published", bool(n.flags & llflag::pub));
+    put("expire", n.expire_s);
+};
+
+}  // namespace
+
+json route_json(const route_info& r) { return json_object(r, route_fields); }
+
+std::string routes_json(const std::vector<route_info>& v) { return json_listing(v, route_fields); }
+
+std::string neigh_json(const std::vector<neigh_info>& v) { return json_listing(v, neigh_fields); }
 
 std::optional<std::pair<ip6_addr, std::string>> parse_scoped(std::string_view w) {
     const auto pct = w.find('%');

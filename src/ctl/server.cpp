@@ -5,6 +5,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
+
+#include <vector>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -250,7 +252,7 @@ result<reply> request(const std::string& path, const std::string& line, int time
     if (line.size() > request_max) return errc::msgsize;
     if (!write_frame(fd, line)) return errc::io;
     std::string in;
-    char tmp[4096];
+    std::vector<char> tmp(64 * 1024);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     for (;;) {
         if (in.size() >= 4) {
@@ -258,8 +260,9 @@ result<reply> request(const std::string& path, const std::string& line, int time
             std::memcpy(&n, in.data(), 4);
             n = ntohl(n);
             if (n > reply_max) return errc::io;
+            if (in.capacity() < 4 + size_t(n)) in.reserve(4 + size_t(n));
             if (in.size() >= 4 + size_t(n)) {
-                auto j = nlohmann::json::parse(in.substr(4, n), nullptr, false);
+                auto j = nlohmann::json::parse(in.begin() + 4, in.begin() + 4 + n, nullptr, false);
                 if (j.is_discarded() || !j.contains("status") || !j.contains("output")) return errc::io;
                 return reply{j["status"].get<int>(), j["output"].get<std::string>()};
             }
@@ -269,9 +272,9 @@ result<reply> request(const std::string& path, const std::string& line, int time
         if (left.count() <= 0) return errc::timedout;
         pollfd p{fd, POLLIN, 0};
         if (::poll(&p, 1, int(left.count())) <= 0) continue;
-        ssize_t r = ::recv(fd, tmp, sizeof tmp, 0);
+        ssize_t r = ::recv(fd, tmp.data(), tmp.size(), 0);
         if (r <= 0) return errc::io;
-        in.append(tmp, size_t(r));
+        in.append(tmp.data(), size_t(r));
     }
 }
 

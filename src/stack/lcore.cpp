@@ -200,6 +200,12 @@ void stack::impl::control_loop() {
             next = timers.next_deadline();
         }
         rcu_quiescent();
+        // Commands waiting for the lock go first: yield until they have it
+        // (bounded: a waiter that does not come is not waited for long).
+        if (ctl.waiting.load(std::memory_order_relaxed) > 0) {
+            rcu_offline off;
+            for (int i = 0; i < 200 && ctl.waiting.load(std::memory_order_relaxed) > 0; ++i) std::this_thread::yield();
+        }
         const uint64_t now = clock->now_ns();
         uint64_t wait_ns = next > now ? next - now : 0;
         // Link state and timers set by API calls are looked at every 10 ms at

@@ -161,6 +161,11 @@ void module_registrar::if_hook(if_hook_fn fn, void* arg) {
     st_.if_hooks.push_back({fn, arg});
 }
 
+void module_registrar::limits(limits_fn fn, void* arg) {
+    if (!fn) throw std::invalid_argument("bad limits reporter");
+    st_.limit_reporters.push_back({fn, arg});
+}
+
 drop_reason module_registrar::drop(std::string_view name) {
     if (st_.module_drops.size() >= drop_reason_module_max)
         throw std::invalid_argument(

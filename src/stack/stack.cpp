@@ -30,6 +30,10 @@ stack::impl::impl(stack_config c, const clock_source* clk)
     : cfg(std::move(c)), clock(clk ? clk : &own_clock), nhs(cfg.nexthop_max), drops(cfg.workers + 1) {
     if (cfg.workers == 0 || cfg.workers > limits::lcore_max) throw std::invalid_argument("workers out of range");
     if (cfg.neigh_hold_max > limits::neigh_hold_max) cfg.neigh_hold_max = limits::neigh_hold_max;
+    // Held packets are pool buffers: a scan of a connected subnet (a packet
+    // for each of thousands of unresolvable neighbors) must not empty the
+    // pool that every port receives into.
+    if (cfg.neigh_hold_total == 0) cfg.neigh_hold_total = std::max<uint32_t>(cfg.mbufs / 8, cfg.neigh_hold_max);
     if (cfg.dad_count > limits::dad_count_max) cfg.dad_count = limits::dad_count_max;
     const uint32_t seq = instance_seq.fetch_add(1);
     // ICMP identifiers are unique per instance so that stacks sharing a segment
@@ -228,16 +232,12 @@ uint64_t stack::next_deadline_ns() const {
 
 std::vector<limit_info> stack::limits_list() const {
     ctl_guard g(p_->ctl);
-    const stack::impl& st = *p_;
+    stack::impl& st = *p_;
+    // The core's own: interfaces, the hand-over and its shares, notices,
+    // events, nexthops. Then each module's, in attach order.
     std::vector<limit_info> v;
     uint64_t ifs = 0;
-    st.ifs.for_each([&](ifnet& ifp) {
-        ++ifs;
-        uint64_t hold = 0;
-        ifp.lltable().for_each([&](llentry& e) { hold = std::max<uint64_t>(hold, e.hold_n); });
-        v.push_back({"neighbors " + std::string(ifp.name()), st.cfg.neigh_max, ifp.lltable().size()});
-        v.push_back({"held packets per neighbor " + std::string(ifp.name()), st.cfg.neigh_hold_max, hold});
-    });
+    st.ifs.for_each([&](ifnet&) { ++ifs; });
     v.push_back({"interfaces", limits::ifnet_max - 1, ifs});
     v.push_back({"hand-over ring", st.punt.capacity(), st.punt.count()});
     for (size_t k = 0; k < st.punt_kinds.size(); ++k)
@@ -249,21 +249,8 @@ std::vector<limit_info> stack::limits_list() const {
     v.push_back({"notices", st.notices.capacity(), st.notices.count()});
     v.push_back({"events", impl::events_max, st.events.size()});
     v.push_back({"nexthops", st.cfg.nexthop_max, st.nhs.in_use()});
-    v.push_back({"IPv4 routes", st.cfg.fib_max_routes, st.in4->rib.size()});
-    v.push_back({"path-MTU routes", limits::pmtu_routes_max, st.in4->pmtu_routes.size()});
-    v.push_back({"IPv6 routes", st.cfg.fib6_max_routes, st.in6->rib6_.size()});
-    v.push_back({"default routers", limits::defrouters_max, st.in6->defrouters.size()});
-    uint64_t routers = 0;
-    std::map<uint16_t, uint64_t> per_if;
-    for (const auto& p : st.in6->prefixes) {
-        routers = std::max<uint64_t>(routers, p.routers.size());
-        ++per_if[p.ifindex];
-    }
-    uint64_t prefixes = 0;
-    for (const auto& [ix, n] : per_if) prefixes = std::max(prefixes, n);
-    v.push_back({"prefixes per interface", st.cfg.maxifprefixes, prefixes});
-    v.push_back({"routers per prefix", limits::defrouters_max, routers});
-    v.push_back({"ping sessions", limits::ping_sessions_max, st.ping->pings.size()});
+    module_ctl mc(st);
+    for (const limits_entry& r : st.limit_reporters) r.fn(mc, v, r.arg);
     return v;
 }
 

@@ -72,6 +72,11 @@ struct hook_entry {
     void* arg = nullptr;
 };
 
+struct limits_entry {
+    limits_fn fn = nullptr;
+    void* arg = nullptr;
+};
+
 /// One lcore's context: a worker, or the control plane (the last slot).
 struct lcore_ctx final : dp_ctx {
     explicit lcore_ctx(stack::impl& s) : st(&s) {}
@@ -106,23 +111,36 @@ struct lcore_ctx final : dp_ctx {
 /// The nexthop kind of a route's flags (both families; gateways filled in by the caller).
 nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t rtflags);
 
+/// The control lock, with a count of those blocked on it: the control loop
+/// lets them in between its batches (a mutex alone is not fair, and a loop
+/// that unlocks and locks again at once would keep a flood's work ahead of
+/// every command).
+struct ctl_lock {
+    std::mutex m;
+    std::atomic<uint32_t> waiting{0};
+};
+
 /// Takes the control lock. Blocking on it happens RCU-offline: the holder may
 /// be waiting for a grace period (destroying an interface), and a waiter that
 /// stayed online would hold that grace period up forever.
 class ctl_guard {
 public:
-    explicit ctl_guard(std::mutex& m) : m_(m) {
-        if (!m_.try_lock()) {
-            rcu_offline off;
-            m_.lock();
+    explicit ctl_guard(ctl_lock& l) : l_(l) {
+        if (!l_.m.try_lock()) {
+            l_.waiting.fetch_add(1, std::memory_order_relaxed);
+            {
+                rcu_offline off;
+                l_.m.lock();
+            }
+            l_.waiting.fetch_sub(1, std::memory_order_relaxed);
         }
     }
-    ~ctl_guard() { m_.unlock(); }
+    ~ctl_guard() { l_.m.unlock(); }
     ctl_guard(const ctl_guard&) = delete;
     ctl_guard& operator=(const ctl_guard&) = delete;
 
 private:
-    std::mutex& m_;
+    ctl_lock& l_;
 };
 
 struct stack::impl {
@@ -133,7 +151,7 @@ struct stack::impl {
     stack_config cfg;
     monotonic_clock own_clock;
     const clock_source* clock;
-    mutable std::mutex ctl;  // the control lock
+    mutable ctl_lock ctl;  // the control lock
     rte_mempool* pool = nullptr;
     rte_mempool* ipool = nullptr;  // indirect mbufs for fragmentation
 
@@ -152,6 +170,7 @@ struct stack::impl {
     std::vector<notice_entry> notice_kinds;
     std::vector<poll_entry> poll_sources;
     std::vector<hook_entry> if_hooks;
+    std::vector<limits_entry> limit_reporters;
     std::vector<std::string> module_drops;  // names of drop reasons drop_reason_count + i
     std::map<std::string, knob, std::less<>> knobs_by_name;
     std::vector<std::shared_ptr<void>> module_states;

@@ -98,6 +98,7 @@ namespace mpnet {
     X(nd_prefix_limit)        /* advertised prefix over the per-interface limit (maxifprefixes) */ \
     X(nd_router_limit)        /* advertising router over the default-router list limit */ \
     X(neigh_hold_overflow)    /* hold queue of an unresolved neighbor full: oldest dropped */ \
+    X(neigh_hold_limit)       /* packets held for all unresolved neighbors together at their limit (neigh_hold_total) */ \
     X(neigh_resolve_failed)   /* resolution gave up: held packets dropped */ \
     X(neigh_table_full)       /* neighbor table at its limit, nothing to evict */ \
     X(udp_too_short)          /* UDP header beyond the packet */ \

@@ -176,6 +176,9 @@ using poll_fn = uint32_t (*)(dp_ctx& c, void* arg) noexcept;  // returns the wor
 using punt_fn = void (*)(module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void* arg);
 using notice_fn = void (*)(module_ctl& ctl, const module_notice& n, void* arg);
 using if_hook_fn = void (*)(module_ctl& ctl, ifnet& ifp, if_event ev, void* arg);
+/// Appends the module's named limits, each with its use now, for `show
+/// limits` (stack::limits_list); runs on the control plane with the lock held.
+using limits_fn = void (*)(module_ctl& ctl, std::vector<limit_info>& out, void* arg);
 
 /// What a module's attach function registers with. Errors (a second handler
 /// for one ethertype, protocol or port; a kind prefix taken; a table full)
@@ -204,6 +207,9 @@ public:
     void if_hook(if_hook_fn fn, void* arg = nullptr);
     /// A sysctl knob (copied); names are unique across modules.
     void knob(const mpnet::knob& k);
+    /// What the module grows under traffic, and its limits: every table,
+    /// queue and hold list it owns (`show limits`).
+    void limits(limits_fn fn, void* arg = nullptr);
     /// A drop reason of the module's own, listed by `show errors` under `name`.
     drop_reason drop(std::string_view name);
     /// Keeps `state` alive as long as the stack (freed after its interfaces).

@@ -65,6 +65,7 @@ struct stack_config {
     uint32_t arp_temp_keep_s = 1200;   // lifetime of `arp -s ... temp` entries
     uint32_t neigh_hold_max = 16;      // packets held per unresolved neighbor (<= limits::neigh_hold_max)
     uint32_t neigh_max = static_cast<uint32_t>(limits::neigh_per_if_max);  // entries per interface
+    uint32_t neigh_hold_total = 0;     // packets held for all unresolved neighbors together (0: mbufs / 8)
     uint32_t dad_count = 3;                  // net.inet.ip.dad_count: probes per address (0: no DAD)
     uint32_t dad_retrans_ms = 1000;          // interval between DAD probes
     uint8_t ip_ttl = 64;                     // net.inet.ip.ttl

@@ -87,6 +87,11 @@ void attach_inet4(module_registrar& r) {
     r.ethertype(ethertype_arp, arp_frames, &in4);
     r.ip_proto(4, ipproto_icmp, icmp_in, &in4);
     r.if_hook(inet4_hook);
+    r.limits([](module_ctl& ctl, std::vector<limit_info>& v, void*) {
+        const stack::impl& st = ctl.impl();
+        v.push_back({"IPv4 routes", st.cfg.fib_max_routes, st.in4->rib.size()});
+        v.push_back({"path-MTU routes", limits::pmtu_routes_max, st.in4->pmtu_routes.size()});
+    });
     in4.punt_arp =
         r.punt("arp", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void*) { ctl.impl().in4->arp_input(ifp, m); });
     in4.punt_resolve = r.punt("resolve", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void*) {

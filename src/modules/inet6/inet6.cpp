@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
 #include <stdexcept>
 
 #include "../../stack/knob_macros.hpp"
@@ -27,6 +29,21 @@ inet6::inet6(stack::impl& s) : stk(s) {
     knobs6.send_redirects = stk.cfg.send_redirects6;
     knobs6.hlim = stk.cfg.ip6_hlim;
     knobs6.icmp_err_pps = stk.cfg.icmp6_err_pps;
+}
+
+void inet6::report_limits(std::vector<limit_info>& v) const {
+    v.push_back({"IPv6 routes", stk.cfg.fib6_max_routes, rib6_.size()});
+    v.push_back({"default routers", limits::defrouters_max, defrouters.size()});
+    uint64_t routers = 0;
+    std::map<uint16_t, uint64_t> per_if;
+    for (const auto& p : prefixes) {
+        routers = std::max<uint64_t>(routers, p.routers.size());
+        ++per_if[p.ifindex];
+    }
+    uint64_t most = 0;
+    for (const auto& [ix, n] : per_if) most = std::max(most, n);
+    v.push_back({"prefixes per interface", stk.cfg.maxifprefixes, most});
+    v.push_back({"routers per prefix", limits::defrouters_max, routers});
 }
 
 namespace {
@@ -77,6 +94,7 @@ void attach_inet6(module_registrar& r) {
     s.nd->add_domain(nd6_nd_domain());
     r.ip_proto(6, ipproto_icmpv6, icmp6_in, &in6);
     r.if_hook(inet6_hook);
+    r.limits([](module_ctl& ctl, std::vector<limit_info>& v, void*) { ctl.impl().in6->report_limits(v); });
     // Lifetimes, routers, prefixes and advertisements: a sweep every second.
     in6.nd6_sweep_timer = s.timers.add(s.clock->now_ns() + ns_per_s, [&in6] { in6.nd6_sweep(); });
     in6.punt_icmp6 = r.punt("icmp6", [](module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void*) {

@@ -167,6 +167,8 @@ public:
     void nd6_gc(ifnet& ifp);
     void nd6_learn(ifnet& ifp, const ip6_addr& a, const ether_addr& mac, bool router, bool is_new_stale);
     void nd6_sweep();  // 1 s: lifetimes, routers, prefixes, advertisements
+    /// Routes, default routers, prefixes and their routers against their limits.
+    void report_limits(std::vector<limit_info>& v) const;
     void rtadv_send(ifnet& ifp, const ip6_addr& dst);
     /// Stops rtadvd on `ifindex`, sending a final RA with lifetime 0 first
     /// when `final_ra` (RFC 4861 6.2.5).

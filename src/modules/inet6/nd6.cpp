@@ -166,23 +166,27 @@ nd_domain nd6_nd_domain() {
 
 void inet6::nd6_gc(ifnet& ifp) {
     // NetBSD's nd6_gc_neighbors: while the dynamic IPv6 entries exceed the
-    // threshold, the oldest go (STALE before anything that is in use;
-    // INCOMPLETE entries with packets held stay).
-    std::vector<std::pair<int, llentry*>> dyn;
+    // threshold, the oldest go (STALE before anything that is in use,
+    // INCOMPLETE last). The table's size bounds the count from above, so
+    // below the threshold this costs nothing; above it, a sixteenth of the
+    // threshold goes at once, so that a flood of new neighbors pays for a
+    // scan once per that many entries rather than once per entry.
+    const uint32_t thresh = stk.cfg.neighborgcthresh;
+    if (ifp.lltable().size() < thresh) return;
+    std::vector<std::pair<std::pair<int, uint64_t>, llentry*>> dyn;
     ifp.lltable().for_each([&](llentry& e) {
         if (e.key.family != 6) return;
         const ll_resolution r = e.resolution();
         if (r.flags & (llflag::static_ | llflag::pub | llflag::temp)) return;
         const int rank = r.state == ll_state::stale ? 0 : (r.state == ll_state::incomplete ? 2 : 1);
-        dyn.emplace_back(rank, &e);
+        dyn.push_back({{rank, e.expire_ns}, &e});
     });
-    if (dyn.size() < stk.cfg.neighborgcthresh) return;
-    std::stable_sort(dyn.begin(), dyn.end(), [](const auto& a, const auto& b) {
-        return a.first != b.first ? a.first < b.first : a.second->expire_ns < b.second->expire_ns;
-    });
-    // Make room for the entry about to be created.
-    const size_t excess = dyn.size() - stk.cfg.neighborgcthresh + 1;
-    for (size_t i = 0; i < excess && i < dyn.size(); ++i) stk.nd->remove(ifp, *dyn[i].second);
+    if (dyn.size() < thresh) return;
+    // Room for the entry about to be created, and a sixteenth more.
+    const size_t excess = std::min(dyn.size(), dyn.size() - thresh + 1 + thresh / 16);
+    std::partial_sort(dyn.begin(), dyn.begin() + static_cast<std::ptrdiff_t>(excess), dyn.end(),
+                      [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < excess; ++i) stk.nd->remove(ifp, *dyn[i].second);
 }
 
 void inet6::nd6_learn(ifnet& ifp, const ip6_addr& a, const ether_addr& mac, bool router, bool create) {

@@ -23,6 +23,7 @@ void neigh::add_domain(const nd_domain& d) {
 
 void neigh::set_state(ifnet& ifp, llentry& e, ll_state st, ether_addr mac, uint8_t flags) {
     const stack_config& cfg = s_.cfg;
+    ++changes_;
     s_.timers.cancel(e.timer_id);
     e.timer_id = 0;
     const uint64_t now = s_.clock->now_ns();
@@ -90,29 +91,55 @@ void neigh::timer(uint16_t ifindex, llkey key) {
     }
 }
 
+namespace {
+
+// How readily a full table gives an entry up: STALE first, then DELAY or
+// PROBE; static, published, temp, REACHABLE and INCOMPLETE (packets held)
+// entries never (0).
+int evict_rank(const llentry& x) {
+    const ll_resolution r = x.resolution();
+    if (r.flags & (llflag::static_ | llflag::pub | llflag::temp)) return 0;
+    if (r.state == ll_state::stale) return 2;
+    return r.state == ll_state::delay || r.state == ll_state::probe ? 1 : 0;
+}
+
+}  // namespace
+
 result<llentry*> neigh::create(ifnet& ifp, const llkey& k) {
     if (auto gc = domain(k.family).gc) gc(s_, ifp);
     auto e = ifp.lltable().create(k);
     if (e || e.error() != errc::nospc) return e;
-    // Full: evict a dynamic entry that is not known to be in use: a STALE one
-    // first, else one in DELAY or PROBE. Static, published, temp, REACHABLE
-    // and INCOMPLETE (packets held) entries stay.
-    llentry* victim = nullptr;
-    int victim_rank = 0;
-    ifp.lltable().for_each([&](llentry& x) {
-        const ll_resolution r = x.resolution();
-        if (r.flags & (llflag::static_ | llflag::pub | llflag::temp)) return;
-        const int rank = r.state == ll_state::stale                                   ? 2
-                         : (r.state == ll_state::delay || r.state == ll_state::probe) ? 1
-                                                                                      : 0;
-        if (rank > victim_rank) {
-            victim = &x;
-            victim_rank = rank;
+    // Full: evict a dynamic entry that is not known to be in use, the most
+    // evictable and oldest first. One scan of the table ranks a sixteenth of
+    // it, and later creations take their victims from that list (each checked
+    // again), so that a flood of new neighbors costs one scan per that many
+    // entries, not one per entry; a scan that found nothing is not repeated
+    // until some entry changes.
+    evict_list& ev = evict_[ifp.index()];
+    for (int pass = 0; pass < 2; ++pass) {
+        while (ev.next < ev.keys.size()) {
+            llentry* v = ifp.lltable().lookup(ev.keys[ev.next++]);
+            if (!v || evict_rank(*v) == 0) continue;
+            remove(ifp, *v);
+            return ifp.lltable().create(k);
         }
-    });
-    if (!victim) return errc::nospc;
-    remove(ifp, *victim);
-    return ifp.lltable().create(k);
+        if (ev.nothing_at == changes_) return errc::nospc;
+        std::vector<std::pair<std::pair<int, uint64_t>, llkey>> cand;
+        ifp.lltable().for_each([&](llentry& x) {
+            if (const int rank = evict_rank(x)) cand.push_back({{-rank, x.expire_ns}, x.key});
+        });
+        ev.keys.clear();
+        ev.next = 0;
+        if (cand.empty()) {
+            ev.nothing_at = changes_;
+            return errc::nospc;
+        }
+        const size_t n = std::min(cand.size(), std::max<size_t>(1, ifp.lltable().size() / 16));
+        std::partial_sort(cand.begin(), cand.begin() + static_cast<std::ptrdiff_t>(n), cand.end(),
+                          [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (size_t i = 0; i < n; ++i) ev.keys.push_back(cand[i].second);
+    }
+    return errc::nospc;
 }
 
 void neigh::hold(ifnet& ifp, const llkey& k, mbuf* m) {
@@ -124,6 +151,10 @@ void neigh::hold(ifnet& ifp, const llkey& k, mbuf* m) {
     if (d.resolves && !d.resolves(ifp)) return s_.drop(c, m, drop_reason::arp_disabled);
     llentry* e = ifp.lltable().lookup(k);
     if (e && (e->resolution().flags & llflag::valid)) return d.output(s_, c, m, ifp, k);  // resolved meanwhile
+    // Every hold list together at its limit: a packet that would not push
+    // out one of its own list's is not held (nor is an entry made for it).
+    if (held_ >= s_.cfg.neigh_hold_total && !(e && e->hold_n == hold_max))
+        return s_.drop(c, m, drop_reason::neigh_hold_limit);
     if (!e) {
         auto ne = create(ifp, k);
         if (!ne) return s_.drop(c, m, drop_reason::neigh_table_full);
@@ -135,9 +166,11 @@ void neigh::hold(ifnet& ifp, const llkey& k, mbuf* m) {
         s_.drop(c, e->hold[e->hold_head], drop_reason::neigh_hold_overflow);
         e->hold_head = static_cast<uint16_t>((e->hold_head + 1) % hold_max);
         --e->hold_n;
+        --held_;
     }
     e->hold[(e->hold_head + e->hold_n) % hold_max] = m;
     ++e->hold_n;
+    ++held_;
 }
 
 void neigh::flush_hold(ifnet& ifp, llentry& e) {
@@ -147,6 +180,7 @@ void neigh::flush_hold(ifnet& ifp, llentry& e) {
     const uint16_t type = domain(e.key.family).ethertype;
     const uint32_t hold_max = s_.cfg.neigh_hold_max;
     for (uint16_t i = 0; i < n; ++i) s_.ether_output(c, ifp, e.hold[(e.hold_head + i) % hold_max], r.mac, type);
+    held_ -= n;
     e.hold_n = 0;
     e.hold_head = 0;
 }
@@ -154,11 +188,13 @@ void neigh::flush_hold(ifnet& ifp, llentry& e) {
 void neigh::drop_hold(llentry& e, drop_reason r) {
     lcore_ctx& c = s_.ctl_ctx();
     for (uint16_t i = 0; i < e.hold_n; ++i) s_.drop(c, e.hold[(e.hold_head + i) % s_.cfg.neigh_hold_max], r);
+    held_ -= e.hold_n;
     e.hold_n = 0;
     e.hold_head = 0;
 }
 
 void neigh::remove(ifnet& ifp, llentry& e) {
+    ++changes_;
     s_.timers.cancel(e.timer_id);
     e.timer_id = 0;
     drop_hold(e, drop_reason::neigh_resolve_failed);
@@ -310,10 +346,22 @@ void stale_used(module_ctl& ctl, const module_notice& n, void*) {
     ctl.impl().nd->stale_used(*ifp, k);
 }
 
+void neigh_limits(module_ctl& ctl, std::vector<limit_info>& v, void*) {
+    stack::impl& s = ctl.impl();
+    s.ifs.for_each([&](ifnet& ifp) {
+        uint64_t hold = 0;
+        ifp.lltable().for_each([&](llentry& e) { hold = std::max<uint64_t>(hold, e.hold_n); });
+        v.push_back({"neighbors " + std::string(ifp.name()), s.cfg.neigh_max, ifp.lltable().size()});
+        v.push_back({"held packets per neighbor " + std::string(ifp.name()), s.cfg.neigh_hold_max, hold});
+    });
+    v.push_back({"held packets, all neighbors", s.cfg.neigh_hold_total, s.nd->held()});
+}
+
 void attach_neigh(module_registrar& r) {
     stack::impl& s = r.impl();
     s.nd = std::make_unique<neigh>(s);  // the family modules attach after and add their domains
     r.if_hook(neigh_hook);
+    r.limits(neigh_limits);
     s.ids.stale_used = r.notice("stale_used", stale_used);
 }
 

@@ -57,8 +57,12 @@ public:
     void set_state(ifnet& ifp, llentry& e, ll_state st, ether_addr mac, uint8_t flags);
     /// Holds `m` (network header at front) for neighbor `nh` on `ifp`,
     /// creating an INCOMPLETE entry; the hold list is bounded
-    /// (stack_config::neigh_hold_max): the oldest packet gives way.
+    /// (stack_config::neigh_hold_max): the oldest packet gives way. All
+    /// hold lists together are bounded too (stack_config::neigh_hold_total):
+    /// past it a packet for a new hold list is dropped (neigh_hold_limit).
     void hold(ifnet& ifp, const llkey& nh, mbuf* m);
+    /// Packets held for all unresolved neighbors now.
+    uint32_t held() const noexcept { return held_; }
     /// Creates an entry; a full table evicts a dynamic entry not known to be in use.
     result<llentry*> create(ifnet& ifp, const llkey& k);
     void remove(ifnet& ifp, llentry& e);
@@ -90,6 +94,15 @@ private:
 
     stack::impl& s_;
     std::array<nd_domain, 2> domains_{};
+    uint32_t held_ = 0;  // sum of every entry's hold_n
+    // A full table's next victims (create()), per interface index.
+    struct evict_list {
+        std::vector<llkey> keys;  // ranked, most evictable first
+        size_t next = 0;
+        uint64_t nothing_at = 0;  // changes_ when a scan found nothing to evict
+    };
+    std::array<evict_list, limits::ifnet_max> evict_{};
+    uint64_t changes_ = 1;  // entries set or removed, ever
 };
 
 }  // namespace mpnet

@@ -16,27 +16,30 @@ namespace {
 constexpr uint16_t ping_count_max = 10000;
 }
 
-result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
-    ctl_guard g(p_->ctl);
-    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1472 || opts.ttl == uint8_t{0})
+result<uint32_t> pinger::open_session(const ping_opts& opts, uint16_t payload_max,
+                                      const std::function<void(ping_session&)>& dst) {
+    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > payload_max || opts.ttl == uint8_t{0})
         return errc::inval;
-    if (p_->ping->pings.size() >= limits::ping_sessions_max) return errc::nospc;
-    const uint32_t id = p_->ping->next_ping_id++;
-    ping_session& s = p_->ping->pings[id];
+    if (pings.size() >= limits::ping_sessions_max) return errc::nospc;
+    const uint32_t id = next_ping_id++;
+    ping_session& s = pings[id];
     s.id = id;
-    s.icmp_id = static_cast<uint16_t>(p_->icmp_id_base | (id & 0x0fff));
-    s.dst = dst;
+    s.icmp_id = static_cast<uint16_t>(stk.icmp_id_base | (id & 0x0fff));
     s.opts = opts;
     s.sent_at.assign(opts.count, 0);
     s.got.assign(opts.count, 0);
-    p_->ping->ping_tick(id);
+    dst(s);
+    ping_tick(id);
     return id;
+}
+
+result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
+    ctl_guard g(p_->ctl);
+    return p_->ping->open_session(opts, 1472, [&](ping_session& s) { s.dst = dst; });
 }
 
 result<uint32_t> stack::ping6_start(const ip6_addr& dst, std::string_view zone, const ping_opts& opts) {
     ctl_guard g(p_->ctl);
-    if (opts.count == 0 || opts.count > ping_count_max || opts.payload_len > 1452 || opts.ttl == uint8_t{0})
-        return errc::inval;
     if (dst.is_any()) return errc::inval;
     uint16_t z = 0;
     if (!zone.empty()) {
@@ -44,19 +47,11 @@ result<uint32_t> stack::ping6_start(const ip6_addr& dst, std::string_view zone, 
         if (!ifp) return errc::noent;
         z = ifp->index();
     }
-    if (p_->ping->pings.size() >= limits::ping_sessions_max) return errc::nospc;
-    const uint32_t id = p_->ping->next_ping_id++;
-    ping_session& s = p_->ping->pings[id];
-    s.id = id;
-    s.icmp_id = static_cast<uint16_t>(p_->icmp_id_base | (id & 0x0fff));
-    s.v6 = true;
-    s.dst6 = dst;
-    s.zone = z;
-    s.opts = opts;
-    s.sent_at.assign(opts.count, 0);
-    s.got.assign(opts.count, 0);
-    p_->ping->ping_tick(id);
-    return id;
+    return p_->ping->open_session(opts, 1452, [&](ping_session& s) {
+        s.v6 = true;
+        s.dst6 = dst;
+        s.zone = z;
+    });
 }
 
 result<ping_result> stack::ping_get(uint32_t id) const {
@@ -314,6 +309,9 @@ namespace {
 void attach_ping(module_registrar& r) {
     stack::impl& s = r.impl();
     s.ping = std::make_unique<pinger>(s);
+    r.limits([](module_ctl& ctl, std::vector<limit_info>& v, void*) {
+        v.push_back({"ping sessions", limits::ping_sessions_max, ctl.impl().ping->pings.size()});
+    });
 }
 
 }  // namespace

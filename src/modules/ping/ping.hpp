@@ -6,6 +6,7 @@
 // Locking notes: all of it is the control plane's, under the control lock.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -40,6 +41,11 @@ public:
     std::map<uint32_t, ping_session> pings;
     uint32_t next_ping_id = 1;
 
+    /// A new session after the checks both families share (count, payload
+    /// up to `payload_max`, ttl; the session limit): `dst` fills in the
+    /// family's destination, then the first request goes out.
+    result<uint32_t> open_session(const ping_opts& opts, uint16_t payload_max,
+                                  const std::function<void(ping_session&)>& dst);
     void ping_send(ping_session& s);
     void ping_tick(uint32_t id);
     void ping_input(mbuf* m);
