@@ -19,6 +19,7 @@
 #include "mpnet/route/poptrie4.hpp"
 #include "mpnet/route/poptrie6.hpp"
 #include "mpnet/sync/rcu.hpp"
+#include "../support/scale.hpp"
 
 namespace mpnet {
 namespace {
@@ -118,7 +119,7 @@ TEST(poptrie_update, RandomBatchesIPv4) {
     rcu_thread reg;
     std::mt19937 rng(11);
     auto t = *poptrie4::create();
-    random_batches<poptrie4, uint32_t, 32>(*t, rng, 0xc6120000u, 15, 300);
+    random_batches<poptrie4, uint32_t, 32>(*t, rng, 0xc6120000u, 15, int(testing::scaled(300)));
     const auto st = t->stats();
     EXPECT_GT(st.rebuilt, 0u);
     EXPECT_EQ(st.rollbacks, 0u);
@@ -128,7 +129,7 @@ TEST(poptrie_update, RandomBatchesIPv6) {
     rcu_thread reg;
     std::mt19937 rng(12);
     auto t = *poptrie6::create();
-    random_batches<poptrie6, u128, 128>(*t, rng, u128(0x20010db8) << 96, 32, 200);
+    random_batches<poptrie6, u128, 128>(*t, rng, u128(0x20010db8) << 96, 32, int(testing::scaled(200)));
 }
 
 std::vector<std::pair<prefix4, uint32_t>> full_table4(std::mt19937& rng, unsigned nh_count) {
@@ -167,6 +168,7 @@ TEST(poptrie_update, FullTableLoadWithdrawReload) {
     std::mt19937 rng(5);
     auto r = full_table4(rng, 256);
     if (r.empty()) GTEST_SKIP() << MPNET_FULLTABLE << " not found";
+    testing::thin_out(r);
     auto t = *poptrie4::create();
     std::vector<poptrie_entry<uint32_t>> e;
     for (auto& [p, nh] : r) e.push_back({p.addr.v, p.len, nh});

@@ -193,7 +193,7 @@ TEST(t_mtudisc, path_mtu_expires) {
     auto id = t.local.ping_start(ip("198.18.1.2"), o);
     t.w.run_until([&] { return t.local.ping_get(*id)->done; }, 2000);
     EXPECT_EQ(find(t.local.route_list(), "198.18.1.2/32")->r.mtu, 1280u);
-    t.w.run_for_ms(601 * 1000);  // mtudisctimeout (600 s)
+    t.w.run_virtual_ms(601 * 1000);  // mtudisctimeout (600 s)
     EXPECT_EQ(find(t.local.route_list(), "198.18.1.2/32")->r.mtu, 0u);
     EXPECT_EQ(rtf_letters(find(t.local.route_list(), "198.18.1.2/32")->r.flags), "UGHS");
 }
