@@ -16,12 +16,7 @@ for t in ping arping traceroute tcpdump iperf3 ethtool; do
   command -v $t >/dev/null || { echo "SKIP: $t not installed (tools/scripts/setup-deps.sh installs it)"; exit 77; }
 done
 
-fails=0
-passes=0
-check() {
-  local name=$1; shift
-  if "$@"; then passes=$((passes + 1)); echo "ok: $name"; else echo "FAIL: $name"; fails=$((fails + 1)); fi
-}
+source "$here/../support/checks.sh"
 ns() { ip netns exec "$p-$1" "${@:2}"; }
 ctl() { "$build/tools/mpnetctl" -s "$sock" "$@"; }
 

@@ -21,6 +21,8 @@ PKGS=(
   dpdk-doc
   # test peers
   iproute2 iputils-ping arping ndisc6 tcpdump tshark procps python3 traceroute iperf3 ethtool
+  # the hostile floods (tests/interop/flood.py) are built with scapy
+  python3-scapy
 )
 
 missing=()
