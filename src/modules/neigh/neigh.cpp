@@ -151,9 +151,12 @@ void neigh::hold(ifnet& ifp, const llkey& k, mbuf* m) {
     if (d.resolves && !d.resolves(ifp)) return s_.drop(c, m, drop_reason::arp_disabled);
     llentry* e = ifp.lltable().lookup(k);
     if (e && (e->resolution().flags & llflag::valid)) return d.output(s_, c, m, ifp, k);  // resolved meanwhile
-    // Every hold list together at its limit: a packet that would not push
-    // out one of its own list's is not held (nor is an entry made for it).
-    if (held_ >= s_.cfg.neigh_hold_total && !(e && e->hold_n == hold_max))
+    // Every hold list together at its limit, or this interface's at its
+    // share (half: a scan on one port leaves room to resolve on the others):
+    // a packet that would not push out one of its own list's is not held
+    // (nor is an entry made for it).
+    const uint32_t ix = ifp.index();
+    if ((held_ >= s_.cfg.neigh_hold_total || held_if_[ix] >= if_hold_share()) && !(e && e->hold_n == hold_max))
         return s_.drop(c, m, drop_reason::neigh_hold_limit);
     if (!e) {
         auto ne = create(ifp, k);
@@ -167,11 +170,15 @@ void neigh::hold(ifnet& ifp, const llkey& k, mbuf* m) {
         e->hold_head = static_cast<uint16_t>((e->hold_head + 1) % hold_max);
         --e->hold_n;
         --held_;
+        --held_if_[ix];
     }
     e->hold[(e->hold_head + e->hold_n) % hold_max] = m;
     ++e->hold_n;
     ++held_;
+    ++held_if_[ix];
 }
+
+uint32_t neigh::if_hold_share() const noexcept { return std::max<uint32_t>(s_.cfg.neigh_hold_total / 2, 1); }
 
 void neigh::flush_hold(ifnet& ifp, llentry& e) {
     lcore_ctx& c = s_.ctl_ctx();
@@ -181,14 +188,16 @@ void neigh::flush_hold(ifnet& ifp, llentry& e) {
     const uint32_t hold_max = s_.cfg.neigh_hold_max;
     for (uint16_t i = 0; i < n; ++i) s_.ether_output(c, ifp, e.hold[(e.hold_head + i) % hold_max], r.mac, type);
     held_ -= n;
+    held_if_[ifp.index()] -= n;
     e.hold_n = 0;
     e.hold_head = 0;
 }
 
-void neigh::drop_hold(llentry& e, drop_reason r) {
+void neigh::drop_hold(ifnet& ifp, llentry& e, drop_reason r) {
     lcore_ctx& c = s_.ctl_ctx();
     for (uint16_t i = 0; i < e.hold_n; ++i) s_.drop(c, e.hold[(e.hold_head + i) % s_.cfg.neigh_hold_max], r);
     held_ -= e.hold_n;
+    held_if_[ifp.index()] -= e.hold_n;
     e.hold_n = 0;
     e.hold_head = 0;
 }
@@ -197,7 +206,7 @@ void neigh::remove(ifnet& ifp, llentry& e) {
     ++changes_;
     s_.timers.cancel(e.timer_id);
     e.timer_id = 0;
-    drop_hold(e, drop_reason::neigh_resolve_failed);
+    drop_hold(ifp, e, drop_reason::neigh_resolve_failed);
     ifp.lltable().remove(&e);
 }
 
@@ -353,6 +362,7 @@ void neigh_limits(module_ctl& ctl, std::vector<limit_info>& v, void*) {
         ifp.lltable().for_each([&](llentry& e) { hold = std::max<uint64_t>(hold, e.hold_n); });
         v.push_back({"neighbors " + std::string(ifp.name()), s.cfg.neigh_max, ifp.lltable().size()});
         v.push_back({"held packets per neighbor " + std::string(ifp.name()), s.cfg.neigh_hold_max, hold});
+        v.push_back({"held packets " + std::string(ifp.name()), s.nd->if_hold_share(), s.nd->held(ifp.index())});
     });
     v.push_back({"held packets, all neighbors", s.cfg.neigh_hold_total, s.nd->held()});
 }

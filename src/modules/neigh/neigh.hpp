@@ -10,6 +10,7 @@
 // usable entry to the owning family's "resolve" hand-over, which ends in hold().
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <functional>
 #include <vector>
@@ -58,11 +59,15 @@ public:
     /// Holds `m` (network header at front) for neighbor `nh` on `ifp`,
     /// creating an INCOMPLETE entry; the hold list is bounded
     /// (stack_config::neigh_hold_max): the oldest packet gives way. All
-    /// hold lists together are bounded too (stack_config::neigh_hold_total):
-    /// past it a packet for a new hold list is dropped (neigh_hold_limit).
+    /// hold lists together are bounded too (stack_config::neigh_hold_total),
+    /// and one interface's to half of that: past either a packet for a new
+    /// hold list is dropped (neigh_hold_limit).
     void hold(ifnet& ifp, const llkey& nh, mbuf* m);
-    /// Packets held for all unresolved neighbors now.
+    /// Packets held for all unresolved neighbors now, and on one interface.
     uint32_t held() const noexcept { return held_; }
+    uint32_t held(uint16_t ifindex) const noexcept { return held_if_[ifindex % limits::ifnet_max]; }
+    /// What one interface's hold lists may hold together: half the total.
+    uint32_t if_hold_share() const noexcept;
     /// Creates an entry; a full table evicts a dynamic entry not known to be in use.
     result<llentry*> create(ifnet& ifp, const llkey& k);
     void remove(ifnet& ifp, llentry& e);
@@ -90,11 +95,12 @@ public:
 private:
     void timer(uint16_t ifindex, llkey key);
     void flush_hold(ifnet& ifp, llentry& e);
-    void drop_hold(llentry& e, drop_reason r);
+    void drop_hold(ifnet& ifp, llentry& e, drop_reason r);
 
     stack::impl& s_;
     std::array<nd_domain, 2> domains_{};
     uint32_t held_ = 0;  // sum of every entry's hold_n
+    std::array<uint32_t, limits::ifnet_max> held_if_{};  // the same per interface index
     // A full table's next victims (create()), per interface index.
     struct evict_list {
         std::vector<llkey> keys;  // ranked, most evictable first
