@@ -5,8 +5,8 @@
 Frames are built with scapy (fuzz() for the fuzzed kinds) and sent on a raw
 AF_PACKET socket of IFACE at a paced rate, bounded in count and in time.
 Only the attacker's own veth inside the test's namespace is written to;
-every address is in 198.18.0.0/15 or 2001:db8::/32 (fuzzed fields may hold
-anything, but the frames never leave that veth pair).
+every address field is in 198.18.0.0/15 or 2001:db8::/32 (link-local and
+multicast for ND); fuzzing draws the other fields.
 
 Kinds:
   arp-fuzz     ARP with fuzzed fields (hardware/protocol types and lengths,
@@ -50,15 +50,21 @@ def solicited(a):
     return "ff02::1:ff%02x:%02x%02x" % (b[13], b[14], b[15]), "33:33:ff:%02x:%02x:%02x" % (b[13], b[14], b[15])
 
 
+def rand4(rnd):
+    """A random address in 198.18.0.0/15."""
+    return str(ipaddress.IPv4Address((198 << 24) | (18 << 16) | rnd.getrandbits(17)))
+
+
 def arp_fuzz(a, rnd):
     out = []
     while len(out) < POOL:
-        p = Ether(dst=rnd.choice(["ff:ff:ff:ff:ff:ff", a.router_mac]), src=mac(rnd.getrandbits(32))) / fuzz(ARP())
+        # fuzz() draws only the fields left at their defaults: the addresses stay ours.
+        p = Ether(dst=rnd.choice(["ff:ff:ff:ff:ff:ff", a.router_mac]), src=mac(rnd.getrandbits(32))) / \
+            fuzz(ARP(psrc=rand4(rnd), pdst=rnd.choice([a.router4, rand4(rnd)])))
         if rnd.random() < 0.5:  # well-formed shape, hostile contents: reaches the ARP logic
             p = Ether(dst="ff:ff:ff:ff:ff:ff", src=mac(rnd.getrandbits(32))) / ARP(
                 op=rnd.choice([1, 2, 3, 4, rnd.getrandbits(16)]), hwsrc=mac(rnd.getrandbits(32)),
-                psrc=str(ipaddress.IPv4Address(rnd.getrandbits(32))), hwdst=mac(rnd.getrandbits(32)),
-                pdst=rnd.choice([a.router4, str(ipaddress.IPv4Address(rnd.getrandbits(32)))]))
+                psrc=rand4(rnd), hwdst=mac(rnd.getrandbits(32)), pdst=rnd.choice([a.router4, rand4(rnd)]))
         try:
             f = raw(p)
         except Exception:  # a fuzzed value scapy itself cannot encode: draw another
@@ -134,6 +140,16 @@ def ra_prefixes(a, rnd):
     return out
 
 
+def fuzz6(cls, rnd):
+    """fuzz(cls()) with its address fields (ND targets, redirect and quoted
+    destinations) drawn from 2001:db8::/32 rather than at random."""
+    names = {f.name for f in cls.fields_desc}
+    kw = {n: rand6(rnd, "2001:db8::/32") for n in ("tgt", "dst", "src") if n in names}
+    if "addresses" in names:  # a routing header's list
+        kw["addresses"] = [rand6(rnd, "2001:db8::/32") for _ in range(rnd.randrange(0, 4))]
+    return fuzz(cls(**kw))
+
+
 def ip6_fuzz(a, rnd):
     icmp = [ICMPv6ND_NS, ICMPv6ND_NA, ICMPv6ND_RA, ICMPv6ND_RS, ICMPv6ND_Redirect, ICMPv6EchoRequest,
             ICMPv6PacketTooBig, ICMPv6DestUnreach, ICMPv6TimeExceeded]
@@ -147,14 +163,14 @@ def ip6_fuzz(a, rnd):
         ip = IPv6(src=src, dst=dst, hlim=rnd.choice([255, 64, 1]))
         r = rnd.random()
         if r < 0.4:
-            body = fuzz(rnd.choice(icmp)())
+            body = fuzz6(rnd.choice(icmp), rnd)
         elif r < 0.6:
-            body = fuzz(rnd.choice(icmp)()) / fuzz(IPv6()) / Raw(bytes(rnd.getrandbits(8) for _ in range(24)))
+            body = fuzz6(rnd.choice(icmp), rnd) / fuzz6(IPv6, rnd) / Raw(bytes(rnd.getrandbits(8) for _ in range(24)))
         elif r < 0.8:
-            body = fuzz(rnd.choice(ext)())
+            body = fuzz6(rnd.choice(ext), rnd)
             for _ in range(rnd.randrange(0, 10)):
-                body = body / fuzz(rnd.choice(ext)())
-            body = body / fuzz(rnd.choice(icmp)())
+                body = body / fuzz6(rnd.choice(ext), rnd)
+            body = body / fuzz6(rnd.choice(icmp), rnd)
         else:
             ip = fuzz(IPv6(src=src, dst=dst))
             body = Raw(bytes(rnd.getrandbits(8) for _ in range(rnd.randrange(0, 80))))
