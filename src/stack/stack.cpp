@@ -9,7 +9,6 @@
 #include <cassert>
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <optional>
 #include <stdexcept>
 

@@ -155,7 +155,7 @@ void neigh::hold(ifnet& ifp, const llkey& k, mbuf* m) {
     // share (half: a scan on one port leaves room to resolve on the others):
     // a packet that would not push out one of its own list's is not held
     // (nor is an entry made for it).
-    const uint32_t ix = ifp.index();
+    const uint16_t ix = ifp.index();
     if ((held_ >= s_.cfg.neigh_hold_total || held_if_[ix] >= if_hold_share()) && !(e && e->hold_n == hold_max))
         return s_.drop(c, m, drop_reason::neigh_hold_limit);
     if (!e) {
@@ -169,13 +169,11 @@ void neigh::hold(ifnet& ifp, const llkey& k, mbuf* m) {
         s_.drop(c, e->hold[e->hold_head], drop_reason::neigh_hold_overflow);
         e->hold_head = static_cast<uint16_t>((e->hold_head + 1) % hold_max);
         --e->hold_n;
-        --held_;
-        --held_if_[ix];
+        count_held(ix, -1);
     }
     e->hold[(e->hold_head + e->hold_n) % hold_max] = m;
     ++e->hold_n;
-    ++held_;
-    ++held_if_[ix];
+    count_held(ix, 1);
 }
 
 uint32_t neigh::if_hold_share() const noexcept { return std::max<uint32_t>(s_.cfg.neigh_hold_total / 2, 1); }
@@ -187,8 +185,7 @@ void neigh::flush_hold(ifnet& ifp, llentry& e) {
     const uint16_t type = domain(e.key.family).ethertype;
     const uint32_t hold_max = s_.cfg.neigh_hold_max;
     for (uint16_t i = 0; i < n; ++i) s_.ether_output(c, ifp, e.hold[(e.hold_head + i) % hold_max], r.mac, type);
-    held_ -= n;
-    held_if_[ifp.index()] -= n;
+    count_held(ifp.index(), -int32_t(n));
     e.hold_n = 0;
     e.hold_head = 0;
 }
@@ -196,8 +193,7 @@ void neigh::flush_hold(ifnet& ifp, llentry& e) {
 void neigh::drop_hold(ifnet& ifp, llentry& e, drop_reason r) {
     lcore_ctx& c = s_.ctl_ctx();
     for (uint16_t i = 0; i < e.hold_n; ++i) s_.drop(c, e.hold[(e.hold_head + i) % s_.cfg.neigh_hold_max], r);
-    held_ -= e.hold_n;
-    held_if_[ifp.index()] -= e.hold_n;
+    count_held(ifp.index(), -int32_t(e.hold_n));
     e.hold_n = 0;
     e.hold_head = 0;
 }

@@ -10,7 +10,6 @@
 // usable entry to the owning family's "resolve" hand-over, which ends in hold().
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <functional>
 #include <vector>
@@ -96,11 +95,17 @@ private:
     void timer(uint16_t ifindex, llkey key);
     void flush_hold(ifnet& ifp, llentry& e);
     void drop_hold(ifnet& ifp, llentry& e, drop_reason r);
+    /// Counts `n` packets more (or fewer) held on interface `ix`.
+    void count_held(uint16_t ix, int32_t n) noexcept {
+        held_ += n;
+        held_if_[ix] += n;
+    }
 
     stack::impl& s_;
     std::array<nd_domain, 2> domains_{};
-    uint32_t held_ = 0;  // sum of every entry's hold_n
-    std::array<uint32_t, limits::ifnet_max> held_if_{};  // the same per interface index
+    // Every entry's hold_n summed, and per interface index (count_held()).
+    uint32_t held_ = 0;
+    std::array<uint32_t, limits::ifnet_max> held_if_{};
     // A full table's next victims (create()), per interface index.
     struct evict_list {
         std::vector<llkey> keys;  // ranked, most evictable first
