@@ -7,6 +7,8 @@
 // ../shared/data/fulltable-prefixes.txt.gz (MIT, see its README) with 256
 // gateways assigned at random ("NH=256 random"); destinations are random
 // hosts inside announced prefixes.
+// A third case gives each port one TX queue, which the worker and the
+// control plane then both use (as on memif).
 // Run: ./build/bench/bench_forward [--table PATH]   (figures only; gates nothing)
 #include <benchmark/benchmark.h>
 #include <rte_cycles.h>
@@ -56,7 +58,7 @@ struct router_setup {
     size_t routes = 0;
     double load_s = 0;
 
-    bool build(const std::vector<prefix4>& table, unsigned nexthops) {
+    bool build(const std::vector<prefix4>& table, unsigned nexthops, uint16_t queues = 2) {
         stack_config c;
         c.name = "bench";
         c.forwarding = true;
@@ -68,8 +70,12 @@ struct router_setup {
         r = std::make_unique<stack>(c);
         static int seq = 0;
         gen_pool = *pktpool_create("bench.gen" + std::to_string(seq++), 4095);
-        auto in = *drivers::ring_link("bin", gen_pool, r->pool(), 2);
-        auto out = *drivers::ring_link("bout", r->pool(), gen_pool, 2);
+        // Two queues: the worker and the control plane each own one. One: the
+        // control plane shares the worker's queue (memif and most virtual
+        // ports), and must not slow the worker's own sends.
+        const std::string tag = std::to_string(seq);
+        auto in = *drivers::ring_link("bin" + tag, gen_pool, r->pool(), queues);
+        auto out = *drivers::ring_link("bout" + tag, r->pool(), gen_pool, queues);
         gen = std::move(in.first);
         sink = std::move(out.second);
         if (!r->if_attach("in0", std::move(in.second)) || !r->if_attach("out0", std::move(out.first))) return false;
@@ -167,9 +173,11 @@ int main(int argc, char** argv) {
         rcu_thread reg;
         std::vector<prefix4> small;
         for (int i = 0; i < 10; ++i) small.push_back(prefix4::of(ip4_addr::of(203, 0, uint8_t(i), 0), 24));
-        router_setup s10, sfull;
+        router_setup s10, s10q1, sfull;
         if (!s10.build(small, 4)) return 1;
         benchmark::RegisterBenchmark("BM_forward/10_routes/NH=4", BM_forward, &s10);
+        if (!s10q1.build(small, 4, 1)) return 1;
+        benchmark::RegisterBenchmark("BM_forward/10_routes/NH=4/txq=1", BM_forward, &s10q1);
         auto table = load_v4(table_path);
         if (table.empty()) {
             std::fprintf(stderr, "bench_forward: %s not found; full-table case skipped\n", table_path.c_str());
@@ -182,6 +190,7 @@ int main(int argc, char** argv) {
         benchmark::RunSpecifiedBenchmarks();
         benchmark::Shutdown();
         s10.r.reset();
+        s10q1.r.reset();
         sfull.r.reset();
         rcu_barrier();
     }

@@ -117,7 +117,7 @@ reply cmd_intrctl(context& c, const std::vector<std::string>& a, bool js) {
 
 reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
     stack& s = c.s;
-    if (a.size() != 1) return fail("show", "usage: show interfaces|errors|stats|lcores|queues|fib|limits|config");
+    if (a.size() != 1) return fail("show", "usage: show interfaces|errors|stats|lcores|queues|fib|nexthops|limits|config");
     const std::string& w = a[0];
     if (w == "limits") {
         // Every named limit and what it holds now: what a flood can grow.
@@ -202,10 +202,12 @@ reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
         for (const auto& e : s.txq_list()) {
             std::string ls;
             for (unsigned l : e.q.lcores) ls += (ls.empty() ? "" : ",") + std::to_string(l);
+            if (e.q.guest) ls += "+ctl";  // the control plane's frames through the guest ring
             tx.push_back({{"interface", e.ifname},
                           {"queue", e.q.queue},
                           {"regime", e.regime},
                           {"shared", e.q.shared},
+                          {"guest", e.q.guest},
                           {"lcores", e.q.lcores},
                           {"packets", e.q.packets},
                           {"refused", e.q.refused},
@@ -238,6 +240,27 @@ reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
                                          {"refused", refused}};
             t += fmt::format("{:<7} {:<8} {:>10} {:>10.1f}Mi {:>10} {:>12} {:>9}\n", fam ? "inet6" : "inet", b,
                              st.routes, double(st.memory_bytes) / 1048576.0, st.commits, st.rebuilt, refused);
+        }
+        return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
+    }
+    if (w == "nexthops") {
+        // What routes share, and the neighbor entry each gateway nexthop
+        // carries for the workers (VPP's adjacencies, in effect).
+        json j = json::array();
+        std::string t = fmt::format("{:>6} {:<10} {:<28} {:>6} {:>6} {:<6} {}\n", "Id", "Interface", "Gateway", "Refs",
+                                    "Mtu", "Cached", "Lladdr");
+        for (const auto& n : s.nexthop_list()) {
+            j.push_back({{"id", n.id},
+                         {"interface", n.ifname},
+                         {"gateway", n.gateway},
+                         {"flags", n.flags},
+                         {"mtu", n.mtu},
+                         {"refs", n.refs},
+                         {"neigh_cached", n.neigh_cached},
+                         {"lladdr", n.lladdr}});
+            t += fmt::format("{:>6} {:<10} {:<28} {:>6} {:>6} {:<6} {}\n", n.id, n.ifname,
+                             n.gateway.empty() ? std::string("-") : n.gateway, n.refs, n.mtu,
+                             n.neigh_cached ? "yes" : "no", n.lladdr.empty() ? std::string("-") : n.lladdr);
         }
         return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
     }

@@ -91,7 +91,7 @@ const command_def command_table[] = {
       "send router advertisements on an interface"},
      cmd_rtadvd},
     {{"sysctl", "sysctl NAME | sysctl -a | sysctl -d | sysctl -w NAME=VALUE", "get, list or set knobs"}, cmd_sysctl},
-    {{"show", "show interfaces|errors|stats|lcores|queues|fib|limits|config", "counters, limits and state"}, cmd_show},
+    {{"show", "show interfaces|errors|stats|lcores|queues|fib|nexthops|limits|config", "counters, limits and state"}, cmd_show},
     {{"intrctl",
       "intrctl list | intrctl affinity -i IF:QUEUE -c LCORE | intrctl intr -c LCORE | intrctl nointr -c LCORE | "
       "intrctl mode -c LCORE poll|adaptive|interrupt",

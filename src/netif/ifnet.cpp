@@ -66,10 +66,13 @@ void ifnet_table::publish(ifnet* ifp) noexcept {
     assert(!slots_[ifp->index()].load(std::memory_order_relaxed));
     // Release: the fully constructed ifnet is visible to any reader that loads it.
     slots_[ifp->index()].store(ifp, std::memory_order_release);
+    changed();
 }
 
 ifnet* ifnet_table::unpublish(uint16_t index) noexcept {
-    return slots_[index].exchange(nullptr, std::memory_order_acq_rel);
+    ifnet* p = slots_[index].exchange(nullptr, std::memory_order_acq_rel);
+    changed();
+    return p;
 }
 
 ifnet* ifnet_table::find(std::string_view name) const noexcept {

@@ -15,6 +15,23 @@ struct quarantine {
 };
 }  // namespace
 
+nh_gw_key nexthop::gw_key() const noexcept {
+    nh_gw_key k;
+    if (!(flags & nhf::gateway)) return k;
+    k.ifindex = ifindex;
+    if (gateway6 != ip6_addr{}) {
+        k.family = 6;
+        k.a = gateway6.b;
+    } else {
+        k.family = 4;
+        k.a[0] = uint8_t(gateway.v >> 24);
+        k.a[1] = uint8_t(gateway.v >> 16);
+        k.a[2] = uint8_t(gateway.v >> 8);
+        k.a[3] = uint8_t(gateway.v);
+    }
+    return k;
+}
+
 nexthop_table::nexthop_table(uint32_t max_ids)
     : max_(max_ids),
       slots_(std::make_unique<std::atomic<const nexthop*>[]>(max_ids)),
@@ -49,6 +66,10 @@ result<uint32_t> nexthop_table::acquire(const nexthop& nh) {
     }
     auto* obj = new nexthop(nh);
     obj->id = id;
+    if (const nh_gw_key g = obj->gw_key(); g.family) {
+        if (binder_) obj->neigh.p.store(binder_(binder_arg_, g), std::memory_order_relaxed);
+        by_gw_.emplace(g, id);
+    }
     // Release: the nexthop is complete before any reader can find the id
     // (the FIB entry pointing at it is written after this).
     const nexthop* old = slots_[id].exchange(obj, std::memory_order_acq_rel);
@@ -63,7 +84,15 @@ void nexthop_table::release(uint32_t id) {
     assert(it != refs_.end());
     if (--it->second > 0) return;
     refs_.erase(it);
-    by_key_.erase(slots_[id].load(std::memory_order_relaxed)->key());
+    const nexthop* nh = slots_[id].load(std::memory_order_relaxed);
+    by_key_.erase(nh->key());
+    if (const nh_gw_key g = nh->gw_key(); g.family) {
+        for (auto [b, e] = by_gw_.equal_range(g); b != e; ++b)
+            if (b->second == id) {
+                by_gw_.erase(b);
+                break;
+            }
+    }
     // The slot keeps its nexthop: readers that found the id before the FIB
     // changed still see it. The id comes back for reuse after a grace period.
     auto* q = new quarantine{returned_, id};
@@ -77,6 +106,11 @@ void nexthop_table::release(uint32_t id) {
             delete qq;
         },
         q);
+}
+
+void nexthop_table::bind(const nh_gw_key& k, llentry* e) noexcept {
+    for (auto [b, end] = by_gw_.equal_range(k); b != end; ++b)
+        slots_[b->second].load(std::memory_order_relaxed)->neigh.p.store(e, std::memory_order_release);
 }
 
 }  // namespace mpnet

@@ -53,6 +53,13 @@ void stack::impl::wake_all() noexcept {
 
 void stack::impl::nap(lcore_ctx& c, unsigned w, uint32_t us) {
     c.sleeping.store(true, std::memory_order_relaxed);
+    // Pairs with tx_guest_wait: the control plane's frames for our queue
+    // either are seen here, or it sees us asleep and wakes us.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (c.tx_guest.load(std::memory_order_relaxed)) {
+        c.sleeping.store(false, std::memory_order_relaxed);
+        return;
+    }
     const uint64_t t0 = clock->now_ns();
     in4->fib->offline(w);
     {
@@ -124,6 +131,12 @@ bool stack::impl::intr_wait(lcore_ctx& c, unsigned w) {
         return true;
     }
     c.sleeping.store(true, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_seq_cst);  // as in nap()
+    if (c.tx_guest.load(std::memory_order_relaxed)) {
+        c.sleeping.store(false, std::memory_order_relaxed);
+        undo();
+        return true;
+    }
     const uint64_t t0 = clock->now_ns();
     epoll_event evs[16];
     int n;
@@ -168,8 +181,9 @@ void stack::impl::worker_loop(unsigned w) {
         const lcore_mode m = c.mode.load(std::memory_order_relaxed);
         if (m == lcore_mode::poll) continue;
         if (++idle < cfg.idle_polls_before_sleep) continue;
-        // Never sleep on packets waiting in a shared TX queue's soft queue.
-        if (tx_pending(c)) continue;
+        // Never sleep on packets waiting in a shared TX queue's soft queue,
+        // or on the control plane's waiting on our queue's guest ring.
+        if (c.tx_guest.load(std::memory_order_relaxed) || tx_pending(c)) continue;
         if (m == lcore_mode::interrupt && intr_wait(c, w)) continue;
         // Adaptive (or a queue without interrupts): nap offline, backing off
         // from idle_sleep_us to idle_sleep_max_us while nothing arrives.
@@ -237,8 +251,9 @@ void stack::impl::rxq_assign(ifnet& ifp) {
 status stack::impl::rxq_move(ifnet& ifp, uint16_t q, unsigned to) {
     const uint8_t from = ifp.rxq_owner(q);
     if (from == to) return {};
-    // 1. The old owner lets go.
+    // 1. The old owner lets go (its list of queues is rebuilt).
     ifp.set_rxq_owner(q, ifnet::rxq_unowned);
+    ifs.changed();
     // 2. A grace period: every worker passes a quiescent state, so the old
     //    owner has finished the iteration that may have read from q, and its
     //    TX buffers are flushed (they never outlive an iteration).
@@ -256,6 +271,7 @@ status stack::impl::rxq_move(ifnet& ifp, uint16_t q, unsigned to) {
     }
     // 4. The new owner takes over (and is woken if it sleeps).
     ifp.set_rxq_owner(q, static_cast<uint8_t>(to));
+    ifs.changed();
     wake(to);
     return {};
 }

@@ -3,6 +3,7 @@
 #include "mpnet/stack/stack.hpp"
 
 #include <fmt/format.h>
+#include <rte_cycles.h>
 
 #include <algorithm>
 #include <atomic>
@@ -55,7 +56,15 @@ stack::impl::impl(stack_config c, const clock_source* clk)
         lc->tx_ifp.resize(limits::ifnet_max, nullptr);
         lc->tx_listed.resize(limits::ifnet_max, 0);
         lc->tx_dirty.reserve(limits::ifnet_max);
+        lc->rxqs.reserve(limits::ifnet_max);
         lcores.push_back(std::move(lc));
+    }
+    // The per-poll time from the TSC when the clock is our own monotonic one
+    // (an injected clock, as tests drive, is read on every poll).
+    if (const uint64_t hz = rte_get_tsc_hz(); clock == &own_clock && hz >= 1000000) {
+        tsc_clock = true;
+        tsc_mult = (ns_per_s << 32) / hz;
+        tsc_resync = hz / 1000;  // a millisecond
     }
     if (cfg.maxifprefixes > limits::ifprefixes_max) cfg.maxifprefixes = limits::ifprefixes_max;
     if (cfg.dad6_count > limits::dad_count_max) cfg.dad6_count = limits::dad_count_max;
@@ -169,6 +178,8 @@ const char* stack_event_name(stack_event::kind_t k) noexcept {
 stack::stack(stack_config cfg, const clock_source* clk) : p_(std::make_unique<impl>(std::move(cfg), clk)) {
     ctl_guard g(p_->ctl);
     p_->attach_modules();
+    // Gateway nexthops cache their neighbor entry (route/nexthop.hpp).
+    p_->nhs.set_binder(&neigh::nexthop_binder, p_.get());
     auto lo = std::make_unique<ifnet>(1, "lo0", if_kind::loopback, std::make_unique<loop_port>(1024),
                                       p_->cfg.workers + 1, p_->cfg.neigh_max);
     lo->set_flags(iff::up | iff::running | iff::loopback | iff::multicast);

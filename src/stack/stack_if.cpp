@@ -3,6 +3,8 @@
 // link addresses, link-state changes, and listings.
 #include <algorithm>
 #include <cctype>
+#include <chrono>
+#include <thread>
 
 #include "../modules/inet4/inet4.hpp"
 #include "../modules/inet6/inet6.hpp"
@@ -67,8 +69,14 @@ void stack::impl::destroy_ifnet(ifnet* ifp) {
         k.destroy(mc, *ifp, k.arg);
     }
     // Nothing of the control plane's own may stay buffered for it: frames
-    // from before, and any a hook sent on its way out, go now.
+    // from before, and any a hook sent on its way out, go now (from a guest
+    // ring, its worker sends them: waited for, 10 ms at most).
     tx_flush(ctl_ctx());
+    if (tx_layer* t = ifp->txl(); t && t->has_guest() && running.load(std::memory_order_acquire))
+        for (int i = 0; i < 1000 && t->pending(ctl_ctx().idx); ++i) {
+            rcu_offline off;
+            std::this_thread::sleep_for(std::chrono::microseconds(10));
+        }
     // 2. Unpublish: no new reader reaches it; the modules rebuild what
     //    referred to it (routes through it disappear).
     ifs.unpublish(ix);
@@ -246,6 +254,37 @@ void stack::impl::if_link_changed(ifnet& ifp, bool up) {
     event(stack_event::link_up, ifp.index(), {});
     if_hooks_run(ifp, if_event::link_up);
     tx_flush(ctl_ctx());
+}
+
+}  // namespace mpnet
+
+namespace mpnet {
+
+std::vector<nexthop_info> stack::nexthop_list() const {
+    ctl_guard g(p_->ctl);
+    std::vector<nexthop_info> v;
+    p_->nhs.for_each([&](const nexthop& nh, uint32_t refs) {
+        nexthop_info i;
+        i.id = nh.id;
+        const ifnet* ifp = p_->ifs.lookup(nh.ifindex);
+        i.ifname = ifp ? ifp->name() : "?";
+        if (const nh_gw_key k = nh.gw_key(); k.family == 6)
+            i.gateway = ip6_addr(nh.gateway6).str();
+        else if (k.family == 4)
+            i.gateway = nh.gateway.str();
+        i.flags = nh.flags;
+        i.mtu = nh.mtu;
+        i.refs = refs;
+        // Under the control lock the cached entry is live (a removal unbinds
+        // it first), unless a test sabotaged exactly that.
+        if (const llentry* e = nh.neigh.get()) {
+            i.neigh_cached = true;
+            if (!p_->cfg.test_sabotage_neigh_unbind)
+                if (const ll_resolution r = e->resolution(); r.flags & llflag::valid) i.lladdr = r.mac.str();
+        }
+        v.push_back(std::move(i));
+    });
+    return v;
 }
 
 }  // namespace mpnet

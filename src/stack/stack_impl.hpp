@@ -77,6 +77,13 @@ struct limits_entry {
     void* arg = nullptr;
 };
 
+/// One RX queue an lcore polls.
+struct rxq_ref {
+    ifnet* ifp;
+    port* p;
+    uint16_t q;
+};
+
 /// One lcore's context: a worker, or the control plane (the last slot).
 struct lcore_ctx final : dp_ctx {
     explicit lcore_ctx(stack::impl& s) : st(&s) {}
@@ -84,6 +91,13 @@ struct lcore_ctx final : dp_ctx {
     unsigned idx = 0;
     bool is_control = false;
     uint64_t now_ns = 0;
+    // The queues this lcore polls, as of ifs.generation() == rxq_gen (its
+    // own copy: rebuilt, rarely, when the interfaces or the queue map change).
+    std::vector<rxq_ref> rxqs;
+    uint64_t rxq_gen = 0;
+    // The time: a TSC reading extrapolated from the clock, which is read
+    // again every tsc_resync_ns (the stack's own clock only).
+    uint64_t tsc_at = 0, ns_at = 0;
     std::vector<pkt_batch> tx;       // per ifindex
     std::vector<ifnet*> tx_ifp;      // per ifindex, valid within one iteration
     std::vector<uint16_t> tx_dirty;  // reserved for every ifindex: never grows on the data path
@@ -99,6 +113,9 @@ struct lcore_ctx final : dp_ctx {
     std::atomic<bool> sleeping{false};
     // Written by the control plane, read by the lcore.
     std::atomic<lcore_mode> mode{lcore_mode::adaptive};
+    // Set by the control plane when its frames wait on the guest ring of a
+    // TX queue this worker owns; the worker clears it and sends them.
+    std::atomic<bool> tx_guest{false};
     std::atomic<bool> nointr{false};
     // Thread mode: the worker's epoll set and the eventfd that wakes it.
     int ep_fd = -1;
@@ -234,6 +251,14 @@ struct stack::impl {
 
     // ---- data path (worker.cpp); used by the control plane with its own ctx
     void poll(lcore_ctx& c) noexcept;
+    /// c's list of the RX queues it owns, from the interface table.
+    void rxq_rebuild(lcore_ctx& c, uint64_t gen) noexcept;
+    /// The time for c's poll: the TSC scaled (the stack's own monotonic
+    /// clock), or the clock itself (an injected one, as tests use).
+    uint64_t lcore_now(lcore_ctx& c) noexcept;
+    bool tsc_clock = false;
+    uint64_t tsc_mult = 0;  // ns per TSC cycle, 32.32 fixed point
+    uint64_t tsc_resync = 0;  // cycles between clock reads
     void ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
     /// One token from a per-lcore bucket refilled at `pps` split over the lcores.
     bool take_token(lcore_ctx& c, double& tokens, uint64_t& refill_ns, uint32_t pps) noexcept;
@@ -259,6 +284,9 @@ struct stack::impl {
     /// end of c's poll iteration: lane = c.idx; a queue move: the old owner's).
     void tx_kick(lcore_ctx& c, unsigned lane) noexcept;
     void tx_kick(lcore_ctx& c) noexcept { tx_kick(c, c.idx); }
+    /// The control plane's frames wait on ifp's guest ring: its owner is told
+    /// (and woken), or, no worker running, they go now.
+    void tx_guest_wait(lcore_ctx& c, ifnet& ifp) noexcept;
     /// Packets waiting in soft queues c uses: an lcore never sleeps on them.
     uint32_t tx_pending(lcore_ctx& c) const noexcept;
 

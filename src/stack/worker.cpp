@@ -3,6 +3,8 @@
 // ethertype demux (IPv4 and IPv6 inline, to src/modules/inet4 and inet6),
 // Ethernet output, the hand-over to the control plane, and the
 // per-(lcore, interface) TX buffers.
+#include <rte_cycles.h>
+
 #include <cstring>
 
 #include "../modules/inet4/inet4.hpp"
@@ -16,36 +18,61 @@
 
 namespace mpnet {
 
+uint64_t stack::impl::lcore_now(lcore_ctx& c) noexcept {
+    if (!tsc_clock) return clock->now_ns();
+    // One clock_gettime per millisecond rather than per poll; in between the
+    // TSC (constant and invariant where DPDK runs) scaled. Never backwards.
+    const uint64_t t = rte_rdtsc();
+    uint64_t ns;
+    if (c.tsc_at != 0 && t - c.tsc_at < tsc_resync) {
+        ns = c.ns_at + (((t - c.tsc_at) * tsc_mult) >> 32);
+    } else {
+        c.tsc_at = t;
+        ns = c.ns_at = clock->now_ns();
+    }
+    return ns > c.now_ns ? ns : c.now_ns;
+}
+
+void stack::impl::rxq_rebuild(lcore_ctx& c, uint64_t gen) noexcept {
+    // Read before the table, so a change made meanwhile brings us back.
+    c.rxq_gen = gen;
+    c.rxqs.clear();
+    const uint8_t me = static_cast<uint8_t>(c.idx);
+    ifs.for_each([&](ifnet& ifp) {
+        const uint16_t nq = ifp.rx_queues();
+        for (uint16_t q = 0; q < nq; ++q)
+            if (ifp.rxq_owner(q) == me) c.rxqs.push_back({&ifp, ifp.port(), q});  // reserved: rarely grows
+    });
+}
+
 void stack::impl::poll(lcore_ctx& c) noexcept {
-    c.now_ns = clock->now_ns();
+    c.now_ns = lcore_now(c);
     lcore_ctx::bump(c.polls);
     uint64_t got = 0;
     mbuf* pkts[pkt_batch::capacity];
-    const uint8_t me = static_cast<uint8_t>(c.idx);
-    ifs.for_each([&](ifnet& ifp) {
-        // RX queue q is polled by the one lcore the queue map names (intrctl).
-        const uint16_t nq = ifp.rx_queues();
-        for (uint16_t q = 0; q < nq; ++q) {
-            if (ifp.rxq_owner(q) != me) continue;
-            uint16_t n = ifp.port()->rx_burst(q, pkts, pkt_batch::capacity);
-            if (n == 0) continue;
-            got += n;
-            ifp.count_rxq(q, n);
-            uint64_t bytes = 0;
-            for (uint16_t i = 0; i < n; ++i) bytes += pkt_len(pkts[i]);
-            ifp.count(c.idx, if_counter::ipackets, n);
-            ifp.count(c.idx, if_counter::ibytes, bytes);
-            if (!ifp.is_up()) {
-                for (uint16_t i = 0; i < n; ++i) drop(c, pkts[i], drop_reason::if_down);
-                continue;
-            }
-            // Ethernet inline; every other kind through its input operation.
-            if (auto in = ifp.kind_input())
-                in(c, ifp, pkts, n, ifp.kind().arg);
-            else
-                ether_input(c, ifp, pkts, n);
+    // RX queue q is polled by the one lcore the queue map names (intrctl).
+    if (const uint64_t gen = ifs.generation(); gen != c.rxq_gen) [[unlikely]]
+        rxq_rebuild(c, gen);
+    for (const rxq_ref& r : c.rxqs) {
+        const uint16_t n = r.p->rx_burst(r.q, pkts, pkt_batch::capacity);
+        if (n == 0) continue;
+        ifnet& ifp = *r.ifp;
+        got += n;
+        ifp.count_rxq(r.q, n);
+        uint64_t bytes = 0;
+        for (uint16_t i = 0; i < n; ++i) bytes += pkt_len(pkts[i]);
+        ifp.count(c.idx, if_counter::ipackets, n);
+        ifp.count(c.idx, if_counter::ibytes, bytes);
+        if (!ifp.is_up()) {
+            for (uint16_t i = 0; i < n; ++i) drop(c, pkts[i], drop_reason::if_down);
+            continue;
         }
-    });
+        // Ethernet inline; every other kind through its input operation.
+        if (auto in = ifp.kind_input())
+            in(c, ifp, pkts, n, ifp.kind().arg);
+        else
+            ether_input(c, ifp, pkts, n);
+    }
     // Poll sources: modules' work of their own (their work keeps the lcore awake).
     for (const poll_entry& ps : poll_sources) got += ps.fn(c, ps.arg);
     if (got)
@@ -172,15 +199,44 @@ void stack::impl::tx_burst(lcore_ctx& c, ifnet& ifp, pkt_batch& b) noexcept {
     ifp.txl()->transmit(c.idx, b.pkts, b.n, r);
     tx_account(c, ifp, r);
     b.clear();
+    if (r.guest_waiting) [[unlikely]]
+        tx_guest_wait(c, ifp);
+}
+
+void stack::impl::tx_guest_wait(lcore_ctx& c, ifnet& ifp) noexcept {
+    tx_layer* t = ifp.txl();
+    const int w = t->guest_owner();
+    if (w < 0 || static_cast<unsigned>(w) >= cfg.workers) return;
+    if (!running.load(std::memory_order_acquire)) {
+        // Stepped mode (or the workers stopped): the caller is the only
+        // thread, so it may send on the worker's queue itself.
+        tx_result r;
+        t->kick_owned(static_cast<unsigned>(w), r);
+        return tx_account(c, ifp, r);
+    }
+    // Pairs with the worker's store of `sleeping` and its look at tx_guest
+    // before it sleeps: either it sees the flag, or we see it asleep.
+    lcore_ctx& o = *lcores[static_cast<unsigned>(w)];
+    o.tx_guest.store(true, std::memory_order_release);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (o.sleeping.load(std::memory_order_relaxed)) wake(static_cast<unsigned>(w));
 }
 
 void stack::impl::tx_kick(lcore_ctx& c, unsigned lane) noexcept {
-    if (shared_txqs.load(std::memory_order_relaxed) == 0) return;
+    // The lane's own lcore also sends the control plane's frames waiting on
+    // the guest rings of its queues; another lcore only drains shared queues.
+    const bool own = lane == c.idx;
+    const bool guest = own && c.tx_guest.load(std::memory_order_relaxed) &&
+                       c.tx_guest.exchange(false, std::memory_order_acq_rel);
+    if (!guest && shared_txqs.load(std::memory_order_relaxed) == 0) return;
     ifs.for_each([&](ifnet& ifp) {
         tx_layer* t = ifp.txl();
-        if (!t || !t->has_shared()) return;
+        if (!t || !(t->has_shared() || (guest && t->guest_owner() == static_cast<int>(lane)))) return;
         tx_result r;
-        t->kick(lane, r);
+        if (own)
+            t->kick_owned(lane, r);
+        else
+            t->kick(lane, r);
         tx_account(c, ifp, r);
     });
 }

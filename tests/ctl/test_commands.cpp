@@ -151,6 +151,36 @@ TEST_F(cli, ShowFibFollowsTheRoutes) {
     expect_error("show fib extra", "usage");
 }
 
+TEST_F(cli, ShowNexthopsTellsWhichGatewaysAreCached) {
+    // A route through a gateway with no neighbor entry: a nexthop, nothing
+    // cached. The entry appears (arp -s): the same nexthop caches it. It
+    // goes (arp -d): the nexthop lets go of it.
+    ASSERT_EQ(run("route add -net 198.18.9.0/24 198.18.0.2").status, 0);
+    ASSERT_EQ(run("route add -net 198.18.8.0/24 198.18.0.2").status, 0);
+    auto find = [&](const json& j) {
+        json hit;
+        for (const auto& n : j)
+            if (n["gateway"] == "198.18.0.2") hit = n;
+        return hit;
+    };
+    json nh = find(run_json("show nexthops"));
+    ASSERT_FALSE(nh.is_null());
+    EXPECT_EQ(nh["interface"], "shmif0");
+    EXPECT_EQ(nh["refs"], 2) << "both routes share one nexthop";
+    EXPECT_EQ(nh["neigh_cached"], false);
+    ASSERT_EQ(run("arp -s 198.18.0.2 b2:a0:20:00:00:02").status, 0);
+    nh = find(run_json("show nexthops"));
+    EXPECT_EQ(nh["neigh_cached"], true);
+    EXPECT_EQ(nh["lladdr"], "b2:a0:20:00:00:02");
+    const std::string text = run("show nexthops").text;
+    EXPECT_NE(text.find("198.18.0.2"), std::string::npos);
+    EXPECT_NE(text.find("b2:a0:20:00:00:02"), std::string::npos);
+    ASSERT_EQ(run("arp -d 198.18.0.2").status, 0);
+    nh = find(run_json("show nexthops"));
+    EXPECT_EQ(nh["neigh_cached"], false);
+    EXPECT_EQ(nh["lladdr"], "");
+}
+
 TEST_F(cli, Arp) {
     EXPECT_EQ(run("arp -s 198.18.0.10 b2:a0:20:00:00:10").status, 0);
     EXPECT_EQ(run("arp -n 198.18.0.10").text, "? (198.18.0.10) at b2:a0:20:00:00:10 on shmif0 permanent\n");
@@ -623,6 +653,7 @@ TEST(cli_intrctl, QueueMapModesAndErrors) {
             ++rx0_tx;
             EXPECT_EQ(q["regime"], "per-lcore");
             EXPECT_EQ(q["shared"], false);
+            EXPECT_EQ(q["guest"], false);
         }
     EXPECT_EQ(rx0_tx, 3u);
     EXPECT_NE(run("show queues").text.find("per-lcore"), std::string::npos);

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The TX queue layer on a recording port: the lcore-to-queue map of each
 // regime, flows kept on one queue when spread, refusals freed and counted,
-// and the soft-queue try-lock under three threads: every packet sent exactly
-// once, in order per sender, and never two threads inside tx_burst of one queue.
+// the soft-queue try-lock under three threads: every packet sent exactly
+// once, in order per sender, and never two threads inside tx_burst of one
+// queue; and the control plane as a guest of a worker's queue, sent by that
+// worker only, in order, with the worker's own traffic running.
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -25,6 +28,7 @@ public:
     uint16_t rx_burst(uint16_t, mbuf**, uint16_t) noexcept override { return 0; }
     uint16_t tx_burst(uint16_t q, mbuf** pkts, uint16_t n) noexcept override {
         if (inside_[q].fetch_add(1) != 0) overlap.fetch_add(1);
+        if (only != std::thread::id{} && std::this_thread::get_id() != only) foreign.fetch_add(1);
         if (on_tx) std::exchange(on_tx, nullptr)();  // once: another lcore sends meanwhile
         uint16_t k = 0;
         for (; k < n && room_ > 0; ++k, --room_) {
@@ -44,6 +48,8 @@ public:
     std::string describe() const override { return "rec"; }
 
     std::atomic<uint64_t> overlap{0};
+    std::thread::id only{};  // when set, the only thread that may call tx_burst
+    std::atomic<uint64_t> foreign{0};
     std::function<void()> on_tx;
     const std::vector<std::pair<uint32_t, uint32_t>>& seen(uint16_t q) const { return seen_[q]; }
 
@@ -80,23 +86,29 @@ TEST_F(txq_test, regimes_map_lcores_to_queues) {
         tx_regime r;
         std::vector<std::vector<unsigned>> users;
         std::vector<bool> shared;
+        int guest_owner;  // -1: no guest, or a shared guest queue
     };
+    // Lcores 0 and 1 are workers, 2 the control plane: with fewer queues than
+    // lcores it is a guest of queue 2 % Q and uses no queue of its own.
     const cse cases[] = {
-        {1, tx_regime::shared, {{0, 1, 2}}, {true}},
-        {2, tx_regime::shared, {{0, 2}, {1}}, {true, false}},
-        {3, tx_regime::per_lcore, {{0}, {1}, {2}}, {false, false, false}},
-        {4, tx_regime::spread, {{0}, {1}, {2}, {0}}, {false, false, false, false}},
-        {6, tx_regime::spread, {{0}, {1}, {2}, {0}, {1}, {2}}, {false, false, false, false, false, false}},
+        {1, tx_regime::shared, {{0, 1}}, {true}, -1},
+        {2, tx_regime::per_worker, {{0}, {1}}, {false, false}, 0},
+        {3, tx_regime::per_lcore, {{0}, {1}, {2}}, {false, false, false}, -1},
+        {4, tx_regime::spread, {{0}, {1}, {2}, {0}}, {false, false, false, false}, -1},
+        {6, tx_regime::spread, {{0}, {1}, {2}, {0}, {1}, {2}}, {false, false, false, false, false, false}, -1},
     };
     for (const auto& c : cases) {
         rec_port p(c.q);
         auto t = *tx_layer::create(&p, 3, 256);
         EXPECT_EQ(t->regime(), c.r) << c.q;
+        EXPECT_EQ(t->has_guest(), c.q < 3) << c.q;
+        EXPECT_EQ(t->guest_owner(), c.guest_owner) << c.q;
         auto info = t->info();
         ASSERT_EQ(info.size(), c.q);
         for (uint16_t q = 0; q < c.q; ++q) {
             EXPECT_EQ(info[q].lcores, c.users[q]) << c.q << " queues, queue " << q;
             EXPECT_EQ(info[q].shared, c.shared[q]) << c.q << " queues, queue " << q;
+            EXPECT_EQ(info[q].guest, c.q < 3 && q == 2 % c.q) << c.q << " queues, queue " << q;
         }
         // Lcore 1 always lands on queue 1 (or 1 and 4 when spread).
         tx_result r;
@@ -104,6 +116,27 @@ TEST_F(txq_test, regimes_map_lcores_to_queues) {
         t->transmit(1, &m, 1, r);
         EXPECT_EQ(r.sent, 1u);
         EXPECT_EQ(p.seen(c.q == 1 ? 0 : 1).size() + (c.q == 6 ? p.seen(4).size() : 0), 1u) << c.q;
+        // The control plane: on a shared guest queue it drains like any
+        // sharer; on an unshared one its frame waits for the queue's worker.
+        tx_result rc;
+        m = frame(2, 0);
+        t->transmit(2, &m, 1, rc);
+        if (c.guest_owner >= 0) {
+            EXPECT_EQ(rc.sent, 0u) << c.q;
+            EXPECT_EQ(rc.guest_waiting, 1u) << c.q;
+            EXPECT_EQ(t->pending(2), 1u) << c.q;
+            tx_result rk;
+            t->kick(0, rk);  // another lcore's kick never sends on a worker's own queue
+            EXPECT_EQ(rk.sent, 0u) << c.q;
+            t->kick_owned(1, rk);  // nor does a worker's for a queue not its own
+            EXPECT_EQ(rk.sent, 0u) << c.q;
+            t->kick_owned(0, rk);
+            EXPECT_EQ(rk.sent, 1u) << c.q;
+            EXPECT_EQ(t->pending(2), 0u) << c.q;
+        } else {
+            EXPECT_EQ(rc.sent, 1u) << c.q;
+            EXPECT_EQ(rc.guest_waiting, 0u) << c.q;
+        }
     }
 }
 
@@ -164,8 +197,9 @@ TEST_F(txq_test, batch_of_a_sender_that_loses_the_try_lock_is_sent_by_the_holder
     // Lcore 1 transmits while lcore 0 is inside the shared queue's tx_burst
     // (deterministically: from the port's hook). Lcore 1 finds the try-lock
     // taken and returns; lcore 0 must send lcore 1's batch before it returns.
+    // (Workers 0 and 1 share the one queue; lcore 2 is the control plane.)
     rec_port p(1);
-    auto t = *tx_layer::create(&p, 2, 64);
+    auto t = *tx_layer::create(&p, 3, 64);
     ASSERT_TRUE(t->info()[0].shared);
     p.on_tx = [&] {
         mbuf* b[8];
@@ -189,6 +223,8 @@ TEST_F(txq_test, batch_of_a_sender_that_loses_the_try_lock_is_sent_by_the_holder
 }
 
 TEST_F(txq_test, shared_queue_under_three_threads) {
+    // Workers 0 and 1 share the queue; lcore 2, the control plane, is its
+    // guest and goes through the same try-lock.
     rec_port p(1);
     auto t = *tx_layer::create(&p, 3, 1024);
     constexpr uint32_t per = 30000;
@@ -233,6 +269,71 @@ TEST_F(txq_test, shared_queue_under_three_threads) {
                 static_cast<unsigned long long>(softq_full.load()),
                 static_cast<unsigned long long>(t->info()[0].contended));
     EXPECT_GT(t->info()[0].drains, 0u);
+}
+
+TEST_F(txq_test, guest_frames_go_out_through_the_owning_worker_in_order) {
+    // One queue, one worker (lcore 0) and the control plane (lcore 1): the
+    // worker owns the queue (no soft queue, no try-lock) and sends the
+    // control plane's frames from the guest ring between its own bursts.
+    // Only the worker's thread ever calls tx_burst; nothing is lost; each
+    // sender's frames arrive in order.
+    rec_port p(1);
+    auto t = *tx_layer::create(&p, 2, 1024);
+    EXPECT_EQ(t->regime(), tx_regime::per_worker);
+    EXPECT_FALSE(t->info()[0].shared);
+    ASSERT_EQ(t->guest_owner(), 0);
+    constexpr uint32_t per_worker = 40000, per_control = 4000;
+    std::atomic<bool> control_done{false};
+    std::atomic<uint64_t> guest_full{0};
+    std::thread worker([&] {
+        lcore_register_thread();
+        p.only = std::this_thread::get_id();
+        uint32_t seq = 0;
+        // Bounded: the worker stops 10 s after it starts whatever happens.
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (std::chrono::steady_clock::now() < end) {
+            mbuf* b[8];
+            uint16_t n = 0;
+            while (n < 8 && seq < per_worker) b[n++] = frame(0, seq++);
+            tx_result r;
+            if (n) t->transmit(0, b, n, r);
+            EXPECT_EQ(r.softq_full + r.refused, 0u);
+            t->kick_owned(0, r);
+            if (seq == per_worker && control_done.load() && t->pending(1) == 0) break;
+        }
+        lcore_unregister_thread();
+    });
+    std::thread control([&] {
+        lcore_register_thread();
+        while (p.only == std::thread::id{}) std::this_thread::yield();
+        for (uint32_t seq = 0; seq < per_control;) {
+            mbuf* b[3];
+            uint16_t n = 0;
+            while (n < 3 && seq < per_control) b[n++] = frame(1, seq++);
+            tx_result r;
+            t->transmit(1, b, n, r);
+            EXPECT_EQ(r.sent, 0u) << "the control plane never sends on the worker's queue itself";
+            guest_full += r.softq_full;
+            if (seq % 64 == 0) std::this_thread::yield();
+        }
+        control_done = true;
+        lcore_unregister_thread();
+    });
+    control.join();
+    worker.join();
+    EXPECT_EQ(p.foreign.load(), 0u) << "a thread other than the worker called tx_burst";
+    EXPECT_EQ(p.overlap.load(), 0u);
+    EXPECT_EQ(guest_full.load(), 0u) << "1024 guest slots hold a 3-frame trickle";
+    EXPECT_EQ(t->pending(1), 0u);
+    const auto& seen = p.seen(0);
+    EXPECT_EQ(seen.size(), per_worker + per_control);
+    std::vector<int64_t> last(2, -1);
+    uint64_t breaks = 0;
+    for (auto [who, seq] : seen) {
+        if (who >= 2 || int64_t(seq) != last[who] + 1) ++breaks;
+        if (who < 2) last[who] = seq;
+    }
+    EXPECT_EQ(breaks, 0u) << "a frame lost, repeated or out of order";
 }
 
 }  // namespace

@@ -238,23 +238,27 @@ TEST_P(t_multiqueue, every_packet_forwarded_once_in_order) {
     // announcement on up) through the same layer.
     EXPECT_GE(total, uint64_t(flows) * rig.per_flow);
     EXPECT_LE(total, uint64_t(flows) * rig.per_flow + lc[2].tx_pkts);
-    // Three lcores send: workers 0 and 1, and the control plane (lcore 2).
+    // Three lcores send: workers 0 and 1, and the control plane (lcore 2),
+    // which with fewer queues than lcores is a guest of queue 2 % Q.
     switch (nq) {
-        case 1:  // everyone shares queue 0 through its soft queue
+        case 1:  // both workers share queue 0 through its soft queue; the control plane is its guest
             EXPECT_EQ(regime, "shared");
             EXPECT_TRUE(qs[0].shared);
+            EXPECT_TRUE(qs[0].guest);
             EXPECT_GT(qs[0].drains, 0u);
             break;
-        case 2:  // worker 0 shares queue 0 with the control plane; worker 1 owns queue 1
-            EXPECT_EQ(regime, "shared");
-            EXPECT_TRUE(qs[0].shared);
+        case 2:  // each worker owns a queue; the control plane is a guest of queue 0
+            EXPECT_EQ(regime, "per-worker");
+            EXPECT_FALSE(qs[0].shared);
             EXPECT_FALSE(qs[1].shared);
+            EXPECT_TRUE(qs[0].guest);
+            EXPECT_FALSE(qs[1].guest);
             EXPECT_GT(qs[0].packets, 0u);
             EXPECT_GT(qs[1].packets, 0u);
             break;
         case 3:  // one queue per lcore, no soft queue anywhere
             EXPECT_EQ(regime, "per-lcore");
-            for (auto& q : qs) EXPECT_FALSE(q.shared);
+            for (auto& q : qs) EXPECT_FALSE(q.shared || q.guest);
             EXPECT_GT(qs[0].packets, 0u);
             EXPECT_GT(qs[1].packets, 0u);
             EXPECT_LE(qs[2].packets, lc[2].tx_pkts);  // the control plane's own packets only
@@ -384,12 +388,14 @@ TEST(t_virtio, virtio_user_to_vhost_with_two_queues) {
     auto lc = rig.r->lcore_list();
     EXPECT_GT(lc[0].rx_pkts, 0u);
     EXPECT_GT(lc[1].rx_pkts, 0u);
-    // Two TX queues for three lcores: worker 0 and the control plane share one.
+    // Two TX queues for three lcores: one per worker, the control plane a
+    // guest of worker 0's.
     std::string regime;
     auto qs = out_txqs(*rig.r, &regime);
     ASSERT_EQ(qs.size(), 2u);
-    EXPECT_EQ(regime, "shared");
-    EXPECT_TRUE(qs[0].shared);
+    EXPECT_EQ(regime, "per-worker");
+    EXPECT_FALSE(qs[0].shared);
+    EXPECT_TRUE(qs[0].guest);
     EXPECT_GT(qs[0].packets, 0u);
     EXPECT_GT(qs[1].packets, 0u);
 }

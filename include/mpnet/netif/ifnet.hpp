@@ -303,9 +303,18 @@ public:
         for (auto& s : slots_)
             if (ifnet* p = s.load(std::memory_order_acquire)) fn(*p);
     }
+    /// Bumped by every publish and unpublish, and by the control plane when
+    /// an RX queue changes owner (changed()): a worker keeps its own list of
+    /// the queues it polls and rebuilds it when this moves. The bump comes
+    /// before the grace period that ends the old state's use (an unpublished
+    /// interface's drain, a queue move's synchronize), so a worker that still
+    /// holds the old list is one the grace period waits for.
+    uint64_t generation() const noexcept { return gen_.load(std::memory_order_acquire); }
+    void changed() noexcept { gen_.fetch_add(1, std::memory_order_acq_rel); }
 
 private:
     std::array<std::atomic<ifnet*>, limits::ifnet_max> slots_{};
+    std::atomic<uint64_t> gen_{1};
 };
 
 }  // namespace mpnet

@@ -14,9 +14,22 @@
 //   flight. A reused slot's previous object is retired through RCU.
 // - The returned-id list is shared with liburcu's call_rcu thread and guarded
 //   by its own small mutex (never held with anything else).
+// - The neighbor cache: a gateway nexthop points at the neighbor entry
+//   (llentry) of its gateway on its interface, so a worker reads the MAC and
+//   state from it (one acquire load of the entry's resolution word) instead of
+//   a hash lookup per packet. Only the control plane writes the pointer:
+//   binder() when the nexthop is created, bind() when the entry is created
+//   or removed (before its removal's grace period, so a worker that still
+//   loaded the old pointer is one the free waits for). A MAC or state change
+//   needs nothing: the entry's word is read on every packet. A released
+//   nexthop leaves the gateway index; a worker can reach it only in a read
+//   section that began before the release, which any later entry removal's
+//   grace period also waits for.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <compare>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -29,6 +42,8 @@
 
 namespace mpnet {
 
+struct llentry;
+
 namespace nhf {
 inline constexpr uint8_t gateway = 0x01;    // send to `gateway`, else to the packet's destination
 inline constexpr uint8_t local = 0x02;      // an address of ours: deliver
@@ -37,6 +52,26 @@ inline constexpr uint8_t blackhole = 0x08;  // drop silently
 inline constexpr uint8_t host = 0x10;       // from a host route (picks the reject errno)
 inline constexpr uint8_t pmtu = 0x20;       // `mtu` was learned by path MTU discovery
 }  // namespace nhf
+
+/// The nexthop's cached neighbor entry (see the locking notes). Copies start
+/// empty: the cache belongs to the one published object.
+struct nh_neigh_cache {
+    std::atomic<llentry*> p{nullptr};
+    nh_neigh_cache() = default;
+    nh_neigh_cache(const nh_neigh_cache&) noexcept {}
+    nh_neigh_cache& operator=(const nh_neigh_cache&) noexcept { return *this; }
+    /// Reader, inside its read section.
+    llentry* get() const noexcept { return p.load(std::memory_order_acquire); }
+};
+
+/// A gateway as the neighbor tables key it: interface, family, address
+/// (IPv4 in the first four bytes, network order).
+struct nh_gw_key {
+    uint16_t ifindex = 0;
+    uint8_t family = 0;
+    std::array<uint8_t, 16> a{};
+    friend auto operator<=>(const nh_gw_key&, const nh_gw_key&) = default;
+};
 
 struct nexthop {
     uint32_t id = 0;
@@ -47,7 +82,11 @@ struct nexthop {
     uint8_t flags = 0;  // nhf
     uint32_t mtu = 0;   // path MTU (0: the interface's)
 
+    mutable nh_neigh_cache neigh;  // gateway nexthops: the gateway's neighbor entry, when there is one
+
     auto key() const { return std::make_tuple(ifindex, src_ifindex, gateway.v, gateway6, flags, mtu); }
+    /// The gateway's key in the neighbor tables (family 0: no gateway).
+    nh_gw_key gw_key() const noexcept;
 };
 
 class nexthop_table {
@@ -69,6 +108,22 @@ public:
     uint32_t in_use() const noexcept { return static_cast<uint32_t>(refs_.size()); }
     uint32_t max_ids() const noexcept { return max_; }
 
+    /// Writer: what a new gateway nexthop's cache starts with (the neighbor
+    /// entry of its gateway, if one exists).
+    using binder_fn = llentry* (*)(void* arg, const nh_gw_key& k);
+    void set_binder(binder_fn fn, void* arg) noexcept {
+        binder_ = fn;
+        binder_arg_ = arg;
+    }
+    /// Writer: the neighbor entry for `k` was created (e) or is being removed
+    /// (nullptr): every live nexthop through that gateway now caches e.
+    void bind(const nh_gw_key& k, llentry* e) noexcept;
+    /// Writer: calls fn(const nexthop&, uint32_t refs) for every live nexthop.
+    template <typename F>
+    void for_each(F&& fn) const {
+        for (const auto& [id, n] : refs_) fn(*slots_[id].load(std::memory_order_relaxed), n);
+    }
+
 private:
     void reclaim_returned();
 
@@ -76,6 +131,9 @@ private:
     std::unique_ptr<std::atomic<const nexthop*>[]> slots_;
     std::map<decltype(nexthop{}.key()), uint32_t> by_key_;  // writer only
     std::map<uint32_t, uint32_t> refs_;                     // id -> references (writer only)
+    std::multimap<nh_gw_key, uint32_t> by_gw_;              // gateway -> live ids (writer only)
+    binder_fn binder_ = nullptr;
+    void* binder_arg_ = nullptr;
     std::vector<uint32_t> free_;                            // writer only
     uint32_t next_ = 0;                                     // writer only
     struct returned_list {

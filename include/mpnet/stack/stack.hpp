@@ -102,6 +102,10 @@ struct stack_config {
     bool accept_redirects6 = true;        // net.inet6.icmp6.rediraccept (never while forwarding)
     uint32_t redirect_timeout6_s = 600;   // net.inet6.icmp6.redirtimeout
     uint32_t icmp6_err_pps = 100;         // net.inet6.icmp6.errppslimit
+    /// Tests only: a neighbor entry's removal leaves the nexthops that cache
+    /// it pointing at it: the broken invalidation the neighbor-cache tests
+    /// must catch. Never set otherwise (the cached pointer would dangle).
+    bool test_sabotage_neigh_unbind = false;
     /// Modules attached after the built-in ones (mpnet/stack/module.hpp), in
     /// order; each must outlive the stack.
     std::vector<const module*> modules;
@@ -333,6 +337,19 @@ struct limit_info {
 };
 
 /// The FIBs as `show fib` reports them.
+/// One nexthop (`show nexthops`): what routes share, and the neighbor entry
+/// its gateway resolves through, cached on it for the workers.
+struct nexthop_info {
+    uint32_t id = 0;
+    std::string ifname;
+    std::string gateway;  // empty: none (connected, local, reject, blackhole)
+    uint8_t flags = 0;    // nhf
+    uint32_t mtu = 0;
+    uint32_t refs = 0;     // routes using it
+    bool neigh_cached = false;
+    std::string lladdr;    // the cached entry's MAC when it has one
+};
+
 struct fib_info {
     fib_backend backend4 = fib_backend::poptrie, backend6 = fib_backend::poptrie;
     fib_stats v4, v6;
@@ -342,7 +359,7 @@ struct fib_info {
 /// One TX queue of an interface and the lcores that send on it.
 struct txq_entry {
     std::string ifname;
-    std::string regime;  // per-lcore, shared, spread
+    std::string regime;  // per-lcore, per-worker, shared, spread
     txq_info q;
 };
 
@@ -588,6 +605,8 @@ public:
     std::vector<txq_entry> txq_list() const;
     /// The FIBs' backends, sizes and update counters.
     fib_info fib_get() const;
+    /// Every nexthop in use, by id.
+    std::vector<nexthop_info> nexthop_list() const;
     /// intrctl affinity: moves RX queue q of `ifname` to worker `lcore`. The
     /// old owner lets go, a grace period passes (its packets are sent), then
     /// the new owner polls: no packet of a flow is lost or overtaken. errc::noent

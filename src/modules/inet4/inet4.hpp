@@ -80,11 +80,14 @@ public:
     void icmp_error(lcore_ctx& c, ifnet* in, mbuf* orig, uint8_t type, uint8_t code, uint32_t extra) noexcept;
     bool icmp_rate_ok(lcore_ctx& c) noexcept;
     /// MTU check, fragmentation, then neighbor output.
-    void ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_addr nh, uint32_t path_mtu) noexcept;
+    void ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_addr nh, uint32_t path_mtu,
+                        llentry* cached = nullptr) noexcept;
     /// Routes and sends an IPv4 packet (header at front, no L2) from `c`.
     void ip4_route_output(lcore_ctx& c, mbuf* m, ip4_addr dst) noexcept;
     /// Sends an IPv4 packet to nexthop `nh` on `ifp`, resolving the neighbor.
-    void ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noexcept;
+    /// `cached`: nh's neighbor entry on ifp as a gateway nexthop caches it
+    /// (null: looked up).
+    void ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh, llentry* cached = nullptr) noexcept;
     // inet4's ICMP input (the IP-protocol 1 registrant)
     void icmp_input(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept;
     void arp_frames(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;

@@ -182,14 +182,17 @@ void inet4::ip4_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noe
     // forwarded packets only when net.inet.ip.mtudisc_forward asks for it
     // (Linux's default is the same). An operator's route -mtu always applies.
     const bool learned = (nh->flags & nhf::pmtu) && !knobs.mtudisc_forward.load(std::memory_order_relaxed);
-    ip4_output_mtu(c, &in, m, *out, next, learned ? 0 : nh->mtu);
+    // A gateway nexthop carries its gateway's neighbor entry: no lookup.
+    ip4_output_mtu(c, &in, m, *out, next, learned ? 0 : nh->mtu, (nh->flags & nhf::gateway) ? nh->neigh.get() : nullptr);
 }
 
-void inet4::ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_addr next, uint32_t path_mtu) noexcept {
+void inet4::ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_addr next, uint32_t path_mtu,
+                           llentry* cached) noexcept {
     uint32_t mtu = ifp.mtu();
     if (path_mtu && path_mtu < mtu) mtu = path_mtu;
     auto* h = pkt_header<ip4_hdr>(m);
-    if (h->total_len.get() <= mtu) return ip4_output(c, m, ifp, next);
+    if (h->total_len.get() <= mtu) [[likely]]
+        return ip4_output(c, m, ifp, next, cached);
     if (h->frag.get() & ip4_frag_df) {
         icmp_error(c, in, m, icmp_unreach, icmp_unreach_needfrag, mtu);
         return stk.drop(c, m, drop_reason::ip4_frag_needed);
@@ -198,7 +201,7 @@ void inet4::ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_add
     const int n = ip4_fragment(m, static_cast<uint16_t>(mtu), stk.pool, stk.ipool, frags, limits::frags_max);
     if (n < 0) return stk.drop(c, m, drop_reason::ip4_frag_failed);
     pkt_free(m);  // the fragments hold their own references to its data
-    for (int i = 0; i < n; ++i) ip4_output(c, frags[i], ifp, next);
+    for (int i = 0; i < n; ++i) ip4_output(c, frags[i], ifp, next, cached);
 }
 
 bool inet4::icmp_rate_ok(lcore_ctx& c) noexcept {
@@ -238,16 +241,17 @@ void inet4::ip4_route_output(lcore_ctx& c, mbuf* m, ip4_addr dst) noexcept {
     if (!ifp) return stk.drop(c, m, drop_reason::if_gone);
     if (!ifp->is_running()) return stk.drop(c, m, drop_reason::if_down);
     if (ifp->flags() & iff::loopback) return stk.tx_enqueue(c, *ifp, m);  // lo takes packets whole
-    ip4_output_mtu(c, nullptr, m, *ifp, (nh->flags & nhf::gateway) ? nh->gateway : dst, nh->mtu);
+    const bool gw = (nh->flags & nhf::gateway) != 0;
+    ip4_output_mtu(c, nullptr, m, *ifp, gw ? nh->gateway : dst, nh->mtu, gw ? nh->neigh.get() : nullptr);
 }
 
-void inet4::ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh) noexcept {
+void inet4::ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh, llentry* cached) noexcept {
     if (auto out = ifp.kind_output()) [[unlikely]] {
         l3_next x;
         x.v4 = nh;
         return out(c, ifp, m, x, ifp.kind().arg);
     }
-    if (llentry* e = ifp.lltable().lookup(llkey::v4(nh))) {
+    if (llentry* e = cached ? cached : ifp.lltable().lookup(llkey::v4(nh))) {
         const ll_resolution r = e->resolution();
         if (r.flags & llflag::valid) {
             if (r.state == ll_state::stale) stk.note_stale_use(ifp, *e);

@@ -137,7 +137,9 @@ public:
     /// link-local destination (its ifindex), 0 otherwise.
     void ip6_route_output(lcore_ctx& c, mbuf* m, uint16_t zone) noexcept;
     /// Sends to nexthop `nh` (wire form) on `ifp`: multicast mapping or ND.
-    void ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& nh) noexcept;
+    /// `cached`: nh's neighbor entry on ifp as a gateway nexthop caches it
+    /// (null: looked up).
+    void ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& nh, llentry* cached = nullptr) noexcept;
     /// The multicast groups an interface has joined (all-nodes, solicited-node
     /// of each address, all-routers when forwarding or advertising).
     bool ip6_is_member(const ifnet& ifp, const ip6_addr& group) const noexcept;

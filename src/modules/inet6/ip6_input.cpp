@@ -175,7 +175,7 @@ void inet6::ip6_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noe
         if (neighbor && ((nh->flags & nhf::gateway) == 0 || next.is_link_local())) nd6_redirect_send(c, in, m, next);
     }
     --h->hlim;
-    ip6_output(c, m, *out, next);
+    ip6_output(c, m, *out, next, (nh->flags & nhf::gateway) ? nh->neigh.get() : nullptr);
 }
 
 bool inet6::icmp6_rate_ok(lcore_ctx& c) noexcept {
@@ -260,10 +260,11 @@ void inet6::ip6_route_output(lcore_ctx& c, mbuf* m, uint16_t zone) noexcept {
     uint32_t mtu = ifp->mtu6();
     if (nh->mtu && nh->mtu < mtu) mtu = nh->mtu;
     if (pkt_len(m) > mtu) return stk.drop(c, m, drop_reason::ip6_too_big);  // no fragmentation of our own yet
-    ip6_output(c, m, *ifp, (nh->flags & nhf::gateway) ? nh->gateway6 : h->dst);
+    const bool gw = (nh->flags & nhf::gateway) != 0;
+    ip6_output(c, m, *ifp, gw ? nh->gateway6 : h->dst, gw ? nh->neigh.get() : nullptr);
 }
 
-void inet6::ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& nh) noexcept {
+void inet6::ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& nh, llentry* cached) noexcept {
     if (auto out = ifp.kind_output()) [[unlikely]] {
         l3_next x;
         x.family = 6;
@@ -271,7 +272,7 @@ void inet6::ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& nh) no
         return out(c, ifp, m, x, ifp.kind().arg);
     }
     if (nh.is_multicast()) return stk.ether_output(c, ifp, m, nh.multicast_mac(), ethertype_ip6);
-    if (llentry* e = ifp.lltable().lookup(llkey::v6(nh))) {
+    if (llentry* e = cached ? cached : ifp.lltable().lookup(llkey::v6(nh))) {
         const ll_resolution r = e->resolution();
         if (r.flags & llflag::valid) {
             if (r.state == ll_state::stale) stk.note_stale_use(ifp, *e);

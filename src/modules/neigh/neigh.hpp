@@ -17,6 +17,7 @@
 #include "mpnet/core/addr.hpp"
 #include "mpnet/l3/ip6.hpp"
 #include "mpnet/netif/lltable.hpp"
+#include "mpnet/route/nexthop.hpp"
 #include "mpnet/stack/stack.hpp"
 
 namespace mpnet {
@@ -69,6 +70,8 @@ public:
     uint32_t if_hold_share() const noexcept;
     /// Creates an entry; a full table evicts a dynamic entry not known to be in use.
     result<llentry*> create(ifnet& ifp, const llkey& k);
+    /// The nexthop table's binder: the entry of a new nexthop's gateway.
+    static llentry* nexthop_binder(void* stack_impl, const nh_gw_key& k);
     void remove(ifnet& ifp, llentry& e);
     /// arp -d / ndp -d: removes `k` from every interface (or only `ifname`);
     /// false when no interface had it.
@@ -101,6 +104,7 @@ private:
         held_if_[ix] += n;
     }
 
+    result<llentry*> create_entry(ifnet& ifp, const llkey& k);
     stack::impl& s_;
     std::array<nd_domain, 2> domains_{};
     // Every entry's hold_n summed, and per interface index (count_held()).
