@@ -86,6 +86,9 @@ result<std::unique_ptr<ethdev_port>> ethdev_port::attach(uint16_t pid, rte_mempo
     p->rxq_ = pl.rxq;
     p->txq_ = pl.txq;
     p->rxq_intr_ = pl.rxq_intr;
+    // What the PMD set up (it may round the request), else what we asked.
+    rte_eth_rxq_info qi{};
+    p->rx_ring_ = rte_eth_rx_queue_info_get(pid, 0, &qi) == 0 && qi.nb_desc ? qi.nb_desc : cfg.rx_desc;
     if (cfg.promiscuous) rte_eth_promiscuous_enable(pid);
     rte_ether_addr a;
     if (rte_eth_macaddr_get(pid, &a) == 0) std::memcpy(p->mac_.b.data(), a.addr_bytes, 6);

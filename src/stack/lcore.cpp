@@ -8,9 +8,11 @@
 #include <pthread.h>
 #include <rte_lcore.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -51,7 +53,23 @@ void stack::impl::wake_all() noexcept {
     for (unsigned w = 0; w < cfg.workers; ++w) wake(w);
 }
 
-void stack::impl::nap(lcore_ctx& c, unsigned w, uint32_t us) {
+void stack::impl::note_rate(lcore_ctx& c, uint64_t got) noexcept {
+    c.rate_win_pkts += got;
+    if (c.rate_win_ns == 0) c.rate_win_ns = c.now_ns;
+    if (const uint64_t span = c.now_ns - c.rate_win_ns; span >= ns_per_ms) {
+        c.rate_pps = c.rate_win_pkts * ns_per_s / span;
+        c.rate_win_ns = c.now_ns;
+        c.rate_win_pkts = 0;
+    }
+}
+
+uint64_t stack::impl::nap_bound(const lcore_ctx& c, uint64_t ns) const noexcept {
+    if (c.rate_pps == 0 || c.rx_ring_min == 0) return ns;
+    const uint64_t half_fill = uint64_t(c.rx_ring_min) * ns_per_s / c.rate_pps / 2;
+    return std::max<uint64_t>(std::min(ns, half_fill), 1000);
+}
+
+void stack::impl::nap(lcore_ctx& c, unsigned w, uint64_t ns) {
     c.sleeping.store(true, std::memory_order_relaxed);
     // Pairs with tx_guest_wait: the control plane's frames for our queue
     // either are seen here, or it sees us asleep and wakes us.
@@ -65,7 +83,7 @@ void stack::impl::nap(lcore_ctx& c, unsigned w, uint32_t us) {
     {
         rcu_offline off;
         pollfd p{c.wake_fd, POLLIN, 0};
-        const timespec ts{static_cast<time_t>(us / 1000000), static_cast<long>(us % 1000000) * 1000};
+        const timespec ts{static_cast<time_t>(ns / ns_per_s), static_cast<long>(ns % ns_per_s)};
         if (::ppoll(&p, 1, &ts, nullptr) > 0) eventfd_clear(c.wake_fd);
     }
     in4->fib->online(w);
@@ -74,7 +92,7 @@ void stack::impl::nap(lcore_ctx& c, unsigned w, uint32_t us) {
     lcore_ctx::bump(c.sleep_ns, clock->now_ns() - t0);
 }
 
-bool stack::impl::intr_wait(lcore_ctx& c, unsigned w) {
+bool stack::impl::intr_wait(lcore_ctx& c, unsigned w, lcore_mode mode, uint64_t timeout_ns) {
     struct armed_q {
         ifnet* ifp;
         uint16_t q;
@@ -126,7 +144,7 @@ bool stack::impl::intr_wait(lcore_ctx& c, unsigned w) {
     in4->fib->quiescent(w);
     rcu_quiescent();
     if (c.rx_pkts.load(std::memory_order_relaxed) != before || tx_pending(c) ||
-        c.mode.load(std::memory_order_relaxed) != lcore_mode::interrupt || stopping.load(std::memory_order_acquire)) {
+        c.mode.load(std::memory_order_relaxed) != mode || stopping.load(std::memory_order_acquire)) {
         undo();
         return true;
     }
@@ -139,11 +157,15 @@ bool stack::impl::intr_wait(lcore_ctx& c, unsigned w) {
     }
     const uint64_t t0 = clock->now_ns();
     epoll_event evs[16];
-    int n;
+    int n = 0;
     in4->fib->offline(w);
     {
+        // The epoll set is readable when an event is ready: ppoll on it
+        // gives a nanosecond timeout (an adaptive nap is microseconds).
         rcu_offline off;
-        n = ::epoll_wait(c.ep_fd, evs, 16, static_cast<int>(cfg.intr_wait_max_ms));
+        pollfd p{c.ep_fd, POLLIN, 0};
+        const timespec ts{static_cast<time_t>(timeout_ns / ns_per_s), static_cast<long>(timeout_ns % ns_per_s)};
+        if (::ppoll(&p, 1, &ts, nullptr) > 0) n = ::epoll_wait(c.ep_fd, evs, 16, 0);
     }
     in4->fib->online(w);
     c.sleeping.store(false, std::memory_order_relaxed);
@@ -165,6 +187,9 @@ bool stack::impl::intr_wait(lcore_ctx& c, unsigned w) {
 void stack::impl::worker_loop(unsigned w) {
     rcu_thread reg;
     lcore_register_thread();
+    // Naps are tens of microseconds: without this the kernel may add its
+    // default 50 us of timer slack to each.
+    ::prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL);
     lcore_ctx& c = *lcores[w];
     uint32_t idle = 0;
     uint32_t nap_us = cfg.idle_sleep_us;
@@ -173,7 +198,9 @@ void stack::impl::worker_loop(unsigned w) {
         poll(c);
         in4->fib->quiescent(w);
         rcu_quiescent();
-        if (c.rx_pkts.load(std::memory_order_relaxed) != before) {
+        const uint64_t got = c.rx_pkts.load(std::memory_order_relaxed) - before;
+        note_rate(c, got);
+        if (got) {
             idle = 0;
             nap_us = cfg.idle_sleep_us;
             continue;
@@ -184,11 +211,19 @@ void stack::impl::worker_loop(unsigned w) {
         // Never sleep on packets waiting in a shared TX queue's soft queue,
         // or on the control plane's waiting on our queue's guest ring.
         if (c.tx_guest.load(std::memory_order_relaxed) || tx_pending(c)) continue;
-        if (m == lcore_mode::interrupt && intr_wait(c, w)) continue;
+        if (m == lcore_mode::interrupt && intr_wait(c, w, m, uint64_t(cfg.intr_wait_max_ms) * ns_per_ms)) continue;
         // Adaptive (or a queue without interrupts): nap offline, backing off
-        // from idle_sleep_us to idle_sleep_max_us while nothing arrives.
-        nap(c, w, nap_us);
-        nap_us = std::min(nap_us * 2, std::max(cfg.idle_sleep_max_us, cfg.idle_sleep_us));
+        // from idle_sleep_us to idle_sleep_max_us while nothing arrives, but
+        // never longer than half the RX ring's fill time at the rate just
+        // seen. Where every queue has an RX interrupt the nap is taken with
+        // them armed: the first packet ends it, so it may grow on to
+        // intr_wait_max_ms (an idle worker then costs what interrupt mode does).
+        const uint32_t nap_max_us = std::max(cfg.idle_sleep_max_us, cfg.idle_sleep_us);
+        const uint64_t ns = nap_bound(c, uint64_t(nap_us) * 1000);
+        const bool armed = m == lcore_mode::adaptive && intr_wait(c, w, m, ns);
+        if (!armed) nap(c, w, std::min<uint64_t>(ns, uint64_t(nap_max_us) * 1000));
+        const uint32_t grow_to = armed ? std::max(cfg.intr_wait_max_ms * 1000, nap_max_us) : nap_max_us;
+        nap_us = std::min(nap_us * 2, grow_to);
     }
     lcore_unregister_thread();
 }

@@ -98,6 +98,10 @@ struct lcore_ctx final : dp_ctx {
     // The time: a TSC reading extrapolated from the clock, which is read
     // again every tsc_resync_ns (the stack's own clock only).
     uint64_t tsc_at = 0, ns_at = 0;
+    // Adaptive polling: packets per second over the last window of a
+    // millisecond or more, and the smallest RX ring among c's queues.
+    uint64_t rate_win_ns = 0, rate_win_pkts = 0, rate_pps = 0;
+    uint32_t rx_ring_min = 0;
     std::vector<pkt_batch> tx;       // per ifindex
     std::vector<ifnet*> tx_ifp;      // per ifindex, valid within one iteration
     std::vector<uint16_t> tx_dirty;  // reserved for every ifindex: never grows on the data path
@@ -293,10 +297,16 @@ struct stack::impl {
     // ---- lcores (lcore.cpp): NAPI-like loop, queue map
     void worker_loop(unsigned w);
     void control_loop();
-    /// Interrupt mode: arms the RX interrupts of every queue c owns and waits.
-    /// False when some queue has none (the caller naps instead).
-    bool intr_wait(lcore_ctx& c, unsigned w);
-    void nap(lcore_ctx& c, unsigned w, uint32_t us);
+    /// Arms the RX interrupts of every queue c owns and waits for one, a
+    /// wake-up or `timeout_ns` (interrupt mode: intr_wait_max_ms; adaptive:
+    /// the nap). False when some queue has none (the caller naps instead).
+    bool intr_wait(lcore_ctx& c, unsigned w, lcore_mode m, uint64_t timeout_ns);
+    void nap(lcore_ctx& c, unsigned w, uint64_t ns);
+    /// Adaptive: `ns` bounded by half the time c's smallest RX ring takes to
+    /// fill at the rate it saw last (no bound when it saw none).
+    uint64_t nap_bound(const lcore_ctx& c, uint64_t ns) const noexcept;
+    /// Counts `got` received packets into c's rate window.
+    static void note_rate(lcore_ctx& c, uint64_t got) noexcept;
     void wake(unsigned w) noexcept;
     void wake_all() noexcept;
     /// Initial owners of a new interface's RX queues: workers not in nointr, round robin.

@@ -37,11 +37,17 @@ void stack::impl::rxq_rebuild(lcore_ctx& c, uint64_t gen) noexcept {
     // Read before the table, so a change made meanwhile brings us back.
     c.rxq_gen = gen;
     c.rxqs.clear();
+    c.rx_ring_min = 0;
     const uint8_t me = static_cast<uint8_t>(c.idx);
     ifs.for_each([&](ifnet& ifp) {
         const uint16_t nq = ifp.rx_queues();
-        for (uint16_t q = 0; q < nq; ++q)
-            if (ifp.rxq_owner(q) == me) c.rxqs.push_back({&ifp, ifp.port(), q});  // reserved: rarely grows
+        for (uint16_t q = 0; q < nq; ++q) {
+            if (ifp.rxq_owner(q) != me) continue;
+            c.rxqs.push_back({&ifp, ifp.port(), q});  // reserved: rarely grows
+            // A ring of unknown size counts as 512 descriptors.
+            const uint32_t ring = ifp.port()->rx_ring_size() ? ifp.port()->rx_ring_size() : 512;
+            if (c.rx_ring_min == 0 || ring < c.rx_ring_min) c.rx_ring_min = ring;
+        }
     });
 }
 

@@ -45,6 +45,7 @@ public:
     uint16_t tx_queues() const noexcept override { return txq_; }
     bool link_up() const noexcept override;
     uint32_t max_mtu() const noexcept override { return max_mtu_; }
+    uint32_t rx_ring_size() const noexcept override { return rx_ring_; }
     ether_addr mac() const noexcept override { return mac_; }
     status set_mac(const ether_addr& a) override;
     std::string describe() const override;
@@ -73,6 +74,7 @@ private:
     ethdev_port() = default;
     uint16_t port_id_ = 0;
     uint16_t rxq_ = 1, txq_ = 1;
+    uint32_t rx_ring_ = 0;
     uint32_t max_mtu_ = 0;
     ether_addr mac_{};
     bool soft_mac_ = false;

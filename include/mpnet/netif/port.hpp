@@ -36,6 +36,10 @@ public:
     /// interface's own). vlan(4) keeps its parent's MTU when the parent can
     /// carry 4 bytes more (NetBSD's ETHERCAP_VLAN_MTU), else takes 4 less.
     virtual uint32_t max_mtu() const noexcept { return 0; }
+    /// Descriptors of each RX queue (0: unknown): how many packets wait
+    /// before the device drops; an adaptive worker never naps longer than
+    /// half of it takes to fill at the rate it just saw.
+    virtual uint32_t rx_ring_size() const noexcept { return 0; }
     virtual ether_addr mac() const noexcept = 0;
     /// Control plane: programs a new unicast MAC; errc::notsup if the driver cannot.
     virtual status set_mac(const ether_addr&) { return errc::notsup; }

@@ -87,8 +87,8 @@ struct stack_config {
     uint32_t nexthop_max = 1u << 14;         // distinct nexthops
     uint32_t idle_polls_before_sleep = 256;  // thread mode: empty polls before a worker naps
     uint32_t idle_sleep_us = 20;             // adaptive: the first nap (RCU-offline); doubles while idle
-    uint32_t idle_sleep_max_us = 1000;       // adaptive: the longest nap (the worst wake-up latency)
-    uint32_t intr_wait_max_ms = 1000;        // interrupt: the longest wait without an interrupt
+    uint32_t idle_sleep_max_us = 1000;       // adaptive: the longest nap where a queue has no RX interrupt (the worst wake-up latency)
+    uint32_t intr_wait_max_ms = 1000;        // interrupt (and adaptive with RX interrupts armed): the longest wait without one
     lcore_mode worker_mode = lcore_mode::adaptive;  // every worker's initial mode
     // IPv6 (net.inet6.*)
     bool ip6_forwarding = false;          // net.inet6.ip6.forwarding
