@@ -8,8 +8,8 @@
 #include <pthread.h>
 #include <rte_lcore.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -220,8 +220,16 @@ void stack::impl::worker_loop(unsigned w) {
         // intr_wait_max_ms (an idle worker then costs what interrupt mode does).
         const uint32_t nap_max_us = std::max(cfg.idle_sleep_max_us, cfg.idle_sleep_us);
         const uint64_t ns = nap_bound(c, uint64_t(nap_us) * 1000);
+        const uint64_t b = c.rx_pkts.load(std::memory_order_relaxed);
         const bool armed = m == lcore_mode::adaptive && intr_wait(c, w, m, ns);
         if (!armed) nap(c, w, std::min<uint64_t>(ns, uint64_t(nap_max_us) * 1000));
+        // The last look before arming found packets: busy again.
+        if (const uint64_t more = c.rx_pkts.load(std::memory_order_relaxed) - b) {
+            note_rate(c, more);
+            idle = 0;
+            nap_us = cfg.idle_sleep_us;
+            continue;
+        }
         const uint32_t grow_to = armed ? std::max(cfg.intr_wait_max_ms * 1000, nap_max_us) : nap_max_us;
         nap_us = std::min(nap_us * 2, grow_to);
     }
