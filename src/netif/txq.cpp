@@ -230,10 +230,8 @@ void tx_layer::kick(unsigned lcore, tx_result& r) noexcept {
 
 void tx_layer::kick_owned(unsigned lcore, tx_result& r) noexcept {
     kick(lcore, r);
-    const lane& l = lanes_[lcore];
-    if (l.guest || !guest_ || guest_->shared()) return;  // the control plane owns no queue
-    for (uint16_t k = 0; k < l.count; ++k)
-        if (txq& q = *q_[l.first + k * l.stride]; &q == guest_ && q.guest->count()) drain(q, r);
+    // guest_owner_: the one worker whose unshared queue hosts the guest ring.
+    if (guest_owner_ == static_cast<int>(lcore) && guest_->guest->count()) drain(*guest_, r);
 }
 
 uint32_t tx_layer::pending(unsigned lcore) const noexcept {

@@ -15,21 +15,9 @@ struct quarantine {
 };
 }  // namespace
 
-nh_gw_key nexthop::gw_key() const noexcept {
-    nh_gw_key k;
-    if (!(flags & nhf::gateway)) return k;
-    k.ifindex = ifindex;
-    if (gateway6 != ip6_addr{}) {
-        k.family = 6;
-        k.a = gateway6.b;
-    } else {
-        k.family = 4;
-        k.a[0] = uint8_t(gateway.v >> 24);
-        k.a[1] = uint8_t(gateway.v >> 16);
-        k.a[2] = uint8_t(gateway.v >> 8);
-        k.a[3] = uint8_t(gateway.v);
-    }
-    return k;
+std::optional<nh_gw_key> nexthop::gw_key() const noexcept {
+    if (!(flags & nhf::gateway)) return std::nullopt;
+    return nh_gw_key{ifindex, gateway6 != ip6_addr{} ? llkey::v6(gateway6) : llkey::v4(gateway)};
 }
 
 nexthop_table::nexthop_table(uint32_t max_ids)
@@ -66,9 +54,9 @@ result<uint32_t> nexthop_table::acquire(const nexthop& nh) {
     }
     auto* obj = new nexthop(nh);
     obj->id = id;
-    if (const nh_gw_key g = obj->gw_key(); g.family) {
-        if (binder_) obj->neigh.p.store(binder_(binder_arg_, g), std::memory_order_relaxed);
-        by_gw_.emplace(g, id);
+    if (const auto g = obj->gw_key()) {
+        if (binder_) obj->neigh.p.store(binder_(binder_arg_, *g), std::memory_order_relaxed);
+        by_gw_.emplace(*g, id);
     }
     // Release: the nexthop is complete before any reader can find the id
     // (the FIB entry pointing at it is written after this).
@@ -86,8 +74,8 @@ void nexthop_table::release(uint32_t id) {
     refs_.erase(it);
     const nexthop* nh = slots_[id].load(std::memory_order_relaxed);
     by_key_.erase(nh->key());
-    if (const nh_gw_key g = nh->gw_key(); g.family) {
-        for (auto [b, e] = by_gw_.equal_range(g); b != e; ++b)
+    if (const auto g = nh->gw_key()) {
+        for (auto [b, e] = by_gw_.equal_range(*g); b != e; ++b)
             if (b->second == id) {
                 by_gw_.erase(b);
                 break;

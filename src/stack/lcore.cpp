@@ -98,19 +98,17 @@ bool stack::impl::intr_wait(lcore_ctx& c, unsigned w, lcore_mode mode, uint64_t 
         uint16_t q;
         int fd;
     };
-    // The queues this worker owns; each must have an interrupt.
+    // The queues this worker owns (its poll list, brought up to date: we are
+    // online, so its interfaces stay until our next quiescent state); each
+    // must have an interrupt.
+    if (const uint64_t gen = ifs.generation(); gen != c.rxq_gen) rxq_rebuild(c, gen);
     std::vector<armed_q> qs;
-    bool all = true;
-    const uint8_t me = static_cast<uint8_t>(c.idx);
-    ifs.for_each([&](ifnet& ifp) {
-        for (uint16_t q = 0; q < ifp.rx_queues(); ++q) {
-            if (ifp.rxq_owner(q) != me) continue;
-            const int fd = ifp.port()->rx_intr_fd(q);
-            if (fd < 0) all = false;
-            qs.push_back({&ifp, q, fd});
-        }
-    });
-    if (!all) return false;
+    qs.reserve(c.rxqs.size());
+    for (const rxq_ref& r : c.rxqs) {
+        const int fd = r.p->rx_intr_fd(r.q);
+        if (fd < 0) return false;
+        qs.push_back({r.ifp, r.q, fd});
+    }
     // Hold each interface across the sleep (psref): its destruction waits for
     // us, and wakes us first (destroy_ifnet -> wake_all).
     std::vector<psref> refs;

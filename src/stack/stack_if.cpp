@@ -256,10 +256,6 @@ void stack::impl::if_link_changed(ifnet& ifp, bool up) {
     tx_flush(ctl_ctx());
 }
 
-}  // namespace mpnet
-
-namespace mpnet {
-
 std::vector<nexthop_info> stack::nexthop_list() const {
     ctl_guard g(p_->ctl);
     std::vector<nexthop_info> v;
@@ -268,10 +264,8 @@ std::vector<nexthop_info> stack::nexthop_list() const {
         i.id = nh.id;
         const ifnet* ifp = p_->ifs.lookup(nh.ifindex);
         i.ifname = ifp ? ifp->name() : "?";
-        if (const nh_gw_key k = nh.gw_key(); k.family == 6)
-            i.gateway = ip6_addr(nh.gateway6).str();
-        else if (k.family == 4)
-            i.gateway = nh.gateway.str();
+        if (const auto k = nh.gw_key())
+            i.gateway = k->key.family == 6 ? nh.gateway6.str() : nh.gateway.str();
         i.flags = nh.flags;
         i.mtu = nh.mtu;
         i.refs = refs;

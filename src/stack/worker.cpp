@@ -45,7 +45,8 @@ void stack::impl::rxq_rebuild(lcore_ctx& c, uint64_t gen) noexcept {
             if (ifp.rxq_owner(q) != me) continue;
             c.rxqs.push_back({&ifp, ifp.port(), q});  // reserved: rarely grows
             // A ring of unknown size counts as 512 descriptors.
-            const uint32_t ring = ifp.port()->rx_ring_size() ? ifp.port()->rx_ring_size() : 512;
+            const uint32_t size = ifp.port()->rx_ring_size();
+            const uint32_t ring = size ? size : 512;
             if (c.rx_ring_min == 0 || ring < c.rx_ring_min) c.rx_ring_min = ring;
         }
     });

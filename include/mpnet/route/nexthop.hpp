@@ -27,22 +27,20 @@
 //   grace period also waits for.
 #pragma once
 
-#include <array>
 #include <atomic>
-#include <compare>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <tuple>
 #include <vector>
 
 #include "mpnet/core/addr.hpp"
 #include "mpnet/core/result.hpp"
+#include "mpnet/netif/lltable.hpp"
 
 namespace mpnet {
-
-struct llentry;
 
 namespace nhf {
 inline constexpr uint8_t gateway = 0x01;    // send to `gateway`, else to the packet's destination
@@ -64,13 +62,14 @@ struct nh_neigh_cache {
     llentry* get() const noexcept { return p.load(std::memory_order_acquire); }
 };
 
-/// A gateway as the neighbor tables key it: interface, family, address
-/// (IPv4 in the first four bytes, network order).
+/// A gateway as the neighbor tables know it: the interface, and the
+/// address's key in that interface's lltable.
 struct nh_gw_key {
     uint16_t ifindex = 0;
-    uint8_t family = 0;
-    std::array<uint8_t, 16> a{};
-    friend auto operator<=>(const nh_gw_key&, const nh_gw_key&) = default;
+    llkey key;
+    friend bool operator<(const nh_gw_key& x, const nh_gw_key& y) noexcept {
+        return std::tie(x.ifindex, x.key.family, x.key.a) < std::tie(y.ifindex, y.key.family, y.key.a);
+    }
 };
 
 struct nexthop {
@@ -85,8 +84,8 @@ struct nexthop {
     mutable nh_neigh_cache neigh;  // gateway nexthops: the gateway's neighbor entry, when there is one
 
     auto key() const { return std::make_tuple(ifindex, src_ifindex, gateway.v, gateway6, flags, mtu); }
-    /// The gateway's key in the neighbor tables (family 0: no gateway).
-    nh_gw_key gw_key() const noexcept;
+    /// The gateway's key in the neighbor tables; none without a gateway.
+    std::optional<nh_gw_key> gw_key() const noexcept;
 };
 
 class nexthop_table {

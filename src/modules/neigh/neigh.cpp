@@ -105,31 +105,17 @@ int evict_rank(const llentry& x) {
 
 }  // namespace
 
-namespace {
-nh_gw_key gw_key_of(const ifnet& ifp, const llkey& k) noexcept {
-    nh_gw_key g;
-    g.ifindex = ifp.index();
-    g.family = k.family;
-    g.a = k.a;
-    return g;
-}
-}  // namespace
-
 result<llentry*> neigh::create(ifnet& ifp, const llkey& k) {
     auto e = create_entry(ifp, k);
     // The nexthops through this gateway cache the new entry (nexthop.hpp).
-    if (e) s_.nhs.bind(gw_key_of(ifp, k), *e);
+    if (e) s_.nhs.bind({ifp.index(), k}, *e);
     return e;
 }
 
 llentry* neigh::nexthop_binder(void* arg, const nh_gw_key& g) {
     auto& st = *static_cast<stack::impl*>(arg);
     ifnet* ifp = st.ifs.lookup(g.ifindex);
-    if (!ifp) return nullptr;
-    llkey k;
-    k.family = g.family;
-    k.a = g.a;
-    return ifp->lltable().lookup(k);
+    return ifp ? ifp->lltable().lookup(g.key) : nullptr;
 }
 
 result<llentry*> neigh::create_entry(ifnet& ifp, const llkey& k) {
@@ -231,7 +217,7 @@ void neigh::remove(ifnet& ifp, llentry& e) {
     e.timer_id = 0;
     drop_hold(ifp, e, drop_reason::neigh_resolve_failed);
     // No nexthop may keep the entry once its grace period starts.
-    if (!s_.cfg.test_sabotage_neigh_unbind) s_.nhs.bind(gw_key_of(ifp, e.key), nullptr);
+    if (!s_.cfg.test_sabotage_neigh_unbind) s_.nhs.bind({ifp.index(), e.key}, nullptr);
     ifp.lltable().remove(&e);
 }
 
