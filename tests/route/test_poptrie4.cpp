@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -40,9 +41,13 @@ void check_all(const std::vector<std::pair<prefix4, uint32_t>>& routes, std::mt1
     ASSERT_TRUE(built);
     const poptrie4& t = **built;
     size_t bad = 0;
+    std::vector<uint32_t> keys, want;
     auto probe = [&](uint32_t a) {
-        if (t.lookup(a) != ref.lookup(a) && ++bad <= 5)
-            ADD_FAILURE() << ip4_addr(a).str() << ": poptrie " << t.lookup(a) << " reference " << ref.lookup(a);
+        const uint32_t w = ref.lookup(a);
+        if (t.lookup(a) != w && ++bad <= 5)
+            ADD_FAILURE() << ip4_addr(a).str() << ": poptrie " << t.lookup(a) << " reference " << w;
+        keys.push_back(a);
+        want.push_back(w);
     };
     for (const auto& [p, nh] : routes) {
         const uint32_t first = p.addr.v, last = p.broadcast().v;
@@ -53,12 +58,20 @@ void check_all(const std::vector<std::pair<prefix4, uint32_t>>& routes, std::mt1
         if (last < UINT32_MAX) probe(last + 1);
     }
     for (size_t i = 0; i < random_keys; ++i) probe(uint32_t(rng()));
-    // The batch path agrees with the single one.
-    std::vector<uint32_t> keys(256), out(256);
-    for (auto& k : keys) k = uint32_t(rng());
-    t.lookup_bulk(keys.data(), out.data(), 256);
-    for (size_t i = 0; i < 256; ++i) EXPECT_EQ(out[i], t.lookup(keys[i]));
     EXPECT_EQ(bad, 0u);
+    // The batch walk against the reference on every probe, in batches of
+    // random sizes: single keys, partial groups, several groups.
+    std::vector<uint32_t> got(keys.size(), 0xdeadbeef);
+    for (size_t off = 0; off < keys.size();) {
+        const unsigned n = unsigned(std::min<size_t>(1 + rng() % (3 * poptrie4::group), keys.size() - off));
+        t.lookup_bulk(keys.data() + off, got.data() + off, n);
+        off += n;
+    }
+    size_t bad_bulk = 0;
+    for (size_t i = 0; i < keys.size(); ++i)
+        if (got[i] != want[i] && ++bad_bulk <= 5)
+            ADD_FAILURE() << ip4_addr(keys[i]).str() << ": lookup_bulk " << got[i] << " reference " << want[i];
+    EXPECT_EQ(bad_bulk, 0u);
 }
 
 TEST(poptrie4, EmptyAndDefault) {

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <algorithm>
+
 #include <map>
 #include <random>
 #include <string>
@@ -67,8 +69,12 @@ void check_all(const std::vector<std::pair<prefix6, uint32_t>>& routes, std::mt1
         ASSERT_TRUE(f.commit());
     }
     size_t bad = 0;
+    std::vector<ip6_addr> addrs;
+    std::vector<uint32_t> wants;
     auto probe = [&](const ip6_addr& a) {
         const uint32_t want = ref.lookup(a);
+        addrs.push_back(a);
+        wants.push_back(want);
         if (t.lookup(poptrie_key(a)) != want && ++bad <= 5)
             ADD_FAILURE() << s(a) << ": poptrie6 " << t.lookup(poptrie_key(a)) << " ref " << want;
         if (also_fib6 && f.lookup(a) != want && ++bad <= 5)
@@ -90,16 +96,43 @@ void check_all(const std::vector<std::pair<prefix6, uint32_t>>& routes, std::mt1
         if (i & 1) k = (k & (~u128(0) >> 3)) | (u128(1) << 125);
         probe(addr_of(k));
     }
-    std::vector<u128> keys(256);
-    std::vector<uint32_t> out(256);
-    for (auto& k : keys) k = (u128(rng()) << 64) | rng();
-    t.lookup_bulk(keys.data(), out.data(), 256);
-    for (size_t i = 0; i < 256; ++i) EXPECT_EQ(out[i], t.lookup(keys[i]));
     EXPECT_EQ(bad, 0u);
+    // The batch walk against the reference on every probe, in batches of
+    // random sizes; through fib6::lookup_bulk too (the data path's entry,
+    // which converts the addresses) when the FIB holds the same routes.
+    std::vector<u128> keys;
+    for (const auto& a : addrs) keys.push_back(poptrie_key(a));
+    std::vector<uint32_t> got(keys.size(), 0xdeadbeef), got_fib(keys.size(), 0xdeadbeef);
+    for (size_t off = 0; off < keys.size();) {
+        const unsigned n = unsigned(std::min<size_t>(1 + rng() % (3 * poptrie6::group), keys.size() - off));
+        t.lookup_bulk(keys.data() + off, got.data() + off, n);
+        if (also_fib6) f.lookup_bulk(addrs.data() + off, got_fib.data() + off, n);
+        off += n;
+    }
+    size_t bad_bulk = 0;
+    for (size_t i = 0; i < keys.size(); ++i) {
+        if (got[i] != wants[i] && ++bad_bulk <= 5)
+            ADD_FAILURE() << s(addrs[i]) << ": lookup_bulk " << got[i] << " ref " << wants[i];
+        if (also_fib6 && got_fib[i] != wants[i] && ++bad_bulk <= 5)
+            ADD_FAILURE() << s(addrs[i]) << ": fib6 lookup_bulk " << got_fib[i] << " ref " << wants[i];
+    }
+    EXPECT_EQ(bad_bulk, 0u);
     rcu_barrier();
 }
 
 prefix6 p6(const char* s) { return *prefix6::parse(s); }
+
+TEST(poptrie6, KeyIsTheAddressMostSignificantByteFirst) {
+    std::mt19937_64 rng(9);
+    for (int i = 0; i < 1000; ++i) {
+        ip6_addr a{};
+        for (auto& b : a.b) b = uint8_t(rng());
+        u128 want = 0;
+        for (auto b : a.b) want = (want << 8) | b;
+        ASSERT_TRUE(poptrie_key(a) == want) << s(a);
+    }
+    EXPECT_TRUE(poptrie_key(*ip6_addr::parse("2001:db8::1")) == ((u128(0x20010db800000000ULL) << 64) | 1));
+}
 
 TEST(poptrie6, EmptyAndDefault) {
     auto empty = *poptrie6_build({});

@@ -296,7 +296,7 @@ TEST(poptrie_update, ReplacedBlocksWaitForStalledReaders) {
     EXPECT_EQ(t->stats().node_slots, one) << "after the grace period the block is back";
 }
 
-// Torture: two reader threads look up while the writer commits random
+// Torture: two reader threads (one single lookups, one lookup_bulk) look up while the writer commits random
 // batches. Readers note (epoch before, answer, epoch after) for sampled keys;
 // the writer logs every batch. Afterwards the log is replayed and each
 // answer must equal the reference's answer in one of the states the table
@@ -331,12 +331,21 @@ TEST(poptrie_update, ReadersDuringContinuousUpdates) {
             auto& out = seen[size_t(r)];
             out.reserve(300000);
             while (!stop.load(std::memory_order_relaxed) && out.size() < 300000) {
-                for (int i = 0; i < 32; ++i) {
-                    const uint32_t k = probes[lr() % probes.size()];
+                if (r == 1) {  // the batch walk: one window for the whole batch
+                    uint32_t k[32], nh[32];
+                    for (auto& x : k) x = probes[lr() % probes.size()];
                     const uint64_t b = epoch.load(std::memory_order_acquire);
-                    const uint32_t nh = t->lookup(k);
+                    t->lookup_bulk(k, nh, 32);
                     const uint64_t a = epoch.load(std::memory_order_acquire);
-                    out.push_back({k, nh, b, a});
+                    for (int i = 0; i < 32; ++i) out.push_back({k[i], nh[i], b, a});
+                } else {
+                    for (int i = 0; i < 32; ++i) {
+                        const uint32_t k = probes[lr() % probes.size()];
+                        const uint64_t b = epoch.load(std::memory_order_acquire);
+                        const uint32_t nh = t->lookup(k);
+                        const uint64_t a = epoch.load(std::memory_order_acquire);
+                        out.push_back({k, nh, b, a});
+                    }
                 }
                 rcu_quiescent();
             }
