@@ -49,8 +49,10 @@ ether_next ether_classify(mbuf* m, const ether_addr& own, uint32_t if_flags, boo
 bool ether_encap(mbuf* m, const ether_addr& dst, const ether_addr& src, uint16_t type) noexcept {
     uint8_t* p = pkt_prepend(m, sizeof(ether_hdr));
     if (!p) return false;
-    ether_hdr h{dst, src, be16::of(type)};
-    std::memcpy(p, &h, sizeof h);
+    const be16 t = be16::of(type);
+    std::memcpy(p, dst.b.data(), 6);
+    std::memcpy(p + 6, src.b.data(), 6);
+    std::memcpy(p + 12, t.b, 2);
     return true;
 }
 

@@ -30,7 +30,7 @@ ip4_hdr* ip4_validate(mbuf* m, drop_reason* why, bool from_loopback) noexcept {
         *why = drop_reason::ip4_bad_len;
         return nullptr;
     }
-    if (cksum_raw(h, hlen) != 0xffff) {
+    if (cksum_raw_words(h, hlen / 4) != 0xffff) {
         *why = drop_reason::ip4_bad_cksum;
         return nullptr;
     }
@@ -65,15 +65,6 @@ bool ip4_encap(mbuf* m, ip4_addr src, ip4_addr dst, uint8_t proto, uint8_t ttl, 
     h.cksum = in_cksum(&h, sizeof h);
     std::memcpy(p, &h, sizeof h);
     return true;
-}
-
-void ip4_dec_ttl(ip4_hdr* h) noexcept {
-    // The TTL shares a 16-bit word with the protocol byte.
-    uint16_t old_w, new_w;
-    std::memcpy(&old_w, &h->ttl, 2);
-    --h->ttl;
-    std::memcpy(&new_w, &h->ttl, 2);
-    h->cksum = cksum_update16(h->cksum, old_w, new_w);
 }
 
 int ip4_fragment(mbuf* m, uint16_t mtu, rte_mempool* direct, rte_mempool* indirect, mbuf** out, uint16_t max) noexcept {

@@ -53,22 +53,6 @@ void stack::impl::wake_all() noexcept {
     for (unsigned w = 0; w < cfg.workers; ++w) wake(w);
 }
 
-void stack::impl::note_rate(lcore_ctx& c, uint64_t got) noexcept {
-    c.rate_win_pkts += got;
-    if (c.rate_win_ns == 0) c.rate_win_ns = c.now_ns;
-    if (const uint64_t span = c.now_ns - c.rate_win_ns; span >= ns_per_ms) {
-        c.rate_pps = c.rate_win_pkts * ns_per_s / span;
-        c.rate_win_ns = c.now_ns;
-        c.rate_win_pkts = 0;
-    }
-}
-
-uint64_t stack::impl::nap_bound(const lcore_ctx& c, uint64_t ns) const noexcept {
-    if (c.rate_pps == 0 || c.rx_ring_min == 0) return ns;
-    const uint64_t half_fill = uint64_t(c.rx_ring_min) * ns_per_s / c.rate_pps / 2;
-    return std::max<uint64_t>(std::min(ns, half_fill), 1000);
-}
-
 void stack::impl::nap(lcore_ctx& c, unsigned w, uint64_t ns) {
     c.sleeping.store(true, std::memory_order_relaxed);
     // Pairs with tx_guest_wait: the control plane's frames for our queue
@@ -197,7 +181,7 @@ void stack::impl::worker_loop(unsigned w) {
         in4->fib->quiescent(w);
         rcu_quiescent();
         const uint64_t got = c.rx_pkts.load(std::memory_order_relaxed) - before;
-        note_rate(c, got);
+        c.rate.note(c.now_ns, got);
         if (got) {
             idle = 0;
             nap_us = cfg.idle_sleep_us;
@@ -212,18 +196,18 @@ void stack::impl::worker_loop(unsigned w) {
         if (m == lcore_mode::interrupt && intr_wait(c, w, m, uint64_t(cfg.intr_wait_max_ms) * ns_per_ms)) continue;
         // Adaptive (or a queue without interrupts): nap offline, backing off
         // from idle_sleep_us to idle_sleep_max_us while nothing arrives, but
-        // never longer than half the RX ring's fill time at the rate just
-        // seen. Where every queue has an RX interrupt the nap is taken with
+        // never longer than half the RX ring's fill time at the highest
+        // rate of the last second. Where every queue has an RX interrupt the nap is taken with
         // them armed: the first packet ends it, so it may grow on to
         // intr_wait_max_ms (an idle worker then costs what interrupt mode does).
         const uint32_t nap_max_us = std::max(cfg.idle_sleep_max_us, cfg.idle_sleep_us);
-        const uint64_t ns = nap_bound(c, uint64_t(nap_us) * 1000);
+        const uint64_t ns = c.rate.nap_bound(uint64_t(nap_us) * 1000, c.rx_ring_min);
         const uint64_t b = c.rx_pkts.load(std::memory_order_relaxed);
         const bool armed = m == lcore_mode::adaptive && intr_wait(c, w, m, ns);
         if (!armed) nap(c, w, std::min<uint64_t>(ns, uint64_t(nap_max_us) * 1000));
         // The last look before arming found packets: busy again.
         if (const uint64_t more = c.rx_pkts.load(std::memory_order_relaxed) - b) {
-            note_rate(c, more);
+            c.rate.note(c.now_ns, more);
             idle = 0;
             nap_us = cfg.idle_sleep_us;
             continue;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "mpnet/core/ring.hpp"
+#include "mpnet/core/rx_rate.hpp"
 #include "mpnet/l2/arp.hpp"
 #include "mpnet/l3/ip6.hpp"
 #include "mpnet/route/fib4.hpp"
@@ -98,9 +99,9 @@ struct lcore_ctx final : dp_ctx {
     // The time: a TSC reading extrapolated from the clock, which is read
     // again every tsc_resync_ns (the stack's own clock only).
     uint64_t tsc_at = 0, ns_at = 0;
-    // Adaptive polling: packets per second over the last window of a
-    // millisecond or more, and the smallest RX ring among c's queues.
-    uint64_t rate_win_ns = 0, rate_win_pkts = 0, rate_pps = 0;
+    // Adaptive polling: the receive rate (windows and peak; core/rx_rate.hpp)
+    // and the smallest RX ring among c's queues.
+    rx_rate rate;
     uint32_t rx_ring_min = 0;
     std::vector<pkt_batch> tx;       // per ifindex
     std::vector<ifnet*> tx_ifp;      // per ifindex, valid within one iteration
@@ -304,9 +305,7 @@ struct stack::impl {
     void nap(lcore_ctx& c, unsigned w, uint64_t ns);
     /// Adaptive: `ns` bounded by half the time c's smallest RX ring takes to
     /// fill at the rate it saw last (no bound when it saw none).
-    uint64_t nap_bound(const lcore_ctx& c, uint64_t ns) const noexcept;
     /// Counts `got` received packets into c's rate window.
-    static void note_rate(lcore_ctx& c, uint64_t got) noexcept;
     void wake(unsigned w) noexcept;
     void wake_all() noexcept;
     /// Initial owners of a new interface's RX queues: workers not in nointr, round robin.

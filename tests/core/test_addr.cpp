@@ -34,6 +34,20 @@ TEST(ether_addr, ParsesAndFormats) {
     ASSERT_TRUE(m);
     EXPECT_EQ(m->str(), "b2:a0:20:00:00:10");
     EXPECT_EQ(ether_addr::from_u64(m->to_u64()), *m);
+    EXPECT_EQ(m->to_u64(), 0xb2a020000010ULL);  // b[0] most significant
+    EXPECT_EQ(ether_addr::from_u64(0x0200005e0001ULL).str(), "02:00:00:5e:00:01");
+    // The run-time (memcpy + byte swap) and compile-time (byte loop) forms agree.
+    constexpr ether_addr c = ether_addr::from_u64(0xb2a020000010ULL);
+    static_assert(c.to_u64() == 0xb2a020000010ULL);
+    static_assert(c == ether_addr{{0xb2, 0xa0, 0x20, 0x00, 0x00, 0x10}});
+    EXPECT_EQ(c, *m);
+    auto n = *m;
+    for (size_t i = 0; i < 6; ++i) {  // equality sees every byte
+        n.b[i] ^= 0x80;
+        EXPECT_NE(n, *m) << i;
+        n.b[i] ^= 0x80;
+    }
+    EXPECT_EQ(n, *m);
     EXPECT_TRUE(ether_addr::broadcast().is_broadcast());
     EXPECT_TRUE(ether_addr::parse("01:00:5e:00:00:01")->is_group());
     EXPECT_FALSE(m->is_group());

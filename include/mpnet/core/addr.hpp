@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace mpnet {
 
@@ -25,23 +26,45 @@ struct ether_addr {
     /// Group bit set: multicast or broadcast.
     constexpr bool is_group() const noexcept { return (b[0] & 1) != 0; }
     /// 48 bits packed into the low bits of a u64, b[0] most significant.
+    /// At run time one 6-byte copy and a byte swap: the byte loop it replaces
+    /// stored the MAC a byte at a time and read it back wider, a store-
+    /// forwarding stall per forwarded packet (the nexthop's neighbor word).
     constexpr uint64_t to_u64() const noexcept {
+        if (std::is_constant_evaluated()) {
+            uint64_t v = 0;
+            for (auto x : b) v = (v << 8) | x;
+            return v;
+        }
         uint64_t v = 0;
-        for (auto x : b) v = (v << 8) | x;
-        return v;
+        std::memcpy(&v, b.data(), 6);  // little-endian: b[0] in the lowest byte
+        return __builtin_bswap64(v) >> 16;
     }
     static constexpr ether_addr from_u64(uint64_t v) noexcept {
         ether_addr a;
-        for (int i = 5; i >= 0; --i) {
-            a.b[i] = static_cast<uint8_t>(v);
-            v >>= 8;
+        if (std::is_constant_evaluated()) {
+            for (int i = 5; i >= 0; --i) {
+                a.b[i] = static_cast<uint8_t>(v);
+                v >>= 8;
+            }
+            return a;
         }
+        const uint64_t w = __builtin_bswap64(v << 16);  // b[0] in the lowest byte
+        std::memcpy(a.b.data(), &w, 6);
         return a;
     }
     /// Parses "b2:a0:20:00:00:10". nullopt on any malformed input.
     static std::optional<ether_addr> parse(std::string_view s) noexcept;
     std::string str() const;
-    friend constexpr bool operator==(const ether_addr&, const ether_addr&) = default;
+    friend constexpr bool operator==(const ether_addr& x, const ether_addr& y) noexcept {
+        if (std::is_constant_evaluated()) return x.b == y.b;
+        uint32_t x4, y4;  // two loads a side, no memcmp call
+        uint16_t x2, y2;
+        std::memcpy(&x4, x.b.data(), 4);
+        std::memcpy(&y4, y.b.data(), 4);
+        std::memcpy(&x2, x.b.data() + 4, 2);
+        std::memcpy(&y2, y.b.data() + 4, 2);
+        return ((x4 ^ y4) | uint32_t(x2 ^ y2)) == 0;
+    }
 };
 
 struct ip4_addr {

@@ -4,6 +4,9 @@
 // Locking notes: pure per-packet functions.
 #pragma once
 
+#include <cstring>
+
+#include "mpnet/core/checksum.hpp"
 #include "mpnet/core/counters.hpp"
 #include "mpnet/core/packet.hpp"
 #include "mpnet/core/wire.hpp"
@@ -27,8 +30,16 @@ inline bool ip4_is_fragment(const ip4_hdr& h) noexcept {
 bool ip4_encap(mbuf* m, ip4_addr src, ip4_addr dst, uint8_t proto, uint8_t ttl, uint16_t id) noexcept;
 
 /// Decrements the TTL of a header being forwarded, updating the checksum
-/// incrementally (RFC 1624). The caller checked ttl > 1.
-void ip4_dec_ttl(ip4_hdr* h) noexcept;
+/// incrementally (RFC 1624). The caller checked ttl > 1. Inline: it runs on
+/// every forwarded packet.
+inline void ip4_dec_ttl(ip4_hdr* h) noexcept {
+    // The TTL shares a 16-bit word with the protocol byte.
+    uint16_t old_w, new_w;
+    std::memcpy(&old_w, &h->ttl, 2);
+    --h->ttl;
+    std::memcpy(&new_w, &h->ttl, 2);
+    h->cksum = cksum_update16(h->cksum, old_w, new_w);
+}
 
 /// Fragments `m` (IPv4 header at front, DF clear) into pieces of at most
 /// `mtu` bytes with DPDK's ip_frag library, using `direct` for headers and

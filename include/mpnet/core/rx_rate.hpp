@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The receive rate an adaptive worker measures, and the longest nap it
+// allows: packets per second over windows of a millisecond or more, the
+// highest window rate of the last second, and half the time the smallest RX
+// ring takes to fill at that rate.
+//
+// Why the peak: a sender that paused (a generator's vCPU taken away, a gap
+// between bursts) comes back with its backlog at its peak rate. A bound
+// that followed only the last window let the naps grow in the first quiet
+// millisecond, and the returning burst overflowed the ring during the nap.
+//
+// Locking notes: one worker's own state (lcore_ctx); no sharing.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+namespace mpnet {
+
+struct rx_rate {
+    static constexpr uint64_t window_ns = 1000000;       // 1 ms
+    static constexpr uint64_t peak_hold_ns = 1000000000;  // a peak bounds naps this long
+    static constexpr uint64_t nap_floor_ns = 1000;        // never asks for less than 1 us
+
+    uint64_t win_ns = 0, win_pkts = 0;  // the open window
+    uint64_t pps = 0;                   // the last closed window's rate
+    uint64_t peak_pps = 0, peak_ns = 0;  // the highest closed window of the last peak_hold_ns
+
+    /// `got` packets received by `now_ns`.
+    void note(uint64_t now_ns, uint64_t got) noexcept {
+        if (win_ns == 0) {  // the first look opens the first window (what it got came before)
+            win_ns = now_ns;
+            return;
+        }
+        win_pkts += got;
+        const uint64_t span = now_ns - win_ns;
+        if (span < window_ns) return;
+        pps = win_pkts * 1000000000ULL / span;
+        win_ns = now_ns;
+        win_pkts = 0;
+        if (pps >= peak_pps || now_ns - peak_ns > peak_hold_ns) {
+            peak_pps = pps;
+            peak_ns = now_ns;
+        }
+    }
+
+    /// A nap of `want_ns`, shortened to half the time a ring of `ring`
+    /// slots takes to fill at the higher of the last and the peak rate.
+    uint64_t nap_bound(uint64_t want_ns, uint32_t ring) const noexcept {
+        const uint64_t rate = std::max(pps, peak_pps);
+        if (rate == 0 || ring == 0) return want_ns;
+        const uint64_t half_fill = uint64_t(ring) * 1000000000ULL / rate / 2;
+        return std::max(std::min(want_ns, half_fill), nap_floor_ns);
+    }
+};
+
+}  // namespace mpnet
