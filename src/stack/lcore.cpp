@@ -196,12 +196,14 @@ void stack::impl::worker_loop(unsigned w) {
         if (m == lcore_mode::interrupt && intr_wait(c, w, m, uint64_t(cfg.intr_wait_max_ms) * ns_per_ms)) continue;
         // Adaptive (or a queue without interrupts): nap offline, backing off
         // from idle_sleep_us to idle_sleep_max_us while nothing arrives, but
-        // never longer than half the RX ring's fill time at the highest
-        // rate of the last second. Where every queue has an RX interrupt the nap is taken with
+        // never past half the RX ring's fill time at the highest rate of the
+        // last second, less rx_rate::wake_margin_ns (and not at all where
+        // that leaves nothing). Where every queue has an RX interrupt the nap is taken with
         // them armed: the first packet ends it, so it may grow on to
         // intr_wait_max_ms (an idle worker then costs what interrupt mode does).
         const uint32_t nap_max_us = std::max(cfg.idle_sleep_max_us, cfg.idle_sleep_us);
         const uint64_t ns = c.rate.nap_bound(uint64_t(nap_us) * 1000, c.rx_ring_min);
+        if (ns == 0) continue;  // at this rate a late wake-up could fill the ring: keep polling
         const uint64_t b = c.rx_pkts.load(std::memory_order_relaxed);
         const bool armed = m == lcore_mode::adaptive && intr_wait(c, w, m, ns);
         if (!armed) nap(c, w, std::min<uint64_t>(ns, uint64_t(nap_max_us) * 1000));
