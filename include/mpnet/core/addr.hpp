@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <compare>
 #include <cstdint>
 #include <cstring>
@@ -16,6 +17,10 @@
 #include <type_traits>
 
 namespace mpnet {
+
+// ether_addr's run-time pack/unpack (one copy and a byte swap) assumes a
+// little-endian host, as every DPDK target mpnet builds for is.
+static_assert(std::endian::native == std::endian::little, "ether_addr::to_u64/from_u64 assume little-endian");
 
 struct ether_addr {
     std::array<uint8_t, 6> b;  // no initializer: trivial, so it packs in wire headers
