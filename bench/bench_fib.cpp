@@ -46,9 +46,9 @@ using u128 = unsigned __int128;
 
 namespace {
 
-double min_time = 0.2;
+double min_time = 0.2;  // seconds per measurement (best of three)
 bool with_lpm4 = true;  // --only lookups: rte_lpm left empty and unmeasured (its load takes a minute)
-constexpr double nan = __builtin_nan("");  // seconds per measurement (best of three)
+constexpr double nan = __builtin_nan("");  // an unmeasured figure
 std::string only;       // --only updates: just the update section; --only lookups: no rte_lpm, no updates
 constexpr size_t nkeys = 1u << 20;
 
@@ -201,11 +201,21 @@ void ipv4(unsigned nh_count, std::vector<row>& rows, std::vector<row>& mem, std:
         const uint32_t* K = keys->data();
         row single{fmt::format("NH={} {} single", nh_count, kn), {}};
         row batch{fmt::format("NH={} {} batch 64", nh_count, kn), {}};
-        single.v.push_back(measure([&](size_t i) {
-            uint32_t s = 0;
-            for (int j = 0; j < 64; ++j) s += pt->lookup(K[i + j]);
-            keep(s);
-        }));
+        auto pt_single = [&](const poptrie4& tr) {
+            return measure([&](size_t i) {
+                uint32_t s = 0;
+                for (int j = 0; j < 64; ++j) s += tr.lookup(K[i + j]);
+                keep(s);
+            });
+        };
+        auto pt_batch = [&](const poptrie4& tr) {
+            return measure([&](size_t i) {
+                uint32_t out[64];
+                tr.lookup_bulk(K + i, out, 64);
+                keep(out[63]);
+            });
+        };
+        single.v.push_back(pt_single(*pt));
         single.v.push_back(!with_lpm4 ? nan : measure([&](size_t i) {
             uint32_t s = 0;
             for (int j = 0; j < 64; ++j) {
@@ -223,11 +233,7 @@ void ipv4(unsigned nh_count, std::vector<row>& rows, std::vector<row>& mem, std:
             }
             keep(s);
         }));
-        batch.v.push_back(measure([&](size_t i) {
-            uint32_t out[64];
-            pt->lookup_bulk(K + i, out, 64);
-            keep(out[63]);
-        }));
+        batch.v.push_back(pt_batch(*pt));
         batch.v.push_back(!with_lpm4 ? nan : measure([&](size_t i) {
             uint32_t out[64];
             rte_lpm_lookup_bulk(lpm, K + i, out, 64);
@@ -238,16 +244,8 @@ void ipv4(unsigned nh_count, std::vector<row>& rows, std::vector<row>& mem, std:
             rte_fib_lookup_bulk(dir, const_cast<uint32_t*>(K + i), out, 64);
             keep(out[63]);
         }));
-        single.v.push_back(measure([&](size_t i) {
-            uint32_t s = 0;
-            for (int j = 0; j < 64; ++j) s += pt4k->lookup(K[i + j]);
-            keep(s);
-        }));
-        batch.v.push_back(measure([&](size_t i) {
-            uint32_t out[64];
-            pt4k->lookup_bulk(K + i, out, 64);
-            keep(out[63]);
-        }));
+        single.v.push_back(pt_single(*pt4k));
+        batch.v.push_back(pt_batch(*pt4k));
         rows.push_back(single);
         rows.push_back(batch);
     }

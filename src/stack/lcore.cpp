@@ -198,9 +198,10 @@ void stack::impl::worker_loop(unsigned w) {
         // from idle_sleep_us to idle_sleep_max_us while nothing arrives, but
         // never past half the RX ring's fill time at the highest rate of the
         // last second, less rx_rate::wake_margin_ns (and not at all where
-        // that leaves nothing). Where every queue has an RX interrupt the nap is taken with
-        // them armed: the first packet ends it, so it may grow on to
-        // intr_wait_max_ms (an idle worker then costs what interrupt mode does).
+        // that leaves nothing). Where every queue has an RX interrupt the nap
+        // is taken with them armed: the first packet ends it, so it may grow
+        // on to intr_wait_max_ms (an idle worker then costs what interrupt
+        // mode does).
         const uint32_t nap_max_us = std::max(cfg.idle_sleep_max_us, cfg.idle_sleep_us);
         const uint64_t ns = c.rate.nap_bound(uint64_t(nap_us) * 1000, c.rx_ring_min);
         if (ns == 0) continue;  // at this rate a late wake-up could fill the ring: keep polling

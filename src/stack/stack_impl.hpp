@@ -303,9 +303,6 @@ struct stack::impl {
     /// the nap). False when some queue has none (the caller naps instead).
     bool intr_wait(lcore_ctx& c, unsigned w, lcore_mode m, uint64_t timeout_ns);
     void nap(lcore_ctx& c, unsigned w, uint64_t ns);
-    /// Adaptive: `ns` bounded by half the time c's smallest RX ring takes to
-    /// fill at the rate it saw last (no bound when it saw none).
-    /// Counts `got` received packets into c's rate window.
     void wake(unsigned w) noexcept;
     void wake_all() noexcept;
     /// Initial owners of a new interface's RX queues: workers not in nointr, round robin.

@@ -16,17 +16,19 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "mpnet/core/clock.hpp"
+
 namespace mpnet {
 
 struct rx_rate {
-    static constexpr uint64_t window_ns = 1000000;       // 1 ms
-    static constexpr uint64_t peak_hold_ns = 1000000000;  // a peak bounds naps this long
-    static constexpr uint64_t nap_floor_ns = 1000;        // never asks for less than 1 us
+    static constexpr uint64_t window_ns = ns_per_ms;
+    static constexpr uint64_t peak_hold_ns = ns_per_s;  // a peak bounds naps this long
+    static constexpr uint64_t nap_floor_ns = ns_per_us;  // never asks for less than 1 us
     // How much later than asked a nap may end: on these VMs a worker that
     // sleeps gives its vCPU back to the host, and the wake-up came up to a
     // few milliseconds late (adaptive mode lost packets at 350 kpps, where a
     // 1024-slot ring holds 2.9 ms, with naps bounded to 1 ms).
-    static constexpr uint64_t wake_margin_ns = 2000000;
+    static constexpr uint64_t wake_margin_ns = 2 * ns_per_ms;
 
     uint64_t win_ns = 0, win_pkts = 0;  // the open window
     uint64_t pps = 0;                   // the last closed window's rate
@@ -41,7 +43,7 @@ struct rx_rate {
         win_pkts += got;
         const uint64_t span = now_ns - win_ns;
         if (span < window_ns) return;
-        pps = win_pkts * 1000000000ULL / span;
+        pps = win_pkts * ns_per_s / span;
         win_ns = now_ns;
         win_pkts = 0;
         if (pps >= peak_pps || now_ns - peak_ns > peak_hold_ns) {
@@ -57,7 +59,7 @@ struct rx_rate {
     uint64_t nap_bound(uint64_t want_ns, uint32_t ring) const noexcept {
         const uint64_t rate = std::max(pps, peak_pps);
         if (rate == 0 || ring == 0) return want_ns;
-        const uint64_t half_fill = uint64_t(ring) * 1000000000ULL / rate / 2;
+        const uint64_t half_fill = uint64_t(ring) * ns_per_s / rate / 2;
         if (half_fill <= wake_margin_ns) return 0;
         return std::max(std::min(want_ns, half_fill - wake_margin_ns), nap_floor_ns);
     }
