@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <tuple>
 #include <utility>
 
 #include "mpnet/sync/rcu.hpp"
@@ -108,7 +107,6 @@ bool arena<T>::reserve(size_t n, bool huge) {
 }
 
 template class arena<uint32_t>;
-template class arena<poptrie_node>;
 
 }  // namespace detail
 
@@ -127,22 +125,16 @@ struct poptrie<K, KB, DB>::retired {
 template <typename K, unsigned KB, unsigned DB>
 result<std::unique_ptr<poptrie<K, KB, DB>>> poptrie<K, KB, DB>::create(const poptrie_config& cfg) {
     auto pow2 = [](uint32_t x) { return x != 0 && (x & (x - 1)) == 0; };
-    if (!pow2(cfg.max_nodes) || !pow2(cfg.max_leaves) || cfg.max_routes == 0 || cfg.max_nodes > (1u << 30) ||
-        cfg.max_leaves > (1u << 30))
+    if (!pow2(cfg.arena_words) || cfg.arena_words < 16 || cfg.arena_words > (1u << 31) || cfg.max_routes == 0)
         return errc::inval;
     std::unique_ptr<poptrie> t(new poptrie());
     t->cfg_ = cfg;
-    if (!t->direct_mem_.reserve(size_t(1) << DB, cfg.huge_pages) || !t->nodes_.reserve(cfg.max_nodes, cfg.huge_pages) ||
-        !t->leaves_.reserve(cfg.max_leaves, cfg.huge_pages))
+    if (!t->direct_mem_.reserve(size_t(1) << DB, cfg.huge_pages) || !t->mem_.reserve(cfg.arena_words, cfg.huge_pages))
         return errc::nomem;
     t->direct_ = t->direct_mem_.data();
     std::fill_n(t->direct_, size_t(1) << DB, leaf_none);
-    t->node_alloc_.init(cfg.max_nodes);
-    t->leaf_alloc_.init(cfg.max_leaves);
-    t->meta_.assign(size_t(1) << DB, {});
-    t->dirty_bit_.assign(size_t(1) << DB, 0);
-    t->slot_root_.assign(size_t(1) << DB, -1);
-    t->slot_inh_.assign(size_t(1) << DB, leaf_none);
+    t->alloc_.init(cfg.arena_words / unit_words);
+    t->slots_.resize(size_t(1) << DB);
     t->bt_.emplace_back();  // the root (the default route's node)
     t->freed_ = std::make_shared<freed_list>();
     return t;
@@ -165,49 +157,59 @@ int32_t poptrie<K, KB, DB>::bt_new() {
 
 template <typename K, unsigned KB, unsigned DB>
 uint32_t poptrie<K, KB, DB>::bt_set(K k, unsigned len, uint32_t nh) {
-    // Routes longer than the direct table start at their slot's node (depth
-    // DB) when it exists: a /24 change walks 6 levels, not 24.
-    const uint32_t slot = top(k);
-    int32_t path[KB + 1];
-    unsigned from = 0;
-    path[0] = 0;
-    if (len > DB && slot_root_[slot] >= 0) {
-        from = DB;
-        path[DB] = slot_root_[slot];
-    }
-    int32_t i = path[from];
+    int32_t path[DB + 1];
+    int32_t i = path[0] = 0;
     if (nh != leaf_none) {
-        for (unsigned b = from; b < len; ++b) {
+        for (unsigned b = 0; b < len; ++b) {
             const unsigned d = bit(k, b);
             if (bt_[size_t(i)].child[d] < 0) {
                 const int32_t c = bt_new();
                 bt_[size_t(i)].child[d] = c;
-                if (b + 1 == DB) slot_root_[slot] = c;
             }
             i = bt_[size_t(i)].child[d];
         }
         return std::exchange(bt_[size_t(i)].nh, nh);
     }
     // Remove, then prune the nodes that no longer lead anywhere.
-    for (unsigned b = from; b < len; ++b) {
+    for (unsigned b = 0; b < len; ++b) {
         i = bt_[size_t(i)].child[bit(k, b)];
         if (i < 0) return leaf_none;
         path[b + 1] = i;
     }
     const uint32_t old = std::exchange(bt_[size_t(i)].nh, leaf_none);
     for (unsigned b = len; b > 0; --b) {
-        if (b == from) {
-            // Pruning reached the slot's node: the levels above come from a full walk.
-            int32_t j = 0;
-            for (unsigned x = 0; x < DB; ++x) path[x + 1] = j = bt_[size_t(j)].child[bit(k, x)];
-            from = 0;
-        }
         const bnode& n = bt_[size_t(path[b])];
         if (n.nh != leaf_none || n.child[0] >= 0 || n.child[1] >= 0) break;
         bt_free_.push_back(path[b]);
         bt_[size_t(path[b - 1])].child[bit(k, b - 1)] = -1;
-        if (b == DB) slot_root_[slot] = -1;
     }
+    return old;
+}
+
+namespace {
+// Where (k, len) is or belongs in a slot's sorted list.
+template <typename V, typename K>
+auto list_at(V& v, K k, unsigned len) {
+    return std::lower_bound(v.begin(), v.end(), std::pair<K, unsigned>(k, len), [](const auto& r, const auto& x) {
+        return r.key < x.first || (r.key == x.first && r.len < x.second);
+    });
+}
+}  // namespace
+
+template <typename K, unsigned KB, unsigned DB>
+uint32_t poptrie<K, KB, DB>::list_set(K k, unsigned len, uint32_t nh) {
+    auto& v = slots_[top(k)].routes;
+    auto it = list_at(v, k, len);
+    const bool found = it != v.end() && it->key == k && it->len == len;
+    if (nh != leaf_none) {
+        if (found) return std::exchange(it->nh, nh);
+        v.insert(it, lroute{k, nh, uint8_t(len)});
+        return leaf_none;
+    }
+    if (!found) return leaf_none;
+    const uint32_t old = it->nh;
+    v.erase(it);
+    if (v.empty()) std::vector<lroute>().swap(v);  // a withdrawn slot gives its memory back
     return old;
 }
 
@@ -215,6 +217,11 @@ template <typename K, unsigned KB, unsigned DB>
 uint32_t poptrie<K, KB, DB>::find(K k, unsigned len) const noexcept {
     if (len > KB) return miss;
     k = mask(k, len);
+    if (len > DB) {
+        const auto& v = slots_[top(k)].routes;
+        const auto it = list_at(v, k, len);
+        return it != v.end() && it->key == k && it->len == len ? it->nh : miss;
+    }
     int32_t i = 0;
     for (unsigned b = 0; b < len && i >= 0; ++b) i = bt_[size_t(i)].child[bit(k, b)];
     if (i < 0 || bt_[size_t(i)].nh == leaf_none) return miss;
@@ -229,8 +236,8 @@ void poptrie<K, KB, DB>::mark(K k, unsigned len) {
     const uint32_t count = len > DB ? 1u : (1u << (DB - len));
     const uint8_t why = len > DB ? dirty_long : dirty_short;
     for (uint32_t s = first; s < first + count; ++s) {
-        if (!dirty_bit_[s]) dirty_.push_back(s);
-        dirty_bit_[s] |= why;
+        if (!slots_[s].dirty) dirty_.push_back(s);
+        slots_[s].dirty |= why;
     }
 }
 
@@ -239,7 +246,7 @@ status poptrie<K, KB, DB>::add(K k, unsigned len, uint32_t nh) {
     if (len > KB || nh > nexthop_max) return errc::inval;
     k = mask(k, len);
     if (routes_ >= cfg_.max_routes && find(k, len) == miss) return errc::nospc;
-    const uint32_t old = bt_set(k, len, nh);  // one walk: set and learn what was there
+    const uint32_t old = set(k, len, nh);  // one walk: set and learn what was there
     if (old == nh) return {};
     undo_.push_back({k, uint8_t(len), old});
     if (old == leaf_none) ++routes_;
@@ -251,7 +258,7 @@ template <typename K, unsigned KB, unsigned DB>
 status poptrie<K, KB, DB>::del(K k, unsigned len) {
     if (len > KB) return errc::inval;
     k = mask(k, len);
-    const uint32_t old = bt_set(k, len, leaf_none);
+    const uint32_t old = set(k, len, leaf_none);
     if (old == leaf_none) return errc::noent;
     undo_.push_back({k, uint8_t(len), old});
     --routes_;
@@ -261,7 +268,7 @@ status poptrie<K, KB, DB>::del(K k, unsigned len) {
 
 template <typename K, unsigned KB, unsigned DB>
 void poptrie<K, KB, DB>::clear_staged() {
-    for (uint32_t s : dirty_) dirty_bit_[s] = 0;
+    for (uint32_t s : dirty_) slots_[s].dirty = 0;
     dirty_.clear();
     undo_.clear();
 }
@@ -269,7 +276,7 @@ void poptrie<K, KB, DB>::clear_staged() {
 template <typename K, unsigned KB, unsigned DB>
 void poptrie<K, KB, DB>::abort() {
     for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
-        const bool present = bt_set(it->key, it->len, it->old) != leaf_none;
+        const bool present = set(it->key, it->len, it->old) != leaf_none;
         routes_ += size_t(it->old != leaf_none) - size_t(present);
     }
     clear_staged();
@@ -284,6 +291,8 @@ status poptrie<K, KB, DB>::clear() {
 template <typename K, unsigned KB, unsigned DB>
 void poptrie<K, KB, DB>::stage_clear() {
     // Every route through the undo log, so that a refused batch rolls back.
+    // A slot's list is withdrawn from its end (each erase O(1)), so the
+    // rollback re-inserts it front to back (each insert an append).
     std::vector<std::pair<K, unsigned>> all;
     all.reserve(routes_);
     struct frame {
@@ -300,6 +309,8 @@ void poptrie<K, KB, DB>::stage_clear() {
         for (unsigned d = 0; d < 2; ++d)
             if (n.child[d] >= 0) st.push_back({n.child[d], f.depth + 1, K(f.key | (K(d) << (KB - 1 - f.depth)))});
     }
+    for (const slot_state& ss : slots_)
+        for (auto it = ss.routes.rbegin(); it != ss.routes.rend(); ++it) all.emplace_back(it->key, it->len);
     for (auto& [k, len] : all) (void)del(k, len);
 }
 
@@ -311,138 +322,140 @@ void poptrie<K, KB, DB>::reclaim() {
         v.swap(freed_->v);
     }
     for (const block& b : v) {
-        if (cfg_.poison_freed) {
-            // A reader still inside this block would now walk garbage (and
-            // give a wrong answer or fault), so the torture test sees it.
-            if (b.leaf)
-                std::memset(leaves_.data() + b.off, 0x5a, sizeof(uint32_t) << b.order);
-            else
-                std::memset(static_cast<void*>(nodes_.data() + b.off), 0xff, sizeof(node) << b.order);
-        }
-        (b.leaf ? leaf_alloc_ : node_alloc_).free(b.off, b.order);
+        // A reader still inside this block would now walk garbage (a wrong
+        // nexthop, or an offset far past the arena), so the torture test sees it.
+        if (cfg_.poison_freed)
+            std::memset(mem_.data() + size_t(b.unit) * unit_words, 0x5a, (sizeof(uint32_t) * unit_words) << b.order);
+        alloc_.free(b.unit, b.order);
     }
 }
 
 template <typename K, unsigned KB, unsigned DB>
-void poptrie<K, KB, DB>::fill(int32_t b, unsigned lvl, unsigned v, uint32_t inh, unsigned real, unsigned depth,
-                              int32_t* child_at, uint32_t* nh_at) const {
-    // b is the binary node `lvl` bits below the node's root along the bits of
-    // v; inh already includes b's own route. Its range of the 64 slots:
-    const unsigned lo = v << (6 - lvl), hi = (v + 1) << (6 - lvl);
-    const bnode& n = bt_[size_t(b)];
-    const bool below = n.child[0] >= 0 || n.child[1] >= 0;
-    if (lvl == real || !below) {
-        // A leaf run, or (a full 6-bit step with routes deeper) one child node.
-        const bool child = below && lvl == 6 && depth + 6 < KB;
-        for (unsigned s = lo; s < hi; ++s) {
-            child_at[s] = child ? b : -1;
-            nh_at[s] = inh;
-        }
-        return;
-    }
-    for (unsigned d = 0; d < 2; ++d) {
-        const int32_t c = n.child[d];
-        if (c < 0) {
-            const unsigned clo = (2 * v + d) << (5 - lvl), chi = (2 * v + d + 1) << (5 - lvl);
-            for (unsigned s = clo; s < chi; ++s) {
-                child_at[s] = -1;
-                nh_at[s] = inh;
-            }
-            continue;
-        }
-        const uint32_t cnh = bt_[size_t(c)].nh;
-        fill(c, lvl + 1, 2 * v + d, cnh != leaf_none ? cnh : inh, real, depth, child_at, nh_at);
-    }
-}
-
-template <typename K, unsigned KB, unsigned DB>
-void poptrie<K, KB, DB>::build_node(int32_t b, unsigned depth, uint32_t inherited, uint32_t dst) {
-    const unsigned real = depth + 6 <= KB ? 6u : KB - depth;
-    int32_t child_at[64];
+void poptrie<K, KB, DB>::build_node(const lroute* first, const lroute* last, unsigned depth, uint32_t inherited,
+                                    uint32_t dst) {
+    // [first, last): the routes below this node (each longer than depth),
+    // sorted so that a route comes before the routes inside it. One pass:
+    // a route ending within the node's 6 bits writes its run of the 64
+    // slots (a later, longer one overwrites its part); a longer route starts
+    // the run of routes that go to that slot's child node, which inherits
+    // the slot's nexthop (final by then: every route covering the slot came
+    // before). Past the key's end the chunk is zero padded, so a route
+    // ending at the key's last bit covers 2^(depth+6-KB) slots.
     uint32_t nh_at[64];
-    fill(b, 0, 0, inherited, real, depth, child_at, nh_at);
-    node n;
-    n.base0 = uint32_t(tmp_leaves_.size());
-    bool first = true;
-    uint32_t last = 0;
-    for (unsigned v = 0; v < 64; ++v) {
-        if (child_at[v] >= 0) {
-            n.vector |= 1ULL << v;
+    uint32_t from[64], to[64];  // child v's routes: [first + from[v], first + to[v])
+    uint64_t vec = 0;
+    std::fill_n(nh_at, 64, inherited);
+    for (const lroute* p = first; p < last;) {
+        const unsigned v = chunk(p->key, depth);
+        if (p->len <= depth + 6) {
+            std::fill_n(nh_at + v, size_t(1) << (depth + 6 - p->len), p->nh);
+            ++p;
             continue;
         }
-        if (first || nh_at[v] != last) {
+        const lroute* q = p + 1;
+        while (q < last && chunk(q->key, depth) == v) ++q;
+        vec |= 1ULL << v;
+        from[v] = uint32_t(p - first);
+        to[v] = uint32_t(q - first);
+        p = q;
+    }
+    node n;
+    n.vector = vec;
+    n.base0 = uint32_t(tmp_leaves_.size());
+    bool start = true;
+    uint32_t last_nh = 0;
+    for (unsigned v = 0; v < 64; ++v) {
+        if ((vec >> v) & 1u) continue;
+        if (start || nh_at[v] != last_nh) {
             n.leafvec |= 1ULL << v;
             tmp_leaves_.push_back(nh_at[v]);
-            last = nh_at[v];
-            first = false;
+            last_nh = nh_at[v];
+            start = false;
         }
     }
     n.base1 = uint32_t(tmp_nodes_.size());
-    tmp_nodes_.resize(tmp_nodes_.size() + unsigned(__builtin_popcountll(n.vector)));
+    tmp_nodes_.resize(tmp_nodes_.size() + unsigned(__builtin_popcountll(vec)));
     tmp_nodes_[dst] = n;
     uint32_t k = n.base1;
-    for (unsigned v = 0; v < 64; ++v)
-        if (child_at[v] >= 0) build_node(child_at[v], depth + 6, nh_at[v], k++);
+    for (uint64_t m = vec; m; m &= m - 1) {
+        const unsigned v = unsigned(__builtin_ctzll(m));
+        build_node(first + from[v], first + to[v], depth + 6, nh_at[v], k++);
+    }
 }
 
 template <typename K, unsigned KB, unsigned DB>
-std::pair<int32_t, uint32_t> poptrie<K, KB, DB>::slot_walk(uint32_t slot) const noexcept {
-    // The binary node at depth DB along the slot's bits (or -1), and the
-    // nexthop of the longest route covering the whole slot.
+uint32_t poptrie<K, KB, DB>::slot_walk(uint32_t slot) const noexcept {
+    // The nexthop of the longest route covering the whole slot.
     int32_t i = 0;
     uint32_t inh = bt_[0].nh;
     for (unsigned b = 0; b < DB && i >= 0; ++b) {
         i = bt_[size_t(i)].child[(slot >> (DB - 1 - b)) & 1u];
         if (i >= 0 && bt_[size_t(i)].nh != leaf_none) inh = bt_[size_t(i)].nh;
     }
-    return {i, inh};
+    return inh;
 }
 
 template <typename K, unsigned KB, unsigned DB>
 bool poptrie<K, KB, DB>::rebuild(uint32_t slot, std::vector<switched>& done) {
-    // The binary node at depth DB along the slot's bits, and the route it
-    // inherits: walked when a covering route changed, cached otherwise.
-    int32_t i = slot_root_[slot];
-    uint32_t inh = slot_inh_[slot];
-    if (dirty_bit_[slot] & dirty_short) {
-        std::tie(i, inh) = slot_walk(slot);
-        slot_inh_[slot] = inh;
-    }
+    // The route the slot inherits: walked when a covering route changed,
+    // cached otherwise.
+    slot_state& ss = slots_[slot];
+    if (ss.dirty & dirty_short) ss.inh = slot_walk(slot);
+    const uint32_t inh = ss.inh;
     const uint32_t old_e = direct_[slot];
-    switched sw{slot, old_e, inh, meta_[slot], {}};
-    if (i >= 0 && (bt_[size_t(i)].child[0] >= 0 || bt_[size_t(i)].child[1] >= 0)) {
+    switched sw{slot, old_e, inh, ss.meta, {}};
+    if (!ss.routes.empty()) {
         tmp_nodes_.assign(1, node{});
         tmp_leaves_.clear();
-        build_node(i, DB, inh, 0);
+        build_node(ss.routes.data(), ss.routes.data() + ss.routes.size(), DB, inh, 0);
+        // Layout: [root][root's leaves, padded to 8 words][other nodes, 8 words
+        // apart][their leaves]. build_node numbered the nodes depth first from
+        // the root and pushed the root's leaves first; the others' come after.
+        const auto nn = uint32_t(tmp_nodes_.size()), nlv = uint32_t(tmp_leaves_.size());
+        const auto r = uint32_t(__builtin_popcountll(tmp_nodes_[0].leafvec));
+        const uint32_t rest_nodes = (node_words + r + node_stride - 1) & ~(node_stride - 1);  // word of node 1
+        const uint32_t rest_leaves = rest_nodes + node_stride * (nn - 1);                     // word of leaf r
+        const uint32_t words = rest_leaves + (nlv - r);
+        if ((old_e & internal_bit) && same_shape(old_e & ~internal_bit, ss.meta)) {
+            // Only leaf values changed (a nexthop change, mostly): the
+            // published block keeps its nodes, and its changed leaves are
+            // rewritten in place when the commit has succeeded, one word
+            // each: a reader sees each key's old answer or its new one.
+            const uint32_t off = old_e & ~internal_bit;
+            const uint32_t* w = mem_.data();
+            for (uint32_t j = 0; j < nlv; ++j) {
+                const uint32_t at = off + (j < r ? node_words + j : rest_leaves + (j - r));
+                if (w[at] != tmp_leaves_[j]) patches_.push_back({at, tmp_leaves_[j]});
+            }
+            return true;
+        }
         slot_meta m;
-        m.nodes = uint32_t(tmp_nodes_.size());
-        m.leaves = uint32_t(tmp_leaves_.size());
-        m.node_order = uint8_t(detail::buddy::order_for(m.nodes));
-        m.leaf_order = uint8_t(detail::buddy::order_for(m.leaves));
-        const uint32_t no = node_alloc_.alloc(m.node_order);
-        if (no == detail::buddy::none) return false;
-        const uint32_t lo = leaf_alloc_.alloc(m.leaf_order);
-        if (lo == detail::buddy::none) {
-            node_alloc_.free(no, m.node_order);  // never published
-            return false;
-        }
-        m.leaf_off = lo;
-        node* nd = nodes_.data() + no;
-        for (uint32_t x = 0; x < m.nodes; ++x) {
+        m.nodes = nn;
+        m.leaves = nlv;
+        m.order = uint8_t(detail::buddy::order_for((words + unit_words - 1) / unit_words));
+        const uint32_t unit = alloc_.alloc(m.order);
+        if (unit == detail::buddy::none) return false;
+        const uint32_t off = unit * unit_words;
+        auto node_word = [&](uint32_t x) { return off + (x == 0 ? 0 : rest_nodes + node_stride * (x - 1)); };
+        auto leaf_word = [&](uint32_t j) { return off + (j < r ? node_words + j : rest_leaves + (j - r)); };
+        uint32_t* w = mem_.data();
+        std::fill(w + off + node_words + r, w + off + rest_leaves, 0u);  // the pads between nodes
+        for (uint32_t x = 0; x < nn; ++x) {
             node n = tmp_nodes_[x];
-            n.base0 += lo;
-            n.base1 += no;
-            nd[x] = n;
+            n.base0 = leaf_word(n.base0);
+            n.base1 = node_word(n.base1);
+            std::memcpy(w + node_word(x), &n, sizeof n);
         }
-        std::memcpy(leaves_.data() + lo, tmp_leaves_.data(), m.leaves * sizeof(uint32_t));
-        sw.new_e = internal_bit | no;
+        std::memcpy(w + off + node_words, tmp_leaves_.data(), r * sizeof(uint32_t));
+        std::memcpy(w + off + rest_leaves, tmp_leaves_.data() + r, (nlv - r) * sizeof(uint32_t));
+        sw.new_e = internal_bit | off;
         sw.new_m = m;
     } else if (old_e == inh) {
         return true;  // same leaf: nothing to publish
     }
     // Release: the sub-trie's stores happen-before a reader's acquire of the entry.
     __atomic_store_n(&direct_[slot], sw.new_e, __ATOMIC_RELEASE);
-    meta_[slot] = sw.new_m;
+    ss.meta = sw.new_m;
     live_nodes_ += sw.new_m.nodes;
     live_leaves_ += sw.new_m.leaves;
     if (old_e & internal_bit) {
@@ -455,9 +468,24 @@ bool poptrie<K, KB, DB>::rebuild(uint32_t slot, std::vector<switched>& done) {
 }
 
 template <typename K, unsigned KB, unsigned DB>
-void poptrie<K, KB, DB>::release(const slot_meta& m, uint32_t node_off, std::vector<block>& out) const {
-    out.push_back({node_off, m.node_order, false});
-    out.push_back({m.leaf_off, m.leaf_order, true});
+bool poptrie<K, KB, DB>::same_shape(uint32_t off, const slot_meta& m) const noexcept {
+    // The freshly built sub-trie (tmp_*) against the published one at `off`:
+    // the same nodes with the same bitmaps give the same layout, so only
+    // leaf values can differ.
+    if (m.nodes != tmp_nodes_.size() || m.leaves != tmp_leaves_.size()) return false;
+    const uint32_t* w = mem_.data();
+    const auto r = uint32_t(__builtin_popcountll(tmp_nodes_[0].leafvec));
+    const uint32_t rest_nodes = (node_words + r + node_stride - 1) & ~(node_stride - 1);
+    for (uint32_t x = 0; x < m.nodes; ++x) {
+        const node* n = node_at(w, off + (x == 0 ? 0 : rest_nodes + node_stride * (x - 1)));
+        if (n->vector != tmp_nodes_[x].vector || n->leafvec != tmp_nodes_[x].leafvec) return false;
+    }
+    return true;
+}
+
+template <typename K, unsigned KB, unsigned DB>
+void poptrie<K, KB, DB>::release(const slot_meta& m, uint32_t word_off, std::vector<block>& out) const {
+    out.push_back({word_off / unit_words, m.order});
 }
 
 template <typename K, unsigned KB, unsigned DB>
@@ -483,7 +511,7 @@ status poptrie<K, KB, DB>::commit() {
         // and undo the batch in the binary trie.
         for (auto it = done.rbegin(); it != done.rend(); ++it) {
             __atomic_store_n(&direct_[it->slot], it->old_e, __ATOMIC_RELEASE);
-            meta_[it->slot] = it->old_m;
+            slots_[it->slot].meta = it->old_m;
             if (it->new_e & internal_bit) {
                 release(it->new_m, it->new_e & ~internal_bit, r->blocks);
                 live_nodes_ -= it->new_m.nodes;
@@ -497,13 +525,19 @@ status poptrie<K, KB, DB>::commit() {
         }
         std::vector<uint32_t> covered;
         for (uint32_t x : dirty_)
-            if (dirty_bit_[x] & dirty_short) covered.push_back(x);
+            if (slots_[x].dirty & dirty_short) covered.push_back(x);
         abort();
-        for (uint32_t x : covered) slot_inh_[x] = slot_walk(x).second;
+        patches_.clear();
+        for (uint32_t x : covered) slots_[x].inh = slot_walk(x);
         ++rollbacks_;
         if (!r->blocks.empty()) rcu_retire(r.release());
         return errc::nospc;
     }
+    // Every allocation succeeded: now the in-place leaf changes (a refused
+    // commit never made them, so it has nothing of theirs to undo).
+    for (const auto& [at, nh] : patches_) __atomic_store_n(mem_.data() + at, nh, __ATOMIC_RELAXED);
+    patched_ += patches_.size();
+    patches_.clear();
     for (const switched& s : done)
         if (s.old_e & internal_bit) release(s.old_m, s.old_e & ~internal_bit, r->blocks);
     if (!r->blocks.empty()) rcu_retire(r.release());
@@ -518,11 +552,11 @@ poptrie_stats poptrie<K, KB, DB>::stats() const noexcept {
     s.routes = routes_;
     s.nodes = live_nodes_;
     s.leaves = live_leaves_;
-    s.node_slots = node_alloc_.used();
-    s.leaf_slots = leaf_alloc_.used();
-    s.memory_bytes = (size_t(1) << DB) * sizeof(uint32_t) + s.node_slots * sizeof(node) + s.leaf_slots * sizeof(uint32_t);
+    s.arena_words = alloc_.used() * unit_words;
+    s.memory_bytes = ((size_t(1) << DB) + s.arena_words) * sizeof(uint32_t);
     s.commits = commits_;
     s.rebuilt = rebuilt_;
+    s.patched = patched_;
     s.rollbacks = rollbacks_;
     return s;
 }

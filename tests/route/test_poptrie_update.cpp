@@ -182,8 +182,7 @@ TEST(poptrie_update, FullTableLoadWithdrawReload) {
     EXPECT_EQ(t->stats().nodes, 0u);
     rcu_barrier();
     ASSERT_TRUE(t->commit());  // an empty commit takes the freed blocks back
-    EXPECT_EQ(t->stats().node_slots, 0u);
-    EXPECT_EQ(t->stats().leaf_slots, 0u);
+    EXPECT_EQ(t->stats().arena_words, 0u);
     // Reload with other nexthops, then reload again over a full table (the
     // BGP peer reset): each answer is the new table's.
     for (auto& x : r) x.second = rng() % 16;
@@ -201,8 +200,7 @@ TEST(poptrie_update, LimitsAreErrorsAndChangeNothing) {
     rcu_thread reg;
     poptrie_config c;
     c.max_routes = 8;
-    c.max_nodes = 4;
-    c.max_leaves = 64;
+    c.arena_words = 64;  // a 16-word and a 32-word block, not a second 32-word one
     auto t = *poptrie4::create(c);
     EXPECT_EQ(t->add(0, 33, 1).error(), errc::inval);
     EXPECT_EQ(t->add(0, 8, poptrie4::nexthop_max + 1).error(), errc::inval);
@@ -217,20 +215,25 @@ TEST(poptrie_update, LimitsAreErrorsAndChangeNothing) {
     t->abort();
     EXPECT_EQ(t->size(), 2u);
     EXPECT_EQ(t->find(0xc6130000u, 24), poptrie4::miss);
-    // Nodes: four nodes hold one /24 sub-trie (1 node) and a /30 one (2 nodes,
-    // a block of 2); a third sub-trie needs a fifth node: the commit is refused
-    // and the whole batch rolls back, including the entries it had switched.
+    // Arena: 64 words hold a /24 sub-trie (1 node and 3 leaves: 9 words, a
+    // 16-word block) and a /30 one (2 nodes 8 words apart and 3 leaves: 18
+    // words, a 32-word block); a third sub-trie finds no room: the commit is
+    // refused and the whole batch rolls back, including the entries it had
+    // switched, and makes none of its in-place leaf changes.
     ASSERT_TRUE(t->add(0xc6200000u, 30, 3));
     ASSERT_TRUE(t->commit());
     const auto before = t->stats();
-    ASSERT_TRUE(t->del(0xc6120100u, 24));    // switches its entry to a leaf
-    ASSERT_TRUE(t->add(0xc6300000u, 30, 4));  // needs 2 more nodes: none left
+    ASSERT_TRUE(t->del(0xc6120100u, 24));     // switches its entry to a leaf
+    ASSERT_TRUE(t->add(0xc6200000u, 30, 6));  // same shape: a leaf rewritten in place
+    ASSERT_TRUE(t->add(0xc6300000u, 30, 4));  // needs 32 more words: 16 left
     ASSERT_TRUE(t->add(0xc6400000u, 30, 5));
     EXPECT_EQ(t->commit().error(), errc::nospc);
     EXPECT_EQ(t->stats().rollbacks, 1u);
     EXPECT_EQ(t->size(), 3u);
     EXPECT_EQ(t->lookup(0xc6120105u), 2u) << "the withdrawn /24 is back";
-    EXPECT_EQ(t->lookup(0xc6200001u), 3u);
+    EXPECT_EQ(t->lookup(0xc6200001u), 3u) << "a refused commit rewrote a leaf";
+    EXPECT_EQ(t->find(0xc6200000u, 30), 3u);
+    EXPECT_EQ(t->stats().patched, before.patched);
     EXPECT_EQ(t->lookup(0xc6300001u), poptrie4::miss);
     EXPECT_EQ(t->find(0xc6300000u, 30), poptrie4::miss);
     EXPECT_EQ(t->stats().nodes, before.nodes);
@@ -243,7 +246,75 @@ TEST(poptrie_update, LimitsAreErrorsAndChangeNothing) {
     ASSERT_TRUE(t->commit());
     EXPECT_EQ(t->lookup(0xc6300001u), 4u);
     EXPECT_EQ(t->lookup(0xc6200001u), poptrie4::miss);
-    EXPECT_EQ(poptrie4::create(poptrie_config{1, 3, 64}).error(), errc::inval);  // not a power of two
+    EXPECT_EQ(poptrie4::create(poptrie_config{1, 24}).error(), errc::inval);  // not a power of two
+    EXPECT_EQ(poptrie4::create(poptrie_config{1, 8}).error(), errc::inval);   // below 16 words
+}
+
+// The block layout: a sub-trie of one node and up to 10 leaves is one
+// 64-byte block (one cache line: the node and its leaf arrive together);
+// an 11th leaf spills into a 32-word block.
+TEST(poptrie_update, OneNodeSubTrieIsOneCacheLine) {
+    rcu_thread reg;
+    auto t = *poptrie4::create();
+    ASSERT_TRUE(t->add(0xc6120000u, 16, 1));
+    for (uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(t->add(0xc6120100u + (i << 9), 24, 10 + i));  // 9 leaves
+    ASSERT_TRUE(t->commit());
+    EXPECT_EQ(t->stats().nodes, 1u);
+    EXPECT_EQ(t->stats().leaves, 9u);
+    EXPECT_EQ(t->stats().arena_words, 16u);
+    for (uint32_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(t->lookup(0xc6120107u + (i << 9)), 10 + i);
+        EXPECT_EQ(t->lookup(0xc6120007u + (i << 9)), 1u);
+    }
+    ASSERT_TRUE(t->add(0xc6120900u, 24, 20));  // 11 leaves
+    ASSERT_TRUE(t->commit());
+    rcu_barrier();
+    ASSERT_TRUE(t->commit());  // takes the replaced block back
+    EXPECT_EQ(t->stats().leaves, 11u);
+    EXPECT_EQ(t->stats().arena_words, 32u);
+    EXPECT_EQ(t->lookup(0xc6120901u), 20u);
+}
+
+// A change that keeps the sub-trie's shape (a nexthop change of a route, or
+// of the route covering the slot) rewrites the changed leaves in place: no
+// new block, nothing waits for a grace period. A change of shape does not.
+TEST(poptrie_update, SameShapeChangesRewriteLeavesInPlace) {
+    rcu_thread reg;
+    auto t = *poptrie4::create();
+    ASSERT_TRUE(t->add(0xc6120000u, 16, 1));
+    for (uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(t->add(0xc6120100u + (i << 9), 24, 10 + i));
+    ASSERT_TRUE(t->add(0xc6124000u, 26, 30));  // a second /18 slot: a node below the /24 level
+    ASSERT_TRUE(t->add(0xc6124000u, 24, 31));
+    ASSERT_TRUE(t->commit());
+    const auto st0 = t->stats();
+    EXPECT_EQ(st0.patched, 0u);
+    ASSERT_TRUE(t->add(0xc6120300u, 24, 21));  // 11 -> 21
+    ASSERT_TRUE(t->add(0xc6124000u, 26, 32));  // a leaf in the second node
+    ASSERT_TRUE(t->commit());
+    auto st = t->stats();
+    EXPECT_EQ(st.patched, 2u);
+    EXPECT_EQ(st.rebuilt, st0.rebuilt);
+    EXPECT_EQ(st.arena_words, st0.arena_words) << "no block replaced";
+    EXPECT_EQ(t->lookup(0xc6120301u), 21u);
+    EXPECT_EQ(t->lookup(0xc6120101u), 10u);
+    EXPECT_EQ(t->lookup(0xc6124001u), 32u);
+    EXPECT_EQ(t->lookup(0xc6124041u), 31u);
+    // The covering /16 changes: every leaf that inherits it, in both slots.
+    ASSERT_TRUE(t->add(0xc6120000u, 16, 2));
+    ASSERT_TRUE(t->commit());
+    st = t->stats();
+    EXPECT_EQ(st.rebuilt, st0.rebuilt + 2) << "the /16's two slots without a sub-trie switch their leaf";
+    EXPECT_GT(st.patched, 2u);
+    EXPECT_EQ(t->lookup(0xc6120001u), 2u);
+    EXPECT_EQ(t->lookup(0xc6120201u), 2u);
+    EXPECT_EQ(t->lookup(0xc6124101u), 2u);
+    EXPECT_EQ(t->lookup(0xc6120301u), 21u);
+    // Two neighbouring leaves become equal: their runs merge, a new shape.
+    ASSERT_TRUE(t->add(0xc6120300u, 24, 2));
+    ASSERT_TRUE(t->commit());
+    EXPECT_EQ(t->stats().rebuilt, st0.rebuilt + 3);
+    EXPECT_EQ(t->stats().leaves, st.leaves - 2);
+    EXPECT_EQ(t->lookup(0xc6120301u), 2u);
 }
 
 TEST(poptrie_update, MoreThanTwoToTheTwentyNexthops) {
@@ -271,7 +342,7 @@ TEST(poptrie_update, ReplacedBlocksWaitForStalledReaders) {
     auto t = *poptrie4::create();
     ASSERT_TRUE(t->add(0xc6120100u, 24, 1));
     ASSERT_TRUE(t->commit());
-    const size_t one = t->stats().node_slots;
+    const size_t one = t->stats().arena_words;
     ASSERT_GT(one, 0u);
     std::atomic<int> phase{0};
     std::thread reader([&] {
@@ -281,19 +352,20 @@ TEST(poptrie_update, ReplacedBlocksWaitForStalledReaders) {
         while (phase.load() != 2) std::this_thread::yield();  // online, never quiescent
     });
     while (phase.load() != 1) std::this_thread::yield();
-    ASSERT_TRUE(t->add(0xc6120100u, 24, 2));  // the slot's sub-trie is replaced
+    ASSERT_TRUE(t->add(0xc6120300u, 24, 2));  // a new shape: the slot's sub-trie is replaced
     ASSERT_TRUE(t->commit());
-    EXPECT_EQ(t->lookup(0xc6120105u), 2u);
+    EXPECT_EQ(t->lookup(0xc6120305u), 2u);
+    EXPECT_EQ(t->lookup(0xc6120105u), 1u);
     for (int i = 0; i < 20; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
         ASSERT_TRUE(t->commit());  // takes back whatever came back
-        ASSERT_EQ(t->stats().node_slots, 2 * one) << "the old block was reused under a reader";
+        ASSERT_EQ(t->stats().arena_words, 2 * one) << "the old block was reused under a reader";
     }
     phase = 2;
     reader.join();
     rcu_barrier();
     ASSERT_TRUE(t->commit());
-    EXPECT_EQ(t->stats().node_slots, one) << "after the grace period the block is back";
+    EXPECT_EQ(t->stats().arena_words, one) << "after the grace period the block is back";
 }
 
 // Torture: two reader threads (one single lookups, one lookup_bulk) look up while the writer commits random
@@ -411,8 +483,9 @@ TEST(poptrie_update, ReadersDuringContinuousUpdates) {
             ADD_FAILURE() << ip4_addr(all[i].key).str() << " gave " << all[i].nh << " between epochs " << all[i].before
                           << " and " << all[i].after;
     EXPECT_EQ(bad, 0u);
-    std::printf("torture: %zu batches, %zu checked lookups, %llu sub-tries rebuilt\n", log.size(), all.size(),
-                static_cast<unsigned long long>(t->stats().rebuilt));
+    std::printf("torture: %zu batches, %zu checked lookups, %llu sub-tries rebuilt, %llu leaves rewritten in place\n",
+                log.size(), all.size(), static_cast<unsigned long long>(t->stats().rebuilt),
+                static_cast<unsigned long long>(t->stats().patched));
     EXPECT_GT(log.size(), 100u);
     EXPECT_GT(all.size(), 10000u);
 }
