@@ -149,9 +149,10 @@ reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
     }
     if (w == "lcores") {
         json j = json::array();
-        std::string t = fmt::format("{:<6} {:<8} {:<9} {:<8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>9} {:>9} {:>9}  {}\n",
-                                    "Lcore", "Role", "Mode", "State", "Polls", "Idle", "RxPkts", "TxPkts", "Drops",
-                                    "Sleeps", "IntrWait", "IntrWake", "RX queues");
+        std::string t =
+            fmt::format("{:<6} {:<8} {:<9} {:<8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>9} {:>9} {:>9} {:>8} {:>9}  {}\n",
+                        "Lcore", "Role", "Mode", "State", "Polls", "Idle", "RxPkts", "TxPkts", "Drops", "Sleeps",
+                        "IntrWait", "IntrWake", "Gaps>1ms", "MaxGapUs", "RX queues");
         for (const auto& l : s.lcore_list()) {
             const char* role = l.control ? "control" : "worker";
             const char* mode = l.control ? "timer" : lcore_mode_name(l.mode);
@@ -170,13 +171,16 @@ reply cmd_show(context& c, const std::vector<std::string>& a, bool js) {
                          {"intr_sleeps", l.intr_sleeps},
                          {"intr_wakeups", l.intr_wakeups},
                          {"sleep_ns", l.sleep_ns},
+                         {"poll_gaps", {{"over_100us", l.gaps[0]}, {"over_1ms", l.gaps[1]}, {"over_10ms", l.gaps[2]}}},
+                         {"poll_gap_max_ns", l.gap_max_ns},
                          {"rx_queues", l.rxqs}});
             std::string qs;
             for (const auto& q : l.rxqs) qs += (qs.empty() ? "" : " ") + q;
             if (l.nointr) qs = "(nointr) " + qs;
-            t += fmt::format("{:<6} {:<8} {:<9} {:<8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>9} {:>9} {:>9}  {}\n", l.idx,
-                             role, mode, state, l.polls, l.idle_polls, l.rx_pkts, l.tx_pkts, l.drops, l.sleeps,
-                             l.intr_sleeps, l.intr_wakeups, qs);
+            t += fmt::format(
+                "{:<6} {:<8} {:<9} {:<8} {:>12} {:>12} {:>12} {:>12} {:>8} {:>9} {:>9} {:>9} {:>8} {:>9}  {}\n", l.idx, role,
+                mode, state, l.polls, l.idle_polls, l.rx_pkts, l.tx_pkts, l.drops, l.sleeps, l.intr_sleeps,
+                l.intr_wakeups, l.gaps[1], l.gap_max_ns / 1000, qs);
         }
         return ok(js ? j.dump(-1, ' ', false, json::error_handler_t::replace) : t);
     }

@@ -178,6 +178,7 @@ void stack::impl::worker_loop(unsigned w) {
     while (!stopping.load(std::memory_order_acquire)) {
         const uint64_t before = c.rx_pkts.load(std::memory_order_relaxed);
         poll(c);
+        c.gaps.note(c.now_ns);
         in4->fib->quiescent(w);
         rcu_quiescent();
         const uint64_t got = c.rx_pkts.load(std::memory_order_relaxed) - before;
@@ -193,7 +194,10 @@ void stack::impl::worker_loop(unsigned w) {
         // Never sleep on packets waiting in a shared TX queue's soft queue,
         // or on the control plane's waiting on our queue's guest ring.
         if (c.tx_guest.load(std::memory_order_relaxed) || tx_pending(c)) continue;
-        if (m == lcore_mode::interrupt && intr_wait(c, w, m, uint64_t(cfg.intr_wait_max_ms) * ns_per_ms)) continue;
+        if (m == lcore_mode::interrupt && intr_wait(c, w, m, uint64_t(cfg.intr_wait_max_ms) * ns_per_ms)) {
+            c.gaps.slept();
+            continue;
+        }
         // Adaptive (or a queue without interrupts): nap offline, backing off
         // from idle_sleep_us to idle_sleep_max_us while nothing arrives, but
         // never past half the RX ring's fill time at the highest rate of the
@@ -208,6 +212,7 @@ void stack::impl::worker_loop(unsigned w) {
         const uint64_t b = c.rx_pkts.load(std::memory_order_relaxed);
         const bool armed = m == lcore_mode::adaptive && intr_wait(c, w, m, ns);
         if (!armed) nap(c, w, std::min<uint64_t>(ns, uint64_t(nap_max_us) * 1000));
+        c.gaps.slept();
         // The last look before arming found packets: busy again.
         if (const uint64_t more = c.rx_pkts.load(std::memory_order_relaxed) - b) {
             c.rate.note(c.now_ns, more);
@@ -325,6 +330,8 @@ std::vector<lcore_info> stack::lcore_list() const {
         i.mode = c->mode.load(std::memory_order_relaxed);
         i.sleeping = c->sleeping.load(std::memory_order_relaxed);
         i.nointr = c->nointr.load(std::memory_order_relaxed);
+        for (unsigned d = 0; d < poll_gaps::decades; ++d) i.gaps[d] = c->gaps.over[d].load(std::memory_order_relaxed);
+        i.gap_max_ns = c->gaps.max_ns.load(std::memory_order_relaxed);
         if (!c->is_control)
             p_->ifs.for_each([&](ifnet& ifp) {
                 for (uint16_t q = 0; q < ifp.rx_queues(); ++q)

@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "mpnet/core/poll_gap.hpp"
 #include "mpnet/core/ring.hpp"
 #include "mpnet/core/rx_rate.hpp"
 #include "mpnet/l2/arp.hpp"
@@ -103,6 +104,7 @@ struct lcore_ctx final : dp_ctx {
     // and the smallest RX ring among c's queues.
     rx_rate rate;
     uint32_t rx_ring_min = 0;
+    poll_gaps gaps;  // time away from the rings while busy (show lcores)
     std::vector<pkt_batch> tx;       // per ifindex
     std::vector<ifnet*> tx_ifp;      // per ifindex, valid within one iteration
     std::vector<uint16_t> tx_dirty;  // reserved for every ifindex: never grows on the data path

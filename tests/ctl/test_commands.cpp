@@ -636,6 +636,13 @@ TEST(cli_intrctl, QueueMapModesAndErrors) {
     EXPECT_TRUE(lj[0]["rx_queues"].empty());
     EXPECT_EQ(lj[1]["rx_queues"].size(), 3u);
     EXPECT_EQ(lj[2]["role"], "control");
+    for (int i = 0; i < 2; ++i) {  // a worker's poll gaps: decades that nest, the longest
+        const auto& g = lj[i]["poll_gaps"];
+        EXPECT_GE(g["over_100us"].get<uint64_t>(), g["over_1ms"].get<uint64_t>());
+        EXPECT_GE(g["over_1ms"].get<uint64_t>(), g["over_10ms"].get<uint64_t>());
+        EXPECT_EQ(g["over_100us"].get<uint64_t>() == 0, lj[i]["poll_gap_max_ns"].get<uint64_t>() == 0);
+    }
+    EXPECT_NE(run("show lcores").text.find("MaxGapUs"), std::string::npos);
     EXPECT_EQ(run("intrctl intr -c 0").status, 0);
 
     // Modes per worker.

@@ -306,6 +306,10 @@ struct lcore_info {
     uint64_t intr_sleeps = 0;   // waits with RX interrupts armed
     uint64_t intr_wakeups = 0;  // waits ended by an RX interrupt
     uint64_t sleep_ns = 0;      // time spent asleep (offline)
+    // Busy polls that started >= 100 us, 1 ms, 10 ms after the one before
+    // (no sleep between), and the longest: a worker kept from its rings.
+    uint64_t gaps[3] = {};
+    uint64_t gap_max_ns = 0;
     lcore_mode mode = lcore_mode::adaptive;
     bool sleeping = false;
     bool nointr = false;  // intrctl nointr: takes no RX queues
