@@ -330,6 +330,7 @@ std::vector<lcore_info> stack::lcore_list() const {
         i.mode = c->mode.load(std::memory_order_relaxed);
         i.sleeping = c->sleeping.load(std::memory_order_relaxed);
         i.nointr = c->nointr.load(std::memory_order_relaxed);
+        static_assert(sizeof(i.gaps) / sizeof(i.gaps[0]) == poll_gaps::decades);
         for (unsigned d = 0; d < poll_gaps::decades; ++d) i.gaps[d] = c->gaps.over[d].load(std::memory_order_relaxed);
         i.gap_max_ns = c->gaps.max_ns.load(std::memory_order_relaxed);
         if (!c->is_control)

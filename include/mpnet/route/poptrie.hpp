@@ -247,7 +247,6 @@ private:
     // the leaves. One prefetch per step: a node is 32-byte aligned, so it
     // lies in one cache line (two would fill the core's line fill buffers,
     // where the walk stalls).
-    
     void walk_group(const Key* k, uint32_t* out, unsigned n) const noexcept {
         const uint32_t* w = mem_.data();
         Key rest[group];     // the key shifted past the bits consumed: the next chunk is its top 6 bits
