@@ -293,7 +293,10 @@ for r in range(1, rounds + 1):
     for d in duts:
         path = os.path.join(run, f"r{r}-{d}-lcores.json")
         if os.path.exists(path):
-            w = [l for l in json.load(open(path)) if l["role"] == "worker"][0]
+            try:  # mpnetctl's answer; an error text instead is skipped
+                w = [l for l in json.load(open(path)) if l["role"] == "worker"][0]
+            except (ValueError, KeyError, IndexError, TypeError):
+                continue
             g = w["poll_gaps"]
             gaps.append(f"| {r} | {d} | {g['over_100us']} | {g['over_1ms']} | {g['over_10ms']} | "
                         f"{w['poll_gap_max_ns'] / 1e3:.0f} |")
