@@ -408,46 +408,36 @@ bool poptrie<K, KB, DB>::rebuild(uint32_t slot, std::vector<switched>& done) {
         tmp_nodes_.assign(1, node{});
         tmp_leaves_.clear();
         build_node(ss.routes.data(), ss.routes.data() + ss.routes.size(), DB, inh, 0);
-        // Layout: [root][root's leaves, padded to 8 words][other nodes, 8 words
-        // apart][their leaves]. build_node numbered the nodes depth first from
-        // the root and pushed the root's leaves first; the others' come after.
         const auto nn = uint32_t(tmp_nodes_.size()), nlv = uint32_t(tmp_leaves_.size());
-        const auto r = uint32_t(__builtin_popcountll(tmp_nodes_[0].leafvec));
-        const uint32_t rest_nodes = (node_words + r + node_stride - 1) & ~(node_stride - 1);  // word of node 1
-        const uint32_t rest_leaves = rest_nodes + node_stride * (nn - 1);                     // word of leaf r
-        const uint32_t words = rest_leaves + (nlv - r);
-        if ((old_e & internal_bit) && same_shape(old_e & ~internal_bit, ss.meta)) {
+        const layout at = tmp_layout();
+        if ((old_e & internal_bit) && same_shape(old_e & ~internal_bit, ss.meta, at)) {
             // Only leaf values changed (a nexthop change, mostly): the
             // published block keeps its nodes, and its changed leaves are
             // rewritten in place when the commit has succeeded, one word
             // each: a reader sees each key's old answer or its new one.
             const uint32_t off = old_e & ~internal_bit;
             const uint32_t* w = mem_.data();
-            for (uint32_t j = 0; j < nlv; ++j) {
-                const uint32_t at = off + (j < r ? node_words + j : rest_leaves + (j - r));
-                if (w[at] != tmp_leaves_[j]) patches_.push_back({at, tmp_leaves_[j]});
-            }
+            for (uint32_t j = 0; j < nlv; ++j)
+                if (w[off + at.leaf(j)] != tmp_leaves_[j]) patches_.push_back({off + at.leaf(j), tmp_leaves_[j]});
             return true;
         }
         slot_meta m;
         m.nodes = nn;
         m.leaves = nlv;
-        m.order = uint8_t(detail::buddy::order_for((words + unit_words - 1) / unit_words));
+        m.order = uint8_t(detail::buddy::order_for((at.words + unit_words - 1) / unit_words));
         const uint32_t unit = alloc_.alloc(m.order);
         if (unit == detail::buddy::none) return false;
         const uint32_t off = unit * unit_words;
-        auto node_word = [&](uint32_t x) { return off + (x == 0 ? 0 : rest_nodes + node_stride * (x - 1)); };
-        auto leaf_word = [&](uint32_t j) { return off + (j < r ? node_words + j : rest_leaves + (j - r)); };
         uint32_t* w = mem_.data();
-        std::fill(w + off + node_words + r, w + off + rest_leaves, 0u);  // the pads between nodes
+        std::fill(w + off + node_words + at.r, w + off + at.rest_leaves, 0u);  // the pads between nodes
         for (uint32_t x = 0; x < nn; ++x) {
             node n = tmp_nodes_[x];
-            n.base0 = leaf_word(n.base0);
-            n.base1 = node_word(n.base1);
-            std::memcpy(w + node_word(x), &n, sizeof n);
+            n.base0 = off + at.leaf(n.base0);
+            n.base1 = off + at.node(n.base1);
+            std::memcpy(w + off + at.node(x), &n, sizeof n);
         }
-        std::memcpy(w + off + node_words, tmp_leaves_.data(), r * sizeof(uint32_t));
-        std::memcpy(w + off + rest_leaves, tmp_leaves_.data() + r, (nlv - r) * sizeof(uint32_t));
+        std::memcpy(w + off + node_words, tmp_leaves_.data(), at.r * sizeof(uint32_t));
+        std::memcpy(w + off + at.rest_leaves, tmp_leaves_.data() + at.r, (nlv - at.r) * sizeof(uint32_t));
         sw.new_e = internal_bit | off;
         sw.new_m = m;
     } else if (old_e == inh) {
@@ -468,16 +458,24 @@ bool poptrie<K, KB, DB>::rebuild(uint32_t slot, std::vector<switched>& done) {
 }
 
 template <typename K, unsigned KB, unsigned DB>
-bool poptrie<K, KB, DB>::same_shape(uint32_t off, const slot_meta& m) const noexcept {
+typename poptrie<K, KB, DB>::layout poptrie<K, KB, DB>::tmp_layout() const noexcept {
+    layout at;
+    at.r = uint32_t(__builtin_popcountll(tmp_nodes_[0].leafvec));
+    at.rest_nodes = (node_words + at.r + node_stride - 1) & ~(node_stride - 1);
+    at.rest_leaves = at.rest_nodes + node_stride * (uint32_t(tmp_nodes_.size()) - 1);
+    at.words = at.rest_leaves + (uint32_t(tmp_leaves_.size()) - at.r);
+    return at;
+}
+
+template <typename K, unsigned KB, unsigned DB>
+bool poptrie<K, KB, DB>::same_shape(uint32_t off, const slot_meta& m, const layout& at) const noexcept {
     // The freshly built sub-trie (tmp_*) against the published one at `off`:
     // the same nodes with the same bitmaps give the same layout, so only
     // leaf values can differ.
     if (m.nodes != tmp_nodes_.size() || m.leaves != tmp_leaves_.size()) return false;
     const uint32_t* w = mem_.data();
-    const auto r = uint32_t(__builtin_popcountll(tmp_nodes_[0].leafvec));
-    const uint32_t rest_nodes = (node_words + r + node_stride - 1) & ~(node_stride - 1);
     for (uint32_t x = 0; x < m.nodes; ++x) {
-        const node* n = node_at(w, off + (x == 0 ? 0 : rest_nodes + node_stride * (x - 1)));
+        const node* n = node_at(w, off + at.node(x));
         if (n->vector != tmp_nodes_[x].vector || n->leafvec != tmp_nodes_[x].leafvec) return false;
     }
     return true;

@@ -69,7 +69,7 @@ struct poptrie_config {
     uint32_t max_routes = 1u << 22;  // prefixes in the table
     // Nodes (6 words each) and leaves (1 word each) of every sub-trie, in
     // 4-byte words; a power of two from 16 to 2^31. Address space reserved
-    // up front, pages taken as they are used (a full IPv4 table: ~1.8 M).
+    // up front, pages taken as they are used (a full IPv4 table: ~2 M).
     uint32_t arena_words = 1u << 25;
     bool poison_freed = false;       // tests: overwrite blocks when they return to the allocator
     bool huge_pages = true;          // madvise(MADV_HUGEPAGE) the direct table and arenas
@@ -343,7 +343,20 @@ private:
     void reclaim();
     bool rebuild(uint32_t slot, std::vector<switched>& done);
     void build_node(const lroute* first, const lroute* last, unsigned depth, uint32_t inherited, uint32_t dst);
-    bool same_shape(uint32_t off, const slot_meta& m) const noexcept;
+    // Where the sub-trie in tmp_* goes in its block, in words from the
+    // block's start: [root][root's leaves, padded to node_stride][other
+    // nodes, node_stride apart][their leaves]. build_node numbers the nodes
+    // depth first from the root and pushes the root's leaves first.
+    struct layout {
+        uint32_t r;            // the root's leaves
+        uint32_t rest_nodes;   // node 1
+        uint32_t rest_leaves;  // leaf r
+        uint32_t words;        // the whole sub-trie
+        uint32_t node(uint32_t x) const noexcept { return x == 0 ? 0 : rest_nodes + node_stride * (x - 1); }
+        uint32_t leaf(uint32_t j) const noexcept { return j < r ? node_words + j : rest_leaves + (j - r); }
+    };
+    layout tmp_layout() const noexcept;
+    bool same_shape(uint32_t off, const slot_meta& m, const layout& at) const noexcept;
     void release(const slot_meta& m, uint32_t word_off, std::vector<block>& out) const;
 
     poptrie_config cfg_;
