@@ -256,7 +256,8 @@ void ipv4(unsigned nh_count, std::vector<row>& rows, std::vector<row>& mem, std:
                        {double(st.memory_bytes) / 1048576.0, (64.0 * 1048576 + 32768.0 * 1024 + 8.0 * 1048576) / 1048576.0,
                         (64.0 * 1048576 + 32768.0 * 1024) / 1048576.0}});
         std::printf("poptrie4: %zu nodes and %zu leaves in use (%zu words), %zu words allocated (buddy blocks)\n",
-                    st.nodes, st.leaves, st.nodes * 6 + st.leaves, st.arena_words);
+                    st.nodes, st.leaves, st.nodes * (sizeof(detail::poptrie_node) / sizeof(uint32_t)) + st.leaves,
+                    st.arena_words);
     }
     // Delete rates: poptrie withdraws the full table in one commit; DPDK's
     // structures delete route by route (a 100,000-route sample: rte_lpm's
