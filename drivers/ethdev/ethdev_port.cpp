@@ -149,6 +149,18 @@ uint16_t ethdev_port::tx_burst(uint16_t q, mbuf** pkts, uint16_t n) noexcept {
     return rte_eth_tx_burst(port_id_, q, pkts, n);
 }
 
+bool ethdev_port::device_stats(port_stats& out) const noexcept {
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(port_id_, &st) != 0) return false;
+    out.ipackets = st.ipackets;
+    out.opackets = st.opackets;
+    out.imissed = st.imissed;
+    out.ierrors = st.ierrors;
+    out.rx_nombuf = st.rx_nombuf;
+    out.oerrors = st.oerrors;
+    return true;
+}
+
 bool ethdev_port::link_up() const noexcept {
     rte_eth_link l{};
     if (rte_eth_link_get_nowait(port_id_, &l) != 0) return false;

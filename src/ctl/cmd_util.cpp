@@ -26,7 +26,7 @@ json if_json(const if_info& i) {
         }
         a6.push_back(e);
     }
-    return {{"index", i.index},
+    json j = {{"index", i.index},
             {"name", i.name},
             {"inet6", a6},
             {"flags", iff_words(i.flags)},
@@ -43,6 +43,11 @@ json if_json(const if_info& i) {
             {"port", i.port},
             {"kind", i.kind},
             {"kind_info", i.kind_lines}};
+    if (i.has_device_stats)
+        j["device"] = {{"ipackets", i.device.ipackets}, {"opackets", i.device.opackets},
+                       {"imissed", i.device.imissed},   {"ierrors", i.device.ierrors},
+                       {"rx_nombuf", i.device.rx_nombuf}, {"oerrors", i.device.oerrors}};
+    return j;
 }
 
 void json_rows::begin() {

@@ -48,6 +48,7 @@ if_info info_of(stack::impl& st, const ifnet& ifp, uint64_t now) {
     i.iqdrops = ifp.counter(if_counter::iqdrops);
     i.oqdrops = ifp.counter(if_counter::oqdrops);
     i.port = ifp.port() ? ifp.port()->describe() : "";
+    if (ifp.port()) i.has_device_stats = ifp.port()->device_stats(i.device);
     const if_kind& k = ifp.kind();
     i.kind = std::string(k.name);
     i.created = k.create != nullptr;

@@ -238,6 +238,15 @@ TEST_P(t_multiqueue, every_packet_forwarded_once_in_order) {
     // announcement on up) through the same layer.
     EXPECT_GE(total, uint64_t(flows) * rig.per_flow);
     EXPECT_LE(total, uint64_t(flows) * rig.per_flow + lc[2].tx_pkts);
+    // The device's own counters (rte_eth_stats) agree with the stack's.
+    const auto in = rig.r->if_get("in0");
+    const auto out = rig.r->if_get("out0");
+    ASSERT_TRUE(in && out);
+    ASSERT_TRUE(in->has_device_stats && out->has_device_stats);
+    EXPECT_EQ(in->device.ipackets, in->ipackets);
+    EXPECT_EQ(in->device.rx_nombuf, 0u);
+    EXPECT_EQ(out->device.opackets, total);
+    EXPECT_EQ(out->device.oerrors, 0u);
     // Three lcores send: workers 0 and 1, and the control plane (lcore 2),
     // which with fewer queues than lcores is a guest of queue 2 % Q.
     switch (nq) {

@@ -151,6 +151,9 @@ CONF
   timeout 1800 "${gen[@]}" "${gen_eal[@]}" "${memif_client[@]}" -- \
     -T net_memif0,198.18.0.1,198.18.0.2 -R net_memif1,198.18.1.1,198.18.1.2 "${gen_opts[@]}" \
     --label "$name" --rfc2544-json "$run/$name.json" > "$run/$name.txt" 2> "$run/$name.err" || return 1
+  # The ports' own counters after the search, before the drain floods them:
+  # packets the PMD dropped (ring full, no mbuf) never reach the stack's.
+  "$build/tools/mpnetctl" -s "$run/ctl.sock" show stats --json > "$run/$name-stats.json" 2>&1 || true
   drain "$name" -- "${memif_client[@]}" -- -T net_memif0,198.18.0.1,198.18.0.2 -R net_memif1,198.18.1.1,198.18.1.2
   "$build/tools/mpnetctl" -s "$run/ctl.sock" show errors > "$run/$name-errors.txt" 2>&1 || true
   # The worker's poll gaps: whether it was kept from its rings (its own work or the VM).
@@ -218,7 +221,8 @@ for ((r = 1; r <= rounds; r++)); do
     echo "placement before: $before, after: $after"
     echo "$r $dut $before $after" >> "$run/placement.txt"
     cat "$run/$dut.txt"
-    for f in "$run/$dut".json "$run/$dut".txt "$run/$dut"-drain-*.json "$run/$dut"-lcores.json; do
+    for f in "$run/$dut".json "$run/$dut".txt "$run/$dut"-drain-*.json "$run/$dut"-lcores.json \
+      "$run/$dut"-stats.json; do
       [[ -e $f ]] && mv "$f" "$run/r$r-$(basename "$f")"
     done
   done
@@ -298,14 +302,21 @@ for r in range(1, rounds + 1):
             except (ValueError, KeyError, IndexError, TypeError):
                 continue
             g = w["poll_gaps"]
+            dev = "-"
+            try:  # the ports' own RX losses over the search: ring full, pool dry
+                st = json.load(open(os.path.join(run, f"r{r}-{d}-stats.json")))
+                dev = " / ".join(f"{i['device']['imissed']}, {i['device']['rx_nombuf']}" for i in st if "device" in i)
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
             gaps.append(f"| {r} | {d} | {g['over_100us']} | {g['over_1ms']} | {g['over_10ms']} | "
-                        f"{w['poll_gap_max_ns'] / 1e3:.0f} |")
+                        f"{w['poll_gap_max_ns'] / 1e3:.0f} | {dev} |")
 if gaps:
     out.append("mpnetd's worker, poll gaps over the whole run (busy polls that started that long after the "
                "one before: the worker kept from its rings, by its own work or by the host):")
     out.append("")
-    out.append("| round | device | >= 100 us | >= 1 ms | >= 10 ms | longest (us) |")
-    out.append("|---|---|---:|---:|---:|---:|")
+    out.append("| round | device | >= 100 us | >= 1 ms | >= 10 ms | longest (us) | "
+               "ports' missed, no-mbuf during the search |")
+    out.append("|---|---|---:|---:|---:|---:|---|")
     out.extend(gaps)
     out.append("")
 lat = "Latency at each device's throughput rate, round 1 (µs; every frame timed by mpgen):"

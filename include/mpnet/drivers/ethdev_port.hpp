@@ -53,6 +53,7 @@ public:
     int rx_intr_fd(uint16_t q) const noexcept override;
     bool rx_intr_arm(uint16_t q) noexcept override;
     void rx_intr_disarm(uint16_t q) noexcept override;
+    bool device_stats(port_stats& out) const noexcept override;
     /// How the port was configured (driver class profile x device).
     const port_plan& plan() const noexcept { return plan_; }
     const std::string& driver() const noexcept { return driver_; }

@@ -20,6 +20,16 @@
 
 namespace mpnet {
 
+/// What the device itself counted (rte_eth_stats for an ethdev port): the
+/// losses the stack never sees because the packet never reached it.
+struct port_stats {
+    uint64_t ipackets = 0, opackets = 0;
+    uint64_t imissed = 0;    // dropped by the device: RX ring full (the worker did not poll in time)
+    uint64_t ierrors = 0;    // bad frames the device refused
+    uint64_t rx_nombuf = 0;  // RX buffer allocation failures: the pool ran dry
+    uint64_t oerrors = 0;    // frames the device failed to send
+};
+
 class port {
 public:
     virtual ~port() = default;
@@ -60,6 +70,9 @@ public:
     /// Arms queue q's interrupt; false when it cannot.
     virtual bool rx_intr_arm(uint16_t /*q*/) noexcept { return false; }
     virtual void rx_intr_disarm(uint16_t /*q*/) noexcept {}
+    /// The device's own counters; false when it keeps none. Control plane
+    /// only; the figures may lag the data path by a burst.
+    virtual bool device_stats(port_stats& /*out*/) const noexcept { return false; }
 };
 
 }  // namespace mpnet

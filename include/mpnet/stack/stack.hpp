@@ -201,6 +201,8 @@ struct if_info {
     bool created = false;                 // made by `ifconfig NAME create` (save writes that line)
     uint64_t ipackets = 0, ibytes = 0, opackets = 0, obytes = 0, iqdrops = 0, oqdrops = 0;
     std::string port;
+    bool has_device_stats = false;  // the port keeps counters of its own (port::device_stats)
+    port_stats device;
 };
 
 struct neigh_info {
