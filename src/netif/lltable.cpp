@@ -25,7 +25,13 @@ char ll_state_letter(ll_state s) noexcept {
     return '?';
 }
 
+ll_generation lltable_generation;
+
 lltable::~lltable() {
+    // Entries are freed below without a grace period (none is needed: no
+    // reader can reach the table); a cache that still holds one must not
+    // match it, nor a later table at the same address.
+    lltable_generation.v.fetch_add(1, std::memory_order_seq_cst);
     // Destruction happens after the owning interface is unpublished and a grace
     // period has passed: no reader can be in the table, and no entry holds
     // packets (the control plane purged the table first).
@@ -34,7 +40,7 @@ lltable::~lltable() {
 
 void lltable::remove(llentry* e) {
     assert(e->hold_n == 0);
-    ht_.remove(e);
+    ht_.remove(e, &lltable_generation.v);
 }
 
 }  // namespace mpnet

@@ -52,6 +52,7 @@ stack::impl::impl(stack_config c, const clock_source* clk)
         lc->idx = i;
         lc->is_control = (i == cfg.workers);
         lc->mode.store(cfg.worker_mode, std::memory_order_relaxed);
+        lc->ncache.test_ignore_generation(cfg.test_sabotage_neigh_cache);
         lc->tx.resize(limits::ifnet_max);
         lc->tx_ifp.resize(limits::ifnet_max, nullptr);
         lc->tx_listed.resize(limits::ifnet_max, 0);

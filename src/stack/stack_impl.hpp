@@ -23,6 +23,7 @@
 #include "mpnet/core/rx_rate.hpp"
 #include "mpnet/l2/arp.hpp"
 #include "mpnet/l3/ip6.hpp"
+#include "mpnet/netif/neigh_cache.hpp"
 #include "mpnet/route/fib4.hpp"
 #include "mpnet/route/fib6.hpp"
 #include "mpnet/route/nexthop.hpp"
@@ -105,6 +106,7 @@ struct lcore_ctx final : dp_ctx {
     rx_rate rate;
     uint32_t rx_ring_min = 0;
     poll_gaps gaps;  // time away from the rings while busy (show lcores)
+    neigh_cache ncache;  // on-link destinations' neighbor entries
     std::vector<pkt_batch> tx;       // per ifindex
     std::vector<ifnet*> tx_ifp;      // per ifindex, valid within one iteration
     std::vector<uint16_t> tx_dirty;  // reserved for every ifindex: never grows on the data path

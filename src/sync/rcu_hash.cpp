@@ -109,10 +109,14 @@ bool rcu_hash_core::add_unique(uint64_t hash, const void* key, void* payload) no
     return true;
 }
 
-void rcu_hash_core::remove(void* payload) noexcept {
+void rcu_hash_core::remove(void* payload, std::atomic<uint64_t>* gen) noexcept {
     node_head* h = head_of(payload);
     if (cds_lfht_del(static_cast<cds_lfht*>(ht_), &h->node) == 0) {
         --count_;
+        // Unlinked, then the generation, then the grace period: a reader
+        // that read the old generation is inside a read section the grace
+        // period waits for; one that reads the new one no longer finds it.
+        if (gen) gen->fetch_add(1, std::memory_order_seq_cst);
         call_rcu(&h->rcu, retire_cb);
     }
 }

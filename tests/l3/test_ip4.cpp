@@ -41,6 +41,25 @@ TEST_F(ip4_fixture, ValidPacketPassesAndPaddingIsTrimmed) {
     pkt_free(m);
 }
 
+TEST_F(ip4_fixture, TtlDecrementKeepsTheChecksumRight) {
+    // Every TTL a router decrements, under protocols that put each byte
+    // value beside it, and the 0xffff/0x0000 checksum edges: the incremental
+    // update must equal a full recomputation.
+    mbuf* m = packet();
+    ip4_hdr* h = pkt_header<ip4_hdr>(m);
+    for (unsigned ttl = 2; ttl <= 255; ++ttl)
+        for (unsigned proto : {0u, 1u, 6u, 17u, 0x80u, 0xffu}) {
+            h->ttl = uint8_t(ttl);
+            h->proto = uint8_t(proto);
+            refresh(h);
+            ip4_dec_ttl(h);
+            ASSERT_EQ(h->ttl, ttl - 1);
+            ASSERT_EQ(h->proto, proto);
+            ASSERT_EQ(in_cksum(h, h->hlen_bytes()), 0) << "ttl " << ttl << " proto " << proto;
+        }
+    pkt_free(m);
+}
+
 TEST_F(ip4_fixture, EachDefectHasItsReason) {
     drop_reason why;
     struct {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "mpnet/netif/lltable.hpp"
+#include "mpnet/netif/neigh_cache.hpp"
 #include "mpnet/sync/rcu.hpp"
 
 namespace mpnet {
@@ -79,6 +80,22 @@ TEST(ll_resolution, PacksMacStateFlags) {
     EXPECT_EQ(ll_state_letter(ll_state::incomplete), 'I');
 }
 
+// The single writer: 200 rounds over 256 keys of creating, updating (the MAC
+// from mac_for(key, round)) and removing every seventh.
+template <typename F>
+void churn(lltable& t, F mac_for) {
+    for (uint32_t g = 0; g < 200; ++g) {
+        for (uint32_t i = 0; i < 256; ++i) {
+            auto k = llkey::v4(ip4_addr(0xc6120000u + i));
+            llentry* e = t.lookup(k);
+            if (!e) e = *t.create(k);
+            e->set_resolution({mac_for(i, g), ll_state::reachable, llflag::valid});
+            if ((i + g) % 7 == 0) t.remove(e);
+        }
+        rcu_quiescent();
+    }
+}
+
 TEST(lltable, ConcurrentReadersDuringChurn) {
     // Readers look up continuously while the single writer creates, updates
     // and removes entries: every entry a reader finds has a consistent
@@ -101,19 +118,74 @@ TEST(lltable, ConcurrentReadersDuringChurn) {
             rcu_quiescent();
         }
     });
-    for (uint32_t g = 0; g < 200; ++g) {
-        for (uint32_t i = 0; i < 256; ++i) {
-            auto k = llkey::v4(ip4_addr(0xc6120000u + i));
-            llentry* e = t.lookup(k);
-            if (!e) e = *t.create(k);
-            e->set_resolution({mac_for(i, g), ll_state::reachable, llflag::valid});
-            if ((i + g) % 7 == 0) t.remove(e);
-        }
-        rcu_quiescent();
-    }
+    churn(t, mac_for);
     stop = true;
     reader.join();
     EXPECT_EQ(bad.load(), 0u);
+    rcu_barrier();
+}
+
+TEST(neigh_cache, HitsTheTablesEntryAndForgetsItOnRemoval) {
+    lltable t(8), u(8);
+    const ip4_addr a = *ip4_addr::parse("198.18.0.2");
+    const ip6_addr a6 = *ip6_addr::parse("2001:db8::2");
+    neigh_cache c;
+    EXPECT_EQ(c.lookup4(t, a), nullptr);
+    llentry* e = *t.create(llkey::v4(a));
+    llentry* f = *u.create(llkey::v4(a));  // the same address on another interface
+    llentry* e6 = *t.create(llkey::v6(a6));
+    for (int i = 0; i < 3; ++i) {  // a miss fills the slot, then hits
+        EXPECT_EQ(c.lookup4(t, a), e);
+        EXPECT_EQ(c.lookup4(u, a), f);
+        EXPECT_EQ(c.lookup6(t, a6), e6);
+    }
+    // 32.1.13.184 is 0x20010db8: the first IPv6 word, but another family.
+    EXPECT_EQ(c.lookup4(t, *ip4_addr::parse("32.1.13.184")), nullptr);
+    t.remove(e);  // unlinked now, freed after this thread's next quiescent state
+    EXPECT_EQ(c.lookup4(t, a), nullptr) << "a removed entry served from the cache";
+    EXPECT_EQ(c.lookup4(u, a), f);
+    EXPECT_EQ(c.lookup6(t, a6), e6);
+    llentry* e2 = *t.create(llkey::v4(a));  // back: the new entry, not the old
+    EXPECT_EQ(c.lookup4(t, a), e2);
+    // The sabotage the scenario tests rely on: a cache that ignores the
+    // generation serves a removed entry (still allocated: no quiescent
+    // state has passed since the removal).
+    neigh_cache bad;
+    bad.test_ignore_generation(true);
+    EXPECT_EQ(bad.lookup6(t, a6), e6);
+    t.remove(e6);
+    EXPECT_EQ(bad.lookup6(t, a6), e6) << "the sabotage did not take: the check above could not fail";
+    EXPECT_EQ(c.lookup6(t, a6), nullptr);
+    rcu_barrier();
+}
+
+TEST(neigh_cache, ReadersThroughTheCacheDuringChurn) {
+    // As ConcurrentReadersDuringChurn, through a reader's neigh_cache: every
+    // entry it returns is live (ASan sees a freed one) and is the key's own.
+    lltable t(1024);
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> bad{0}, hits{0};
+    std::thread reader([&] {
+        rcu_thread reg;
+        neigh_cache c;
+        while (!stop.load()) {
+            for (uint32_t i = 0; i < 256; ++i) {
+                const ip4_addr a(0xc6120000u + i);
+                if (llentry* e = c.lookup4(t, a)) {
+                    ++hits;
+                    auto r = e->resolution();
+                    if (e->key.ip4() != a || ((r.flags & llflag::valid) && ((r.mac.to_u64() >> 12) & 0xfff) != i))
+                        ++bad;
+                }
+            }
+            rcu_quiescent();
+        }
+    });
+    churn(t, [](uint32_t i, uint32_t g) { return ether_addr::from_u64(0x026d70000000ULL | (i << 12) | (g & 0xfff)); });
+    stop = true;
+    reader.join();
+    EXPECT_EQ(bad.load(), 0u);
+    EXPECT_GT(hits.load(), 0u);
     rcu_barrier();
 }
 

@@ -32,7 +32,7 @@ struct rig {
     rte_mempool* gen_pool = nullptr;
     ether_addr r_in{};
 
-    explicit rig(bool sabotage) {
+    explicit rig(bool sabotage, bool sabotage_cache = false) {
         static int seq = 0;
         stack_config c;
         c.name = "nhc";
@@ -44,6 +44,7 @@ struct rig {
         c.send_redirects = false;
         c.mbufs = 4095;
         c.test_sabotage_neigh_unbind = sabotage;
+        c.test_sabotage_neigh_cache = sabotage_cache;
         r = std::make_unique<stack>(c);
         const std::string tag = std::to_string(seq++);
         gen_pool = *pktpool_create("nhc.gen" + tag, 2047);
@@ -86,9 +87,10 @@ struct rig {
         return v;
     }
 
-    // `n` packets to 198.19.0.x (IPv4) or 2001:db8:99::x (IPv6), one step of
-    // the router, and what left out0.
-    std::vector<seen_frame> forward(unsigned n, bool v6 = false) {
+    // `n` packets to 198.19.0.x (IPv4) or 2001:db8:99::x (IPv6), or all to
+    // the on-link host `to` when given, one step of the router, and what left
+    // out0.
+    std::vector<seen_frame> forward(unsigned n, bool v6 = false, const char* to = nullptr) {
         for (unsigned i = 0; i < n; ++i) {
             mbuf* m = pkt_alloc(gen_pool, 32);
             EXPECT_NE(m, nullptr);
@@ -96,11 +98,12 @@ struct rig {
             if (v6) {
                 ip6_addr d = ip6("2001:db8:99::");
                 d.b[15] = uint8_t(i + 1);
+                if (to) d = ip6(to);
                 ip6_encap(m, ip6("2001:db8:1::1"), d, ipproto_udp, 64);
                 ether_encap(m, r_in, gen->mac(), ethertype_ip6);
             } else {
-                ip4_encap(m, ip("198.18.1.1"), ip4_addr(ip("198.19.0.0").v | (i + 1)), ipproto_udp, 64,
-                          static_cast<uint16_t>(i));
+                ip4_encap(m, ip("198.18.1.1"), to ? ip(to) : ip4_addr(ip("198.19.0.0").v | (i + 1)), ipproto_udp,
+                          64, static_cast<uint16_t>(i));
                 ether_encap(m, r_in, gen->mac(), ethertype_ip4);
             }
             if (gen->tx_burst(0, &m, 1) != 1) pkt_free(m);
@@ -259,6 +262,78 @@ TEST(t_nhcache, a_sabotaged_invalidation_is_caught) {
     EXPECT_TRUE(nh->neigh_cached) << "the sabotage did not take: the test above could not fail";
     EXPECT_EQ(count(t.forward(4), m1, ethertype_ip4), 4u) << "packets left for the deleted neighbor's MAC";
     ASSERT_TRUE(r.route_delete(sp.dst));
+}
+
+// The same changes for a destination on out0's own subnet: no nexthop
+// carries its entry, the worker's neighbor cache (netif/neigh_cache.hpp)
+// does, and each change must reach the next packet all the same.
+TEST(t_nhcache, onlink_neighbor_changes_reach_the_next_forwarded_packet) {
+    rig t(false);
+    stack& r = *t.r;
+    const char* h = "198.18.10.5";
+    ASSERT_TRUE(r.arp_add(ip(h), m1, arp_opt::temp));
+    auto out = t.forward(8, false, h);
+    EXPECT_EQ(count(out, m1, ethertype_ip4), 8u);
+    out = t.forward(8, false, h);  // now from the cache
+    EXPECT_EQ(count(out, m1, ethertype_ip4), 8u);
+    // A MAC change: the entry's own word, read on every use.
+    ASSERT_TRUE(r.arp_add(ip(h), m2, arp_opt::temp));
+    out = t.forward(8, false, h);
+    EXPECT_EQ(count(out, m2, ethertype_ip4), 8u);
+    EXPECT_EQ(count(out, m1, ethertype_ip4), 0u);
+    // Deleted: nothing to the old MAC; ARP asks, the packets wait.
+    ASSERT_TRUE(r.arp_del(ip(h)));
+    out = t.forward(4, false, h);
+    for (int i = 0; i < 4; ++i) {
+        auto more = t.forward(0);
+        out.insert(out.end(), more.begin(), more.end());
+    }
+    EXPECT_EQ(count(out, m2, ethertype_ip4), 0u) << "a packet left for the deleted neighbor's MAC";
+    EXPECT_GE(count(out, ether_addr::broadcast(), ethertype_arp), 1u) << "ARP asks for the host";
+    // Back (a new entry): what was held goes to it, and so does what follows.
+    ASSERT_TRUE(r.arp_add(ip(h), m3, arp_opt::temp));
+    out = t.forward(8, false, h);
+    EXPECT_EQ(count(out, m3, ethertype_ip4), 8u + 4u) << "8 new and the 4 held";
+    // The interface down purges its table: nothing leaves; up and learned
+    // again, forwarding goes to the new entry.
+    ASSERT_TRUE(r.if_down("out0"));
+    EXPECT_EQ(t.forward(8, false, h).size(), 0u);
+    ASSERT_TRUE(r.if_up("out0"));
+    t.drain();
+    ASSERT_TRUE(r.arp_add(ip(h), m4, arp_opt::temp));
+    out = t.forward(8, false, h);
+    EXPECT_EQ(count(out, m4, ethertype_ip4), 8u);
+    EXPECT_EQ(count(out, m3, ethertype_ip4), 0u);
+
+    // IPv6 through ndp -s, the same way.
+    const char* h6 = "2001:db8:10::5";
+    ASSERT_TRUE(r.ndp_add(ip6(h6), m1, arp_opt::temp, "out0"));
+    EXPECT_EQ(count(t.forward(8, true, h6), m1, ethertype_ip6), 8u);
+    ASSERT_TRUE(r.ndp_add(ip6(h6), m2, arp_opt::temp, "out0"));
+    out = t.forward(8, true, h6);
+    EXPECT_EQ(count(out, m2, ethertype_ip6), 8u);
+    EXPECT_EQ(count(out, m1, ethertype_ip6), 0u);
+    ASSERT_TRUE(r.ndp_del(ip6(h6), "out0"));
+    out = t.forward(4, true, h6);
+    EXPECT_EQ(count(out, m2, ethertype_ip6), 0u);
+    ASSERT_TRUE(r.ndp_add(ip6(h6), m3, arp_opt::temp, "out0"));
+    EXPECT_EQ(count(t.forward(8, true, h6), m3, ethertype_ip6), 8u + 4u);
+}
+
+TEST(t_nhcache, a_sabotaged_neighbor_cache_is_caught) {
+    // The lcores' caches ignore the removal: the check right after arp -d
+    // above sees packets leave for the deleted entry's MAC. As in the
+    // nexthop sabotage, the one step after the removal is memory-safe (the
+    // entry is freed only after the poll that read it); nothing is sent to
+    // that host afterwards.
+    rig t(false, true);
+    stack& r = *t.r;
+    const char* h = "198.18.10.5";
+    ASSERT_TRUE(r.arp_add(ip(h), m1, arp_opt::temp));
+    EXPECT_EQ(count(t.forward(4, false, h), m1, ethertype_ip4), 4u);
+    ASSERT_TRUE(r.arp_del(ip(h)));
+    EXPECT_EQ(count(t.forward(4, false, h), m1, ethertype_ip4), 4u)
+        << "the sabotage did not take: the check above could not fail";
 }
 
 }  // namespace

@@ -106,6 +106,9 @@ struct stack_config {
     /// it pointing at it: the broken invalidation the neighbor-cache tests
     /// must catch. Never set otherwise (the cached pointer would dangle).
     bool test_sabotage_neigh_unbind = false;
+    /// Tests only: the lcores' neighbor caches trust an entry after its
+    /// removal (netif/neigh_cache.hpp): the same kind of sabotage.
+    bool test_sabotage_neigh_cache = false;
     /// Modules attached after the built-in ones (mpnet/stack/module.hpp), in
     /// order; each must outlive the stack.
     std::vector<const module*> modules;

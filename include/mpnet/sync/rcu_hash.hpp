@@ -18,6 +18,7 @@
 // Lock order: the owner's lock -> nothing.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -47,8 +48,12 @@ public:
     /// Publishes `payload` under `hash`; false when `key` is present (the
     /// caller frees it). The caller checked the limit.
     bool add_unique(uint64_t hash, const void* key, void* payload) noexcept;
-    /// Unlinks and retires (destroy and free after a grace period).
-    void remove(void* payload) noexcept;
+    /// Unlinks and retires (destroy and free after a grace period). `gen`,
+    /// when given, is incremented after the unlink and before the grace
+    /// period starts: a reader's cache that holds entries under the
+    /// generation it read before looking them up (netif/neigh_cache.hpp)
+    /// never trusts a retired one past its next quiescent state.
+    void remove(void* payload, std::atomic<uint64_t>* gen = nullptr) noexcept;
     void for_each(void (*fn)(void* payload, void* ctx), void* ctx);
     size_t size() const noexcept { return count_; }
     size_t max_entries() const noexcept { return max_; }
@@ -69,6 +74,17 @@ inline uint64_t rcu_hash_bytes(const void* p, size_t n, uint64_t seed = 0) noexc
     for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ULL;
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/// A 64-bit finalizer (MurmurHash3's fmix64): every input bit reaches every
+/// output bit, for keys hashed a word at a time.
+inline uint64_t rcu_hash_mix(uint64_t h) noexcept {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
     h ^= h >> 33;
     return h;
 }
@@ -108,8 +124,9 @@ public:
         }
         return v;
     }
-    /// Writer: unlinks `v`; it is destroyed after a grace period.
-    void remove(V* v) noexcept { core_.remove(v); }
+    /// Writer: unlinks `v`; it is destroyed after a grace period. `gen`:
+    /// as rcu_hash_core::remove.
+    void remove(V* v, std::atomic<uint64_t>* gen = nullptr) noexcept { core_.remove(v, gen); }
     /// Writer: calls fn(V&) for every entry; fn may remove the one it is given.
     template <typename F>
     void for_each(F&& fn) {

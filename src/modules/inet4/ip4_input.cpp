@@ -251,11 +251,15 @@ void inet4::ip4_output(lcore_ctx& c, mbuf* m, ifnet& ifp, ip4_addr nh, llentry* 
         x.v4 = nh;
         return out(c, ifp, m, x, ifp.kind().arg);
     }
-    if (llentry* e = cached ? cached : ifp.lltable().lookup(llkey::v4(nh))) {
-        const ll_resolution r = e->resolution();
-        if (r.flags & llflag::valid) {
-            if (r.state == ll_state::stale) stk.note_stale_use(ifp, *e);
-            return stk.ether_output(c, ifp, m, r.mac);
+    // A gateway's entry comes with its nexthop; an on-link destination's
+    // from the lcore's own neighbor cache (netif/neigh_cache.hpp).
+    if (llentry* e = cached ? cached : c.ncache.lookup4(ifp.lltable(), nh)) {
+        // The word, not an unpacked ll_resolution: assembling that struct on
+        // the stack and reading it back whole stalled store forwarding.
+        const uint64_t w = e->la.load(std::memory_order_acquire);
+        if (ll_resolution::valid_in(w)) {
+            if (ll_resolution::state_in(w) == ll_state::stale) stk.note_stale_use(ifp, *e);
+            return stk.ether_output(c, ifp, m, ll_resolution::mac_in(w));
         }
     }
     if (c.is_control) return stk.nd->hold(ifp, llkey::v4(nh), m);

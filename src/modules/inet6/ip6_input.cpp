@@ -272,11 +272,13 @@ void inet6::ip6_output(lcore_ctx& c, mbuf* m, ifnet& ifp, const ip6_addr& nh, ll
         return out(c, ifp, m, x, ifp.kind().arg);
     }
     if (nh.is_multicast()) return stk.ether_output(c, ifp, m, nh.multicast_mac(), ethertype_ip6);
-    if (llentry* e = cached ? cached : ifp.lltable().lookup(llkey::v6(nh))) {
-        const ll_resolution r = e->resolution();
-        if (r.flags & llflag::valid) {
-            if (r.state == ll_state::stale) stk.note_stale_use(ifp, *e);
-            return stk.ether_output(c, ifp, m, r.mac, ethertype_ip6);
+    // A gateway's entry comes with its nexthop; an on-link destination's
+    // from the lcore's own neighbor cache (netif/neigh_cache.hpp).
+    if (llentry* e = cached ? cached : c.ncache.lookup6(ifp.lltable(), nh)) {
+        const uint64_t w = e->la.load(std::memory_order_acquire);  // as ip4_output
+        if (ll_resolution::valid_in(w)) {
+            if (ll_resolution::state_in(w) == ll_state::stale) stk.note_stale_use(ifp, *e);
+            return stk.ether_output(c, ifp, m, ll_resolution::mac_in(w), ethertype_ip6);
         }
     }
     if (c.is_control) return stk.nd->hold(ifp, llkey::v6(nh), m);
