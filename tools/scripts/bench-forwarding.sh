@@ -17,7 +17,11 @@
 #
 # mpgen runs on CPU 0 (its datapath lcore and its sleeping main lcore).
 # Addresses: 198.18.0.0/24 on the input side, 198.18.1.0/24 on the output
-# side (l3fwd's built-in table routes 198.18.N.0/24 to port N).
+# side (l3fwd's built-in table routes 198.18.N.0/24 to port N). With
+# --family 6: 2001:db8::/64 and 2001:db8:0:1::/64 (l3fwd's IPv6 table,
+# 2001:200:0:N::/64 to port N, is patched to 2001:db8:0:N::/64, the
+# documentation range), IPv6/UDP frames from 84 B (mpgen's smallest IPv6
+# frame), and the report goes to docs/benchmarks/forwarding6.md.
 #
 # The devices run interleaved, round after round (--rounds). Each run is
 # labelled with the host's placement of the two vCPUs, probed just before
@@ -31,7 +35,7 @@
 #
 # Usage: tools/scripts/bench-forwarding.sh [--duts mpnetd,mpnetd_adaptive,l3fwd,linux]
 #          [--sizes 64,512,1518] [--trial SECONDS] [--rounds N]
-#          [--drain-time SECONDS] [--memif-rsize LOG2] [--max-lag-us US] [--no-doc]
+#          [--drain-time SECONDS] [--memif-rsize LOG2] [--max-lag-us US] [--family 4|6] [--no-doc]
 #
 # --memif-rsize: every memif ring (both sides, every device) holds 2^LOG2
 # slots (DPDK's default, 10: 1024). On these VMs the host takes a busy
@@ -48,7 +52,8 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 build=$root/build
 duts=mpnetd,mpnetd_adaptive,l3fwd,linux
-sizes=64,128,256,512,1024,1280,1518
+sizes=
+family=4
 trial=2
 rounds=3
 drain_time=2
@@ -65,9 +70,23 @@ while (($#)); do
     --drain-time) drain_time=$2; shift 2 ;;
     --memif-rsize) rsize=$2; shift 2 ;;
     --max-lag-us) max_lag_us=$2; shift 2 ;;
+    --family) family=$2; shift 2 ;;
     --no-doc) write_doc=0; shift ;;
     *) echo "bench-forwarding: unknown argument '$1'" >&2; exit 2 ;;
   esac
+done
+# The two subnets: the router's address and the generator's on each side.
+case $family in
+  4) in_r=198.18.0.1 in_g=198.18.0.2 out_r=198.18.1.1 out_g=198.18.1.2 plen=24 min_size=64
+     fam_name=IPv4 doc_name=forwarding ;;
+  6) in_r=2001:db8::1 in_g=2001:db8::2 out_r=2001:db8:0:1::1 out_g=2001:db8:0:1::2 plen=64 min_size=84
+     fam_name=IPv6 doc_name=forwarding6 ;;
+  *) echo "bench-forwarding: --family is 4 or 6, not '$family'" >&2; exit 2 ;;
+esac
+[[ -n $sizes ]] || sizes=$min_size,128,256,512,1024,1280,1518
+for z in ${sizes//,/ }; do
+  [[ $z =~ ^[0-9]+$ && $z -ge $min_size && $z -le 1518 ]] ||
+    { echo "bench-forwarding: size '$z': $fam_name/UDP frames are $min_size to 1518 bytes here" >&2; exit 2; }
 done
 [[ $(id -u) -eq 0 ]] || { echo "bench-forwarding: needs root (namespaces, veth)" >&2; exit 1; }
 tools/scripts/setup-deps.sh
@@ -88,7 +107,8 @@ trap cleanup EXIT INT TERM
 
 # --- l3fwd from the dpdk-doc examples ---
 l3=$build/l3fwd-example
-if [[ $duts == *l3fwd* && ! -x $l3/l3fwd/build/l3fwd ]]; then
+if [[ $duts == *l3fwd* ]] && { [[ ! -x $l3/l3fwd/build/l3fwd ]] ||
+  ! grep -q '{{32, 1, 13, 184, 0, 0, 0, 1,' "$l3/l3fwd/main.c"; }; then
   rm -rf "$l3"
   mkdir -p "$l3"
   cp -r /usr/share/dpdk/examples/l3fwd /usr/share/dpdk/examples/common "$l3/"
@@ -98,11 +118,15 @@ if [[ $duts == *l3fwd* && ! -x $l3/l3fwd/build/l3fwd ]]; then
   grep -q 'rxmode.offloads &= dev_info.rx_offload_capa' "$l3/l3fwd/main.c" &&
     grep -q 'rxq_conf.offloads = port_conf.rxmode.offloads & dev_info.rx_offload_capa;' "$l3/l3fwd/main.c" ||
     { echo "bench-forwarding: could not patch l3fwd's main.c" >&2; exit 1; }
+  # Its IPv6 routes, 2001:200:0:N::/64, into the documentation range.
+  sed -i 's/{{32, 1, 2, 0, 0, 0, 0, \([0-9]*\),/{{32, 1, 13, 184, 0, 0, 0, \1,/' "$l3/l3fwd/main.c"
+  grep -q '{{32, 1, 13, 184, 0, 0, 0, 1,' "$l3/l3fwd/main.c" ||
+    { echo "bench-forwarding: could not patch l3fwd's IPv6 routes" >&2; exit 1; }
   make -C "$l3/l3fwd" -j"$(nproc)" > "$run/l3fwd-build.log" 2>&1 ||
     { cat "$run/l3fwd-build.log"; exit 1; }
 fi
 
-gen_opts=(--rfc2544 --tests throughput,latency --sizes "$sizes" --trial-time "$trial" --drain 0.5
+gen_opts=(--rfc2544 --tests throughput,latency --sizes "$sizes" --size "$min_size" --trial-time "$trial" --drain 0.5
   --resolution 1 --latency-trials 1 --link-speed 10G --max-lag-us "$max_lag_us")
 gen_eal=(--lcores=0@0,1@0 --no-huge -m 1024 --no-pci --file-prefix sbs-gen --log-level=lib.eal:error)
 # mpgen starts confined to CPU 0. Its lcores are pinned there by --lcores, but
@@ -138,9 +162,13 @@ workers 1
 mbufs 16383
 ifconfig mp0 create net_memif0,role=server,id=0,socket=$run/p0.sock,socket-abstract=no,mac=02:00:00:00:01:00,rsize=$rsize txqueues 1
 ifconfig mp1 create net_memif1,role=server,id=0,socket=$run/p1.sock,socket-abstract=no,mac=02:00:00:00:01:01,rsize=$rsize txqueues 1
-ifconfig mp0 inet 198.18.0.1/24 up
-ifconfig mp1 inet 198.18.1.1/24 up
-sysctl -w net.inet.ip.forwarding=1
+$(if [[ $family == 4 ]]; then
+  echo "ifconfig mp0 inet $in_r/$plen up"; echo "ifconfig mp1 inet $out_r/$plen up"
+  echo "sysctl -w net.inet.ip.forwarding=1"
+else
+  echo "ifconfig mp0 inet6 $in_r/$plen up"; echo "ifconfig mp1 inet6 $out_r/$plen up"
+  echo "sysctl -w net.inet6.ip6.forwarding=1"
+fi)
 intrctl mode -c 0 $mode
 CONF
   rm -f "$run/ctl.sock" "$run/p0.sock" "$run/p1.sock"
@@ -149,12 +177,12 @@ CONF
   local dp=$!
   wait_file "$run/ctl.sock" && wait_file "$run/p1.sock" || { cat "$run/$name.log"; return 1; }
   timeout 1800 "${gen[@]}" "${gen_eal[@]}" "${memif_client[@]}" -- \
-    -T net_memif0,198.18.0.1,198.18.0.2 -R net_memif1,198.18.1.1,198.18.1.2 "${gen_opts[@]}" \
+    -T "net_memif0,$in_r,$in_g" -R "net_memif1,$out_r,$out_g" "${gen_opts[@]}" \
     --label "$name" --rfc2544-json "$run/$name.json" > "$run/$name.txt" 2> "$run/$name.err" || return 1
   # The ports' own counters after the search, before the drain floods them:
   # packets the PMD dropped (ring full, no mbuf) never reach the stack's.
   "$build/tools/mpnetctl" -s "$run/ctl.sock" show stats --json > "$run/$name-stats.json" 2>&1 || true
-  drain "$name" -- "${memif_client[@]}" -- -T net_memif0,198.18.0.1,198.18.0.2 -R net_memif1,198.18.1.1,198.18.1.2
+  drain "$name" -- "${memif_client[@]}" -- -T "net_memif0,$in_r,$in_g" -R "net_memif1,$out_r,$out_g"
   "$build/tools/mpnetctl" -s "$run/ctl.sock" show errors > "$run/$name-errors.txt" 2>&1 || true
   # The worker's poll gaps: whether it was kept from its rings (its own work or the VM).
   "$build/tools/mpnetctl" -s "$run/ctl.sock" show lcores --json > "$run/$name-lcores.json" 2>&1 || true
@@ -175,10 +203,10 @@ run_l3fwd() {
   sleep 1
   # l3fwd answers no ARP: its MACs are given.
   timeout 1800 "${gen[@]}" "${gen_eal[@]}" "${memif_client[@]}" -- \
-    -T net_memif0,02:00:00:00:01:00,198.18.0.2 -R net_memif1,02:00:00:00:01:01,198.18.1.2 "${gen_opts[@]}" \
+    -T "net_memif0,02:00:00:00:01:00,$in_g" -R "net_memif1,02:00:00:00:01:01,$out_g" "${gen_opts[@]}" \
     --label l3fwd --rfc2544-json "$run/l3fwd.json" > "$run/l3fwd.txt" 2> "$run/l3fwd.err" || return 1
-  drain l3fwd -- "${memif_client[@]}" -- -T net_memif0,02:00:00:00:01:00,198.18.0.2 \
-    -R net_memif1,02:00:00:00:01:01,198.18.1.2
+  drain l3fwd -- "${memif_client[@]}" -- -T "net_memif0,02:00:00:00:01:00,$in_g" \
+    -R "net_memif1,02:00:00:00:01:01,$out_g"
   kill -TERM "$lp"; wait "$lp" 2>/dev/null || true
 }
 
@@ -187,22 +215,24 @@ run_linux() {
   ip netns add sbs-rtr
   ip link add sbs-a0 netns sbs-gen type veth peer name sbs-a1 netns sbs-rtr
   ip link add sbs-b0 netns sbs-gen type veth peer name sbs-b1 netns sbs-rtr
-  ip -n sbs-rtr addr add 198.18.0.1/24 dev sbs-a1
-  ip -n sbs-rtr addr add 198.18.1.1/24 dev sbs-b1
+  local nodad=()
+  [[ $family == 6 ]] && nodad=(nodad)
+  ip -n sbs-rtr addr add "$in_r/$plen" dev sbs-a1 "${nodad[@]}"
+  ip -n sbs-rtr addr add "$out_r/$plen" dev sbs-b1 "${nodad[@]}"
   for l in sbs-a0 sbs-b0; do ip -n sbs-gen link set "$l" up; done
   for l in sbs-a1 sbs-b1 lo; do ip -n sbs-rtr link set "$l" up; done
   ip netns exec sbs-rtr sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
-    net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0
+    net.ipv4.conf.default.rp_filter=0 net.ipv4.conf.all.send_redirects=0 net.ipv6.conf.all.forwarding=1
   # Router receive work on CPU 1, the generator side's on CPU 0.
   ip netns exec sbs-rtr sh -c 'echo 2 > /sys/class/net/sbs-a1/queues/rx-0/rps_cpus' || true
   ip netns exec sbs-gen sh -c 'echo 1 > /sys/class/net/sbs-b0/queues/rx-0/rps_cpus' || true
   timeout 1800 ip netns exec sbs-gen "${gen[@]}" "${gen_eal[@]}" \
     --vdev=net_af_packet0,iface=sbs-a0,qdisc_bypass=1 --vdev=net_af_packet1,iface=sbs-b0,qdisc_bypass=1 -- \
-    -T net_af_packet0,198.18.0.1,198.18.0.2 -R net_af_packet1,198.18.1.1,198.18.1.2 "${gen_opts[@]}" \
+    -T "net_af_packet0,$in_r,$in_g" -R "net_af_packet1,$out_r,$out_g" "${gen_opts[@]}" \
     --label linux --rfc2544-json "$run/linux.json" > "$run/linux.txt" 2> "$run/linux.err" || return 1
   drain linux ip netns exec sbs-gen -- --vdev=net_af_packet0,iface=sbs-a0,qdisc_bypass=1 \
     --vdev=net_af_packet1,iface=sbs-b0,qdisc_bypass=1 -- \
-    -T net_af_packet0,198.18.0.1,198.18.0.2 -R net_af_packet1,198.18.1.1,198.18.1.2
+    -T "net_af_packet0,$in_r,$in_g" -R "net_af_packet1,$out_r,$out_g"
   ip netns exec sbs-rtr cat /proc/net/snmp | grep -A1 '^Ip:' > "$run/linux-snmp.txt" || true
   ip netns del sbs-gen
   ip netns del sbs-rtr
@@ -230,8 +260,8 @@ done
 
 files=()
 for dut in "${list[@]}"; do files+=("$run/r1-$dut.json"); done
-plot=$root/docs/benchmarks/forwarding.svg
-[[ $write_doc == 1 ]] || plot=$run/forwarding.svg
+plot=$root/docs/benchmarks/$doc_name.svg
+[[ $write_doc == 1 ]] || plot=$run/$doc_name.svg
 "$build/tools/mpgen" --plot-from "$(IFS=,; echo "${files[*]}")" --plot "$plot"
 
 table=$(/usr/bin/python3 - "$run" "$rounds" "$drain_time" "${list[@]}" <<'PY'
@@ -339,14 +369,14 @@ echo
 echo "$table"
 
 if [[ $write_doc == 1 ]]; then
-  doc=$root/docs/benchmarks/forwarding.md
+  doc=$root/docs/benchmarks/$doc_name.md
   {
-    echo "# Forwarding side by side: mpnetd, DPDK l3fwd, Linux"
+    echo "# $fam_name forwarding side by side: mpnetd, DPDK l3fwd, Linux"
     echo
     echo "Written by \`$cmdline\` on $(date -u +%Y-%m-%d) ($(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))."
     echo "mpgen on CPU 0, the device under test on CPU 1; RFC 2544 throughput (binary search,"
     echo "zero loss, resolution 1 % of line rate, ${trial} s trials, 0.5 s drain) and latency at the found rate,"
-    echo "IPv4/UDP, one flow 198.18.0.2 → 198.18.1.2. Rates are frames/s against a nominal 10 Gb/s line."
+    echo "$fam_name/UDP, one flow $in_g → $out_g. Rates are frames/s against a nominal 10 Gb/s line."
     echo "mpnetd and l3fwd sit behind two memif ports (copy mode); Linux forwards between veth pairs,"
     echo "fed by mpgen on af_packet. * on a zero-loss figure marks a search whose failed trial was the"
     echo "generator's (TX underrun), not the device's: there the figure is mpgen's ceiling on that path."
@@ -360,7 +390,7 @@ if [[ $write_doc == 1 ]]; then
     echo
     echo "$table"
     echo
-    echo "![throughput against frame size](forwarding.svg)"
+    echo "![throughput against frame size]($doc_name.svg)"
     echo
     echo "## Reading it"
     echo
