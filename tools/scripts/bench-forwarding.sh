@@ -23,6 +23,14 @@
 # documentation range), IPv6/UDP frames from 84 B (mpgen's smallest IPv6
 # frame), and the report goes to docs/benchmarks/forwarding6.md.
 #
+# --fib full: mpnetd and l3fwd both hold the shared full BGP table
+# (../shared/data/fulltable-prefixes.txt.gz: every prefix of the family
+# under test through the output side's gateway, besides the two subnets),
+# l3fwd through --rule_ipv4/--rule_ipv6 files with its LPM limits raised to
+# hold them, and mpgen sends 4096 flows to one host in each of 4096
+# prefixes drawn from the table (seeded: the same flows every run) instead
+# of one flow to the output subnet. The report gets a -full suffix.
+#
 # The devices run interleaved, round after round (--rounds). Each run is
 # labelled with the host's placement of the two vCPUs, probed just before
 # and just after it (tools/placement/placement_probe.c: near, far, or mixed
@@ -35,7 +43,7 @@
 #
 # Usage: tools/scripts/bench-forwarding.sh [--duts mpnetd,mpnetd_adaptive,l3fwd,linux]
 #          [--sizes 64,512,1518] [--trial SECONDS] [--rounds N]
-#          [--drain-time SECONDS] [--memif-rsize LOG2] [--max-lag-us US] [--family 4|6] [--no-doc]
+#          [--drain-time SECONDS] [--memif-rsize LOG2] [--max-lag-us US] [--family 4|6] [--fib small|full] [--no-doc]
 #
 # --memif-rsize: every memif ring (both sides, every device) holds 2^LOG2
 # slots (DPDK's default, 10: 1024). On these VMs the host takes a busy
@@ -54,6 +62,7 @@ build=$root/build
 duts=mpnetd,mpnetd_adaptive,l3fwd,linux
 sizes=
 family=4
+fib=small
 trial=2
 rounds=3
 drain_time=2
@@ -71,6 +80,7 @@ while (($#)); do
     --memif-rsize) rsize=$2; shift 2 ;;
     --max-lag-us) max_lag_us=$2; shift 2 ;;
     --family) family=$2; shift 2 ;;
+    --fib) fib=$2; shift 2 ;;
     --no-doc) write_doc=0; shift ;;
     *) echo "bench-forwarding: unknown argument '$1'" >&2; exit 2 ;;
   esac
@@ -84,6 +94,15 @@ case $family in
   *) echo "bench-forwarding: --family is 4 or 6, not '$family'" >&2; exit 2 ;;
 esac
 [[ -n $sizes ]] || sizes=$min_size,128,256,512,1024,1280,1518
+table=$root/../shared/data/fulltable-prefixes.txt.gz
+case $fib in
+  small) ;;
+  full) [[ -r $table ]] || { echo "bench-forwarding: --fib full needs $table" >&2; exit 2; }
+        doc_name=$doc_name-full ;;
+  *) echo "bench-forwarding: --fib is small or full, not '$fib'" >&2; exit 2 ;;
+esac
+[[ $fib == full && $duts == *linux* ]] &&
+  { echo "bench-forwarding: --fib full is for mpnetd and l3fwd (Linux gets no table here)" >&2; exit 2; }
 for z in ${sizes//,/ }; do
   [[ $z =~ ^[0-9]+$ && $z -ge $min_size && $z -le 1518 ]] ||
     { echo "bench-forwarding: size '$z': $fam_name/UDP frames are $min_size to 1518 bytes here" >&2; exit 2; }
@@ -105,10 +124,45 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# --fib full: mpnetd's routes, l3fwd's rule files, mpgen's flows.
+flow_opts=()
+if [[ $fib == full ]]; then
+  /usr/bin/python3 - "$table" "$run" "$family" "$out_g" "$in_g" <<'PY' || exit 1
+import gzip, ipaddress, random, sys
+table, run, family, gw, src = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+nets = {4: [], 6: []}
+for line in gzip.open(table, "rt"):
+    line = line.strip()
+    if line:
+        n = ipaddress.ip_network(line, strict=False)
+        nets[n.version].append(n)
+test = {4: ["198.18.0.0/24", "198.18.1.0/24"], 6: ["2001:db8::/64", "2001:db8:0:1::/64"]}
+for v in (4, 6):  # l3fwd wants both files: each family's full table, to port 1
+    with open(f"{run}/l3fwd-rules{v}.cfg", "w") as f:
+        for i, t in enumerate(test[v]):
+            f.write(f"R{t} {i}\n")
+        for n in nets[v]:
+            f.write(f"R{n} 1\n")
+with open(f"{run}/routes.conf", "w") as f:
+    for n in nets[family]:
+        # Pinned to mp1 (-ifp): a gateway route goes when its gateway's
+        # connected route goes, and mp1's goes each time mpgen disconnects
+        # (carrier down detaches the addresses), between search and drain.
+        f.write(f"route add -net {n} {gw} -ifp mp1\n" if family == 4 else f"route add -inet6 {n} {gw} -ifp mp1\n")
+rng = random.Random(2544)
+with open(f"{run}/flows.txt", "w") as f:
+    for n in rng.sample(nets[family], 4096):
+        host = n.network_address + (1 if n.num_addresses > 1 else 0)
+        f.write(f"{src} {host}\n")
+PY
+  flow_opts=(--flowlist "$run/flows.txt")
+fi
+
 # --- l3fwd from the dpdk-doc examples ---
 l3=$build/l3fwd-example
 if [[ $duts == *l3fwd* ]] && { [[ ! -x $l3/l3fwd/build/l3fwd ]] ||
-  ! grep -q '{{32, 1, 13, 184, 0, 0, 0, 1,' "$l3/l3fwd/main.c"; }; then
+  ! grep -q '{{32, 1, 13, 184, 0, 0, 0, 1,' "$l3/l3fwd/main.c" ||
+  ! grep -q 'IPV4_L3FWD_LPM_MAX_RULES *1048576' "$l3/l3fwd/l3fwd_lpm.c"; }; then
   rm -rf "$l3"
   mkdir -p "$l3"
   cp -r /usr/share/dpdk/examples/l3fwd /usr/share/dpdk/examples/common "$l3/"
@@ -122,6 +176,12 @@ if [[ $duts == *l3fwd* ]] && { [[ ! -x $l3/l3fwd/build/l3fwd ]] ||
   sed -i 's/{{32, 1, 2, 0, 0, 0, 0, \([0-9]*\),/{{32, 1, 13, 184, 0, 0, 0, \1,/' "$l3/l3fwd/main.c"
   grep -q '{{32, 1, 13, 184, 0, 0, 0, 1,' "$l3/l3fwd/main.c" ||
     { echo "bench-forwarding: could not patch l3fwd's IPv6 routes" >&2; exit 1; }
+  # LPM limits that hold a full table (--fib full; the default table uses few).
+  sed -i -e 's/^\(#define IPV4_L3FWD_LPM_MAX_RULES\s*\)1024$/\11048576/' \
+    -e 's/^\(#define IPV4_L3FWD_LPM_NUMBER_TBL8S\) (1 << 8)$/\1 (1 << 16)/' \
+    -e 's/^\(#define IPV6_L3FWD_LPM_MAX_RULES\s*\)1024$/\1262144/' "$l3/l3fwd/l3fwd_lpm.c"
+  grep -q 'IPV4_L3FWD_LPM_MAX_RULES *1048576' "$l3/l3fwd/l3fwd_lpm.c" ||
+    { echo "bench-forwarding: could not patch l3fwd's LPM limits" >&2; exit 1; }
   make -C "$l3/l3fwd" -j"$(nproc)" > "$run/l3fwd-build.log" 2>&1 ||
     { cat "$run/l3fwd-build.log"; exit 1; }
 fi
@@ -137,7 +197,10 @@ gen_eal=(--lcores=0@0,1@0 --no-huge -m 1024 --no-pci --file-prefix sbs-gen --log
 gen=(taskset -c 0 "$build/tools/mpgen")
 memif_client=(--vdev=net_memif0,role=client,id=0,socket=$run/p0.sock,socket-abstract=no,mac=02:00:00:00:00:0a,rsize=$rsize
   --vdev=net_memif1,role=client,id=0,socket=$run/p1.sock,socket-abstract=no,mac=02:00:00:00:00:0b,rsize=$rsize)
-wait_file() { for _ in $(seq 100); do [[ -e $1 ]] && return 0; sleep 0.1; done; return 1; }
+# wait_file PATH [TENTHS]: up to 10 s by default.
+wait_file() { for _ in $(seq "${2:-100}"); do [[ -e $1 ]] && return 0; sleep 0.1; done; return 1; }
+load_wait=100
+[[ $fib == full ]] && load_wait=1800  # a full table takes mpnetd (and l3fwd) seconds to load
 
 # drain DUT [PREFIX...] -- MPGEN-ARGS: line rate in bursts of 32 for
 # $drain_time s at each size; mpgen's counters per size in $run/DUT-drain-SIZE.json.
@@ -147,10 +210,19 @@ drain() {
   while [[ $1 != -- ]]; do pre+=("$1"); shift; done
   shift
   local z
+  local z try
   for z in ${sizes//,/ }; do
-    timeout 120 "${pre[@]}" "${gen[@]}" "${gen_eal[@]}" "$@" --size "$z" --link-speed 10G -r 100% \
-      --burst 32 -t "$drain_time" --results "$run/$dut-drain-$z.json" > "$run/$dut-drain-$z.txt" 2>&1 ||
-      echo "bench-forwarding: $dut drain run at $z B failed" >&2
+    # Three tries: after mpgen reconnects, a device may take longer than
+    # mpgen's 3 s to answer ARP/ND again (its carrier went down and up; with
+    # DAD on, mpnetd's addresses are tentative again for dad_count seconds,
+    # which is why its configuration here turns DAD off).
+    for try in 1 2 3; do
+      timeout 120 "${pre[@]}" "${gen[@]}" "${gen_eal[@]}" "$@" --size "$z" --link-speed 10G -r 100% \
+        --burst 32 -t "$drain_time" "${flow_opts[@]}" --results "$run/$dut-drain-$z.json" \
+        > "$run/$dut-drain-$z.txt" 2>&1 && break
+      echo "bench-forwarding: $dut drain run at $z B failed (try $try of 3)" >&2
+      sleep 2
+    done
   done
 }
 
@@ -160,6 +232,7 @@ run_mpnetd() {
   cat > "$run/mpnetd.conf" <<CONF
 workers 1
 mbufs 16383
+$([[ $fib == full ]] && printf 'fib inet poptrie routes 1048576\nfib inet6 poptrie routes 262144\n')
 ifconfig mp0 create net_memif0,role=server,id=0,socket=$run/p0.sock,socket-abstract=no,mac=02:00:00:00:01:00,rsize=$rsize txqueues 1
 ifconfig mp1 create net_memif1,role=server,id=0,socket=$run/p1.sock,socket-abstract=no,mac=02:00:00:00:01:01,rsize=$rsize txqueues 1
 $(if [[ $family == 4 ]]; then
@@ -170,14 +243,17 @@ else
   echo "sysctl -w net.inet6.ip6.forwarding=1"
 fi)
 intrctl mode -c 0 $mode
+sysctl -w net.inet.ip.dad_count=0
+sysctl -w net.inet6.ip6.dad_count=0
 CONF
+  [[ $fib == full ]] && cat "$run/routes.conf" >> "$run/mpnetd.conf"
   rm -f "$run/ctl.sock" "$run/p0.sock" "$run/p1.sock"
   "$build/tools/mpnetd" -c "$run/mpnetd.conf" -s "$run/ctl.sock" -p "$run/mpnetd.pid" > "$run/$name.log" 2>&1 &
   pids+=($!)
   local dp=$!
-  wait_file "$run/ctl.sock" && wait_file "$run/p1.sock" || { cat "$run/$name.log"; return 1; }
+  wait_file "$run/ctl.sock" "$load_wait" && wait_file "$run/p1.sock" || { cat "$run/$name.log"; return 1; }
   timeout 1800 "${gen[@]}" "${gen_eal[@]}" "${memif_client[@]}" -- \
-    -T "net_memif0,$in_r,$in_g" -R "net_memif1,$out_r,$out_g" "${gen_opts[@]}" \
+    -T "net_memif0,$in_r,$in_g" -R "net_memif1,$out_r,$out_g" "${gen_opts[@]}" "${flow_opts[@]}" \
     --label "$name" --rfc2544-json "$run/$name.json" > "$run/$name.txt" 2> "$run/$name.err" || return 1
   # The ports' own counters after the search, before the drain floods them:
   # packets the PMD dropped (ring full, no mbuf) never reach the stack's.
@@ -192,18 +268,28 @@ run_mpnetd_adaptive() { run_mpnetd adaptive mpnetd_adaptive; }
 
 run_l3fwd() {
   rm -f "$run/p0.sock" "$run/p1.sock"
+  local l3_rules=()
+  [[ $fib == full ]] && l3_rules=(--rule_ipv4="$run/l3fwd-rules4.cfg" --rule_ipv6="$run/l3fwd-rules6.cfg")
   "$l3/l3fwd/build/l3fwd" -l 1 --no-huge -m 1024 --no-pci --file-prefix sbs-l3 \
     --vdev=net_memif0,role=server,id=0,socket=$run/p0.sock,socket-abstract=no,mac=02:00:00:00:01:00,rsize=$rsize \
     --vdev=net_memif1,role=server,id=0,socket=$run/p1.sock,socket-abstract=no,mac=02:00:00:00:01:01,rsize=$rsize \
-    -- -p 0x3 --config="(0,0,1),(1,0,1)" --parse-ptype \
+    -- -p 0x3 --config="(0,0,1),(1,0,1)" --parse-ptype "${l3_rules[@]}" \
     --eth-dest=0,02:00:00:00:00:0a --eth-dest=1,02:00:00:00:00:0b < /dev/null > "$run/l3fwd.log" 2>&1 &
   pids+=($!)
   local lp=$!
-  wait_file "$run/p1.sock" || { cat "$run/l3fwd.log"; return 1; }
+  wait_file "$run/p1.sock" "$load_wait" || { tail -20 "$run/l3fwd.log"; return 1; }
+  # Its ports exist before its routes are in (a full table takes a while):
+  # ready when its lcore enters the main loop.
+  local i
+  for ((i = 0; i < load_wait; i++)); do
+    tail -c 4096 "$run/l3fwd.log" | grep -q 'entering main loop' && break
+    kill -0 "$lp" 2>/dev/null || { tail -20 "$run/l3fwd.log"; return 1; }
+    sleep 0.1
+  done
   sleep 1
   # l3fwd answers no ARP: its MACs are given.
   timeout 1800 "${gen[@]}" "${gen_eal[@]}" "${memif_client[@]}" -- \
-    -T "net_memif0,02:00:00:00:01:00,$in_g" -R "net_memif1,02:00:00:00:01:01,$out_g" "${gen_opts[@]}" \
+    -T "net_memif0,02:00:00:00:01:00,$in_g" -R "net_memif1,02:00:00:00:01:01,$out_g" "${gen_opts[@]}" "${flow_opts[@]}" \
     --label l3fwd --rfc2544-json "$run/l3fwd.json" > "$run/l3fwd.txt" 2> "$run/l3fwd.err" || return 1
   drain l3fwd -- "${memif_client[@]}" -- -T "net_memif0,02:00:00:00:01:00,$in_g" \
     -R "net_memif1,02:00:00:00:01:01,$out_g"
@@ -228,7 +314,7 @@ run_linux() {
   ip netns exec sbs-gen sh -c 'echo 1 > /sys/class/net/sbs-b0/queues/rx-0/rps_cpus' || true
   timeout 1800 ip netns exec sbs-gen "${gen[@]}" "${gen_eal[@]}" \
     --vdev=net_af_packet0,iface=sbs-a0,qdisc_bypass=1 --vdev=net_af_packet1,iface=sbs-b0,qdisc_bypass=1 -- \
-    -T "net_af_packet0,$in_r,$in_g" -R "net_af_packet1,$out_r,$out_g" "${gen_opts[@]}" \
+    -T "net_af_packet0,$in_r,$in_g" -R "net_af_packet1,$out_r,$out_g" "${gen_opts[@]}" "${flow_opts[@]}" \
     --label linux --rfc2544-json "$run/linux.json" > "$run/linux.txt" 2> "$run/linux.err" || return 1
   drain linux ip netns exec sbs-gen -- --vdev=net_af_packet0,iface=sbs-a0,qdisc_bypass=1 \
     --vdev=net_af_packet1,iface=sbs-b0,qdisc_bypass=1 -- \
