@@ -7,6 +7,8 @@
 // handler, a poll source, a lifecycle hook that takes a tst interface with
 // its parent, and a drop reason of its own.
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstring>
 
 #include "mpnet/l3/ip4.hpp"
@@ -316,6 +318,59 @@ TEST_F(t_module, RegistrationErrorsAreRefusedAtStartUp) {
     }};
     cfg.modules = {&lo_again};
     EXPECT_THROW(w.add_stack("z", cfg), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace mpnet::testing
+
+namespace mpnet::testing {
+namespace {
+
+// A module whose poll source, once armed, takes 3 ms of one poll: the
+// worker's poll-gap counters (show lcores) must see that gap, which they
+// do only if the worker loop notes every poll's start.
+struct slow_state {
+    std::atomic<bool> armed{false};
+    std::atomic<bool> done{false};
+};
+slow_state g_slow;
+
+uint32_t slow_poll(dp_ctx&, void* arg) noexcept {
+    auto* st = static_cast<slow_state*>(arg);
+    if (!st->armed.exchange(false)) return 0;
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+    st->done.store(true);
+    return 1;  // busy: the worker neither naps nor forgets the poll's start
+}
+
+constexpr module slow_module{"slowpoll", [](module_registrar& r) { r.poll_source(slow_poll, &g_slow); }};
+
+TEST(t_module_poll, a_slow_poll_source_shows_as_a_poll_gap) {
+    stack_config c;
+    c.name = "gap";
+    c.workers = 1;
+    c.worker_mode = lcore_mode::poll;
+    c.modules = {&slow_module};
+    stack s(c);
+    ASSERT_TRUE(s.start());
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    // A few polls first, so the armed one has a predecessor to be measured from.
+    while (s.lcore_list()[0].polls < 100 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    g_slow.done.store(false);
+    g_slow.armed.store(true);
+    while (!g_slow.done.load() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // The gap is noted when the next poll starts.
+    const uint64_t polls = s.lcore_list()[0].polls;
+    while (s.lcore_list()[0].polls < polls + 10 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const auto l = s.lcore_list()[0];
+    s.stop();
+    ASSERT_TRUE(g_slow.done.load()) << "the worker never ran the poll source";
+    EXPECT_GE(l.gaps[0], 1u);
+    EXPECT_GE(l.gaps[1], 1u) << "a 3 ms poll was not counted as a gap of 1 ms or more";
+    EXPECT_GE(l.gap_max_ns, 3 * ns_per_ms);
 }
 
 }  // namespace
