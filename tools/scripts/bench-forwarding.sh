@@ -209,7 +209,6 @@ drain() {
   local pre=()
   while [[ $1 != -- ]]; do pre+=("$1"); shift; done
   shift
-  local z
   local z try
   for z in ${sizes//,/ }; do
     # Three tries: after mpgen reconnects, a device may take longer than
