@@ -124,12 +124,14 @@ struct llkey_hash {
     static uint64_t of_words(uint64_t w0, uint64_t w1, uint8_t family) noexcept {
         return rcu_hash_mix(w0 ^ (w1 * 0x9e3779b97f4a7c15ULL) ^ (uint64_t(family) << 56));
     }
-    uint64_t operator()(const llkey& k) const noexcept {
+    /// The 16 address bytes `a` of a key of `family` (the IPv6 address itself).
+    static uint64_t of_bytes(const uint8_t* a, uint8_t family) noexcept {
         uint64_t w0, w1;
-        std::memcpy(&w0, k.a.data(), 8);
-        std::memcpy(&w1, k.a.data() + 8, 8);
-        return of_words(w0, w1, k.family);
+        std::memcpy(&w0, a, 8);
+        std::memcpy(&w1, a + 8, 8);
+        return of_words(w0, w1, family);
     }
+    uint64_t operator()(const llkey& k) const noexcept { return of_bytes(k.a.data(), k.family); }
 };
 
 /// Bumped by every removal from any lltable (after the unlink, before the

@@ -20,7 +20,6 @@
 
 #include <array>
 #include <cstdint>
-#include <cstring>
 
 #include "mpnet/netif/lltable.hpp"
 
@@ -32,26 +31,15 @@ public:
 
     /// The entry for IPv4 `a` in `t`, or nullptr (absent: not cached).
     llentry* lookup4(const lltable& t, ip4_addr a) noexcept {
-        const uint64_t g = lltable_generation.v.load(std::memory_order_acquire);
-        slot& s = slot_of(t, llkey_hash::of_words(bswap32(a.v), 0, 4));
-        if (s.t == &t && (s.gen == g || ignore_generation_)) [[likely]]
-            if (const llkey& k = s.e->key; k.family == 4 && k.ip4() == a) return s.e;
-        llentry* e = t.lookup(llkey::v4(a));
-        if (e) s = {&t, g, e};
-        return e;
+        return find(
+            t, llkey_hash::of_words(__builtin_bswap32(a.v), 0, 4),
+            [a](const llkey& k) { return k.family == 4 && k.ip4() == a; }, [a] { return llkey::v4(a); });
     }
     /// The entry for IPv6 `a` in `t`, or nullptr.
     llentry* lookup6(const lltable& t, const ip6_addr& a) noexcept {
-        const uint64_t g = lltable_generation.v.load(std::memory_order_acquire);
-        uint64_t w0, w1;
-        std::memcpy(&w0, a.b.data(), 8);
-        std::memcpy(&w1, a.b.data() + 8, 8);
-        slot& s = slot_of(t, llkey_hash::of_words(w0, w1, 6));
-        if (s.t == &t && (s.gen == g || ignore_generation_)) [[likely]]
-            if (const llkey& k = s.e->key; k.family == 6 && k.a == a.b) return s.e;
-        llentry* e = t.lookup(llkey::v6(a));
-        if (e) s = {&t, g, e};
-        return e;
+        return find(
+            t, llkey_hash::of_bytes(a.b.data(), 6), [&a](const llkey& k) { return k.family == 6 && k.a == a.b; },
+            [&a] { return llkey::v6(a); });
     }
     /// Tests only: trust cached entries whatever the generation (a sabotaged
     /// invalidation, which the neighbor tests must catch).
@@ -63,7 +51,20 @@ private:
         uint64_t gen = 0;
         llentry* e = nullptr;
     };
-    static uint32_t bswap32(uint32_t v) noexcept { return __builtin_bswap32(v); }
+    // The generation is read before the slot and before the lookup whose
+    // answer the slot keeps (the order the locking notes rely on). `match`
+    // tells the wanted key; `key` builds it for the table's lookup (a miss
+    // only: built keys cost a store-forwarding stall on the hit path).
+    template <typename Match, typename MakeKey>
+    llentry* find(const lltable& t, uint64_t h, Match match, MakeKey key) noexcept {
+        const uint64_t g = lltable_generation.v.load(std::memory_order_acquire);
+        slot& s = slot_of(t, h);
+        if (s.t == &t && (s.gen == g || ignore_generation_) && match(s.e->key)) [[likely]]
+            return s.e;
+        llentry* e = t.lookup(key());
+        if (e) s = {&t, g, e};
+        return e;
+    }
     slot& slot_of(const lltable& t, uint64_t h) noexcept {
         const uint64_t x = h ^ (reinterpret_cast<uintptr_t>(&t) >> 6) * 0x9e3779b97f4a7c15ULL;
         return slots_[x >> 56];
