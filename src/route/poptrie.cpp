@@ -187,6 +187,13 @@ uint32_t poptrie<K, KB, DB>::bt_set(K k, unsigned len, uint32_t nh) {
 }
 
 namespace {
+// Prefetches [p, p + bytes), at most eight lines of it.
+inline void prefetch_span(const void* p, size_t bytes) {
+    const auto* c = static_cast<const char*>(p);
+    const size_t n = std::min<size_t>((bytes + 63) / 64, 8);
+    for (size_t i = 0; i < n; ++i) __builtin_prefetch(c + 64 * i);
+}
+
 // Where (k, len) is or belongs in a slot's sorted list.
 template <typename V, typename K>
 auto list_at(V& v, K k, unsigned len) {
@@ -199,6 +206,11 @@ auto list_at(V& v, K k, unsigned len) {
 template <typename K, unsigned KB, unsigned DB>
 uint32_t poptrie<K, KB, DB>::list_set(K k, unsigned len, uint32_t nh) {
     auto& v = slots_[top(k)].routes;
+    // The list is a few lines (a dense /18 holds dozens of routes): fetch
+    // them together, not one binary-search step's miss after the other; and
+    // the direct entry, which the commit reads next.
+    prefetch_span(v.data(), v.size() * sizeof(lroute));
+    __builtin_prefetch(&direct_[top(k)]);
     auto it = list_at(v, k, len);
     const bool found = it != v.end() && it->key == k && it->len == len;
     if (nh != leaf_none) {
@@ -263,6 +275,28 @@ status poptrie<K, KB, DB>::del(K k, unsigned len) {
     undo_.push_back({k, uint8_t(len), old});
     --routes_;
     mark(k, len);
+    return {};
+}
+
+template <typename K, unsigned KB, unsigned DB>
+status poptrie<K, KB, DB>::stage(const poptrie_update<K>* u, size_t n, size_t* staged) {
+    // Two stages ahead: the slot record of change i + 8, then (its record
+    // fetched by now) the route list of change i + 4.
+    constexpr size_t far = 8, near = 4;
+    for (size_t i = 0; i < std::min(n, far); ++i) __builtin_prefetch(&slots_[top(u[i].key)]);
+    for (size_t i = 0; i < n; ++i) {
+        if (i + far < n) __builtin_prefetch(&slots_[top(u[i + far].key)]);
+        if (i + near < n && u[i + near].len > DB) {
+            const auto& v = slots_[top(u[i + near].key)].routes;
+            prefetch_span(v.data(), v.size() * sizeof(lroute));
+        }
+        const status s = u[i].withdraw ? del(u[i].key, u[i].len) : add(u[i].key, u[i].len, u[i].nh);
+        if (!s) {
+            if (staged) *staged = i;
+            return s;
+        }
+    }
+    if (staged) *staged = n;
     return {};
 }
 
@@ -362,17 +396,22 @@ void poptrie<K, KB, DB>::build_node(const lroute* first, const lroute* last, uns
     node n;
     n.vector = vec;
     n.base0 = uint32_t(tmp_leaves_.size());
-    bool start = true;
-    uint32_t last_nh = 0;
-    for (unsigned v = 0; v < 64; ++v) {
-        if ((vec >> v) & 1u) continue;
-        if (start || nh_at[v] != last_nh) {
-            n.leafvec |= 1ULL << v;
-            tmp_leaves_.push_back(nh_at[v]);
-            last_nh = nh_at[v];
-            start = false;
-        }
+    // Leaf compression: a run of equal nexthops over the leaf slots (child
+    // nodes are skipped, not run breakers) keeps its first. UINT32_MAX is no
+    // nexthop, so the first leaf slot always starts a run.
+    uint32_t lv[64];
+    unsigned cnt = 0;
+    uint32_t last_nh = UINT32_MAX;
+    for (uint64_t m = ~vec; m; m &= m - 1) {
+        const unsigned v = unsigned(__builtin_ctzll(m));
+        const uint32_t x = nh_at[v];
+        const bool starts = x != last_nh;
+        lv[cnt] = x;
+        cnt += starts;
+        n.leafvec |= uint64_t(starts) << v;
+        last_nh = x;
     }
+    tmp_leaves_.insert(tmp_leaves_.end(), lv, lv + cnt);
     n.base1 = uint32_t(tmp_nodes_.size());
     tmp_nodes_.resize(tmp_nodes_.size() + unsigned(__builtin_popcountll(vec)));
     tmp_nodes_[dst] = n;
@@ -400,9 +439,14 @@ bool poptrie<K, KB, DB>::rebuild(uint32_t slot, std::vector<switched>& done) {
     // The route the slot inherits: walked when a covering route changed,
     // cached otherwise.
     slot_state& ss = slots_[slot];
+    const uint32_t old_e = direct_[slot];
+    // The published sub-trie's first nodes, which same_shape() compares,
+    // come in while the new one is built.
+    if (old_e & internal_bit)
+        prefetch_span(mem_.data() + (old_e & ~internal_bit),
+                      std::min<size_t>((sizeof(uint32_t) * unit_words) << ss.meta.order, 4 * 64));
     if (ss.dirty & dirty_short) ss.inh = slot_walk(slot);
     const uint32_t inh = ss.inh;
-    const uint32_t old_e = direct_[slot];
     switched sw{slot, old_e, inh, ss.meta, {}};
     if (!ss.routes.empty()) {
         tmp_nodes_.assign(1, node{});
@@ -489,10 +533,24 @@ void poptrie<K, KB, DB>::release(const slot_meta& m, uint32_t word_off, std::vec
 template <typename K, unsigned KB, unsigned DB>
 status poptrie<K, KB, DB>::commit() {
     reclaim();
-    std::vector<switched> done;
-    done.reserve(dirty_.size());
+    // done_ and retire_ are the writer's scratch, kept between commits: a
+    // commit of one route allocates nothing unless it retires a block.
+    std::vector<switched>& done = done_;
+    done.clear();
+    retire_.clear();
     bool ok = true;
     for (size_t x = 0; x < dirty_.size() && ok; ++x) {
+        // A batch's next records a few rebuilds ahead, and two ahead (its
+        // direct entry fetched by now) the published block that
+        // same_shape() reads.
+        if (x + 4 < dirty_.size()) {
+            __builtin_prefetch(&slots_[dirty_[x + 4]]);
+            __builtin_prefetch(&direct_[dirty_[x + 4]]);
+        }
+        if (x + 2 < dirty_.size()) {
+            const uint32_t e = direct_[dirty_[x + 2]];
+            if (e & internal_bit) __builtin_prefetch(mem_.data() + (e & ~internal_bit));
+        }
         ok = rebuild(dirty_[x], done);
         if (!ok) {
             // Blocks retired by earlier commits may be waiting for their grace
@@ -502,8 +560,6 @@ status poptrie<K, KB, DB>::commit() {
             ok = rebuild(dirty_[x], done);
         }
     }
-    auto r = std::make_unique<retired>();
-    r->to = freed_;
     if (!ok) {
         // Switch every entry this commit changed back, retire what it built,
         // and undo the batch in the binary trie.
@@ -511,7 +567,7 @@ status poptrie<K, KB, DB>::commit() {
             __atomic_store_n(&direct_[it->slot], it->old_e, __ATOMIC_RELEASE);
             slots_[it->slot].meta = it->old_m;
             if (it->new_e & internal_bit) {
-                release(it->new_m, it->new_e & ~internal_bit, r->blocks);
+                release(it->new_m, it->new_e & ~internal_bit, retire_);
                 live_nodes_ -= it->new_m.nodes;
                 live_leaves_ -= it->new_m.leaves;
             }
@@ -528,7 +584,7 @@ status poptrie<K, KB, DB>::commit() {
         patches_.clear();
         for (uint32_t x : covered) slots_[x].inh = slot_walk(x);
         ++rollbacks_;
-        if (!r->blocks.empty()) rcu_retire(r.release());
+        retire_blocks();
         return errc::nospc;
     }
     // Every allocation succeeded: now the in-place leaf changes (a refused
@@ -537,11 +593,20 @@ status poptrie<K, KB, DB>::commit() {
     patched_ += patches_.size();
     patches_.clear();
     for (const switched& s : done)
-        if (s.old_e & internal_bit) release(s.old_m, s.old_e & ~internal_bit, r->blocks);
-    if (!r->blocks.empty()) rcu_retire(r.release());
+        if (s.old_e & internal_bit) release(s.old_m, s.old_e & ~internal_bit, retire_);
+    retire_blocks();
     clear_staged();
     ++commits_;
     return {};
+}
+
+template <typename K, unsigned KB, unsigned DB>
+void poptrie<K, KB, DB>::retire_blocks() {
+    if (retire_.empty()) return;
+    auto r = std::make_unique<retired>();
+    r->to = freed_;
+    r->blocks.swap(retire_);
+    rcu_retire(r.release());
 }
 
 template <typename K, unsigned KB, unsigned DB>

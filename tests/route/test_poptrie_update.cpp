@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // The Poptrie's incremental updates: random batches of adds, changes and
 // deletes checked against a reference after every commit (IPv4 and IPv6),
+// stage() (a batch of changes, prefetched ahead) against one change at a time,
 // the full table loaded, withdrawn and reloaded, limits as clear errors with
 // the batch rolled back, more than 2^20 distinct nexthops, and readers on
 // other threads during continuous commits: every answer must have been the
@@ -194,6 +195,92 @@ TEST(poptrie_update, FullTableLoadWithdrawReload) {
     ASSERT_TRUE(t->load(e.begin(), e.end()));
     expect_table(*t, r, rng);
     EXPECT_EQ(t->stats().nodes, loaded.nodes);
+}
+
+// stage() against add()/del() one at a time: random batches with nested
+// prefixes, nexthop changes, withdrawals (some of absent routes: errc::noent)
+// and bad lengths (errc::inval). stage() must stop at the same change with
+// the same error and leave the changes before it staged; the caller skips
+// the failed one and stages the rest. Every fifth batch is staged and then
+// aborted instead: the table must not change. After each commit both tries
+// answer as the reference does.
+TEST(poptrie_update, StageMatchesAddAndDelOneByOne) {
+    rcu_thread reg;
+    std::mt19937 rng(21);
+    auto a = *poptrie4::create();
+    auto b = *poptrie4::create();
+    reference<uint32_t, 32> ref;
+    std::vector<std::pair<uint32_t, unsigned>> known;
+    uint64_t errors_seen = 0;
+    for (int batch = 0; batch < int(testing::scaled(150)); ++batch) {
+        std::vector<poptrie_update<uint32_t>> u(1 + rng() % 300);
+        for (auto& x : u) {
+            const unsigned what = rng() % 8;
+            if (what < 2 && !known.empty()) {  // withdraw, maybe an absent route
+                auto [k, len] = known[rng() % known.size()];
+                x = {k, uint8_t(len), true, 0};
+            } else if (what < 4 && !known.empty()) {  // change
+                auto [k, len] = known[rng() % known.size()];
+                x = {k, uint8_t(len), false, uint32_t(rng() % 64)};
+            } else if (what == 4 && rng() % 16 == 0) {  // bad length
+                x = {uint32_t(rng()), uint8_t(33 + rng() % 8), rng() % 2 == 0, 1};
+            } else {  // new, half in 198.18.0.0/15 so that routes nest
+                uint32_t k = uint32_t(rng());
+                if (rng() % 2) k = 0xc6120000u | (k & 0x1ffffu);
+                const unsigned len = rng() % 2 ? 15 + rng() % 18 : rng() % 33;
+                x = {k, uint8_t(len), false, uint32_t(rng() % 64)};
+                known.emplace_back(k, len);
+            }
+        }
+        const bool aborted = batch % 5 == 4;
+        std::vector<status> one(u.size());
+        if (!aborted)
+            for (size_t i = 0; i < u.size(); ++i) {
+                one[i] = u[i].withdraw ? a->del(u[i].key, u[i].len) : a->add(u[i].key, u[i].len, u[i].nh);
+                if (one[i] && u[i].withdraw) ref.del(u[i].key, u[i].len);
+                if (one[i] && !u[i].withdraw) ref.set(u[i].key, u[i].len, u[i].nh);
+            }
+        for (size_t at = 0; at < u.size();) {
+            size_t staged = SIZE_MAX;
+            const status s = b->stage(u.data() + at, u.size() - at, &staged);
+            if (s) {
+                ASSERT_EQ(staged, u.size() - at);
+                break;
+            }
+            ASSERT_LT(staged, u.size() - at);
+            ++errors_seen;
+            if (aborted) break;
+            for (size_t i = at; i < at + staged; ++i) ASSERT_TRUE(one[i]) << "change " << i << " of batch " << batch;
+            ASSERT_FALSE(one[at + staged]) << "stage() failed change " << at + staged << ", add/del did not";
+            EXPECT_EQ(s.error(), one[at + staged].error());
+            at += staged + 1;
+        }
+        if (aborted) {
+            b->abort();
+        } else {
+            ASSERT_TRUE(a->commit());
+            ASSERT_TRUE(b->commit());
+        }
+        ASSERT_EQ(b->size(), ref.size());
+        ASSERT_EQ(a->size(), ref.size());
+        size_t bad = 0;
+        auto probe = [&](uint32_t k) {
+            const uint32_t want = ref.lookup(k);
+            if ((a->lookup(k) != want || b->lookup(k) != want) && ++bad <= 3)
+                ADD_FAILURE() << "batch " << batch << ": " << ip4_addr(k).str() << " one by one " << a->lookup(k)
+                              << ", staged " << b->lookup(k) << ", reference " << want;
+        };
+        for (auto [k, len] : known) {
+            const uint32_t first = reference<uint32_t, 32>::mask(k, len);
+            const uint32_t last = len == 0 ? ~0u : len == 32 ? first : first | (~0u >> len);
+            probe(first);
+            probe(last);
+            probe(last + 1);
+        }
+        for (int i = 0; i < 200; ++i) probe(0xc6120000u | (uint32_t(rng()) & 0x1ffffu));
+        ASSERT_EQ(bad, 0u) << "after batch " << batch;
+    }
+    EXPECT_GT(errors_seen, 10u) << "the batches must exercise stage()'s stop";
 }
 
 TEST(poptrie_update, LimitsAreErrorsAndChangeNothing) {

@@ -138,6 +138,15 @@ struct poptrie_entry {
     uint32_t nh;
 };
 
+/// One change for poptrie::stage(): add (or change) a route, or withdraw it.
+template <typename Key>
+struct poptrie_update {
+    Key key;
+    uint8_t len;
+    bool withdraw;
+    uint32_t nh;  // ignored for a withdrawal
+};
+
 template <typename Key, unsigned KeyBits, unsigned DirectBits>
 class poptrie {
     static_assert(DirectBits >= 8 && DirectBits <= 24 && DirectBits < KeyBits);
@@ -161,6 +170,13 @@ public:
     status add(Key prefix, unsigned len, uint32_t nh);
     /// Stages a withdrawal. errc::noent if absent, errc::inval for a bad length.
     status del(Key prefix, unsigned len);
+    /// Stages n changes in order, as add() and del() would, with the
+    /// records of the changes a few ahead prefetched, so that a batch's cache
+    /// misses overlap (a random route's slot record and its route list are
+    /// each a miss: one change at a time waits for both). Stops at the first
+    /// change that fails and returns its error; *staged (if given) is the
+    /// number staged before it, which stay staged (commit() or abort()).
+    status stage(const poptrie_update<Key>* u, size_t n, size_t* staged = nullptr);
     /// Publishes the staged batch (see above). errc::nospc: rolled back.
     status commit();
     /// Drops the staged batch.
@@ -358,6 +374,7 @@ private:
     layout tmp_layout() const noexcept;
     bool same_shape(uint32_t off, const slot_meta& m, const layout& at) const noexcept;
     void release(const slot_meta& m, uint32_t word_off, std::vector<block>& out) const;
+    void retire_blocks();  // retire_ to RCU, if it holds any
 
     poptrie_config cfg_;
     uint32_t* direct_ = nullptr;
@@ -382,6 +399,8 @@ private:
     std::vector<slot_state> slots_;
     std::vector<uint32_t> dirty_;
     std::vector<std::pair<uint32_t, uint32_t>> patches_;  // (word, leaf) to store when the commit succeeds
+    std::vector<switched> done_;                          // commit's scratch: the entries it switched
+    std::vector<block> retire_;                           // commit's scratch: blocks for RCU
     std::shared_ptr<freed_list> freed_;
     // Scratch for building one sub-trie.
     std::vector<node> tmp_nodes_;
