@@ -68,14 +68,16 @@ client=${MPNET_FLOOD_CLIENT:-$build/tools/mpnetctl}
 echo "client: $client"
 ctl() { "$client" -s "$sock" "$@"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$pid/status"; }
-# rss_by_mapping FILE: resident kB per mapping (start-end name), for the
-# report of what grew when the bound fails.
+# rss_by_mapping FILE: one line per mapping, "START NAME RSS_KB START-END",
+# for the report of what grew when the bound fails. A mapping is known by
+# its start and name: the heap and arenas grow at their end.
 rss_by_mapping() {
-  awk '/^[0-9a-f]+-[0-9a-f]+ / {m = $1 " " ($6 == "" ? "[anon]" : $6)} /^Rss:/ {print m, $2}' "/proc/$pid/smaps" > "$1"
+  awk '/^[0-9a-f]+-[0-9a-f]+ / {split($1, r, "-"); m = r[1] " " ($6 == "" ? "[anon]" : $6); range = $1}
+       /^Rss:/ {print m, $2, range}' "/proc/$pid/smaps" > "$1"
 }
-grown() {  # the eight mappings that grew most since FILE0
+grown() {  # the eight mappings that grew most since start-up ($d/smaps0)
   rss_by_mapping "$d/smaps1"
-  awk 'NR == FNR {a[$1 " " $2] = $3; next} {k = $1 " " $2; g = $3 - a[k]; if (g > 0) print g " kB " k}' \
+  awk 'NR == FNR {a[$1 " " $2] = $3; next} {g = $3 - a[$1 " " $2]; if (g > 0) print g " kB " $4 " " $2}' \
     "$d/smaps0" "$d/smaps1" | sort -rn | head -8 | sed 's/^/    grew /'
 }
 
@@ -125,11 +127,11 @@ ifconfig p2 inet6 2001:db8:4::1/64
 sysctl -w net.inet.ip.forwarding=1
 sysctl -w net.inet6.ip6.forwarding=1
 CONF
-# ASan: a bounded quarantine, so that resident memory measures mpnetd.
 # PR_SET_THP_DISABLE (41) holds across exec; the pid stays mpnetd's.
 thp_off=("$py" -c 'import ctypes,os,sys
 if ctypes.CDLL(None, use_errno=True).prctl(41, 1, 0, 0, 0) != 0: sys.exit("prctl(PR_SET_THP_DISABLE) failed")
 os.execv(sys.argv[1], sys.argv[1:])')
+# ASan: a bounded quarantine, so that resident memory measures mpnetd.
 ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}quarantine_size_mb=64" \
   ip netns exec "$p-rt" "${thp_off[@]}" "$build/tools/mpnetd" -c "$d/mpnetd.conf" -s "$sock" -p "$d/pid" >"$d/log" 2>&1 &
 pid=$!
