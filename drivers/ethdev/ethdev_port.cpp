@@ -178,6 +178,12 @@ status ethdev_port::set_mac(const ether_addr& a) {
     return rc == -ENOTSUP ? errc::notsup : errc::inval;
 }
 
+status ethdev_port::set_promisc(bool on) {
+    // A PMD without the mode (memif, ring) passes every frame already.
+    const int rc = on ? rte_eth_promiscuous_enable(port_id_) : rte_eth_promiscuous_disable(port_id_);
+    return rc == 0 || rc == -ENOTSUP ? status{} : status{errc::io};
+}
+
 status ethdev_port::set_carrier(bool up) {
     int rc = up ? rte_eth_dev_set_link_up(port_id_) : rte_eth_dev_set_link_down(port_id_);
     return rc == 0 ? status{} : status{errc::notsup};

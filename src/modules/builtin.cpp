@@ -12,6 +12,7 @@ extern const module ping_module;   // src/modules/ping: ping(8)'s echo sessions,
 extern const module inet4_module;  // src/modules/inet4: IPv4, ICMP, ARP, addresses and DAD, routes
 extern const module inet6_module;  // src/modules/inet6: IPv6, ICMPv6, ND, RA, addresses and DAD, routes
 extern const module vlan_module;   // src/modules/vlan: 802.1Q sub-interfaces
+extern const module bridge_module; // src/modules/bridge: the learning bridge, brconfig
 
 std::span<const module* const> builtin_modules() noexcept {
     static const module* const list[] = {
@@ -20,6 +21,7 @@ std::span<const module* const> builtin_modules() noexcept {
         &inet4_module,
         &inet6_module,
         &vlan_module,
+        &bridge_module,
     };
     return list;
 }

@@ -214,6 +214,8 @@ void dp_ctx::ether_output(ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t t
     lc(*this).st->ether_output(lc(*this), ifp, m, dst, type);
 }
 void dp_ctx::transmit(ifnet& ifp, mbuf* m) noexcept { lc(*this).st->if_transmit(lc(*this), ifp, m); }
+void dp_ctx::port_transmit(ifnet& ifp, mbuf* m) noexcept { lc(*this).st->port_transmit(lc(*this), ifp, m); }
+void dp_ctx::if_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept { lc(*this).st->if_input(lc(*this), ifp, pkts, n); }
 void dp_ctx::punt(mbuf* m, uint16_t id, uint16_t ifindex, uint32_t aux) noexcept {
     lc(*this).st->punt_to_control(lc(*this), m, id, ifindex, aux);
 }

@@ -268,6 +268,8 @@ struct stack::impl {
     bool tsc_clock = false;
     uint64_t tsc_mult = 0;  // ns per TSC cycle, 32.32 fixed point
     uint64_t tsc_resync = 0;  // cycles between clock reads
+    /// Frames as received on `ifp`: a module's takeover, the kind's input, or Ethernet.
+    void if_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
     void ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
     /// One token from a per-lcore bucket refilled at `pps` split over the lcores.
     bool take_token(lcore_ctx& c, double& tokens, uint64_t& refill_ns, uint32_t pps) noexcept;
@@ -275,6 +277,8 @@ struct stack::impl {
     void ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type = ethertype_ip4) noexcept;
     /// A finished frame out of `ifp`: its kind's transmit, or its port's TX buffer.
     void if_transmit(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
+    /// if_transmit without a module's takeover: the kind's transmit or the port.
+    void port_transmit(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
     /// Bare IPv4/IPv6 packets received on `ifp`, split by version.
     void ip_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
     /// Local delivery of UDP to a registered port; false when no port is

@@ -74,11 +74,7 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
             for (uint16_t i = 0; i < n; ++i) drop(c, pkts[i], drop_reason::if_down);
             continue;
         }
-        // Ethernet inline; every other kind through its input operation.
-        if (auto in = ifp.kind_input())
-            in(c, ifp, pkts, n, ifp.kind().arg);
-        else
-            ether_input(c, ifp, pkts, n);
+        if_input(c, ifp, pkts, n);
     }
     // Poll sources: modules' work of their own (their work keeps the lcore awake).
     for (const poll_entry& ps : poll_sources) got += ps.fn(c, ps.arg);
@@ -88,6 +84,17 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
         lcore_ctx::bump(c.idle_polls);
     tx_flush(c);
     tx_kick(c);
+}
+
+void stack::impl::if_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept {
+    // A module's takeover first (a bridge member); then Ethernet inline, and
+    // every other kind through its input operation.
+    if (const if_hook_ops* h = ifp.hook()) [[unlikely]]
+        return h->input(c, ifp, pkts, n, h->arg);
+    if (auto in = ifp.kind_input())
+        in(c, ifp, pkts, n, ifp.kind().arg);
+    else
+        ether_input(c, ifp, pkts, n);
 }
 
 void stack::impl::ether_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept {
@@ -180,6 +187,12 @@ void stack::impl::ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_ad
 }
 
 void stack::impl::if_transmit(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
+    if (const if_hook_ops* h = ifp.hook()) [[unlikely]]
+        return h->output(c, ifp, m, h->arg);
+    port_transmit(c, ifp, m);
+}
+
+void stack::impl::port_transmit(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
     if (auto tx = ifp.kind_transmit()) [[unlikely]]
         return tx(c, ifp, m, ifp.kind().arg);
     if (!ifp.txl()) return drop(c, m, drop_reason::if_down);  // no port and no transmit of its own

@@ -295,8 +295,9 @@ TEST_F(cli, SysctlShowHelp) {
     const std::string listed = run("sysctl -a").text;
     EXPECT_NE(listed.find("net.inet.ip.forwarding = 1\n"), std::string::npos) << listed;
     EXPECT_NE(listed.find("net.inet6.ip6.hlim = 64\n"), std::string::npos) << listed;
+    EXPECT_NE(listed.find("net.link.bridge.learn_rate = 20000\n"), std::string::npos) << listed;
     auto knobs = run_json("sysctl -a");
-    EXPECT_EQ(knobs.size(), 23u);
+    EXPECT_EQ(knobs.size(), 24u);
     for (const auto& k : knobs) {
         auto v = s.sysctl_get(k["name"].get<std::string>());
         ASSERT_TRUE(v.has_value()) << k;
@@ -317,7 +318,7 @@ TEST_F(cli, SysctlShowHelp) {
     auto h = run("help");
     for (const char* c : {"ifconfig", "route", "netstat", "arp", "ping", "ping6", "ndp", "rtadvd", "sysctl", "show", "intrctl"})
         EXPECT_NE(h.text.find(c), std::string::npos) << c;
-    EXPECT_EQ(run_json("help").size(), 13u);
+    EXPECT_EQ(run_json("help").size(), 14u);
     const std::string path = "/tmp/mpnet-save-" + std::to_string(getpid()) + ".conf";
     EXPECT_EQ(run("save " + path).status, 0);
     std::ifstream in(path);

@@ -38,6 +38,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     h->cs = std::make_unique<mpnet::ctl::command_set>(*h->s);
     (void)h->cs->execute("ifconfig shmif0 inet 198.18.0.1/24 up");
     if (!h->s->if_create("vlan0")) std::abort();  // a vlan interface for the vlan verbs to work on
+    if (!h->s->if_create("bridge0")) std::abort();  // a bridge for brconfig to work on
     return 0;
 }
 

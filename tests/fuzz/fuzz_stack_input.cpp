@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "fuzz_eal.hpp"
+#include "mpnet/modules/bridge.hpp"
 #include "mpnet/modules/vlan.hpp"
 #include "mpnet/drivers/softlink.hpp"
 #include "mpnet/stack/stack.hpp"
@@ -20,7 +21,7 @@ namespace {
 struct harness {
     mpnet::rcu_thread reg;
     mpnet::manual_clock clk;
-    std::unique_ptr<mpnet::drivers::bus> bus;
+    std::unique_ptr<mpnet::drivers::bus> bus, bus2;
     std::unique_ptr<mpnet::stack> s;
     std::unique_ptr<mpnet::drivers::bus_port> inj;
     uint64_t inputs = 0;
@@ -52,6 +53,17 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     if (!h->s->if_create("vlan10") || !mpnet::vlan::set(*h->s, "vlan10", 10, "shmif0") ||
         !h->s->addr_add("vlan10", *mpnet::ip4_addr::parse("198.18.10.1"), 24) || !h->s->if_up("vlan10"))
         std::abort();
+    // bridge0 joins the fuzzed segment (shmif1) to a second one (shmif2), so
+    // that every frame also goes through the bridge's input, learning and
+    // flooding; it has an address of its own.
+    h->bus2 = std::make_unique<mpnet::drivers::bus>("fuzz2");
+    auto p1 = h->bus->attach();
+    auto p2 = h->bus2->attach();
+    if (!p1 || !p2 || !h->s->if_attach("shmif1", std::move(*p1)) || !h->s->if_attach("shmif2", std::move(*p2)) ||
+        !h->s->if_up("shmif1") || !h->s->if_up("shmif2") || !h->s->if_create("bridge0") ||
+        !mpnet::bridge::add(*h->s, "bridge0", "shmif1") || !mpnet::bridge::add(*h->s, "bridge0", "shmif2") ||
+        !h->s->addr_add("bridge0", *mpnet::ip4_addr::parse("198.18.20.1"), 24) || !h->s->if_up("bridge0"))
+        std::abort();
     h->inj = std::move(*h->bus->attach());
     return 0;
 }
@@ -67,5 +79,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     // Let timers run now and then (ARP retries, expiry) on virtual time.
     if (++h->inputs % 64 == 0) h->clk.advance(500 * mpnet::ns_per_ms);
     h->bus->take_capture();
+    h->bus2->take_capture();
     return 0;
 }

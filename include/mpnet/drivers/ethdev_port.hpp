@@ -48,6 +48,7 @@ public:
     uint32_t rx_ring_size() const noexcept override { return rx_ring_; }
     ether_addr mac() const noexcept override { return mac_; }
     status set_mac(const ether_addr& a) override;
+    status set_promisc(bool on) override;
     std::string describe() const override;
     std::string driver_class() const override { return std::string(class_); }
     int rx_intr_fd(uint16_t q) const noexcept override;

@@ -121,6 +121,17 @@ namespace ifcap {
 inline constexpr uint32_t lladdr = 0x1;  // an Ethernet link address: ARP, ND, DAD, `ifconfig link`
 }  // namespace ifcap
 
+/// A module's takeover of an interface (a bridge's members, NetBSD's
+/// if_bridge hooks): while set, frames received on the interface go to
+/// `input` instead of its kind's input, and finished frames the interface's
+/// own layer 3 sends go to `output` instead of its port. The module owns the
+/// hook for the stack's lifetime; it calls port_transmit() to reach the port.
+struct if_hook_ops {
+    void (*input)(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept = nullptr;
+    void (*output)(dp_ctx& c, ifnet& ifp, mbuf* m, void* arg) noexcept = nullptr;
+    void* arg = nullptr;
+};
+
 /// A kind's per-interface state (NetBSD's softc), owned by the interface.
 class if_softc {
 public:
@@ -193,6 +204,10 @@ public:
     auto kind_input() const noexcept { return k_input_; }
     auto kind_output() const noexcept { return k_output_; }
     auto kind_transmit() const noexcept { return k_transmit_; }
+    /// A module's takeover (if_hook_ops), or null. Workers load it once per
+    /// burst (input) or frame (output); the control plane sets and clears it.
+    const if_hook_ops* hook() const noexcept { return hook_.load(std::memory_order_acquire); }
+    void set_hook(const if_hook_ops* h) noexcept { hook_.store(h, std::memory_order_release); }
     /// The kind's per-interface state (null for ether and lo).
     if_softc* softc() const noexcept { return softc_.get(); }
     void set_softc(std::unique_ptr<if_softc> s) noexcept { softc_ = std::move(s); }
@@ -262,6 +277,7 @@ private:
     decltype(if_kind::input) const k_input_;
     decltype(if_kind::output) const k_output_;
     decltype(if_kind::transmit) const k_transmit_;
+    std::atomic<const if_hook_ops*> hook_{nullptr};
     std::unique_ptr<if_softc> softc_;
     std::unique_ptr<class port> port_;
     std::atomic<uint32_t> flags_{0};

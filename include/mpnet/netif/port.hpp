@@ -53,6 +53,10 @@ public:
     virtual ether_addr mac() const noexcept = 0;
     /// Control plane: programs a new unicast MAC; errc::notsup if the driver cannot.
     virtual status set_mac(const ether_addr&) { return errc::notsup; }
+    /// Control plane: receive every unicast frame on the wire, not only the
+    /// port's own (a bridge member). A port that always does (a software
+    /// segment) accepts and does nothing.
+    virtual status set_promisc(bool) { return {}; }
     /// What the port is, for `show interfaces` ("net_ring p2p", "bus seg0").
     virtual std::string describe() const = 0;
     /// True when tx_burst may be called on one queue from several threads at

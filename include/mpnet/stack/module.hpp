@@ -98,9 +98,14 @@ public:
     void drop(mbuf* m, drop_reason r) noexcept;
     void count_drop(drop_reason r, uint64_t n = 1) noexcept;
 
-    /// Link-layer input as if received on `ifp`: frames with their Ethernet
-    /// header, demultiplexed by ethertype (a vlan hands its untagged frames here).
+    /// Ethernet input on `ifp`: frames with their Ethernet header,
+    /// demultiplexed by ethertype, past any takeover (what a bridge delivers
+    /// locally).
     void ether_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
+    /// Frames as received on `ifp` from its wire: a module's takeover of the
+    /// interface (a bridge member) if any, else the kind's input (Ethernet's
+    /// by default). A vlan hands its untagged frames here.
+    void if_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
     /// Network-layer input as if received on `ifp`: bare IPv4 and IPv6
     /// packets, by the version nibble (a tunnel hands decapsulated packets here).
     void ip_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
@@ -113,8 +118,13 @@ public:
     void if_output(ifnet& ifp, mbuf* m, const l3_next& nh) noexcept;
     /// Prepends an Ethernet header from `ifp`'s address and transmits.
     void ether_output(ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type) noexcept;
-    /// A finished link-layer frame out of `ifp` (its port's TX buffer, or its kind's transmit).
+    /// A finished link-layer frame out of `ifp`: a module's takeover of the
+    /// interface (a bridge member's output goes through its bridge) if any,
+    /// else as port_transmit.
     void transmit(ifnet& ifp, mbuf* m) noexcept;
+    /// A finished frame out of `ifp`'s port (its TX buffer) or its kind's
+    /// transmit, past any takeover: how a bridge sends out of a member.
+    void port_transmit(ifnet& ifp, mbuf* m) noexcept;
     /// Hands `m` to the control plane's handler `id` (module_registrar::punt),
     /// with the interface it concerns and a word of the module's own. The ring
     /// is bounded: when full the packet is dropped as punt_ring_full.

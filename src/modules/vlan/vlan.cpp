@@ -138,7 +138,8 @@ void vlan_frames(dp_ctx& c, ifnet& parent, mbuf** pkts, uint16_t n, void* arg) n
     }
     if (nmine) c.ether_input(parent, mine, nmine);
     // Each vlan's frames of the burst in one call, in arrival order.
-    pkt_for_each_group(tagged, to, nt, [&](ifnet* v, mbuf** grp, uint16_t ng) { c.ether_input(*v, grp, ng); });
+    // (through if_input: a vlan may be a bridge member).
+    pkt_for_each_group(tagged, to, nt, [&](ifnet* v, mbuf** grp, uint16_t ng) { c.if_input(*v, grp, ng); });
 }
 
 // A finished untagged frame of the vlan: insert the tag, out of the parent.

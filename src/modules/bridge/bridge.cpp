@@ -1,0 +1,803 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// bridge(4): an MP-safe learning bridge, a module over the seams alone. See
+// include/mpnet/modules/bridge.hpp for what it does and its locking.
+#include "mpnet/modules/bridge.hpp"
+
+#include <fmt/format.h>
+#include <rte_mbuf.h>
+#include <rte_random.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <cstring>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "mpnet/core/wire.hpp"
+#include "mpnet/stack/module.hpp"
+#include "mpnet/sync/rcu.hpp"
+#include "mpnet/sync/rcu_hash.hpp"
+
+namespace mpnet {
+namespace {
+
+using namespace bridge;
+
+// A worker refreshes an entry's last-seen time at most this often.
+constexpr uint64_t seen_refresh_ns = ns_per_s;
+// Learning notices are counted in windows of this length per lcore.
+constexpr uint64_t learn_window_ns = 10 * ns_per_ms;
+
+struct br_port {
+    uint16_t ifindex = 0;
+    uint32_t flags = portf::learning | portf::discover;
+    bool was_promisc = false;  // control only: what `delete` restores
+};
+
+/// A bridge's members. Immutable once published.
+struct br_ports {
+    std::vector<br_port> v;
+    const br_port* find(uint16_t ifindex) const noexcept {
+        for (const br_port& p : v)
+            if (p.ifindex == ifindex) return &p;
+        return nullptr;
+    }
+};
+
+struct fdb_entry {
+    fdb_entry(uint64_t k, uint16_t p, uint64_t now, bool st) : key(k), port(p), seen_ns(now), is_static(st) {}
+    const uint64_t key;  // the MAC (ether_addr::to_u64)
+    std::atomic<uint16_t> port;
+    std::atomic<uint64_t> seen_ns;
+    const bool is_static;
+};
+struct fdb_key_of {
+    static uint64_t get(const fdb_entry& e) noexcept { return e.key; }
+};
+struct fdb_hash {
+    uint64_t operator()(uint64_t k) const noexcept { return rcu_hash_mix(k); }
+};
+using fdb_table = rcu_hash<fdb_entry, fdb_key_of, fdb_hash>;
+
+struct br_softc final : if_softc {
+    rcu_ptr<br_ports> ports;
+    fdb_table fdb{fdb_max};
+    // Control only.
+    uint32_t maxaddr = maxaddr_default;
+    uint32_t timeout_s = timeout_default_s;
+    uint64_t sweep_timer = 0;
+    // Counters (workers and control).
+    std::atomic<uint64_t> learned{0}, learn_limited{0}, fdb_full{0};
+    br_softc() { (void)ports.publish(new br_ports); }
+    ~br_softc() override { delete ports.publish(nullptr); }  // the interface is past its grace period
+};
+
+struct alignas(64) lcore_learn {
+    uint64_t window_ns = 0;
+    uint32_t used = 0;
+};
+
+struct br_state {
+    // member ifindex -> its bridge's ifindex (0: not a member).
+    std::array<std::atomic<uint16_t>, limits::ifnet_max> bridge_of{};
+    if_hook_ops hook{};
+    uint16_t learn_id = 0;
+    std::atomic<uint32_t> learn_rate{learn_rate_default};
+    std::array<lcore_learn, limits::lcore_max + 1> lc{};
+    drop_reason too_short{}, bad_src{}, same_port{}, no_port{};
+    stack::impl* impl = nullptr;
+};
+
+bool is_bridge(const ifnet& ifp) noexcept { return ifp.kind().name == "bridge"; }
+br_softc& sc(const ifnet& ifp) noexcept { return *static_cast<br_softc*>(ifp.softc()); }
+
+// ---- data path ----------------------------------------------------------------------------
+
+bool has_addrs(const ifnet& ifp) noexcept {
+    const in_ifaddr_set& a = ifp.addrs();
+    return !a.v4.empty() || !a.v6.empty();
+}
+
+// `m` out of every running member but `in` (unknown unicast: those with
+// DISCOVER only), copies to all but the last; `also` more local receivers
+// take copies first (group frames). Consumes `m`.
+void flood(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, uint16_t in, mbuf* m, bool unknown,
+           ifnet* const* also, unsigned nalso) noexcept {
+    std::array<ifnet*, limits::ifnet_max> out;
+    unsigned k = 0;
+    for (const br_port& p : ps.v) {
+        if (p.ifindex == in || (unknown && !(p.flags & portf::discover))) continue;
+        ifnet* x = c.if_lookup(p.ifindex);
+        if (x && x->is_running()) out[k++] = x;
+    }
+    const unsigned total = k + nalso;
+    if (total == 0) return c.drop(m, st.no_port);
+    unsigned done = 0;
+    auto give = [&](ifnet& to, bool local) {
+        mbuf* mm = ++done == total ? m : rte_pktmbuf_copy(m, c.pool(), 0, UINT32_MAX);
+        if (!mm) return c.count_drop(drop_reason::nobufs);
+        if (local) return c.ether_input(to, &mm, 1);
+        br.count(c.lcore(), if_counter::opackets);
+        br.count(c.lcore(), if_counter::obytes, pkt_len(mm));
+        c.port_transmit(to, mm);
+    };
+    for (unsigned i = 0; i < nalso; ++i) give(*also[i], true);
+    for (unsigned i = 0; i < k; ++i) give(*out[i], false);
+}
+
+// A unicast frame by the FDB: out of its port, or flooded when unknown.
+void forward(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, uint16_t in, mbuf* m,
+             const ether_addr& dst) noexcept {
+    const fdb_entry* e = sc(br).fdb.lookup(dst.to_u64());
+    if (!e) return flood(c, st, br, ps, in, m, true, nullptr, 0);
+    const uint16_t out = e->port.load(std::memory_order_relaxed);
+    if (out == in) return c.drop(m, st.same_port);  // the station is on the segment it came from
+    ifnet* x = ps.find(out) ? c.if_lookup(out) : nullptr;
+    if (!x || !x->is_running()) return c.drop(m, drop_reason::if_down);
+    br.count(c.lcore(), if_counter::opackets);
+    br.count(c.lcore(), if_counter::obytes, pkt_len(m));
+    c.port_transmit(*x, m);
+}
+
+void learn(dp_ctx& c, br_state& st, br_softc& b, uint16_t bi, uint16_t port, const ether_addr& src) noexcept {
+    lcore_learn& l = st.lc[c.lcore()];
+    const uint64_t now = c.now_ns();
+    if (now - l.window_ns >= learn_window_ns) {
+        l.window_ns = now;
+        l.used = 0;
+    }
+    const uint32_t rate = st.learn_rate.load(std::memory_order_relaxed);
+    const uint32_t per_window = rate ? std::max<uint32_t>(1, rate / 100) : 0;
+    if (l.used >= per_window) {
+        b.learn_limited.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    ++l.used;
+    module_notice n;
+    n.id = st.learn_id;
+    n.ifindex = bi;
+    std::memcpy(n.data, src.b.data(), 6);
+    std::memcpy(n.data + 6, &port, sizeof port);
+    if (!c.notify(n)) b.learn_limited.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Frames received on a member (its input taken over).
+void member_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept {
+    auto& st = *static_cast<br_state*>(arg);
+    const uint16_t in = ifp.index();
+    const uint16_t bi = st.bridge_of[in].load(std::memory_order_acquire);
+    ifnet* br = bi ? c.if_lookup(bi) : nullptr;
+    // A bridge that is down (or going) leaves frames to the member, as NetBSD's.
+    if (!br || !is_bridge(*br) || !br->is_running()) return c.ether_input(ifp, pkts, n);
+    br_softc& b = sc(*br);
+    const br_ports* ps = b.ports.read();
+    const br_port* me = ps->find(in);
+    if (!me) return c.ether_input(ifp, pkts, n);
+    const ether_addr br_mac = br->lladdr();
+    const uint64_t now = c.now_ns();
+    ether_addr last_learned{};
+    for (uint16_t i = 0; i < n; ++i) {
+        mbuf* m = pkts[i];
+        if (pkt_head_len(m) < sizeof(ether_hdr)) {
+            c.drop(m, st.too_short);
+            continue;
+        }
+        const auto* eh = reinterpret_cast<const ether_hdr*>(pkt_data(m));
+        const ether_addr src = eh->src, dst = eh->dst;
+        if (src.is_group() || src.is_zero()) {
+            c.drop(m, st.bad_src);
+            continue;
+        }
+        br->count(c.lcore(), if_counter::ipackets);
+        br->count(c.lcore(), if_counter::ibytes, pkt_len(m));
+        if (me->flags & portf::learning) {
+            fdb_entry* e = b.fdb.lookup(src.to_u64());
+            if (!e || (e->port.load(std::memory_order_relaxed) != in && !e->is_static)) {
+                if (src != last_learned) learn(c, st, b, bi, in, src);  // once per source and burst
+                last_learned = src;
+            } else if (!e->is_static && now - e->seen_ns.load(std::memory_order_relaxed) >= seen_refresh_ns) {
+                e->seen_ns.store(now, std::memory_order_relaxed);
+            }
+        }
+        if (dst.is_group()) {
+            // Out of every other port, and up the stack of the bridge and of
+            // each member with addresses (an ARP request for a member's
+            // address may arrive on another member: NetBSD's PR 48104).
+            std::array<ifnet*, limits::ifnet_max + 1> local;
+            unsigned nl = 0;
+            if (has_addrs(*br)) local[nl++] = br;
+            for (const br_port& p : ps->v) {
+                ifnet* x = c.if_lookup(p.ifindex);
+                if (x && x->is_up() && has_addrs(*x)) local[nl++] = x;
+            }
+            flood(c, st, *br, *ps, in, m, false, local.data(), nl);
+            continue;
+        }
+        if (dst == br_mac) {
+            c.ether_input(*br, &m, 1);
+            continue;
+        }
+        // To a member's own address: delivered on that member.
+        ifnet* to = nullptr;
+        for (const br_port& p : ps->v) {
+            ifnet* x = c.if_lookup(p.ifindex);
+            if (x && x->lladdr() == dst) {
+                to = x;
+                break;
+            }
+        }
+        if (to) {
+            c.ether_input(*to, &m, 1);
+            continue;
+        }
+        forward(c, st, *br, *ps, in, m, dst);
+    }
+}
+
+// A finished frame from the bridge's own layer 3, or from a member's (its
+// output taken over): by the FDB, as NetBSD's bridge_output.
+void bridge_out(dp_ctx& c, br_state& st, ifnet& br, mbuf* m) noexcept {
+    if (!br.is_running()) return c.drop(m, drop_reason::if_down);
+    if (pkt_head_len(m) < sizeof(ether_hdr)) return c.drop(m, st.too_short);
+    const br_ports* ps = sc(br).ports.read();
+    const ether_addr dst = reinterpret_cast<const ether_hdr*>(pkt_data(m))->dst;
+    if (dst.is_group()) return flood(c, st, br, *ps, 0, m, false, nullptr, 0);
+    forward(c, st, br, *ps, 0, m, dst);
+}
+
+void bridge_transmit(dp_ctx& c, ifnet& ifp, mbuf* m, void* arg) noexcept {
+    bridge_out(c, *static_cast<br_state*>(arg), ifp, m);
+}
+
+void member_output(dp_ctx& c, ifnet& ifp, mbuf* m, void* arg) noexcept {
+    auto& st = *static_cast<br_state*>(arg);
+    const uint16_t bi = st.bridge_of[ifp.index()].load(std::memory_order_acquire);
+    ifnet* br = bi ? c.if_lookup(bi) : nullptr;
+    if (!br || !is_bridge(*br) || !br->is_running()) return c.port_transmit(ifp, m);
+    bridge_out(c, st, *br, m);
+}
+
+// ---- control plane ------------------------------------------------------------------------
+
+void publish_ports(br_softc& b, std::vector<br_port> v) {
+    auto next = std::make_unique<br_ports>();
+    next->v = std::move(v);
+    b.ports.replace(next.release());
+}
+
+void fdb_remove_port(br_softc& b, uint16_t port) {
+    b.fdb.for_each([&](fdb_entry& e) {
+        if (e.port.load(std::memory_order_relaxed) == port) b.fdb.remove(&e);
+    });
+}
+
+// Dynamic entries beyond maxaddr go, the least recently seen first.
+void fdb_trim(br_softc& b) {
+    if (b.fdb.size() <= b.maxaddr) return;
+    std::vector<fdb_entry*> dyn;
+    b.fdb.for_each([&](fdb_entry& e) {
+        if (!e.is_static) dyn.push_back(&e);
+    });
+    std::sort(dyn.begin(), dyn.end(), [](const fdb_entry* x, const fdb_entry* y) {
+        return x->seen_ns.load(std::memory_order_relaxed) < y->seen_ns.load(std::memory_order_relaxed);
+    });
+    for (fdb_entry* e : dyn) {
+        if (b.fdb.size() <= b.maxaddr) break;
+        b.fdb.remove(e);
+    }
+}
+
+void member_release(br_state& st, ifnet& x, const br_port& p) {
+    x.set_hook(nullptr);
+    st.bridge_of[x.index()].store(0, std::memory_order_release);
+    if (!p.was_promisc && x.port()) (void)x.port()->set_promisc(false);
+}
+
+status member_add(module_ctl& ctl, br_state& st, ifnet& br, ifnet& x) {
+    if (&x == &br || is_bridge(x) || !(x.caps() & ifcap::lladdr) || (x.flags() & iff::loopback)) return errc::inval;
+    if (st.bridge_of[x.index()].load(std::memory_order_relaxed)) return errc::busy;
+    if (x.port())
+        if (status s = x.port()->set_promisc(true); !s) return s;
+    br_softc& b = sc(br);
+    std::vector<br_port> v = b.ports.read()->v;
+    br_port p;
+    p.ifindex = x.index();
+    // The NIC passes every frame; the interface's own input still takes
+    // only its own (IFF_PROMISC is not set: when the bridge is down, frames
+    // for other stations must not reach the member's layer 3).
+    p.was_promisc = (x.flags() & iff::promisc) != 0;
+    v.push_back(p);
+    publish_ports(b, std::move(v));
+    st.bridge_of[x.index()].store(br.index(), std::memory_order_release);
+    x.set_hook(&st.hook);
+    (void)ctl;
+    return {};
+}
+
+void member_del(br_state& st, ifnet& br, ifnet& x) {
+    br_softc& b = sc(br);
+    std::vector<br_port> v = b.ports.read()->v;
+    auto it = std::find_if(v.begin(), v.end(), [&](const br_port& p) { return p.ifindex == x.index(); });
+    if (it == v.end()) return;
+    const br_port p = *it;
+    v.erase(it);
+    member_release(st, x, p);
+    publish_ports(b, std::move(v));
+    fdb_remove_port(b, x.index());
+}
+
+// The periodic sweep: entries unseen for `timeout` go.
+void sweep_arm(br_state& st, ifnet& br);
+void sweep_run(br_state& st, uint16_t bi, const br_softc* expect) {
+    module_ctl ctl(*st.impl);
+    ifnet* br = ctl.if_lookup(bi);
+    if (!br || !is_bridge(*br) || &sc(*br) != expect) return;
+    br_softc& b = sc(*br);
+    b.sweep_timer = 0;
+    if (b.timeout_s) {
+        const uint64_t now = ctl.now_ns(), age = uint64_t(b.timeout_s) * ns_per_s;
+        b.fdb.for_each([&](fdb_entry& e) {
+            if (!e.is_static && now - e.seen_ns.load(std::memory_order_relaxed) >= age) b.fdb.remove(&e);
+        });
+    }
+    sweep_arm(st, *br);
+}
+
+void sweep_arm(br_state& st, ifnet& br) {
+    br_softc& b = sc(br);
+    module_ctl ctl(*st.impl);
+    if (b.sweep_timer) ctl.timer_cancel(b.sweep_timer);
+    b.sweep_timer = 0;
+    if (!b.timeout_s) return;
+    // A quarter of the timeout, between 1 s and 5 minutes (NetBSD's period).
+    const uint64_t period_s = std::clamp<uint64_t>(b.timeout_s / 4, 1, 300);
+    const uint16_t bi = br.index();
+    const br_softc* me = &b;
+    br_state* sp = &st;
+    b.sweep_timer = ctl.timer_add(ctl.now_ns() + period_s * ns_per_s, [sp, bi, me] { sweep_run(*sp, bi, me); });
+}
+
+void learn_notice(module_ctl& ctl, const module_notice& n, void* arg) {
+    (void)arg;
+    ifnet* br = ctl.if_lookup(n.ifindex);
+    if (!br || !is_bridge(*br)) return;
+    br_softc& b = sc(*br);
+    ether_addr mac;
+    std::memcpy(mac.b.data(), n.data, 6);
+    uint16_t port;
+    std::memcpy(&port, n.data + 6, sizeof port);
+    const br_port* p = b.ports.read()->find(port);
+    if (!p || !(p->flags & portf::learning)) return;  // it left, or stopped learning, meanwhile
+    const uint64_t now = ctl.now_ns();
+    if (fdb_entry* e = b.fdb.lookup(mac.to_u64())) {
+        if (e->is_static) return;
+        e->port.store(port, std::memory_order_relaxed);
+        e->seen_ns.store(now, std::memory_order_relaxed);
+        b.learned.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (b.fdb.size() >= b.maxaddr) {
+        b.fdb_full.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    if (b.fdb.insert(mac.to_u64(), port, now, false)) b.learned.fetch_add(1, std::memory_order_relaxed);
+}
+
+// The bridge's address: random, locally administered (as Linux's bridges
+// and NetBSD's vether(4) make theirs).
+ether_addr bridge_mac() {
+    ether_addr a = ether_addr::from_u64(rte_rand() & 0xffffffffffffULL);
+    a.b[0] = static_cast<uint8_t>((a.b[0] & 0xfc) | 0x02);  // unicast, locally administered
+    return a;
+}
+
+status bridge_create(module_ctl& ctl, ifnet& ifp, void* arg) {
+    ifp.set_softc(std::make_unique<br_softc>());
+    ifp.set_flags(iff::broadcast | iff::simplex | iff::multicast);
+    ifp.set_lladdr(bridge_mac());
+    (void)ctl;
+    sweep_arm(*static_cast<br_state*>(arg), ifp);
+    return {};
+}
+
+void bridge_destroy(module_ctl& ctl, ifnet& ifp, void* arg) {
+    auto& st = *static_cast<br_state*>(arg);
+    br_softc& b = sc(ifp);
+    if (b.sweep_timer) ctl.timer_cancel(b.sweep_timer);
+    b.sweep_timer = 0;
+    for (const br_port& p : b.ports.read()->v)
+        if (ifnet* x = ctl.if_lookup(p.ifindex)) member_release(st, *x, p);
+    publish_ports(b, {});
+    b.fdb.for_each([&](fdb_entry& e) { b.fdb.remove(&e); });
+}
+
+std::string port_flag_words(uint32_t f) {
+    std::string s;
+    if (f & portf::learning) s += "LEARNING";
+    if (f & portf::discover) s += s.empty() ? "DISCOVER" : ",DISCOVER";
+    return fmt::format("flags={:x}<{}>", f, s);
+}
+
+void bridge_show(module_ctl& ctl, const ifnet& ifp, std::vector<std::string>& lines, void*) {
+    const br_softc& b = sc(ifp);
+    std::string m;
+    for (const br_port& p : b.ports.read()->v)
+        if (const ifnet* x = ctl.if_lookup(p.ifindex)) m += (m.empty() ? "" : " ") + x->name();
+    lines.push_back("bridge members: " + (m.empty() ? std::string("none") : m));
+}
+
+void bridge_running_config(module_ctl& ctl, const ifnet& ifp, std::vector<std::string>& lines, void*) {
+    const br_softc& b = sc(ifp);
+    const std::string& n = ifp.name();
+    if (b.maxaddr != maxaddr_default) lines.push_back(fmt::format("brconfig {} maxaddr {}", n, b.maxaddr));
+    if (b.timeout_s != timeout_default_s) lines.push_back(fmt::format("brconfig {} timeout {}", n, b.timeout_s));
+    for (const br_port& p : b.ports.read()->v) {
+        const ifnet* x = ctl.if_lookup(p.ifindex);
+        if (!x) continue;
+        lines.push_back(fmt::format("brconfig {} add {}", n, x->name()));
+        if (!(p.flags & portf::learning)) lines.push_back(fmt::format("brconfig {} -learn {}", n, x->name()));
+        if (!(p.flags & portf::discover)) lines.push_back(fmt::format("brconfig {} -discover {}", n, x->name()));
+    }
+    const_cast<br_softc&>(b).fdb.for_each([&](fdb_entry& e) {
+        if (!e.is_static) return;
+        if (const ifnet* x = ctl.if_lookup(e.port.load(std::memory_order_relaxed)))
+            lines.push_back(fmt::format("brconfig {} static {} {}", n, x->name(), ether_addr::from_u64(e.key).str()));
+    });
+}
+
+// A member that goes leaves its bridge first.
+void bridge_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void* arg) {
+    if (ev != if_event::detach || is_bridge(ifp)) return;
+    auto& st = *static_cast<br_state*>(arg);
+    const uint16_t bi = st.bridge_of[ifp.index()].load(std::memory_order_relaxed);
+    if (ifnet* br = bi ? ctl.if_lookup(bi) : nullptr; br && is_bridge(*br)) member_del(st, *br, ifp);
+}
+
+void bridge_limits(module_ctl& ctl, std::vector<limit_info>& out, void*) {
+    ctl.for_each_if([&](ifnet& x) {
+        if (is_bridge(x)) out.push_back({"bridge FDB " + x.name(), sc(x).maxaddr, sc(x).fdb.size()});
+    });
+}
+
+void bridge_attach(module_registrar& r) {
+    auto* st = r.own(std::make_unique<br_state>());
+    st->impl = &r.impl();
+    st->hook.input = member_input;
+    st->hook.output = member_output;
+    st->hook.arg = st;
+    if_kind k;
+    k.name = "bridge";
+    k.prefix = "bridge";
+    k.caps = ifcap::lladdr;
+    k.transmit = bridge_transmit;
+    k.create = bridge_create;
+    k.destroy = bridge_destroy;
+    k.show = bridge_show;
+    k.running_config = bridge_running_config;
+    k.arg = st;
+    r.kind(k);
+    r.if_hook(bridge_hook, st);
+    r.limits(bridge_limits, st);
+    st->learn_id = r.notice("bridge_learn", learn_notice, st);
+    st->too_short = r.drop("bridge_too_short");
+    st->bad_src = r.drop("bridge_bad_src");
+    st->same_port = r.drop("bridge_same_port");
+    st->no_port = r.drop("bridge_no_port");
+    knob kn;
+    kn.name = "net.link.bridge.learn_rate";
+    kn.help = "FDB learning notices a second, per lcore (0: learn nothing)";
+    kn.min = 0;
+    kn.max = 10000000;
+    kn.get = [](module_ctl&, void* a) -> int64_t {
+        return static_cast<br_state*>(a)->learn_rate.load(std::memory_order_relaxed);
+    };
+    kn.set = [](module_ctl&, int64_t v, void* a) {
+        static_cast<br_state*>(a)->learn_rate.store(static_cast<uint32_t>(v), std::memory_order_relaxed);
+    };
+    kn.arg = st;
+    r.knob(kn);
+}
+
+
+// ---- the command language: brconfig -------------------------------------------------------
+
+command_reply fail(std::string msg) { return {1, "brconfig: " + std::move(msg)}; }
+
+std::string why(stack& s, errc e, std::string_view br, std::string_view ifn) {
+    switch (e) {
+        case errc::noent:
+            return fmt::format("{}: no such interface", !s.if_get(br) || ifn.empty() ? br : ifn);
+        case errc::inval:
+            return fmt::format("{}: not a bridge, or {} cannot be a member (a bridge, lo, or no link address)", br,
+                               ifn);
+        case errc::busy:
+            return fmt::format("{}: {} is a member of a bridge already", br, ifn);
+        case errc::notsup:
+            return fmt::format("{}: {}: not a member of this bridge", br, ifn);
+        default:
+            return fmt::format("{}: {}", br, errc_message(e));
+    }
+}
+
+bool parse_u32(const std::string& w, uint32_t lo, uint32_t hi, uint32_t& out) {
+    auto [p, ec] = std::from_chars(w.data(), w.data() + w.size(), out);
+    return ec == std::errc() && p == w.data() + w.size() && out >= lo && out <= hi;
+}
+
+std::string show_text(const info& b) {
+    std::string t = fmt::format("{}: flags={:x}{}\n", b.name, b.flags, iff_words(b.flags));
+    t += "\tInterfaces:\n";
+    for (const port_info& p : b.ports)
+        t += fmt::format("\t\t{} {}\n\t\t\tport {} {}\n", p.ifname, port_flag_words(p.flags), p.index,
+                         p.running ? "forwarding" : "disabled");
+    t += fmt::format("\tAddress cache (max cache: {}, timeout: {}):\n", b.maxaddr, b.timeout_s);
+    for (const fdb_info& e : b.fdb)
+        t += fmt::format("\t\t{} {} {} flags={}<{}>\n", e.mac.str(), e.ifname, e.expire_s < 0 ? 0 : e.expire_s,
+                         e.is_static ? 1 : 0, e.is_static ? "STATIC" : "");
+    return t;
+}
+
+nlohmann::json show_json(const info& b) {
+    nlohmann::json ports = nlohmann::json::array(), fdb = nlohmann::json::array();
+    for (const port_info& p : b.ports)
+        ports.push_back({{"name", p.ifname},
+                         {"index", p.index},
+                         {"learning", (p.flags & portf::learning) != 0},
+                         {"discover", (p.flags & portf::discover) != 0},
+                         {"state", p.running ? "forwarding" : "disabled"}});
+    for (const fdb_info& e : b.fdb)
+        fdb.push_back({{"mac", e.mac.str()}, {"interface", e.ifname}, {"static", e.is_static}, {"expire", e.expire_s}});
+    return {{"name", b.name},      {"flags", iff_words(b.flags)},     {"maxaddr", b.maxaddr},
+            {"timeout", b.timeout_s}, {"interfaces", ports},         {"cache", fdb},
+            {"learned", b.learned}, {"learn_limited", b.learn_limited}, {"cache_full", b.fdb_full}};
+}
+
+command_reply cmd_brconfig(stack& s, const std::vector<std::string>& args, bool json) {
+    std::vector<std::string> a{"brconfig"};  // a[i] is word i of the command line
+    a.insert(a.end(), args.begin(), args.end());
+    if (a.size() == 2 && a[1] == "-a") {
+        auto all = list(s);
+        if (json) {
+            nlohmann::json j = nlohmann::json::array();
+            for (const info& b : all) j.push_back(show_json(b));
+            return {0, j.dump() + "\n"};
+        }
+        std::string t;
+        for (const info& b : all) t += show_text(b);
+        return {0, t};
+    }
+    if (a.size() < 2) return fail("usage: brconfig -a | brconfig BRIDGE [COMMAND [ARGS]]");
+    const std::string& br = a[1];
+    if (a.size() == 2) {
+        auto b = get(s, br);
+        if (!b) return fail(why(s, b.error(), br, ""));
+        return {0, json ? show_json(*b).dump() + "\n" : show_text(*b)};
+    }
+    const std::string& verb = a[2];
+    const size_t nargs = a.size() - 3;
+    auto done = [&](status st, std::string_view ifn = "") -> command_reply {
+        return st ? command_reply{} : fail(why(s, st.error(), br, ifn));
+    };
+    if ((verb == "add" || verb == "delete") && nargs == 1)
+        return done(verb == "add" ? add(s, br, a[3]) : del(s, br, a[3]), a[3]);
+    if ((verb == "up" || verb == "down") && nargs == 0) {
+        auto b = get(s, br);
+        if (!b) return fail(why(s, b.error(), br, ""));
+        return done(verb == "up" ? s.if_up(br) : s.if_down(br));
+    }
+    if (verb == "maxaddr" && nargs == 1) {
+        uint32_t n = 0;
+        if (!parse_u32(a[3], 1, fdb_max, n)) return fail(fmt::format("{}: maxaddr must be 1..{}", a[3], fdb_max));
+        return done(set_maxaddr(s, br, n));
+    }
+    if (verb == "timeout" && nargs == 1) {
+        uint32_t n = 0;
+        if (!parse_u32(a[3], 0, 86400 * 365, n)) return fail(fmt::format("{}: timeout must be 0..31536000 seconds", a[3]));
+        return done(set_timeout(s, br, n));
+    }
+    if ((verb == "flush" || verb == "flushall") && nargs == 0) return done(flush(s, br, verb == "flushall"));
+    if (verb == "deladdr" && nargs == 1) {
+        auto mac = ether_addr::parse(a[3]);
+        if (!mac) return fail(fmt::format("{}: not a MAC address", a[3]));
+        status st = deladdr(s, br, *mac);
+        if (!st && st.error() == errc::noent && get(s, br)) return fail(fmt::format("{}: {} not in the cache", br, a[3]));
+        return done(st);
+    }
+    if (verb == "static" && nargs == 2) {
+        auto mac = ether_addr::parse(a[4]);
+        if (!mac || mac->is_group() || mac->is_zero()) return fail(fmt::format("{}: not a unicast MAC address", a[4]));
+        return done(static_add(s, br, a[3], *mac), a[3]);
+    }
+    for (const auto& [w, flag, on] : {std::tuple{"learn", portf::learning, true},
+                                      std::tuple{"-learn", portf::learning, false},
+                                      std::tuple{"discover", portf::discover, true},
+                                      std::tuple{"-discover", portf::discover, false}})
+        if (verb == w && nargs == 1) return done(set_port_flag(s, br, a[3], flag, on), a[3]);
+    return fail(fmt::format("{}: unknown command or wrong arguments (add IF, delete IF, up, down, maxaddr N, "
+                            "timeout S, flush, flushall, deladdr MAC, static IF MAC, [-]learn IF, [-]discover IF)",
+                            verb));
+}
+
+constexpr module_command bridge_commands[] = {
+    {"brconfig", "brconfig -a | brconfig BRIDGE [add IF | delete IF | up | down | maxaddr N | timeout S | flush | "
+                 "flushall | deladdr MAC | static IF MAC | [-]learn IF | [-]discover IF]",
+     "bridge(4) members, forwarding database and limits", cmd_brconfig},
+};
+
+}  // namespace
+
+extern const module bridge_module{"bridge", bridge_attach, bridge_commands, {}};
+
+namespace bridge {
+namespace {
+
+// The bridge and (when `member` is given) the member interface, by name.
+struct found {
+    ifnet* br = nullptr;
+    ifnet* x = nullptr;
+    br_state* st = nullptr;
+};
+status find(module_ctl& ctl, std::string_view br, std::string_view member, found& f) {
+    f.br = ctl.if_find(br);
+    if (!f.br) return errc::noent;
+    if (!is_bridge(*f.br)) return errc::inval;
+    f.st = static_cast<br_state*>(f.br->kind().arg);
+    if (!member.empty()) {
+        f.x = ctl.if_find(member);
+        if (!f.x) return errc::noent;
+    }
+    return {};
+}
+
+info snapshot(module_ctl& ctl, ifnet& br) {
+    br_softc& b = sc(br);
+    info r;
+    r.name = br.name();
+    r.flags = br.flags();
+    r.maxaddr = b.maxaddr;
+    r.timeout_s = b.timeout_s;
+    r.learned = b.learned.load(std::memory_order_relaxed);
+    r.learn_limited = b.learn_limited.load(std::memory_order_relaxed);
+    r.fdb_full = b.fdb_full.load(std::memory_order_relaxed);
+    for (const br_port& p : b.ports.read()->v)
+        if (const ifnet* x = ctl.if_lookup(p.ifindex)) r.ports.push_back({x->name(), p.ifindex, p.flags, x->is_running()});
+    const uint64_t now = ctl.now_ns();
+    b.fdb.for_each([&](fdb_entry& e) {
+        fdb_info f;
+        f.mac = ether_addr::from_u64(e.key);
+        const ifnet* x = ctl.if_lookup(e.port.load(std::memory_order_relaxed));
+        f.ifname = x ? x->name() : "?";
+        f.is_static = e.is_static;
+        if (!e.is_static && b.timeout_s) {
+            const uint64_t age = now - std::min(now, e.seen_ns.load(std::memory_order_relaxed));
+            const uint64_t t = uint64_t(b.timeout_s) * ns_per_s;
+            f.expire_s = age >= t ? 0 : int64_t((t - age) / ns_per_s);
+        }
+        r.fdb.push_back(std::move(f));
+    });
+    std::sort(r.fdb.begin(), r.fdb.end(), [](const fdb_info& x, const fdb_info& y) { return x.mac.to_u64() < y.mac.to_u64(); });
+    return r;
+}
+
+}  // namespace
+
+status add(stack& s, std::string_view br, std::string_view member) {
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, member, f); !st) return st;
+        return member_add(ctl, *f.st, *f.br, *f.x);
+    });
+}
+
+status del(stack& s, std::string_view br, std::string_view member) {
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, member, f); !st) return st;
+        if (!sc(*f.br).ports.read()->find(f.x->index())) return errc::notsup;
+        member_del(*f.st, *f.br, *f.x);
+        return {};
+    });
+}
+
+status set_maxaddr(stack& s, std::string_view br, uint32_t n) {
+    if (n < 1 || n > fdb_max) return errc::inval;
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, "", f); !st) return st;
+        sc(*f.br).maxaddr = n;
+        fdb_trim(sc(*f.br));
+        return {};
+    });
+}
+
+status set_timeout(stack& s, std::string_view br, uint32_t seconds) {
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, "", f); !st) return st;
+        sc(*f.br).timeout_s = seconds;
+        sweep_arm(*f.st, *f.br);
+        return {};
+    });
+}
+
+status flush(stack& s, std::string_view br, bool all) {
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, "", f); !st) return st;
+        br_softc& b = sc(*f.br);
+        b.fdb.for_each([&](fdb_entry& e) {
+            if (all || !e.is_static) b.fdb.remove(&e);
+        });
+        return {};
+    });
+}
+
+status deladdr(stack& s, std::string_view br, const ether_addr& mac) {
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, "", f); !st) return st;
+        br_softc& b = sc(*f.br);
+        fdb_entry* e = b.fdb.lookup(mac.to_u64());
+        if (!e) return errc::noent;
+        b.fdb.remove(e);
+        return {};
+    });
+}
+
+status static_add(stack& s, std::string_view br, std::string_view member, const ether_addr& mac) {
+    if (mac.is_group() || mac.is_zero()) return errc::inval;
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, member, f); !st) return st;
+        br_softc& b = sc(*f.br);
+        if (!b.ports.read()->find(f.x->index())) return errc::notsup;
+        fdb_entry* e = b.fdb.lookup(mac.to_u64());
+        if (!e && b.fdb.size() >= b.maxaddr) return errc::nospc;
+        if (e) b.fdb.remove(e);  // a learned (or older static) entry gives way
+        auto r = b.fdb.insert(mac.to_u64(), f.x->index(), ctl.now_ns(), true);
+        return r ? status{} : status{r.error()};
+    });
+}
+
+status set_port_flag(stack& s, std::string_view br, std::string_view member, uint32_t flag, bool on) {
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, member, f); !st) return st;
+        br_softc& b = sc(*f.br);
+        std::vector<br_port> v = b.ports.read()->v;
+        auto it = std::find_if(v.begin(), v.end(), [&](const br_port& p) { return p.ifindex == f.x->index(); });
+        if (it == v.end()) return errc::notsup;
+        it->flags = on ? (it->flags | flag) : (it->flags & ~flag);
+        publish_ports(b, std::move(v));
+        return {};
+    });
+}
+
+result<info> get(stack& s, std::string_view br) {
+    info r;
+    status st = s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status e = find(ctl, br, "", f); !e) return e;
+        r = snapshot(ctl, *f.br);
+        return {};
+    });
+    if (!st) return st.error();
+    return r;
+}
+
+std::vector<info> list(stack& s) {
+    std::vector<info> v;
+    (void)s.ctl_call([&](module_ctl& ctl) -> status {
+        ctl.for_each_if([&](ifnet& x) {
+            if (is_bridge(x)) v.push_back(snapshot(ctl, x));
+        });
+        return {};
+    });
+    return v;
+}
+
+}  // namespace bridge
+}  // namespace mpnet

@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// bridge(4), ported from NetBSD's tests/net/if_bridge (t_bridge.sh and
+// t_rtable.sh): two segments joined by a bridge on a third stack, pings
+// across it in both families, addresses on the members and on the bridge,
+// the forwarding database's learning, deladdr, flush, timeout, maxaddr,
+// static entries and purge on member removal; no frame back out of the port
+// it came in on; flooding and DISCOVER; brconfig's words; destroying the
+// bridge under traffic leaks no packet buffer.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "../support/world.hpp"
+#include "mpnet/ctl/commands.hpp"
+#include "mpnet/modules/bridge.hpp"
+
+namespace mpnet::testing {
+namespace {
+
+stack_config quiet() {
+    stack_config c;
+    c.dad_count = 0;
+    c.dad6_count = 0;
+    return c;
+}
+
+uint64_t drops(stack& s, const char* name) {
+    for (const auto& [n, v] : s.drop_list())
+        if (n == name) return v;
+    return ~0ull;
+}
+
+// NetBSD's topology: h1 on bus1 and h3 on bus2, one subnet; the bridge host
+// r has shmif0 on bus1 and shmif1 on bus2, up, without addresses.
+struct topo {
+    world w;
+    drivers::bus& bus1 = w.add_bus("br1");
+    drivers::bus& bus2 = w.add_bus("br2");
+    stack& h1 = w.add_host("h1", bus1, "shmif0", "198.18.0.1", 24, quiet());
+    stack& h3 = w.add_host("h3", bus2, "shmif0", "198.18.0.2", 24, quiet());
+    stack& r = w.add_stack("r", quiet());
+    ether_addr mac1, mac3;
+    topo() {
+        w.attach(r, bus1, "shmif0");
+        w.attach(r, bus2, "shmif1");
+        EXPECT_TRUE(r.if_up("shmif0"));
+        EXPECT_TRUE(r.if_up("shmif1"));
+        EXPECT_TRUE(h1.addr6_add("shmif0", ip6("2001:db8::1"), 64));
+        EXPECT_TRUE(h3.addr6_add("shmif0", ip6("2001:db8::2"), 64));
+        mac1 = h1.if_get("shmif0")->lladdr;
+        mac3 = h3.if_get("shmif0")->lladdr;
+        w.run_for_ms(5);
+    }
+    void setup_bridge() {
+        ASSERT_TRUE(r.if_create("bridge0").has_value());
+        ASSERT_TRUE(r.if_up("bridge0"));
+        ASSERT_TRUE(bridge::add(r, "bridge0", "shmif0"));
+        ASSERT_TRUE(bridge::add(r, "bridge0", "shmif1"));
+    }
+    void teardown_bridge() {
+        ASSERT_TRUE(bridge::del(r, "bridge0", "shmif0"));
+        ASSERT_TRUE(bridge::del(r, "bridge0", "shmif1"));
+    }
+    bridge::info br() { return *bridge::get(r, "bridge0"); }
+    // The FDB's port for `m`, or "" when it is not there.
+    std::string port_of(const ether_addr& m) {
+        for (const auto& e : br().fdb)
+            if (e.mac == m) return e.ifname;
+        return "";
+    }
+    void forget_arp() {
+        h1.arp_flush();
+        h3.arp_flush();
+    }
+};
+
+TEST(t_bridge, bridge_ipv4) {
+    topo t;
+    EXPECT_FALSE(t.w.ping(t.h1, ip("198.18.0.2"), 200));
+    t.setup_bridge();
+    const auto b = t.br();
+    ASSERT_EQ(b.ports.size(), 2u);
+    EXPECT_EQ(b.ports[0].ifname, "shmif0");
+    EXPECT_EQ(b.ports[1].ifname, "shmif1");
+    EXPECT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    EXPECT_TRUE(t.w.ping(t.h3, ip("198.18.0.1")));
+    EXPECT_GT(t.r.if_get("bridge0")->ipackets, 0u);
+    EXPECT_GT(t.r.if_get("bridge0")->opackets, 0u);
+    t.teardown_bridge();
+    t.forget_arp();
+    EXPECT_FALSE(t.w.ping(t.h1, ip("198.18.0.2"), 200));
+    EXPECT_FALSE(t.w.ping(t.h3, ip("198.18.0.1"), 200));
+}
+
+TEST(t_bridge, bridge_ipv6) {
+    topo t;
+    EXPECT_FALSE(t.w.ping6(t.h1, ip6("2001:db8::2"), "", 200));
+    t.setup_bridge();
+    EXPECT_TRUE(t.w.ping6(t.h1, ip6("2001:db8::2")));
+    EXPECT_TRUE(t.w.ping6(t.h3, ip6("2001:db8::1")));
+    t.teardown_bridge();
+    t.h1.ndp_flush();
+    t.h3.ndp_flush();
+    EXPECT_FALSE(t.w.ping6(t.h1, ip6("2001:db8::2"), "", 200));
+}
+
+// PR 48104: a packet received on one member for the address of another is
+// delivered locally; and addresses on the bridge interface itself answer.
+TEST(t_bridge, bridge_member_ip_and_bridge_ip) {
+    topo t;
+    t.setup_bridge();
+    ASSERT_TRUE(t.r.addr_add("shmif0", ip("198.18.0.11"), 24));
+    ASSERT_TRUE(t.r.addr_add("shmif1", ip("198.18.0.12"), 24));
+    ASSERT_TRUE(t.r.addr6_add("shmif0", ip6("2001:db8::11"), 64));
+    ASSERT_TRUE(t.r.addr6_add("shmif1", ip6("2001:db8::12"), 64));
+    t.w.run_for_ms(5);
+    for (stack* h : {&t.h1, &t.h3}) {
+        EXPECT_TRUE(t.w.ping(*h, ip("198.18.0.11"))) << h->config().name;
+        EXPECT_TRUE(t.w.ping(*h, ip("198.18.0.12"))) << h->config().name;
+        EXPECT_TRUE(t.w.ping6(*h, ip6("2001:db8::11"))) << h->config().name;
+        EXPECT_TRUE(t.w.ping6(*h, ip6("2001:db8::12"))) << h->config().name;
+    }
+    // The bridge's own addresses, in another subnet of its own.
+    ASSERT_TRUE(t.r.addr_add("bridge0", ip("198.18.1.10"), 24));
+    ASSERT_TRUE(t.r.addr6_add("bridge0", ip6("2001:db8:1::10"), 64));
+    ASSERT_TRUE(t.h1.addr_add("shmif0", ip("198.18.1.1"), 24));
+    ASSERT_TRUE(t.h3.addr_add("shmif0", ip("198.18.1.2"), 24));
+    ASSERT_TRUE(t.h1.addr6_add("shmif0", ip6("2001:db8:1::1"), 64));
+    t.w.run_for_ms(5);
+    EXPECT_TRUE(t.w.ping(t.h1, ip("198.18.1.10")));
+    EXPECT_TRUE(t.w.ping(t.h3, ip("198.18.1.10")));
+    EXPECT_TRUE(t.w.ping(t.r, ip("198.18.1.2")));  // out of the bridge, by its FDB
+    EXPECT_TRUE(t.w.ping6(t.h1, ip6("2001:db8:1::10")));
+    auto e = t.r.arp_get(ip("198.18.1.2"));
+    ASSERT_EQ(e.size(), 1u);
+    EXPECT_EQ(e[0].ifname, "bridge0");
+    t.teardown_bridge();
+    t.forget_arp();
+    EXPECT_FALSE(t.w.ping(t.h1, ip("198.18.0.12"), 200));
+    EXPECT_TRUE(t.w.ping(t.h1, ip("198.18.0.11")));  // its own segment's member still answers
+}
+
+TEST(t_bridge, bridge_rtable_basic_flush_and_deladdr) {
+    topo t;
+    t.setup_bridge();
+    EXPECT_EQ(t.port_of(t.mac1), "");
+    EXPECT_EQ(t.port_of(t.mac3), "");
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    EXPECT_EQ(t.port_of(t.mac1), "shmif0");
+    EXPECT_EQ(t.port_of(t.mac3), "shmif1");
+    EXPECT_GE(t.br().learned, 2u);
+    ASSERT_TRUE(bridge::deladdr(t.r, "bridge0", t.mac1));
+    EXPECT_EQ(t.port_of(t.mac1), "");
+    EXPECT_EQ(t.port_of(t.mac3), "shmif1");
+    EXPECT_EQ(bridge::deladdr(t.r, "bridge0", t.mac1).error(), errc::noent);
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    EXPECT_EQ(t.port_of(t.mac1), "shmif0");
+    ASSERT_TRUE(bridge::flush(t.r, "bridge0", false));
+    EXPECT_TRUE(t.br().fdb.empty());
+}
+
+TEST(t_bridge, bridge_rtable_timeout_ages_entries_out) {
+    topo t;
+    t.setup_bridge();
+    EXPECT_EQ(t.br().timeout_s, 1200u);
+    ASSERT_TRUE(bridge::set_timeout(t.r, "bridge0", 5));
+    EXPECT_EQ(t.br().timeout_s, 5u);
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    ASSERT_EQ(t.br().fdb.size(), 2u);
+    for (const auto& e : t.br().fdb) {
+        EXPECT_GE(e.expire_s, 4);
+        EXPECT_LE(e.expire_s, 5);
+    }
+    // The hosts go quiet (their neighbor probes would refresh the entries).
+    // For 2 s: still there; for the timeout and a sweep period: gone.
+    ASSERT_TRUE(t.h1.if_down("shmif0"));
+    ASSERT_TRUE(t.h3.if_down("shmif0"));
+    t.w.run_virtual_ms(2000);
+    EXPECT_EQ(t.br().fdb.size(), 2u);
+    t.w.run_virtual_ms(5000);
+    EXPECT_TRUE(t.br().fdb.empty());
+    // Timeout 0: entries never age.
+    ASSERT_TRUE(bridge::set_timeout(t.r, "bridge0", 0));
+    ASSERT_TRUE(t.h1.if_up("shmif0"));
+    ASSERT_TRUE(t.h3.if_up("shmif0"));
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    ASSERT_TRUE(t.h1.if_down("shmif0"));
+    ASSERT_TRUE(t.h3.if_down("shmif0"));
+    t.w.run_virtual_ms(3600 * 1000);
+    EXPECT_EQ(t.br().fdb.size(), 2u);
+    EXPECT_EQ(t.br().fdb[0].expire_s, -1);
+}
+
+TEST(t_bridge, traffic_keeps_an_entry_alive) {
+    topo t;
+    t.setup_bridge();
+    ASSERT_TRUE(bridge::set_timeout(t.r, "bridge0", 4));
+    // A ping every second for 12 s: the entries stay (the hit path refreshes them).
+    for (int i = 0; i < 12; ++i) {
+        ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2"))) << i;
+        t.w.run_virtual_ms(1000);
+    }
+    EXPECT_EQ(t.port_of(t.mac1), "shmif0");
+    EXPECT_EQ(t.port_of(t.mac3), "shmif1");
+}
+
+TEST(t_bridge, bridge_rtable_maxaddr) {
+    topo t;
+    t.setup_bridge();
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    EXPECT_EQ(t.br().maxaddr, 100u);
+    EXPECT_EQ(t.br().fdb.size(), 2u);
+    ASSERT_TRUE(bridge::set_maxaddr(t.r, "bridge0", 1));
+    EXPECT_EQ(t.br().maxaddr, 1u);
+    EXPECT_EQ(t.br().fdb.size(), 1u);
+    // Full: a new source is not learned (and counted), traffic still flows.
+    ASSERT_TRUE(bridge::flush(t.r, "bridge0", false));
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    EXPECT_EQ(t.br().fdb.size(), 1u);
+    EXPECT_GT(t.br().fdb_full, 0u);
+    ASSERT_TRUE(bridge::set_maxaddr(t.r, "bridge0", 2));
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    EXPECT_EQ(t.br().fdb.size(), 2u);
+    EXPECT_EQ(bridge::set_maxaddr(t.r, "bridge0", 0).error(), errc::inval);
+    EXPECT_EQ(t.br().maxaddr, 2u);
+}
+
+TEST(t_bridge, bridge_rtable_delete_member) {
+    topo t;
+    // Second interfaces on each endpoint, each on its own bus.
+    t.w.attach(t.h1, t.bus1, "shmif1");
+    t.w.attach(t.h3, t.bus2, "shmif1");
+    ASSERT_TRUE(t.h1.addr_add("shmif1", ip("198.18.0.11"), 24));
+    ASSERT_TRUE(t.h3.addr_add("shmif1", ip("198.18.0.12"), 24));
+    ASSERT_TRUE(t.h1.if_up("shmif1"));
+    ASSERT_TRUE(t.h3.if_up("shmif1"));
+    t.setup_bridge();
+    t.w.run_for_ms(5);
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.12")));
+    ASSERT_TRUE(t.w.ping(t.h3, ip("198.18.0.11")));
+    auto on = [&](const char* ifn) {
+        size_t n = 0;
+        for (const auto& e : t.br().fdb) n += e.ifname == ifn;
+        return n;
+    };
+    EXPECT_EQ(on("shmif0"), 2u);
+    EXPECT_EQ(on("shmif1"), 2u);
+    ASSERT_TRUE(bridge::del(t.r, "bridge0", "shmif0"));
+    EXPECT_EQ(on("shmif0"), 0u);
+    EXPECT_EQ(on("shmif1"), 2u);
+    ASSERT_TRUE(bridge::del(t.r, "bridge0", "shmif1"));
+    EXPECT_TRUE(t.br().fdb.empty());
+}
+
+TEST(t_bridge, static_entries_stay_and_point_where_told) {
+    topo t;
+    t.setup_bridge();
+    EXPECT_EQ(bridge::static_add(t.r, "bridge0", "shmif0", mac("01:00:5e:00:00:01")).error(), errc::inval);
+    EXPECT_EQ(bridge::static_add(t.r, "bridge0", "lo0", t.mac3).error(), errc::notsup);
+    // h3 is pinned to shmif0, the port h1's frames come in on: they are not
+    // sent back, so h1 cannot reach h3 (a counted drop).
+    ASSERT_TRUE(bridge::static_add(t.r, "bridge0", "shmif0", t.mac3));
+    t.r.drops_clear();
+    EXPECT_FALSE(t.w.ping(t.h1, ip("198.18.0.2"), 200));
+    EXPECT_GT(drops(t.r, "bridge_same_port"), 0u);
+    // Learning does not move a static entry.
+    EXPECT_EQ(t.port_of(t.mac3), "shmif0");
+    const auto e = t.br().fdb;
+    ASSERT_TRUE(std::any_of(e.begin(), e.end(), [&](auto& x) { return x.mac == t.mac3 && x.is_static; }));
+    ASSERT_TRUE(bridge::flush(t.r, "bridge0", false));
+    EXPECT_EQ(t.port_of(t.mac3), "shmif0");
+    ASSERT_TRUE(bridge::flush(t.r, "bridge0", true));
+    EXPECT_EQ(t.port_of(t.mac3), "");
+    ASSERT_TRUE(bridge::static_add(t.r, "bridge0", "shmif1", t.mac3));
+    EXPECT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+}
+
+// Flooding: broadcast reaches every other segment and never the one it came
+// from; unknown unicast reaches ports with DISCOVER only; a known
+// destination one port only.
+TEST(t_bridge, flooding_discover_and_no_frame_back_out_its_port) {
+    topo t;
+    auto& bus3 = t.w.add_bus("br3");
+    t.w.attach(t.r, bus3, "shmif2");
+    ASSERT_TRUE(t.r.if_up("shmif2"));
+    auto& h4 = t.w.add_host("h4", bus3, "shmif0", "198.18.0.4", 24, quiet());
+    t.setup_bridge();
+    ASSERT_TRUE(bridge::add(t.r, "bridge0", "shmif2"));
+    t.bus1.take_capture();
+    bus3.take_capture();
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    // bus1 carries what h1 sent and what came back for it, each once: no
+    // frame of h1's reappears there.
+    size_t from_h1 = 0;
+    for (const auto& f : t.bus1.take_capture())
+        from_h1 += std::equal(t.mac1.b.begin(), t.mac1.b.end(), f.bytes.begin() + 6);
+    EXPECT_EQ(from_h1, 2u);  // the ARP request and the echo request
+    // h1's ARP request (broadcast) reached bus3; the unicast echo did not.
+    const auto s3 = bus3.take_summaries();
+    EXPECT_EQ(count_matching(s3, "ARP"), 1u);
+    EXPECT_EQ(count_matching(s3, "ICMP"), 0u);
+    // Unknown unicast (h3's entry gone, h1's ARP entry still there): flooded.
+    ASSERT_TRUE(bridge::deladdr(t.r, "bridge0", t.mac3));
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    EXPECT_EQ(count_matching(bus3.take_summaries(), "ICMP echo request"), 1u);
+    // Not to a port without DISCOVER.
+    ASSERT_TRUE(bridge::set_port_flag(t.r, "bridge0", "shmif2", bridge::portf::discover, false));
+    ASSERT_TRUE(bridge::deladdr(t.r, "bridge0", t.mac3));
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    EXPECT_EQ(count_matching(bus3.take_summaries(), "ICMP"), 0u);
+    // -learn: the port's sources are not learned (and the answers to them,
+    // unknown unicast, reach it by DISCOVER).
+    ASSERT_TRUE(bridge::set_port_flag(t.r, "bridge0", "shmif2", bridge::portf::discover, true));
+    ASSERT_TRUE(bridge::set_port_flag(t.r, "bridge0", "shmif2", bridge::portf::learning, false));
+    ASSERT_TRUE(bridge::flush(t.r, "bridge0", false));
+    ASSERT_TRUE(t.w.ping(h4, ip("198.18.0.1")));
+    EXPECT_EQ(t.port_of(h4.if_get("shmif0")->lladdr), "");
+    ASSERT_TRUE(bridge::set_port_flag(t.r, "bridge0", "shmif2", bridge::portf::learning, true));
+    ASSERT_TRUE(t.w.ping(h4, ip("198.18.0.1")));
+    EXPECT_EQ(t.port_of(h4.if_get("shmif0")->lladdr), "shmif2");
+}
+
+TEST(t_bridge, learning_rate_limit_zero_learns_nothing_and_still_forwards) {
+    topo t;
+    t.setup_bridge();
+    ASSERT_TRUE(t.r.sysctl_set("net.link.bridge.learn_rate", 0));
+    EXPECT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    EXPECT_TRUE(t.br().fdb.empty());
+    EXPECT_GT(t.br().learn_limited, 0u);
+    ASSERT_TRUE(t.r.sysctl_set("net.link.bridge.learn_rate", 1000));
+    EXPECT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    EXPECT_EQ(t.br().fdb.size(), 2u);
+}
+
+TEST(t_bridge, membership_rules) {
+    topo t;
+    ASSERT_TRUE(t.r.if_create("bridge0").has_value());
+    ASSERT_TRUE(t.r.if_create("bridge1").has_value());
+    EXPECT_EQ(bridge::add(t.r, "bridge0", "nosuch0").error(), errc::noent);
+    EXPECT_EQ(bridge::add(t.r, "nosuch0", "shmif0").error(), errc::noent);
+    EXPECT_EQ(bridge::add(t.r, "shmif1", "shmif0").error(), errc::inval);   // not a bridge
+    EXPECT_EQ(bridge::add(t.r, "bridge0", "lo0").error(), errc::inval);
+    EXPECT_EQ(bridge::add(t.r, "bridge0", "bridge1").error(), errc::inval);
+    ASSERT_TRUE(bridge::add(t.r, "bridge0", "shmif0"));
+    EXPECT_EQ(bridge::add(t.r, "bridge0", "shmif0").error(), errc::busy);
+    EXPECT_EQ(bridge::add(t.r, "bridge1", "shmif0").error(), errc::busy);
+    EXPECT_EQ(bridge::del(t.r, "bridge1", "shmif0").error(), errc::notsup);
+    EXPECT_EQ(t.br().ports.size(), 1u);
+    // A member that goes leaves the bridge; destroying the bridge gives members back.
+    ASSERT_TRUE(bridge::add(t.r, "bridge0", "shmif1"));
+    ASSERT_TRUE(t.r.if_destroy("shmif1"));
+    EXPECT_EQ(t.br().ports.size(), 1u);
+    ASSERT_TRUE(t.r.if_destroy("bridge0"));
+    ASSERT_TRUE(bridge::add(t.r, "bridge1", "shmif0"));
+    // ifconfig shows the members; show config recreates them.
+    const auto i = t.r.if_get("bridge1");
+    ASSERT_TRUE(i);
+    EXPECT_EQ(i->kind, "bridge");
+    ASSERT_EQ(i->kind_lines.size(), 1u);
+    EXPECT_EQ(i->kind_lines[0], "bridge members: shmif0");
+    ASSERT_EQ(i->config_lines.size(), 1u);
+    EXPECT_EQ(i->config_lines[0], "brconfig bridge1 add shmif0");
+}
+
+// A down bridge leaves frames to its members, as NetBSD's.
+TEST(t_bridge, a_bridge_that_is_down_forwards_nothing) {
+    topo t;
+    t.setup_bridge();
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    ASSERT_TRUE(t.r.if_down("bridge0"));
+    t.forget_arp();
+    EXPECT_FALSE(t.w.ping(t.h1, ip("198.18.0.2"), 200));
+    ASSERT_TRUE(t.r.if_up("bridge0"));
+    EXPECT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+}
+
+TEST(t_bridge, brconfig_command_words_and_errors) {
+    topo t;
+    ctl::command_set cs{t.r};
+    auto run = [&](const std::string& l) { return cs.execute(l); };
+    ASSERT_EQ(run("ifconfig bridge0 create").status, 0);
+    ASSERT_EQ(run("brconfig bridge0 up").status, 0);
+    ASSERT_EQ(run("brconfig bridge0 add shmif0").status, 0);
+    ASSERT_EQ(run("brconfig bridge0 add shmif1").status, 0);
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    const std::string out = run("brconfig bridge0").text;
+    EXPECT_NE(out.find("bridge0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST>\n\tInterfaces:\n"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find("\t\tshmif0 flags=3<LEARNING,DISCOVER>"), std::string::npos) << out;
+    EXPECT_NE(out.find("Address cache (max cache: 100, timeout: 1200):"), std::string::npos) << out;
+    EXPECT_NE(out.find(t.mac1.str() + " shmif0 "), std::string::npos) << out;
+    EXPECT_NE(out.find(t.mac3.str() + " shmif1 "), std::string::npos) << out;
+    auto j = nlohmann::json::parse(run("brconfig bridge0 --json").text);
+    EXPECT_EQ(j["interfaces"].size(), 2u);
+    EXPECT_EQ(j["cache"].size(), 2u);
+    EXPECT_EQ(nlohmann::json::parse(run("brconfig -a --json").text).size(), 1u);
+    // Bad commands: a clear error, and nothing changes.
+    const std::string before = run("brconfig bridge0").text;
+    auto bad = [&](const std::string& l, const std::string& msg) {
+        auto r = run(l);
+        EXPECT_NE(r.status, 0) << l;
+        EXPECT_NE(r.text.find(msg), std::string::npos) << l << ": " << r.text;
+    };
+    bad("brconfig bridge0 maxaddr 0", "maxaddr must be 1..");
+    bad("brconfig bridge0 maxaddr many", "maxaddr must be 1..");
+    bad("brconfig bridge0 timeout -1", "timeout must be");
+    bad("brconfig bridge0 add", "unknown command or wrong arguments");
+    bad("brconfig bridge0 frobnicate", "unknown command");
+    bad("brconfig bridge0 add shmif0", "is a member of a bridge already");
+    bad("brconfig bridge0 add nosuch0", "brconfig: nosuch0: no such interface");
+    bad("brconfig bridge0 deladdr zz:zz", "not a MAC address");
+    bad("brconfig bridge0 deladdr 02:00:00:00:00:99", "not in the cache");
+    bad("brconfig bridge0 static shmif0 ff:ff:ff:ff:ff:ff", "not a unicast MAC address");
+    bad("brconfig shmif0", "not a bridge");
+    bad("brconfig nosuch0 flush", "no such interface");
+    bad("brconfig", "usage");
+    EXPECT_EQ(run("brconfig bridge0").text, before);
+    // The running configuration recreates the settings.
+    ASSERT_EQ(run("brconfig bridge0 maxaddr 50").status, 0);
+    ASSERT_EQ(run("brconfig bridge0 timeout 30").status, 0);
+    ASSERT_EQ(run("brconfig bridge0 -learn shmif1").status, 0);
+    ASSERT_EQ(run("brconfig bridge0 static shmif1 02:00:00:00:00:42").status, 0);
+    const std::string cfg = cs.running_config();
+    for (const char* l : {"ifconfig bridge0 create", "brconfig bridge0 maxaddr 50", "brconfig bridge0 timeout 30",
+                          "brconfig bridge0 add shmif0", "brconfig bridge0 -learn shmif1",
+                          "brconfig bridge0 static shmif1 02:00:00:00:00:42"})
+        EXPECT_NE(cfg.find(l), std::string::npos) << l << "\n" << cfg;
+    ASSERT_EQ(run("brconfig bridge0 flushall").status, 0);
+    EXPECT_EQ(run("brconfig bridge0").text.find("02:00:00:00:00:42"), std::string::npos);
+    EXPECT_NE(run("help").text.find("brconfig"), std::string::npos);
+}
+
+// Changing other members, flags, limits and the cache while a flow crosses
+// the bridge loses none of its frames.
+TEST(t_bridge, configuration_churn_does_not_disturb_forwarding) {
+    topo t;
+    auto& bus3 = t.w.add_bus("br3");
+    t.w.attach(t.r, bus3, "shmif2");
+    ASSERT_TRUE(t.r.if_up("shmif2"));
+    t.setup_bridge();
+    ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
+    ping_opts o = flood(500, 50);
+    o.interval_ms = 1;  // a request every millisecond: the churn below runs between them
+    auto id = t.h1.ping_start(ip("198.18.0.2"), o);
+    ASSERT_TRUE(id.has_value());
+    int changes = 0;
+    for (int i = 0; i < 400 && !t.h1.ping_get(*id)->done; ++i, ++changes) {
+        switch (i % 6) {
+            case 0: ASSERT_TRUE(bridge::add(t.r, "bridge0", "shmif2")); break;
+            case 1: ASSERT_TRUE(bridge::set_port_flag(t.r, "bridge0", "shmif2", bridge::portf::learning, i % 4 == 1)); break;
+            case 2: ASSERT_TRUE(bridge::set_maxaddr(t.r, "bridge0", 50 + i)); break;
+            case 3: ASSERT_TRUE(bridge::static_add(t.r, "bridge0", "shmif2", mac("02:00:00:00:00:77"))); break;
+            case 4: ASSERT_TRUE(bridge::set_timeout(t.r, "bridge0", 100 + i)); break;
+            case 5: ASSERT_TRUE(bridge::del(t.r, "bridge0", "shmif2")); break;
+        }
+        t.w.tick();
+        t.w.tick();
+    }
+    EXPECT_GT(changes, 200);
+    t.w.run_for_ms(60);
+    const auto r = *t.h1.ping_get(*id);
+    EXPECT_TRUE(r.done);
+    EXPECT_EQ(r.sent, 500u);
+    EXPECT_EQ(r.received, 500u);
+    t.h1.ping_release(*id);
+}
+
+TEST(t_bridge, destroy_and_member_removal_under_traffic_stepped) {
+    topo t;
+    uint32_t received = 0;
+    for (int round = 0; round < 8; ++round) {
+        t.setup_bridge();
+        t.w.run_for_ms(2);
+        auto id = t.h1.ping_start(ip("198.18.0.2"), flood(200, 10));
+        ASSERT_TRUE(id.has_value());
+        t.w.run_for_ms(1);
+        t.h1.step();
+        t.r.poll_worker(0);  // the bridge's worker is mid-flow
+        if (round % 2 == 0) {
+            ASSERT_TRUE(t.r.if_destroy("bridge0"));
+        } else {
+            ASSERT_TRUE(bridge::del(t.r, "bridge0", "shmif1"));
+            ASSERT_TRUE(t.r.if_destroy("bridge0"));
+        }
+        t.w.run_for_ms(20);
+        received += t.h1.ping_get(*id)->received;
+        t.h1.ping_release(*id);
+    }
+    EXPECT_GT(received, 0u);
+    t.w.run_virtual_ms(10000);
+    for (stack* s : {&t.h1, &t.h3, &t.r}) EXPECT_EQ(pktpool_avail(s->pool()), s->config().mbufs) << s->config().name;
+}
+
+}  // namespace
+}  // namespace mpnet::testing
