@@ -5,6 +5,10 @@
 // L or 2L TX queues for L = workers + 1 lcores (the TX regimes: shared soft
 // queue, one per lcore, spread by flow). Workers run adaptive (the daemon's
 // default; --poll for always-poll).
+// bridged=1 switches the same frames through bridge0 instead (in0 and out0
+// its members, one static FDB entry per flow's destination MAC, the
+// generator's MAC learned): the VPP-1947 question, whether a bridge slows
+// down as workers are added (mpnet's hit path writes nothing shared).
 // On a 2-vCPU machine the generator, the sink and the workers share two
 // CPUs: the figures are for comparing regimes on one machine, not a ceiling.
 // Run: ./build/bench/bench_mq [--poll]   (figures only; gates nothing)
@@ -19,6 +23,7 @@
 #include "mpnet/drivers/softlink.hpp"
 #include "mpnet/l2/ether.hpp"
 #include "mpnet/l3/ip4.hpp"
+#include "mpnet/modules/bridge.hpp"
 #include "mpnet/stack/stack.hpp"
 #include "mpnet/sync/rcu.hpp"
 
@@ -32,6 +37,8 @@ constexpr unsigned flows = 16;
 constexpr uint64_t packets = 2'000'000;
 
 ip4_addr dst_of(unsigned f) { return ip4_addr::of(198, 18, 20, static_cast<uint8_t>(10 + f)); }
+// Bridged: each flow's destination station, behind out0.
+ether_addr station_of(unsigned f) { return ether_addr{{0x02, 0x6d, 0x70, 0xdd, 0x00, static_cast<uint8_t>(f)}}; }
 
 lcore_mode mode_arg = lcore_mode::adaptive;
 
@@ -39,6 +46,7 @@ void BM_forward_mq(benchmark::State& state) {
     const unsigned workers = static_cast<unsigned>(state.range(0));
     const unsigned lcores = workers + 1;
     const uint16_t txq = static_cast<uint16_t>(state.range(1) == 0 ? 1 : state.range(1) == 1 ? lcores : 2 * lcores);
+    const bool bridged = state.range(2) != 0;
     static unsigned seq = 0;
     const unsigned n = seq++;
     stack_config c;
@@ -68,11 +76,18 @@ void BM_forward_mq(benchmark::State& state) {
     auto sink = std::move(lo.second);
     (void)r->if_attach("in0", std::move(li.second));
     (void)r->if_attach("out0", std::move(lo.first));
-    (void)r->addr_add("in0", ip4_addr::of(198, 18, 1, 254), 24);
-    (void)r->addr_add("out0", ip4_addr::of(198, 18, 20, 254), 24);
     (void)r->if_up("in0");
     (void)r->if_up("out0");
-    for (unsigned f = 0; f < flows; ++f) (void)r->arp_add(dst_of(f), sink->mac());
+    if (bridged) {
+        if (!r->if_create("bridge0") || !r->if_up("bridge0") || !bridge::add(*r, "bridge0", "in0") ||
+            !bridge::add(*r, "bridge0", "out0"))
+            return state.SkipWithError("bridge set-up failed");
+        for (unsigned f = 0; f < flows; ++f) (void)bridge::static_add(*r, "bridge0", "out0", station_of(f));
+    } else {
+        (void)r->addr_add("in0", ip4_addr::of(198, 18, 1, 254), 24);
+        (void)r->addr_add("out0", ip4_addr::of(198, 18, 20, 254), 24);
+        for (unsigned f = 0; f < flows; ++f) (void)r->arp_add(dst_of(f), sink->mac());
+    }
     const ether_addr r_in = r->if_get("in0")->lladdr;
     // Frames are built once and copied into fresh mbufs (the router rewrites them).
     std::vector<mbuf*> tmpl(flows);
@@ -82,7 +97,7 @@ void BM_forward_mq(benchmark::State& state) {
         uint8_t* p = pkt_data(m);
         p[0] = 0x13, p[1] = static_cast<uint8_t>(f), p[3] = 9, p[5] = 26;
         ip4_encap(m, ip4_addr::of(198, 18, 1, 1), dst_of(f), ipproto_udp, 64, 0);
-        ether_encap(m, r_in, gen->mac(), ethertype_ip4);
+        ether_encap(m, bridged ? station_of(f) : r_in, gen->mac(), ethertype_ip4);
         tmpl[f] = m;
     }
     (void)r->start();
@@ -154,7 +169,11 @@ void BM_forward_mq(benchmark::State& state) {
     state.counters["tx_ring_full"] = static_cast<double>(r->drops(drop_reason::tx_ring_full));
     state.counters["softq_drops"] = static_cast<double>(softq);
     state.counters["contended"] = static_cast<double>(contended);
-    state.SetLabel(fmt::format("workers={} txq={} ({})", workers, txq, regime));
+    if (bridged) {
+        const auto b = *bridge::get(*r, "bridge0");
+        state.counters["fdb"] = static_cast<double>(b.fdb.size());
+    }
+    state.SetLabel(fmt::format("{}workers={} txq={} ({})", bridged ? "bridged " : "", workers, txq, regime));
     r->stop();
     r.reset();
     gen.reset();
@@ -167,8 +186,10 @@ void BM_forward_mq(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_forward_mq)
-    ->ArgsProduct({{1, 2}, {0, 1, 2}})
-    ->ArgNames({"workers", "txq"})
+    ->ArgsProduct({{1, 2}, {0, 1, 2}, {0}})
+    ->Args({1, 1, 1})
+    ->Args({2, 1, 1})
+    ->ArgNames({"workers", "txq", "bridged"})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

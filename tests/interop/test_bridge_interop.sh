@@ -15,26 +15,11 @@ for t in ping arping tcpdump iperf3 ethtool; do
 done
 source "$here/../support/checks.sh"
 
-p="mbr$$"
-d=$(mktemp -d /tmp/mpnet-bridge.XXXXXX)
-sock=$d/ctl.sock
-pid=""
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null; fi
-  pkill -f "iperf3 -s -1 -B 198.18.5.3" 2>/dev/null || true
-  for n in h1 h2 rt; do ip netns del "$p-$n" 2>/dev/null; done
-  rm -rf "$d"
-}
-trap cleanup EXIT
-if [[ $(id -u) -ne 0 ]] || ! ip netns add "$p-rt" 2>/dev/null; then
-  echo "SKIP: cannot create network namespaces here (needs root and netns support)"
-  exit 77
-fi
-ns() { ip netns exec "$p-$1" "${@:2}"; }
-ctl() { "$build/tools/mpnetctl" -s "$sock" "$@"; }
+source "$here/../support/netns.sh"
+netns_extra_cleanup='pkill -f "iperf3 -s -1 -B 198.18.5.3" 2>/dev/null || true'
+netns_begin mbr rt h1 h2
 
 # h1 (eth0) <-> ba0 [mpnetd bridge0] bb0 <-> h2 (eth0); one subnet.
-for h in h1 h2; do ip netns add "$p-$h"; done
 ip link add "$p-1" type veth peer name "$p-a"
 ip link add "$p-2" type veth peer name "$p-b"
 ip link set "$p-1" netns "$p-h1" name eth0
@@ -77,11 +62,9 @@ ifconfig bridge0 inet6 2001:db8:5::1/64
 sysctl -w net.inet.ip.dad_count=0
 sysctl -w net.inet6.ip6.dad_count=0
 CONF
-ip netns exec "$p-rt" "$build/tools/mpnetd" -c "$d/mpnetd.conf" -s "$sock" -p "$d/pid" > "$d/log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do [[ -S $sock ]] && break; sleep 0.1; done
+mpnetd_start rt "$d/mpnetd.conf"
 check "mpnetd is up" test -S "$sock"
-[[ -S $sock ]] || { cat "$d/log"; exit 1; }
+[[ -S $sock ]] || exit 1
 check "the bridge put its members' NICs in promiscuous mode" \
   bash -c "ip netns exec $p-rt ip -d link show ba0 | grep -q 'promiscuity [1-9]'"
 

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "../support/world.hpp"
 #include "mpnet/ctl/commands.hpp"
@@ -17,18 +18,8 @@
 namespace mpnet::testing {
 namespace {
 
-stack_config quiet() {
-    stack_config c;
-    c.dad_count = 0;
-    c.dad6_count = 0;
-    return c;
-}
-
-uint64_t drops(stack& s, const char* name) {
-    for (const auto& [n, v] : s.drop_list())
-        if (n == name) return v;
-    return ~0ull;
-}
+stack_config quiet() { return no_dad(); }
+uint64_t drops(stack& s, const char* name) { return drop_count(s, name); }
 
 // NetBSD's topology: h1 on bus1 and h3 on bus2, one subnet; the bridge host
 // r has shmif0 on bus1 and shmif1 on bus2, up, without addresses.
@@ -384,9 +375,11 @@ TEST(t_bridge, brconfig_command_words_and_errors) {
     ASSERT_EQ(run("brconfig bridge0 add shmif1").status, 0);
     ASSERT_TRUE(t.w.ping(t.h1, ip("198.18.0.2")));
     const std::string out = run("brconfig bridge0").text;
-    EXPECT_NE(out.find("bridge0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST>\n\tInterfaces:\n"),
+    EXPECT_NE(out.find("bridge0: flags=8843<UP,BROADCAST,RUNNING,SIMPLEX,MULTICAST>\n\tConfiguration:\n"
+                       "\t\tpriority 32768 hellotime 2 fwddelay 15 maxage 20\n"),
               std::string::npos)
         << out;
+    EXPECT_NE(out.find("\t\t\tport 2 priority 128 path cost 55 forwarding\n"), std::string::npos) << out;
     EXPECT_NE(out.find("\t\tshmif0 flags=3<LEARNING,DISCOVER>"), std::string::npos) << out;
     EXPECT_NE(out.find("Address cache (max cache: 100, timeout: 1200):"), std::string::npos) << out;
     EXPECT_NE(out.find(t.mac1.str() + " shmif0 "), std::string::npos) << out;
@@ -416,6 +409,25 @@ TEST(t_bridge, brconfig_command_words_and_errors) {
     bad("brconfig nosuch0 flush", "no such interface");
     bad("brconfig", "usage");
     EXPECT_EQ(run("brconfig bridge0").text, before);
+    // The spanning tree's words.
+    bad("brconfig bridge0 priority 70000", "priority must be 0..65535");
+    bad("brconfig bridge0 hellotime 0", "hellotime must be 1..10 seconds");
+    bad("brconfig bridge0 hellotime 2 fwddelay 4 maxage 20", "break 802.1D's rule");
+    bad("brconfig bridge0 hellotime 2 holdtime 4", "holdtime: unknown timer");
+    bad("brconfig bridge0 ifpathcost shmif0 0", "ifpathcost must be 1..65535");
+    bad("brconfig bridge0 ifpriority shmif0 10", "without stp");
+    ASSERT_EQ(run("brconfig bridge0 stp shmif0").status, 0);
+    ASSERT_EQ(run("brconfig bridge0 ifpriority shmif0 64").status, 0);
+    ASSERT_EQ(run("brconfig bridge0 ifpathcost shmif0 100").status, 0);
+    ASSERT_EQ(run("brconfig bridge0 priority 8192").status, 0);
+    ASSERT_EQ(run("brconfig bridge0 fwddelay 10 maxage 18").status, 0);
+    const std::string stp = run("brconfig bridge0").text;
+    EXPECT_NE(stp.find("\t\tpriority 8192 hellotime 2 fwddelay 10 maxage 18\n"), std::string::npos) << stp;
+    EXPECT_NE(stp.find("\t\tshmif0 flags=7<LEARNING,DISCOVER,STP>\n\t\t\tport 2 priority 64 path cost 100 "),
+              std::string::npos)
+        << stp;
+    EXPECT_EQ(nlohmann::json::parse(run("brconfig bridge0 --json").text)["stp"]["root_id"].get<std::string>().substr(0, 5),
+              "2000.");
     // The running configuration recreates the settings.
     ASSERT_EQ(run("brconfig bridge0 maxaddr 50").status, 0);
     ASSERT_EQ(run("brconfig bridge0 timeout 30").status, 0);
@@ -424,8 +436,34 @@ TEST(t_bridge, brconfig_command_words_and_errors) {
     const std::string cfg = cs.running_config();
     for (const char* l : {"ifconfig bridge0 create", "brconfig bridge0 maxaddr 50", "brconfig bridge0 timeout 30",
                           "brconfig bridge0 add shmif0", "brconfig bridge0 -learn shmif1",
-                          "brconfig bridge0 static shmif1 02:00:00:00:00:42"})
+                          "brconfig bridge0 static shmif1 02:00:00:00:00:42", "brconfig bridge0 priority 8192",
+                          "brconfig bridge0 hellotime 2 fwddelay 10 maxage 18", "brconfig bridge0 stp shmif0",
+                          "brconfig bridge0 ifpriority shmif0 64", "brconfig bridge0 ifpathcost shmif0 100"})
         EXPECT_NE(cfg.find(l), std::string::npos) << l << "\n" << cfg;
+    // ... replayed on a fresh stack with the same ports, it makes the same.
+    {
+        world w2;
+        auto& u1 = w2.add_bus("rp1");
+        auto& u2 = w2.add_bus("rp2");
+        auto& r2 = w2.add_stack("r", quiet());
+        w2.attach(r2, u1, "shmif0");
+        w2.attach(r2, u2, "shmif1");
+        ctl::command_set cs2{r2};
+        std::istringstream in(cfg);
+        for (std::string line; std::getline(in, line);) {
+            if (line.empty() || line[0] == '#' || line.rfind("ifconfig shmif", 0) == 0) continue;
+            auto r = cs2.execute(line);
+            EXPECT_EQ(r.status, 0) << line << ": " << r.text;
+        }
+        auto strip = [](const std::string& c) {  // the lines about the bridge
+            std::string o;
+            std::istringstream i(c);
+            for (std::string l; std::getline(i, l);)
+                if (l.find("bridge0") != std::string::npos) o += l + "\n";
+            return o;
+        };
+        EXPECT_EQ(strip(cs2.running_config()), strip(cfg));
+    }
     ASSERT_EQ(run("brconfig bridge0 flushall").status, 0);
     EXPECT_EQ(run("brconfig bridge0").text.find("02:00:00:00:00:42"), std::string::npos);
     EXPECT_NE(run("help").text.find("brconfig"), std::string::npos);

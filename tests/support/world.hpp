@@ -214,6 +214,23 @@ inline std::string shell_output(const std::string& cmd) {
     return out;
 }
 
+/// A stack configuration without DAD (net.inet.ip.dad_count=0 and
+/// net.inet6.ip6.dad_count=0), as most NetBSD multi-node tests set it.
+inline stack_config no_dad() {
+    stack_config c;
+    c.dad_count = 0;
+    c.dad6_count = 0;
+    return c;
+}
+
+/// `show errors`: the count of the drop reason named `name` (built-in or a
+/// module's), or ~0 when there is no such reason.
+inline uint64_t drop_count(const stack& s, const std::string& name) {
+    for (const auto& [n, v] : s.drop_list())
+        if (n == name) return v;
+    return ~0ull;
+}
+
 /// Lines of `lines` that contain `needle`.
 inline size_t count_matching(const std::vector<std::string>& lines, const std::string& needle) {
     size_t n = 0;

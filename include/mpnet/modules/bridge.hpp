@@ -40,11 +40,14 @@ inline constexpr uint32_t maxaddr_default = 100;        // NetBSD's BRIDGE_RTABL
 inline constexpr uint32_t timeout_default_s = 1200;     // NetBSD's BRIDGE_RTABLE_TIMEOUT
 inline constexpr uint32_t fdb_max = 1u << 20;           // the largest maxaddr
 inline constexpr uint32_t learn_rate_default = 20000;   // notices per lcore per second
+inline constexpr uint16_t stp_priority_default = 32768;  // 802.1D's bridge priority
+inline constexpr uint32_t stp_path_cost_default = 55;    // NetBSD's default port path cost
 
 /// Port flags: NetBSD's IFBIF_* values.
 namespace portf {
 inline constexpr uint32_t learning = 0x1;
 inline constexpr uint32_t discover = 0x2;
+inline constexpr uint32_t stp = 0x4;  // the port takes part in the spanning tree
 }  // namespace portf
 
 struct port_info {
@@ -52,7 +55,28 @@ struct port_info {
     uint16_t index = 0;
     uint32_t flags = 0;  // portf
     bool running = false;
+    std::string state;  // disabled, listening, learning, forwarding, blocking
+    std::string role;   // STP ports: root, designated, alternate (blocked), disabled; "" without STP
+    uint8_t priority = 128;
+    uint32_t path_cost = stp_path_cost_default;
+    uint64_t designated_root = 0, designated_bridge = 0;
+    uint32_t designated_cost = 0;
+    uint16_t designated_port = 0;
+    uint64_t rx_bpdus = 0, tx_bpdus = 0;
 };
+
+/// Spanning-tree parameters and what the tree is now (802.1D; bridge IDs
+/// are priority << 48 | MAC, shown as PPPP.MMMMMMMMMMMM like Linux's).
+struct stp_info {
+    uint16_t priority = stp_priority_default;
+    uint8_t hello_s = 2, fwd_delay_s = 15, max_age_s = 20;
+    uint64_t bridge_id = 0, root_id = 0;
+    uint32_t root_cost = 0;
+    std::string root_port;  // "" when this bridge is the root
+    bool topology_change = false;
+};
+/// 8000.020000000001
+std::string bridge_id_str(uint64_t id);
 
 struct fdb_info {
     ether_addr mac{};
@@ -71,6 +95,7 @@ struct info {
     uint64_t learned = 0;        // entries the control plane added or moved
     uint64_t learn_limited = 0;  // sources not learned: the rate limit or a full notice ring
     uint64_t fdb_full = 0;       // sources not learned: maxaddr reached
+    stp_info stp;
 };
 
 /// brconfig BR add IF: errc::noent (no such interface), inval (BR is not a
@@ -89,8 +114,17 @@ status flush(stack& s, std::string_view br, bool all);
 status deladdr(stack& s, std::string_view br, const ether_addr& mac);
 /// brconfig BR static IF MAC: a permanent entry (replaces a learned one).
 status static_add(stack& s, std::string_view br, std::string_view member, const ether_addr& mac);
-/// brconfig BR learn|-learn|discover|-discover IF.
+/// brconfig BR learn|-learn|discover|-discover|stp|-stp IF.
 status set_port_flag(stack& s, std::string_view br, std::string_view member, uint32_t flag, bool on);
+/// brconfig BR priority N (0..65535) | hellotime S (1..10) | fwddelay S
+/// (4..30) | maxage S (6..40): the spanning tree's bridge parameters.
+/// errc::inval out of range (or 2*(fwddelay-1) < maxage or maxage <
+/// 2*(hellotime+1), 802.1D's rule, which a bad set of times breaks).
+status set_priority(stack& s, std::string_view br, uint32_t priority);
+status set_times(stack& s, std::string_view br, uint32_t hello_s, uint32_t fwd_delay_s, uint32_t max_age_s);
+/// brconfig BR ifpriority IF N (0..255) | ifpathcost IF N (1..65535).
+status set_port_priority(stack& s, std::string_view br, std::string_view member, uint32_t priority);
+status set_port_path_cost(stack& s, std::string_view br, std::string_view member, uint32_t cost);
 /// brconfig BR: its members, FDB and limits.
 result<info> get(stack& s, std::string_view br);
 /// brconfig -a: every bridge, by index.

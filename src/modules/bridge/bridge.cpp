@@ -3,6 +3,8 @@
 // include/mpnet/modules/bridge.hpp for what it does and its locking.
 #include "mpnet/modules/bridge.hpp"
 
+#include "bridge_impl.hpp"
+
 #include <fmt/format.h>
 #include <rte_mbuf.h>
 #include <rte_random.h>
@@ -12,6 +14,7 @@
 #include <atomic>
 #include <charconv>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -22,79 +25,33 @@
 #include "mpnet/sync/rcu_hash.hpp"
 
 namespace mpnet {
+
+namespace brimpl {
+
+void publish_ports(br_softc& b, std::vector<br_port> v) {
+    auto next = std::make_unique<br_ports>();
+    next->v = std::move(v);
+    b.ports.replace(next.release());
+}
+
+void fdb_remove_port(br_softc& b, uint16_t port) {
+    b.fdb.for_each([&](fdb_entry& e) {
+        if (e.port.load(std::memory_order_relaxed) == port) b.fdb.remove(&e);
+    });
+}
+
+}  // namespace brimpl
+
 namespace {
 
 using namespace bridge;
-
-// A worker refreshes an entry's last-seen time at most this often.
-constexpr uint64_t seen_refresh_ns = ns_per_s;
-// Learning notices are counted in windows of this length per lcore.
-constexpr uint64_t learn_window_ns = 10 * ns_per_ms;
-
-struct br_port {
-    uint16_t ifindex = 0;
-    uint32_t flags = portf::learning | portf::discover;
-    bool was_promisc = false;  // control only: what `delete` restores
-};
-
-/// A bridge's members. Immutable once published.
-struct br_ports {
-    std::vector<br_port> v;
-    const br_port* find(uint16_t ifindex) const noexcept {
-        for (const br_port& p : v)
-            if (p.ifindex == ifindex) return &p;
-        return nullptr;
-    }
-};
-
-struct fdb_entry {
-    fdb_entry(uint64_t k, uint16_t p, uint64_t now, bool st) : key(k), port(p), seen_ns(now), is_static(st) {}
-    const uint64_t key;  // the MAC (ether_addr::to_u64)
-    std::atomic<uint16_t> port;
-    std::atomic<uint64_t> seen_ns;
-    const bool is_static;
-};
-struct fdb_key_of {
-    static uint64_t get(const fdb_entry& e) noexcept { return e.key; }
-};
-struct fdb_hash {
-    uint64_t operator()(uint64_t k) const noexcept { return rcu_hash_mix(k); }
-};
-using fdb_table = rcu_hash<fdb_entry, fdb_key_of, fdb_hash>;
-
-struct br_softc final : if_softc {
-    rcu_ptr<br_ports> ports;
-    fdb_table fdb{fdb_max};
-    // Control only.
-    uint32_t maxaddr = maxaddr_default;
-    uint32_t timeout_s = timeout_default_s;
-    uint64_t sweep_timer = 0;
-    // Counters (workers and control).
-    std::atomic<uint64_t> learned{0}, learn_limited{0}, fdb_full{0};
-    br_softc() { (void)ports.publish(new br_ports); }
-    ~br_softc() override { delete ports.publish(nullptr); }  // the interface is past its grace period
-};
-
-struct alignas(64) lcore_learn {
-    uint64_t window_ns = 0;
-    uint32_t used = 0;
-};
-
-struct br_state {
-    // member ifindex -> its bridge's ifindex (0: not a member).
-    std::array<std::atomic<uint16_t>, limits::ifnet_max> bridge_of{};
-    if_hook_ops hook{};
-    uint16_t learn_id = 0;
-    std::atomic<uint32_t> learn_rate{learn_rate_default};
-    std::array<lcore_learn, limits::lcore_max + 1> lc{};
-    drop_reason too_short{}, bad_src{}, same_port{}, no_port{};
-    stack::impl* impl = nullptr;
-};
-
-bool is_bridge(const ifnet& ifp) noexcept { return ifp.kind().name == "bridge"; }
-br_softc& sc(const ifnet& ifp) noexcept { return *static_cast<br_softc*>(ifp.softc()); }
+using namespace brimpl;
 
 // ---- data path ----------------------------------------------------------------------------
+
+bool is_reserved(const ether_addr& a) noexcept {
+    return a.b[0] == 0x01 && a.b[1] == 0x80 && a.b[2] == 0xc2 && a.b[3] == 0 && a.b[4] == 0 && (a.b[5] & 0xf0) == 0;
+}
 
 bool has_addrs(const ifnet& ifp) noexcept {
     const in_ifaddr_set& a = ifp.addrs();
@@ -109,7 +66,7 @@ void flood(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, uint16_t in, 
     std::array<ifnet*, limits::ifnet_max> out;
     unsigned k = 0;
     for (const br_port& p : ps.v) {
-        if (p.ifindex == in || (unknown && !(p.flags & portf::discover))) continue;
+        if (p.ifindex == in || p.state != pstate::forwarding || (unknown && !(p.flags & portf::discover))) continue;
         ifnet* x = c.if_lookup(p.ifindex);
         if (x && x->is_running()) out[k++] = x;
     }
@@ -135,7 +92,9 @@ void forward(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, uint16_t in
     if (!e) return flood(c, st, br, ps, in, m, true, nullptr, 0);
     const uint16_t out = e->port.load(std::memory_order_relaxed);
     if (out == in) return c.drop(m, st.same_port);  // the station is on the segment it came from
-    ifnet* x = ps.find(out) ? c.if_lookup(out) : nullptr;
+    const br_port* op = ps.find(out);
+    if (op && op->state != pstate::forwarding) return c.drop(m, st.not_forwarding);
+    ifnet* x = op ? c.if_lookup(out) : nullptr;
     if (!x || !x->is_running()) return c.drop(m, drop_reason::if_down);
     br.count(c.lcore(), if_counter::opackets);
     br.count(c.lcore(), if_counter::obytes, pkt_len(m));
@@ -191,8 +150,27 @@ void member_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noe
             c.drop(m, st.bad_src);
             continue;
         }
+        // 802.1D's reserved group addresses (01:80:c2:00:00:00-0f) are never
+        // forwarded; BPDUs on an STP port go to the spanning tree.
+        if (is_reserved(dst)) {
+            if (dst.b[5] == 0 && (me->flags & portf::stp))
+                c.punt(m, st.stp_punt, in, 0);
+            else
+                c.drop(m, st.reserved);
+            continue;
+        }
         br->count(c.lcore(), if_counter::ipackets);
         br->count(c.lcore(), if_counter::ibytes, pkt_len(m));
+        if (me->state != pstate::forwarding) {
+            // Blocking and listening ports take nothing; learning ones learn.
+            if (me->state == pstate::learning && (me->flags & portf::learning) && !b.fdb.lookup(src.to_u64()) &&
+                src != last_learned) {
+                learn(c, st, b, bi, in, src);
+                last_learned = src;
+            }
+            c.drop(m, st.not_forwarding);
+            continue;
+        }
         if (me->flags & portf::learning) {
             fdb_entry* e = b.fdb.lookup(src.to_u64());
             if (!e || (e->port.load(std::memory_order_relaxed) != in && !e->is_static)) {
@@ -262,17 +240,6 @@ void member_output(dp_ctx& c, ifnet& ifp, mbuf* m, void* arg) noexcept {
 
 // ---- control plane ------------------------------------------------------------------------
 
-void publish_ports(br_softc& b, std::vector<br_port> v) {
-    auto next = std::make_unique<br_ports>();
-    next->v = std::move(v);
-    b.ports.replace(next.release());
-}
-
-void fdb_remove_port(br_softc& b, uint16_t port) {
-    b.fdb.for_each([&](fdb_entry& e) {
-        if (e.port.load(std::memory_order_relaxed) == port) b.fdb.remove(&e);
-    });
-}
 
 // Dynamic entries beyond maxaddr go, the least recently seen first.
 void fdb_trim(br_softc& b) {
@@ -317,8 +284,9 @@ status member_add(module_ctl& ctl, br_state& st, ifnet& br, ifnet& x) {
     return {};
 }
 
-void member_del(br_state& st, ifnet& br, ifnet& x) {
+void member_del(module_ctl& ctl, br_state& st, ifnet& br, ifnet& x) {
     br_softc& b = sc(br);
+    stp_port_enable(ctl, st, br, x.index(), false);
     std::vector<br_port> v = b.ports.read()->v;
     auto it = std::find_if(v.begin(), v.end(), [&](const br_port& p) { return p.ifindex == x.index(); });
     if (it == v.end()) return;
@@ -408,6 +376,7 @@ void bridge_destroy(module_ctl& ctl, ifnet& ifp, void* arg) {
     br_softc& b = sc(ifp);
     if (b.sweep_timer) ctl.timer_cancel(b.sweep_timer);
     b.sweep_timer = 0;
+    stp_stop(ctl, ifp);
     for (const br_port& p : b.ports.read()->v)
         if (ifnet* x = ctl.if_lookup(p.ifindex)) member_release(st, *x, p);
     publish_ports(b, {});
@@ -418,6 +387,7 @@ std::string port_flag_words(uint32_t f) {
     std::string s;
     if (f & portf::learning) s += "LEARNING";
     if (f & portf::discover) s += s.empty() ? "DISCOVER" : ",DISCOVER";
+    if (f & portf::stp) s += s.empty() ? "STP" : ",STP";
     return fmt::format("flags={:x}<{}>", f, s);
 }
 
@@ -434,12 +404,24 @@ void bridge_running_config(module_ctl& ctl, const ifnet& ifp, std::vector<std::s
     const std::string& n = ifp.name();
     if (b.maxaddr != maxaddr_default) lines.push_back(fmt::format("brconfig {} maxaddr {}", n, b.maxaddr));
     if (b.timeout_s != timeout_default_s) lines.push_back(fmt::format("brconfig {} timeout {}", n, b.timeout_s));
+    const stp_bridge& t = b.stp;
+    if (t.priority != stp_priority_default) lines.push_back(fmt::format("brconfig {} priority {}", n, t.priority));
+    if (t.hello_s != 2 || t.fwd_delay_s != 15 || t.max_age_s != 20)
+        lines.push_back(fmt::format("brconfig {} hellotime {} fwddelay {} maxage {}", n, t.hello_s, t.fwd_delay_s,
+                                    t.max_age_s));
     for (const br_port& p : b.ports.read()->v) {
         const ifnet* x = ctl.if_lookup(p.ifindex);
         if (!x) continue;
         lines.push_back(fmt::format("brconfig {} add {}", n, x->name()));
         if (!(p.flags & portf::learning)) lines.push_back(fmt::format("brconfig {} -learn {}", n, x->name()));
         if (!(p.flags & portf::discover)) lines.push_back(fmt::format("brconfig {} -discover {}", n, x->name()));
+        if (p.flags & portf::stp) lines.push_back(fmt::format("brconfig {} stp {}", n, x->name()));
+        if (auto it = t.ports.find(p.ifindex); it != t.ports.end()) {
+            if (it->second.priority != 128)
+                lines.push_back(fmt::format("brconfig {} ifpriority {} {}", n, x->name(), it->second.priority));
+            if (it->second.path_cost != stp_path_cost_default)
+                lines.push_back(fmt::format("brconfig {} ifpathcost {} {}", n, x->name(), it->second.path_cost));
+        }
     }
     const_cast<br_softc&>(b).fdb.for_each([&](fdb_entry& e) {
         if (!e.is_static) return;
@@ -448,12 +430,20 @@ void bridge_running_config(module_ctl& ctl, const ifnet& ifp, std::vector<std::s
     });
 }
 
-// A member that goes leaves its bridge first.
+// A member that goes leaves its bridge first; the spanning tree follows the
+// bridge's and its ports' links.
 void bridge_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void* arg) {
-    if (ev != if_event::detach || is_bridge(ifp)) return;
     auto& st = *static_cast<br_state*>(arg);
+    if (ev == if_event::attach || ev == if_event::gone) return;
+    if (is_bridge(ifp)) {
+        if (ev != if_event::detach && ifp.kind().arg == &st) stp_reinit(ctl, st, ifp);
+        return;
+    }
     const uint16_t bi = st.bridge_of[ifp.index()].load(std::memory_order_relaxed);
-    if (ifnet* br = bi ? ctl.if_lookup(bi) : nullptr; br && is_bridge(*br)) member_del(st, *br, ifp);
+    ifnet* br = bi ? ctl.if_lookup(bi) : nullptr;
+    if (!br || !is_bridge(*br)) return;
+    if (ev == if_event::detach) return member_del(ctl, st, *br, ifp);
+    if (sc(*br).stp.ports.count(ifp.index())) stp_port_enable(ctl, st, *br, ifp.index(), true);
 }
 
 void bridge_limits(module_ctl& ctl, std::vector<limit_info>& out, void*) {
@@ -486,6 +476,10 @@ void bridge_attach(module_registrar& r) {
     st->bad_src = r.drop("bridge_bad_src");
     st->same_port = r.drop("bridge_same_port");
     st->no_port = r.drop("bridge_no_port");
+    st->reserved = r.drop("bridge_reserved_group");
+    st->not_forwarding = r.drop("bridge_port_not_forwarding");
+    st->bad_bpdu = r.drop("bridge_bad_bpdu");
+    st->stp_punt = r.punt("bridge_stp", stp_input, st);
     knob kn;
     kn.name = "net.link.bridge.learn_rate";
     kn.help = "FDB learning notices a second, per lcore (0: learn nothing)";
@@ -516,7 +510,8 @@ std::string why(stack& s, errc e, std::string_view br, std::string_view ifn) {
         case errc::busy:
             return fmt::format("{}: {} is a member of a bridge already", br, ifn);
         case errc::notsup:
-            return fmt::format("{}: {}: not a member of this bridge", br, ifn);
+            return fmt::format("{}: {}: not a member of this bridge (or, for ifpriority and ifpathcost, without stp)",
+                               br, ifn);
         default:
             return fmt::format("{}: {}", br, errc_message(e));
     }
@@ -529,10 +524,16 @@ bool parse_u32(const std::string& w, uint32_t lo, uint32_t hi, uint32_t& out) {
 
 std::string show_text(const info& b) {
     std::string t = fmt::format("{}: flags={:x}{}\n", b.name, b.flags, iff_words(b.flags));
+    t += fmt::format("\tConfiguration:\n\t\tpriority {} hellotime {} fwddelay {} maxage {}\n", b.stp.priority,
+                     b.stp.hello_s, b.stp.fwd_delay_s, b.stp.max_age_s);
+    t += fmt::format("\t\tid {} root {} cost {} port {}{}\n", bridge_id_str(b.stp.bridge_id),
+                     bridge_id_str(b.stp.root_id), b.stp.root_cost,
+                     b.stp.root_port.empty() ? "none" : b.stp.root_port, b.stp.topology_change ? " topology-change" : "");
     t += "\tInterfaces:\n";
     for (const port_info& p : b.ports)
-        t += fmt::format("\t\t{} {}\n\t\t\tport {} {}\n", p.ifname, port_flag_words(p.flags), p.index,
-                         p.running ? "forwarding" : "disabled");
+        t += fmt::format("\t\t{} {}\n\t\t\tport {} priority {} path cost {} {}{}\n", p.ifname,
+                         port_flag_words(p.flags), p.index, p.priority, p.path_cost, p.state,
+                         p.role.empty() ? "" : " " + p.role);
     t += fmt::format("\tAddress cache (max cache: {}, timeout: {}):\n", b.maxaddr, b.timeout_s);
     for (const fdb_info& e : b.fdb)
         t += fmt::format("\t\t{} {} {} flags={}<{}>\n", e.mac.str(), e.ifname, e.expire_s < 0 ? 0 : e.expire_s,
@@ -547,12 +548,32 @@ nlohmann::json show_json(const info& b) {
                          {"index", p.index},
                          {"learning", (p.flags & portf::learning) != 0},
                          {"discover", (p.flags & portf::discover) != 0},
-                         {"state", p.running ? "forwarding" : "disabled"}});
+                         {"stp", (p.flags & portf::stp) != 0},
+                         {"state", p.state},
+                         {"role", p.role},
+                         {"priority", p.priority},
+                         {"path_cost", p.path_cost},
+                         {"designated_root", bridge_id_str(p.designated_root)},
+                         {"designated_bridge", bridge_id_str(p.designated_bridge)},
+                         {"designated_cost", p.designated_cost},
+                         {"designated_port", p.designated_port},
+                         {"bpdus_received", p.rx_bpdus},
+                         {"bpdus_sent", p.tx_bpdus}});
     for (const fdb_info& e : b.fdb)
         fdb.push_back({{"mac", e.mac.str()}, {"interface", e.ifname}, {"static", e.is_static}, {"expire", e.expire_s}});
+    const nlohmann::json stp = {{"priority", b.stp.priority},
+                                {"hellotime", b.stp.hello_s},
+                                {"fwddelay", b.stp.fwd_delay_s},
+                                {"maxage", b.stp.max_age_s},
+                                {"bridge_id", bridge_id_str(b.stp.bridge_id)},
+                                {"root_id", bridge_id_str(b.stp.root_id)},
+                                {"root_cost", b.stp.root_cost},
+                                {"root_port", b.stp.root_port},
+                                {"topology_change", b.stp.topology_change}};
     return {{"name", b.name},      {"flags", iff_words(b.flags)},     {"maxaddr", b.maxaddr},
             {"timeout", b.timeout_s}, {"interfaces", ports},         {"cache", fdb},
-            {"learned", b.learned}, {"learn_limited", b.learn_limited}, {"cache_full", b.fdb_full}};
+            {"learned", b.learned}, {"learn_limited", b.learn_limited}, {"cache_full", b.fdb_full},
+            {"stp", stp}};
 }
 
 command_reply cmd_brconfig(stack& s, const std::vector<std::string>& args, bool json) {
@@ -614,17 +635,56 @@ command_reply cmd_brconfig(stack& s, const std::vector<std::string>& args, bool 
     for (const auto& [w, flag, on] : {std::tuple{"learn", portf::learning, true},
                                       std::tuple{"-learn", portf::learning, false},
                                       std::tuple{"discover", portf::discover, true},
-                                      std::tuple{"-discover", portf::discover, false}})
+                                      std::tuple{"-discover", portf::discover, false},
+                                      std::tuple{"stp", portf::stp, true}, std::tuple{"-stp", portf::stp, false}})
         if (verb == w && nargs == 1) return done(set_port_flag(s, br, a[3], flag, on), a[3]);
+    if (verb == "priority" && nargs == 1) {
+        uint32_t n = 0;
+        if (!parse_u32(a[3], 0, 65535, n)) return fail(fmt::format("{}: priority must be 0..65535", a[3]));
+        return done(set_priority(s, br, n));
+    }
+    // hellotime S, fwddelay S, maxage S: any of them, in one command (802.1D
+    // ties them together: 2*(fwddelay-1) >= maxage >= 2*(hellotime+1)).
+    if ((verb == "hellotime" || verb == "fwddelay" || verb == "maxage") && nargs % 2 == 1) {
+        auto b = get(s, br);
+        if (!b) return fail(why(s, b.error(), br, ""));
+        uint32_t t[3] = {b->stp.hello_s, b->stp.fwd_delay_s, b->stp.max_age_s};
+        static constexpr std::tuple<const char*, uint32_t, uint32_t> names[] = {
+            {"hellotime", 1, 10}, {"fwddelay", 4, 30}, {"maxage", 6, 40}};
+        for (size_t i = 2; i + 1 < a.size(); i += 2) {
+            size_t k = 0;
+            while (k < 3 && a[i] != std::get<0>(names[k])) ++k;
+            if (k == 3) return fail(fmt::format("{}: unknown timer (hellotime, fwddelay, maxage)", a[i]));
+            const auto [name, lo, hi] = names[k];
+            if (!parse_u32(a[i + 1], lo, hi, t[k]))
+                return fail(fmt::format("{}: {} must be {}..{} seconds", a[i + 1], name, lo, hi));
+        }
+        status st = set_times(s, br, t[0], t[1], t[2]);
+        if (!st && st.error() == errc::inval)
+            return fail(fmt::format("{}: hellotime {} fwddelay {} maxage {} break 802.1D's rule "
+                                    "2*(fwddelay-1) >= maxage >= 2*(hellotime+1)",
+                                    br, t[0], t[1], t[2]));
+        return done(st);
+    }
+    if ((verb == "ifpriority" || verb == "ifpathcost") && nargs == 2) {
+        uint32_t n = 0;
+        const bool prio = verb == "ifpriority";
+        if (!parse_u32(a[4], prio ? 0 : 1, prio ? 255 : 65535, n))
+            return fail(fmt::format("{}: {} must be {}", a[4], verb, prio ? "0..255" : "1..65535"));
+        return done(prio ? set_port_priority(s, br, a[3], n) : set_port_path_cost(s, br, a[3], n), a[3]);
+    }
     return fail(fmt::format("{}: unknown command or wrong arguments (add IF, delete IF, up, down, maxaddr N, "
-                            "timeout S, flush, flushall, deladdr MAC, static IF MAC, [-]learn IF, [-]discover IF)",
+                            "timeout S, flush, flushall, deladdr MAC, static IF MAC, [-]learn IF, [-]discover IF, "
+                            "[-]stp IF, priority N, hellotime S, fwddelay S, maxage S, ifpriority IF N, "
+                            "ifpathcost IF N)",
                             verb));
 }
 
 constexpr module_command bridge_commands[] = {
     {"brconfig", "brconfig -a | brconfig BRIDGE [add IF | delete IF | up | down | maxaddr N | timeout S | flush | "
-                 "flushall | deladdr MAC | static IF MAC | [-]learn IF | [-]discover IF]",
-     "bridge(4) members, forwarding database and limits", cmd_brconfig},
+                 "flushall | deladdr MAC | static IF MAC | [-]learn IF | [-]discover IF | [-]stp IF | priority N | "
+                 "[hellotime S] [fwddelay S] [maxage S] | ifpriority IF N | ifpathcost IF N]",
+     "bridge(4) members, forwarding database, spanning tree and limits", cmd_brconfig},
 };
 
 }  // namespace
@@ -662,8 +722,44 @@ info snapshot(module_ctl& ctl, ifnet& br) {
     r.learned = b.learned.load(std::memory_order_relaxed);
     r.learn_limited = b.learn_limited.load(std::memory_order_relaxed);
     r.fdb_full = b.fdb_full.load(std::memory_order_relaxed);
-    for (const br_port& p : b.ports.read()->v)
-        if (const ifnet* x = ctl.if_lookup(p.ifindex)) r.ports.push_back({x->name(), p.ifindex, p.flags, x->is_running()});
+    const stp_bridge& t = b.stp;
+    const uint64_t id = stp_bridge_id(br);
+    r.stp.priority = t.priority;
+    r.stp.hello_s = t.hello_s;
+    r.stp.fwd_delay_s = t.fwd_delay_s;
+    r.stp.max_age_s = t.max_age_s;
+    r.stp.bridge_id = id;
+    r.stp.root_id = t.ports.empty() ? id : t.root_id;
+    r.stp.root_cost = t.ports.empty() ? 0 : t.root_cost;
+    if (const ifnet* rp = t.root_port && !t.ports.empty() ? ctl.if_lookup(t.root_port) : nullptr)
+        r.stp.root_port = rp->name();
+    r.stp.topology_change = t.tc;
+    for (const br_port& p : b.ports.read()->v) {
+        const ifnet* x = ctl.if_lookup(p.ifindex);
+        if (!x) continue;
+        port_info pi;
+        pi.ifname = x->name();
+        pi.index = p.ifindex;
+        pi.flags = p.flags;
+        pi.running = x->is_running();
+        pi.state = pstate_name(x->is_running() || p.state != pstate::forwarding ? p.state : pstate::disabled);
+        if (auto it = t.ports.find(p.ifindex); it != t.ports.end()) {
+            const stp_port& sp = it->second;
+            pi.priority = sp.priority;
+            pi.path_cost = sp.path_cost;
+            pi.designated_root = sp.d_root;
+            pi.designated_bridge = sp.d_bridge;
+            pi.designated_cost = sp.d_cost;
+            pi.designated_port = sp.d_port;
+            pi.rx_bpdus = sp.rx_bpdus;
+            pi.tx_bpdus = sp.tx_bpdus;
+            pi.role = p.state == pstate::disabled                              ? "disabled"
+                      : p.ifindex == t.root_port                               ? "root"
+                      : sp.d_bridge == id && sp.d_port == stp_port_id(sp, p.ifindex) ? "designated"
+                                                                               : "alternate";
+        }
+        r.ports.push_back(std::move(pi));
+    }
     const uint64_t now = ctl.now_ns();
     b.fdb.for_each([&](fdb_entry& e) {
         fdb_info f;
@@ -673,8 +769,8 @@ info snapshot(module_ctl& ctl, ifnet& br) {
         f.is_static = e.is_static;
         if (!e.is_static && b.timeout_s) {
             const uint64_t age = now - std::min(now, e.seen_ns.load(std::memory_order_relaxed));
-            const uint64_t t = uint64_t(b.timeout_s) * ns_per_s;
-            f.expire_s = age >= t ? 0 : int64_t((t - age) / ns_per_s);
+            const uint64_t lim = uint64_t(b.timeout_s) * ns_per_s;
+            f.expire_s = age >= lim ? 0 : int64_t((lim - age) / ns_per_s);
         }
         r.fdb.push_back(std::move(f));
     });
@@ -697,7 +793,7 @@ status del(stack& s, std::string_view br, std::string_view member) {
         found f;
         if (status st = find(ctl, br, member, f); !st) return st;
         if (!sc(*f.br).ports.read()->find(f.x->index())) return errc::notsup;
-        member_del(*f.st, *f.br, *f.x);
+        member_del(ctl, *f.st, *f.br, *f.x);
         return {};
     });
 }
@@ -770,11 +866,68 @@ status set_port_flag(stack& s, std::string_view br, std::string_view member, uin
         std::vector<br_port> v = b.ports.read()->v;
         auto it = std::find_if(v.begin(), v.end(), [&](const br_port& p) { return p.ifindex == f.x->index(); });
         if (it == v.end()) return errc::notsup;
+        const bool was = (it->flags & flag) != 0;
         it->flags = on ? (it->flags | flag) : (it->flags & ~flag);
         publish_ports(b, std::move(v));
+        if (flag == portf::stp && was != on) stp_port_enable(ctl, *f.st, *f.br, f.x->index(), on);
         return {};
     });
 }
+
+status set_priority(stack& s, std::string_view br, uint32_t priority) {
+    if (priority > 65535) return errc::inval;
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, "", f); !st) return st;
+        const uint64_t old = stp_bridge_id(*f.br);
+        sc(*f.br).stp.priority = static_cast<uint16_t>(priority);
+        stp_reconfigure(ctl, *f.st, *f.br, old);
+        return {};
+    });
+}
+
+status set_times(stack& s, std::string_view br, uint32_t hello_s, uint32_t fwd_delay_s, uint32_t max_age_s) {
+    if (hello_s < 1 || hello_s > 10 || fwd_delay_s < 4 || fwd_delay_s > 30 || max_age_s < 6 || max_age_s > 40 ||
+        2 * (fwd_delay_s - 1) < max_age_s || max_age_s < 2 * (hello_s + 1))
+        return errc::inval;
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, "", f); !st) return st;
+        stp_bridge& t = sc(*f.br).stp;
+        t.hello_s = static_cast<uint8_t>(hello_s);
+        t.fwd_delay_s = static_cast<uint8_t>(fwd_delay_s);
+        t.max_age_s = static_cast<uint8_t>(max_age_s);
+        stp_reconfigure(ctl, *f.st, *f.br, stp_bridge_id(*f.br));
+        return {};
+    });
+}
+
+namespace {
+status port_param(stack& s, std::string_view br, std::string_view member, const std::function<void(stp_port&)>& set) {
+    return s.ctl_call([&](module_ctl& ctl) -> status {
+        found f;
+        if (status st = find(ctl, br, member, f); !st) return st;
+        stp_bridge& t = sc(*f.br).stp;
+        auto it = t.ports.find(f.x->index());
+        if (it == t.ports.end()) return errc::notsup;  // not a member, or without stp
+        set(it->second);
+        stp_reconfigure(ctl, *f.st, *f.br, stp_bridge_id(*f.br));
+        return {};
+    });
+}
+}  // namespace
+
+status set_port_priority(stack& s, std::string_view br, std::string_view member, uint32_t priority) {
+    if (priority > 255) return errc::inval;
+    return port_param(s, br, member, [&](stp_port& p) { p.priority = static_cast<uint8_t>(priority); });
+}
+
+status set_port_path_cost(stack& s, std::string_view br, std::string_view member, uint32_t cost) {
+    if (cost < 1 || cost > 65535) return errc::inval;
+    return port_param(s, br, member, [&](stp_port& p) { p.path_cost = cost; });
+}
+
+std::string bridge_id_str(uint64_t id) { return fmt::format("{:04x}.{:012x}", id >> 48, id & 0xffffffffffffULL); }
 
 result<info> get(stack& s, std::string_view br) {
     info r;
