@@ -530,5 +530,67 @@ TEST(t_bridge, destroy_and_member_removal_under_traffic_stepped) {
     for (stack* s : {&t.h1, &t.h3, &t.r}) EXPECT_EQ(pktpool_avail(s->pool()), s->config().mbufs) << s->config().name;
 }
 
+// Thread mode (workers running, the test thread as the control plane's
+// caller): members come and go, flags and limits change and the bridge is
+// destroyed and made again while a ping flood crosses it. Under ASan this is
+// the check that no worker touches a member set or FDB entry after its
+// grace period.
+TEST(t_bridge, churn_and_destroy_under_traffic_threads) {
+    drivers::bus b1("brthr1"), b2("brthr2");
+    stack_config c = quiet();
+    c.idle_polls_before_sleep = 16;
+    auto h1 = std::make_unique<stack>(c);
+    auto h3 = std::make_unique<stack>(c);
+    auto r = std::make_unique<stack>(c);
+    attach_up(b1, *h1, "shmif0", "198.18.0.1");
+    attach_up(b2, *h3, "shmif0", "198.18.0.2");
+    for (auto* x : {&b1, &b2}) {
+        auto p = x->attach();
+        ASSERT_TRUE(p);
+        ASSERT_TRUE(r->if_attach(x == &b1 ? "shmif0" : "shmif1", std::move(*p)));
+    }
+    ASSERT_TRUE(r->if_up("shmif0"));
+    ASSERT_TRUE(r->if_up("shmif1"));
+    auto setup = [&] {
+        ASSERT_TRUE(r->if_create("bridge0").has_value());
+        ASSERT_TRUE(r->if_up("bridge0"));
+        ASSERT_TRUE(bridge::add(*r, "bridge0", "shmif0"));
+        ASSERT_TRUE(bridge::add(*r, "bridge0", "shmif1"));
+    };
+    setup();
+    ASSERT_TRUE(h1->start());
+    ASSERT_TRUE(h3->start());
+    ASSERT_TRUE(r->start());
+    unsigned received = 0;
+    for (int round = 0; round < 6; ++round) {
+        auto id = h1->ping_start(ip("198.18.0.2"), flood(2000, 100));
+        ASSERT_TRUE(id.has_value());
+        for (int i = 0; i < 10; ++i) {
+            sleep_offline_ms(3);
+            switch ((round + i) % 5) {
+                case 0: (void)bridge::del(*r, "bridge0", "shmif1"); (void)bridge::add(*r, "bridge0", "shmif1"); break;
+                case 1: (void)bridge::flush(*r, "bridge0", true); break;
+                case 2: (void)bridge::set_maxaddr(*r, "bridge0", 1 + i % 3); break;
+                case 3: (void)bridge::set_port_flag(*r, "bridge0", "shmif0", bridge::portf::learning, i % 2); break;
+                case 4: (void)bridge::static_add(*r, "bridge0", "shmif1", mac("02:00:00:00:00:99")); break;
+            }
+        }
+        if (round % 2 == 1) {
+            ASSERT_TRUE(r->if_destroy("bridge0"));
+            setup();
+        }
+        sleep_offline_ms(40);
+        received += h1->ping_get(*id)->received;
+        h1->ping_release(*id);
+    }
+    h1->stop();
+    h3->stop();
+    r->stop();
+    EXPECT_GT(received, 0u);
+    r.reset();
+    h1.reset();
+    h3.reset();
+}
+
 }  // namespace
 }  // namespace mpnet::testing

@@ -176,7 +176,8 @@ void member_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noe
             if (!e || (e->port.load(std::memory_order_relaxed) != in && !e->is_static)) {
                 if (src != last_learned) learn(c, st, b, bi, in, src);  // once per source and burst
                 last_learned = src;
-            } else if (!e->is_static && now - e->seen_ns.load(std::memory_order_relaxed) >= seen_refresh_ns) {
+            } else if (const uint64_t seen = e->seen_ns.load(std::memory_order_relaxed);
+                       !e->is_static && now > seen && now - seen >= seen_refresh_ns) {
                 e->seen_ns.store(now, std::memory_order_relaxed);
             }
         }
@@ -308,7 +309,9 @@ void sweep_run(br_state& st, uint16_t bi, const br_softc* expect) {
     if (b.timeout_s) {
         const uint64_t now = ctl.now_ns(), age = uint64_t(b.timeout_s) * ns_per_s;
         b.fdb.for_each([&](fdb_entry& e) {
-            if (!e.is_static && now - e.seen_ns.load(std::memory_order_relaxed) >= age) b.fdb.remove(&e);
+            // (A worker's clock may be a little ahead of ours: never "aged" then.)
+            const uint64_t seen = e.seen_ns.load(std::memory_order_relaxed);
+            if (!e.is_static && now > seen && now - seen >= age) b.fdb.remove(&e);
         });
     }
     sweep_arm(st, *br);

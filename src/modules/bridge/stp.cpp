@@ -395,7 +395,8 @@ void tick(module_ctl& ctl, br_state& st, uint16_t bi, const br_softc* expect) {
     if (s.tc && x.b.timeout_s) {
         const uint64_t age = ns_of(s.fwd_delay);
         x.b.fdb.for_each([&](fdb_entry& e) {
-            if (!e.is_static && x.now - e.seen_ns.load(std::memory_order_relaxed) >= age) x.b.fdb.remove(&e);
+            const uint64_t seen = e.seen_ns.load(std::memory_order_relaxed);
+            if (!e.is_static && x.now > seen && x.now - seen >= age) x.b.fdb.remove(&e);
         });
     }
     arm(x);
