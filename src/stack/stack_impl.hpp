@@ -275,7 +275,8 @@ struct stack::impl {
     bool take_token(lcore_ctx& c, double& tokens, uint64_t& refill_ns, uint32_t pps) noexcept;
     /// Prepends an IPv4 Ethernet header to `dst` and queues the frame.
     void ether_output(lcore_ctx& c, ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t type = ethertype_ip4) noexcept;
-    /// A finished frame out of `ifp`: its kind's transmit, or its port's TX buffer.
+    /// A finished frame out of `ifp`: a module's takeover (a bridge member's
+    /// output), else as port_transmit.
     void if_transmit(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;
     /// if_transmit without a module's takeover: the kind's transmit or the port.
     void port_transmit(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;

@@ -26,13 +26,8 @@ ip link set "$p-1" netns "$p-h1" name eth0
 ip link set "$p-2" netns "$p-h2" name eth0
 ip link set "$p-a" netns "$p-rt" name ba0
 ip link set "$p-b" netns "$p-rt" name bb0
-for i in ba0 bb0; do
-  # No kernel addresses or IPv6 chatter on mpnetd's ports; promiscuity is
-  # the bridge's to set (DPDK's af_packet PMD sets the kernel's flag).
-  ns rt sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
-  ns rt ip link set "$i" up
-  ns rt ethtool -K "$i" tx off rx off >/dev/null 2>&1 || true
-done
+# Promiscuity is the bridge's to set (DPDK's af_packet PMD sets the kernel's flag).
+for i in ba0 bb0; do mpnetd_port rt "$i"; done
 ns rt ip link set lo up
 n=1
 for h in h1 h2; do
@@ -47,13 +42,8 @@ done
 mac1=$(ns h1 cat /sys/class/net/eth0/address)
 mac2=$(ns h2 cat /sys/class/net/eth0/address)
 
-cat > "$d/mpnetd.conf" <<CONF
-workers 1
-mbufs 8191
-ifconfig ba0 create net_af_packet0,iface=ba0,qdisc_bypass=1
-ifconfig bb0 create net_af_packet1,iface=bb0,qdisc_bypass=1
-ifconfig ba0 up
-ifconfig bb0 up
+mpnetd_conf_ports ba0 bb0 > "$d/mpnetd.conf"
+cat >> "$d/mpnetd.conf" <<CONF
 ifconfig bridge0 create
 brconfig bridge0 add ba0
 brconfig bridge0 add bb0

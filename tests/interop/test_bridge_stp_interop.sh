@@ -32,21 +32,13 @@ ip link set "$p-a" netns "$p-rt" name ba0
 ip link set "$p-b" netns "$p-rt" name bb0
 ip link set "$p-h" netns "$p-h1" name eth0
 ns sw ip link set br0 up
-for i in ba0 bb0; do
-  ns rt sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
-  ns rt ip link set "$i" up
-done
+for i in ba0 bb0; do mpnetd_port rt "$i"; done
 ns rt ip link set lo up
 ns h1 ip addr add 198.18.6.2/24 dev eth0
 ns h1 ip link set eth0 up
 
-cat > "$d/mpnetd.conf" <<CONF
-workers 1
-mbufs 8191
-ifconfig ba0 create net_af_packet0,iface=ba0,qdisc_bypass=1
-ifconfig bb0 create net_af_packet1,iface=bb0,qdisc_bypass=1
-ifconfig ba0 up
-ifconfig bb0 up
+mpnetd_conf_ports ba0 bb0 > "$d/mpnetd.conf"
+cat >> "$d/mpnetd.conf" <<CONF
 ifconfig bridge0 create
 brconfig bridge0 hellotime 1 fwddelay 4 maxage 6
 brconfig bridge0 add ba0

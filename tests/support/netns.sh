@@ -7,6 +7,11 @@
 #                            namespaces cannot be made
 #   ns NAME CMD...           runs CMD in namespace $p-NAME
 #   ctl ARGS...              mpnetctl on this test's mpnetd
+#   mpnetd_port NAME IF      the kernel side of an af_packet port of mpnetd
+#                            in $p-NAME: no IPv6 chatter, checksum offloads
+#                            off, up (promiscuity is mpnetd's to set)
+#   mpnetd_conf_ports IF...  the start of an mpnetd configuration: one
+#                            worker, and each IF an af_packet port, up
 #   mpnetd_start NAME CONF   mpnetd in $p-NAME on CONF (sets pid); false if
 #                            its socket does not appear within 10 s
 # netns_extra_cleanup, if set, is run first on exit.
@@ -38,6 +43,21 @@ netns_begin() {
 
 ns() { ip netns exec "$p-$1" "${@:2}"; }
 ctl() { "$build/tools/mpnetctl" -s "$sock" "$@"; }
+
+mpnetd_port() {
+  ns "$1" sysctl -qw "net.ipv6.conf.$2.disable_ipv6=1"
+  ns "$1" ethtool -K "$2" tx off rx off >/dev/null 2>&1 || true
+  ns "$1" ip link set "$2" up
+}
+
+mpnetd_conf_ports() {
+  printf 'workers 1\nmbufs 8191\n'
+  local i=0 f
+  for f in "$@"; do
+    printf 'ifconfig %s create net_af_packet%d,iface=%s,qdisc_bypass=1\nifconfig %s up\n' "$f" "$i" "$f" "$f"
+    i=$((i + 1))
+  done
+}
 
 mpnetd_start() {
   ip netns exec "$p-$1" "$build/tools/mpnetd" -c "$2" -s "$sock" -p "$d/pid" > "$d/log" 2>&1 &

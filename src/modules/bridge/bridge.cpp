@@ -40,6 +40,20 @@ void fdb_remove_port(br_softc& b, uint16_t port) {
     });
 }
 
+void fdb_flush(br_softc& b, bool all) {
+    b.fdb.for_each([&](fdb_entry& e) {
+        if (all || !e.is_static) b.fdb.remove(&e);
+    });
+}
+
+void fdb_age(br_softc& b, uint64_t now, uint64_t age_ns) {
+    b.fdb.for_each([&](fdb_entry& e) {
+        // A worker's clock may be a little ahead of ours: never "aged" then.
+        const uint64_t seen = e.seen_ns.load(std::memory_order_relaxed);
+        if (!e.is_static && now > seen && now - seen >= age_ns) b.fdb.remove(&e);
+    });
+}
+
 }  // namespace brimpl
 
 namespace {
@@ -56,6 +70,13 @@ bool is_reserved(const ether_addr& a) noexcept {
 bool has_addrs(const ifnet& ifp) noexcept {
     const in_ifaddr_set& a = ifp.addrs();
     return !a.v4.empty() || !a.v6.empty();
+}
+
+// Out of member `x` (past its takeover), counted on the bridge.
+void send_out(dp_ctx& c, ifnet& br, ifnet& x, mbuf* m) noexcept {
+    br.count(c.lcore(), if_counter::opackets);
+    br.count(c.lcore(), if_counter::obytes, pkt_len(m));
+    c.port_transmit(x, m);
 }
 
 // `m` out of every running member but `in` (unknown unicast: those with
@@ -77,9 +98,7 @@ void flood(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, uint16_t in, 
         mbuf* mm = ++done == total ? m : rte_pktmbuf_copy(m, c.pool(), 0, UINT32_MAX);
         if (!mm) return c.count_drop(drop_reason::nobufs);
         if (local) return c.ether_input(to, &mm, 1);
-        br.count(c.lcore(), if_counter::opackets);
-        br.count(c.lcore(), if_counter::obytes, pkt_len(mm));
-        c.port_transmit(to, mm);
+        send_out(c, br, to, mm);
     };
     for (unsigned i = 0; i < nalso; ++i) give(*also[i], true);
     for (unsigned i = 0; i < k; ++i) give(*out[i], false);
@@ -96,9 +115,7 @@ void forward(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, uint16_t in
     if (op && op->state != pstate::forwarding) return c.drop(m, st.not_forwarding);
     ifnet* x = op ? c.if_lookup(out) : nullptr;
     if (!x || !x->is_running()) return c.drop(m, drop_reason::if_down);
-    br.count(c.lcore(), if_counter::opackets);
-    br.count(c.lcore(), if_counter::obytes, pkt_len(m));
-    c.port_transmit(*x, m);
+    send_out(c, br, *x, m);
 }
 
 void learn(dp_ctx& c, br_state& st, br_softc& b, uint16_t bi, uint16_t port, const ether_addr& src) noexcept {
@@ -161,13 +178,9 @@ void member_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noe
         }
         br->count(c.lcore(), if_counter::ipackets);
         br->count(c.lcore(), if_counter::ibytes, pkt_len(m));
-        if (me->state != pstate::forwarding) {
-            // Blocking and listening ports take nothing; learning ones learn.
-            if (me->state == pstate::learning && (me->flags & portf::learning) && !b.fdb.lookup(src.to_u64()) &&
-                src != last_learned) {
-                learn(c, st, b, bi, in, src);
-                last_learned = src;
-            }
+        // Learning and forwarding ports learn; only forwarding ones pass
+        // frames on (blocking and listening ones take nothing).
+        if (me->state != pstate::forwarding && me->state != pstate::learning) {
             c.drop(m, st.not_forwarding);
             continue;
         }
@@ -180,6 +193,10 @@ void member_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noe
                        !e->is_static && now > seen && now - seen >= seen_refresh_ns) {
                 e->seen_ns.store(now, std::memory_order_relaxed);
             }
+        }
+        if (me->state != pstate::forwarding) {
+            c.drop(m, st.not_forwarding);
+            continue;
         }
         if (dst.is_group()) {
             // Out of every other port, and up the stack of the bridge and of
@@ -264,7 +281,7 @@ void member_release(br_state& st, ifnet& x, const br_port& p) {
     if (!p.was_promisc && x.port()) (void)x.port()->set_promisc(false);
 }
 
-status member_add(module_ctl& ctl, br_state& st, ifnet& br, ifnet& x) {
+status member_add(br_state& st, ifnet& br, ifnet& x) {
     if (&x == &br || is_bridge(x) || !(x.caps() & ifcap::lladdr) || (x.flags() & iff::loopback)) return errc::inval;
     if (st.bridge_of[x.index()].load(std::memory_order_relaxed)) return errc::busy;
     if (x.port())
@@ -281,7 +298,6 @@ status member_add(module_ctl& ctl, br_state& st, ifnet& br, ifnet& x) {
     publish_ports(b, std::move(v));
     st.bridge_of[x.index()].store(br.index(), std::memory_order_release);
     x.set_hook(&st.hook);
-    (void)ctl;
     return {};
 }
 
@@ -306,14 +322,7 @@ void sweep_run(br_state& st, uint16_t bi, const br_softc* expect) {
     if (!br || !is_bridge(*br) || &sc(*br) != expect) return;
     br_softc& b = sc(*br);
     b.sweep_timer = 0;
-    if (b.timeout_s) {
-        const uint64_t now = ctl.now_ns(), age = uint64_t(b.timeout_s) * ns_per_s;
-        b.fdb.for_each([&](fdb_entry& e) {
-            // (A worker's clock may be a little ahead of ours: never "aged" then.)
-            const uint64_t seen = e.seen_ns.load(std::memory_order_relaxed);
-            if (!e.is_static && now > seen && now - seen >= age) b.fdb.remove(&e);
-        });
-    }
+    if (b.timeout_s) fdb_age(b, ctl.now_ns(), uint64_t(b.timeout_s) * ns_per_s);
     sweep_arm(st, *br);
 }
 
@@ -383,7 +392,7 @@ void bridge_destroy(module_ctl& ctl, ifnet& ifp, void* arg) {
     for (const br_port& p : b.ports.read()->v)
         if (ifnet* x = ctl.if_lookup(p.ifindex)) member_release(st, *x, p);
     publish_ports(b, {});
-    b.fdb.for_each([&](fdb_entry& e) { b.fdb.remove(&e); });
+    fdb_flush(b, true);
 }
 
 std::string port_flag_words(uint32_t f) {
@@ -756,10 +765,7 @@ info snapshot(module_ctl& ctl, ifnet& br) {
             pi.designated_port = sp.d_port;
             pi.rx_bpdus = sp.rx_bpdus;
             pi.tx_bpdus = sp.tx_bpdus;
-            pi.role = p.state == pstate::disabled                              ? "disabled"
-                      : p.ifindex == t.root_port                               ? "root"
-                      : sp.d_bridge == id && sp.d_port == stp_port_id(sp, p.ifindex) ? "designated"
-                                                                               : "alternate";
+            pi.role = stp_role(br, p.ifindex, p.state);
         }
         r.ports.push_back(std::move(pi));
     }
@@ -787,7 +793,7 @@ status add(stack& s, std::string_view br, std::string_view member) {
     return s.ctl_call([&](module_ctl& ctl) -> status {
         found f;
         if (status st = find(ctl, br, member, f); !st) return st;
-        return member_add(ctl, *f.st, *f.br, *f.x);
+        return member_add(*f.st, *f.br, *f.x);
     });
 }
 
@@ -826,10 +832,7 @@ status flush(stack& s, std::string_view br, bool all) {
     return s.ctl_call([&](module_ctl& ctl) -> status {
         found f;
         if (status st = find(ctl, br, "", f); !st) return st;
-        br_softc& b = sc(*f.br);
-        b.fdb.for_each([&](fdb_entry& e) {
-            if (all || !e.is_static) b.fdb.remove(&e);
-        });
+        fdb_flush(sc(*f.br), all);
         return {};
     });
 }

@@ -128,6 +128,10 @@ inline br_softc& sc(const ifnet& ifp) noexcept { return *static_cast<br_softc*>(
 void publish_ports(br_softc& b, std::vector<br_port> v);
 /// Entries of `port` go (a member left, or a port stopped forwarding).
 void fdb_remove_port(br_softc& b, uint16_t port);
+/// Dynamic entries go (`all`: static ones too).
+void fdb_flush(br_softc& b, bool all);
+/// Dynamic entries unseen for `age_ns` go (the sweep; a topology change).
+void fdb_age(br_softc& b, uint64_t now, uint64_t age_ns);
 
 // ---- the spanning tree (stp.cpp) ----
 
@@ -144,5 +148,7 @@ void stp_reconfigure(module_ctl& ctl, br_state& st, ifnet& br, uint64_t old_id);
 uint64_t stp_bridge_id(const ifnet& br) noexcept;
 uint16_t stp_port_id(const stp_port& p, uint16_t ifindex) noexcept;
 const char* pstate_name(pstate s) noexcept;
+/// An STP port's role: root, designated, alternate, or disabled; "" without STP.
+const char* stp_role(const ifnet& br, uint16_t ifindex, pstate state) noexcept;
 
 }  // namespace mpnet::brimpl

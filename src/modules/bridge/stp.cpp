@@ -392,13 +392,7 @@ void tick(module_ctl& ctl, br_state& st, uint16_t bi, const br_softc* expect) {
     }
     for (uint16_t ix : aged) message_age_expired(x, ix);
     // 8.3.5: while the topology changes, entries age at the forward delay.
-    if (s.tc && x.b.timeout_s) {
-        const uint64_t age = ns_of(s.fwd_delay);
-        x.b.fdb.for_each([&](fdb_entry& e) {
-            const uint64_t seen = e.seen_ns.load(std::memory_order_relaxed);
-            if (!e.is_static && x.now > seen && x.now - seen >= age) x.b.fdb.remove(&e);
-        });
-    }
+    if (s.tc && x.b.timeout_s) fdb_age(x.b, x.now, ns_of(s.fwd_delay));
     arm(x);
 }
 
@@ -436,6 +430,16 @@ uint64_t stp_bridge_id(const ifnet& br) noexcept {
 
 uint16_t stp_port_id(const stp_port& p, uint16_t ifindex) noexcept {
     return uint16_t(p.priority << 8 | (ifindex & 0xff));
+}
+
+const char* stp_role(const ifnet& br, uint16_t ifindex, pstate state) noexcept {
+    const stp_bridge& s = sc(br).stp;
+    const auto it = s.ports.find(ifindex);
+    if (it == s.ports.end()) return "";
+    if (state == pstate::disabled) return "disabled";
+    if (ifindex == s.root_port) return "root";
+    const stp_port& p = it->second;
+    return p.d_bridge == stp_bridge_id(br) && p.d_port == stp_port_id(p, ifindex) ? "designated" : "alternate";
 }
 
 const char* pstate_name(pstate s) noexcept {
