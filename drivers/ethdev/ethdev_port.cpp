@@ -6,7 +6,10 @@
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 
+#include <net/if.h>
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -26,7 +29,39 @@ result<std::unique_ptr<ethdev_port>> ethdev_port::open(const std::string& devarg
         rte_eal_hotplug_remove("vdev", name.c_str());  // probed, but not an ethdev: undo
         return errc::nodev;
     }
-    return attach(pid, pool, cfg, name);
+    auto p = attach(pid, pool, cfg, name);
+    // A tap PMD's other end is a host kernel interface: its name is the
+    // iface= argument, and its MAC is what peer_mac() reads.
+    if (p && (*p)->driver_ == "net_tap") {
+        const size_t at = devargs.find(",iface=");
+        if (at != std::string::npos) {
+            const size_t from = at + 7;
+            (*p)->host_if_ = devargs.substr(from, devargs.find(',', from) - from);
+        }
+    }
+    return p;
+}
+
+std::function<std::unique_ptr<port>(std::string_view, rte_mempool*, uint16_t)> ethdev_opener() {
+    return [](std::string_view devargs, rte_mempool* pool, uint16_t tx_queues) -> std::unique_ptr<port> {
+        ethdev_config ec;
+        ec.tx_queues = tx_queues;
+        auto p = ethdev_port::open(std::string(devargs), pool, ec);
+        if (!p) return nullptr;
+        return std::move(*p);
+    };
+}
+
+ether_addr ethdev_port::peer_mac() const {
+    ether_addr a{};
+    if (host_if_.empty() || host_if_.size() >= IFNAMSIZ) return a;
+    const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return a;
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, host_if_.data(), host_if_.size());
+    if (::ioctl(fd, SIOCGIFHWADDR, &ifr) == 0) std::memcpy(a.b.data(), ifr.ifr_hwaddr.sa_data, 6);
+    ::close(fd);
+    return a;
 }
 
 namespace {

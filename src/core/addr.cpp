@@ -5,10 +5,17 @@
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
+#include <rte_random.h>
 
 #include <charconv>
 
 namespace mpnet {
+
+ether_addr ether_addr::random_local() noexcept {
+    ether_addr a = from_u64(rte_rand() & 0xffffffffffffULL);
+    a.b[0] = static_cast<uint8_t>((a.b[0] & 0xfc) | 0x02);  // unicast, locally administered
+    return a;
+}
 
 namespace {
 

@@ -138,6 +138,12 @@ void module_registrar::udp_port(uint8_t family, uint16_t port, l4_fn fn, void* a
         throw std::invalid_argument(fmt::format("module {}: UDP port {} taken", module_, port));
 }
 
+void module_registrar::ip_default(l4_default_fn fn, void* arg) {
+    if (!fn || st_.ip_default.fn)
+        throw std::invalid_argument(fmt::format("module {}: the default IP handler is taken", module_));
+    st_.ip_default = {fn, arg};
+}
+
 uint16_t module_registrar::punt(std::string_view kind, punt_fn fn, void* arg) {
     if (!fn || st_.punt_kinds.size() >= limits::punt_kinds_max)
         throw std::invalid_argument("bad hand-over registration (no handler, or more than limits::punt_kinds_max)");
@@ -188,6 +194,13 @@ bool dp_ctx::is_control() const noexcept { return lc(*this).is_control; }
 uint64_t dp_ctx::now_ns() const noexcept { return lc(*this).now_ns; }
 rte_mempool* dp_ctx::pool() const noexcept { return lc(*this).st->pool; }
 ifnet* dp_ctx::if_lookup(uint16_t index) const noexcept { return lc(*this).st->ifs.lookup(index); }
+bool dp_ctx::is_local(const l3_next& a) const noexcept {
+    const stack::impl& st = *lc(*this).st;
+    const uint32_t id = a.family == 6 ? st.in6->fib6_->lookup(a.v6) : st.in4->fib->lookup(a.v4);
+    if (id == fib4::miss) return false;
+    const nexthop* nh = st.nhs.get(id);
+    return nh && (nh->flags & nhf::local);
+}
 void dp_ctx::drop(mbuf* m, drop_reason r) noexcept { lc(*this).st->drop(lc(*this), m, r); }
 void dp_ctx::count_drop(drop_reason r, uint64_t n) noexcept { lc(*this).st->count_drop(lc(*this), r, n); }
 void dp_ctx::ether_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept {
@@ -235,6 +248,14 @@ void module_ctl::link_changed(ifnet& ifp, bool up) {
     if (!ifp.is_up() || ((ifp.flags() & iff::running) != 0) == up) return;
     st_.if_link_changed(ifp, up);
 }
+std::unique_ptr<port> module_ctl::port_open(std::string_view devargs) {
+    if (!st_.cfg.port_open) return nullptr;
+    try {
+        return st_.cfg.port_open(devargs, st_.pool, static_cast<uint16_t>(st_.cfg.workers + 1));
+    } catch (const std::exception&) {
+        return nullptr;  // the embedding program's failure is a refused create
+    }
+}
 void module_ctl::if_destroy(ifnet& ifp) {
     if (ifp.index() == st_.lo0) return;
     st_.destroy_ifnet(&ifp);
@@ -249,14 +270,29 @@ result<uint16_t> stack::if_create(std::string_view name) {
     if (!k || !k->create || name.size() > limits::ifname_max) return errc::inval;
     const uint16_t idx = p_->ifs.free_index();
     if (idx == 0) return errc::nospc;
+    module_ctl mc(*p_);
+    // A kind on a port of its own (tap's host interface) opens it first; the
+    // interface then gets queues as an attached one does.
+    std::unique_ptr<port> pt;
+    if (k->open_port) {
+        pt = k->open_port(mc, name, k->arg);
+        if (!pt) return errc::nodev;
+        if (pt->rx_queues() == 0 || pt->rx_queues() > limits::rxq_max || pt->tx_queues() == 0 ||
+            pt->tx_queues() > limits::txq_max)
+            return errc::inval;
+    }
     std::unique_ptr<ifnet> ifp;
     try {
-        ifp = std::make_unique<ifnet>(idx, std::string(name), *k, nullptr, p_->cfg.workers + 1, p_->cfg.neigh_max);
+        ifp = std::make_unique<ifnet>(idx, std::string(name), *k, std::move(pt), p_->cfg.workers + 1,
+                                      p_->cfg.neigh_max);
     } catch (const std::exception&) {
         return errc::nomem;
     }
-    module_ctl mc(*p_);
     if (auto s = k->create(mc, *ifp, k->arg); !s) return s.error();
+    if (ifp->port()) {
+        p_->rxq_assign(*ifp);
+        if (ifp->txl()->has_shared()) p_->shared_txqs.fetch_add(1, std::memory_order_relaxed);
+    }
     p_->ifs.publish(ifp.get());
     ifnet& x = *ifp.release();
     p_->if_hooks_run(x, if_event::attach);

@@ -192,6 +192,10 @@ struct stack::impl {
     std::vector<ethertype_entry> ethertypes;
     std::array<l4_entry, 256> ip4_protos{}, ip6_protos{};
     std::unordered_map<uint16_t, l4_entry> udp4_ports, udp6_ports;
+    struct {
+        l4_default_fn fn = nullptr;
+        void* arg = nullptr;
+    } ip_default;  // what no protocol handler or UDP port took (tap's exception path)
     std::vector<punt_entry> punt_kinds;
     std::vector<notice_entry> notice_kinds;
     std::vector<poll_entry> poll_sources;

@@ -34,6 +34,7 @@
 #include "mpnet/ctl/commands.hpp"
 #include "mpnet/ctl/server.hpp"
 #include "mpnet/drivers/eal.hpp"
+#include "mpnet/drivers/ethdev_port.hpp"
 #include "mpnet/stack/stack.hpp"
 
 using namespace mpnet;
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
     stack_config cfg;
     cfg.name = "mpnetd";
     cfg.mbufs = 8191;
+    cfg.port_open = drivers::ethdev_opener();  // tap(4)'s host interface
     drivers::eal_options eo;
     eo.program = "mpnetd";
     eo.file_prefix = fmt::format("mpnetd-{}", getpid());

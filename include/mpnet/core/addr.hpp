@@ -59,6 +59,9 @@ struct ether_addr {
     }
     /// Parses "b2:a0:20:00:00:10". nullopt on any malformed input.
     static std::optional<ether_addr> parse(std::string_view s) noexcept;
+    /// A random unicast, locally administered address (what Linux's bridges
+    /// and NetBSD's vether(4) give themselves). EAL must be up (rte_rand).
+    static ether_addr random_local() noexcept;
     std::string str() const;
     friend constexpr bool operator==(const ether_addr& x, const ether_addr& y) noexcept {
         if (std::is_constant_evaluated()) return x.b == y.b;

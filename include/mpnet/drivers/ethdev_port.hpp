@@ -8,8 +8,10 @@
 // vdev) on the control plane after the interface is unpublished and drained.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "mpnet/core/packet.hpp"
 #include "mpnet/drivers/driver_class.hpp"
@@ -55,6 +57,8 @@ public:
     bool rx_intr_arm(uint16_t q) noexcept override;
     void rx_intr_disarm(uint16_t q) noexcept override;
     bool device_stats(port_stats& out) const noexcept override;
+    /// net_tap: the host kernel interface's MAC (SIOCGIFHWADDR on iface=).
+    ether_addr peer_mac() const override;
     /// How the port was configured (driver class profile x device).
     const port_plan& plan() const noexcept { return plan_; }
     const std::string& driver() const noexcept { return driver_; }
@@ -82,6 +86,7 @@ private:
     bool soft_mac_ = false;
     std::string vdev_;
     std::string driver_;
+    std::string host_if_;  // net_tap: the host kernel interface (iface=)
     std::string_view class_ = "soft";
     port_plan plan_;
     bool rxq_intr_ = false;
@@ -90,5 +95,10 @@ private:
     bool efd_cache_is_ = false;
     std::shared_ptr<void> held_;
 };
+
+/// A stack_config::port_open that opens ethdev ports by devargs, with one TX
+/// queue per lcore slot (tap(4)'s host interface in mpnetd).
+std::function<std::unique_ptr<port>(std::string_view devargs, rte_mempool* pool, uint16_t tx_queues)>
+ethdev_opener();
 
 }  // namespace mpnet::drivers

@@ -160,6 +160,10 @@ struct if_kind {
     /// lcore's TX buffer (if_transmit).
     void (*transmit)(dp_ctx& c, ifnet& ifp, mbuf* m, void* arg) noexcept = nullptr;
     // ---- control plane (the stack's control lock is held)
+    /// `ifconfig NAME create` of a kind that runs on a port of its own (tap's
+    /// host interface): opens it (module_ctl::port_open) before the
+    /// interface is made; null refuses the create (errc::nodev). Null op: no port.
+    std::unique_ptr<port> (*open_port)(module_ctl& ctl, std::string_view ifname, void* arg) = nullptr;
     /// `ifconfig NAME create`: fills in the new interface (flags, MTU, link
     /// address, softc) before it is published. Null: not creatable by name.
     status (*create)(module_ctl& ctl, ifnet& ifp, void* arg) = nullptr;

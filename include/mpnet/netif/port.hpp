@@ -57,6 +57,10 @@ public:
     /// port's own (a bridge member). A port that always does (a software
     /// segment) accepts and does nothing.
     virtual status set_promisc(bool) { return {}; }
+    /// The link address of the interface at the other end of the port where
+    /// the port knows it (a host kernel's tap interface); zero otherwise.
+    /// Control plane.
+    virtual ether_addr peer_mac() const { return {}; }
     /// What the port is, for `show interfaces` ("net_ring p2p", "bus seg0").
     virtual std::string describe() const = 0;
     /// True when tx_burst may be called on one queue from several threads at

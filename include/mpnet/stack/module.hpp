@@ -94,6 +94,10 @@ public:
     /// The interface at `index`, or null (gone or never there).
     ifnet* if_lookup(uint16_t index) const noexcept;
 
+    /// True when `a` is one of this stack's own addresses (its FIB says
+    /// local); family 4 reads `v4`, family 6 `v6` (global scope).
+    bool is_local(const l3_next& a) const noexcept;
+
     /// Frees `m`, counted under `r` (a built-in reason or one the module registered).
     void drop(mbuf* m, drop_reason r) noexcept;
     void count_drop(drop_reason r, uint64_t n = 1) noexcept;
@@ -160,6 +164,9 @@ public:
     void link_changed(ifnet& ifp, bool up);
     /// Destroys another interface (a parent taking its children with it).
     void if_destroy(ifnet& ifp);
+    /// A port by DPDK devargs, through stack_config::port_open (a kind's
+    /// open_port): null when the embedding program gave none or it failed.
+    std::unique_ptr<port> port_open(std::string_view devargs);
     stack::impl& impl() noexcept { return st_; }
 
 private:
@@ -181,6 +188,10 @@ struct knob {
 using frame_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept;
 using l4_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* arg) noexcept;
 using poll_fn = uint32_t (*)(dp_ctx& c, void* arg) noexcept;  // returns the work it did (0: idle)
+/// A packet for this stack that no IP-protocol handler or UDP port took:
+/// true when the handler took it (it owns `m`), false to leave it to the
+/// stack's default (an ICMP error where one is due, and a drop).
+using l4_default_fn = bool (*)(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* arg) noexcept;
 /// The handler owns `m`. A packet whose interface went before the control
 /// plane read it never reaches the handler (dropped as if_gone).
 using punt_fn = void (*)(module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void* arg);
@@ -207,6 +218,9 @@ public:
     /// UDP datagrams for this stack to `port` (family 4 or 6), header and
     /// checksum checked.
     void udp_port(uint8_t family, uint16_t port, l4_fn fn, void* arg = nullptr);
+    /// What no protocol handler or UDP port takes, both families (tap(4)'s
+    /// exception path to the host kernel). One registrant per stack.
+    void ip_default(l4_default_fn fn, void* arg = nullptr);
     /// A hand-over kind: returns the id to pass to dp_ctx::punt.
     uint16_t punt(std::string_view kind, punt_fn fn, void* arg = nullptr);
     /// A notice kind: returns the id to put in module_notice::id.

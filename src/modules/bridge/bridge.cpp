@@ -7,7 +7,6 @@
 
 #include <fmt/format.h>
 #include <rte_mbuf.h>
-#include <rte_random.h>
 
 #include <algorithm>
 #include <array>
@@ -366,18 +365,10 @@ void learn_notice(module_ctl& ctl, const module_notice& n, void* arg) {
     if (b.fdb.insert(mac.to_u64(), port, now, false)) b.learned.fetch_add(1, std::memory_order_relaxed);
 }
 
-// The bridge's address: random, locally administered (as Linux's bridges
-// and NetBSD's vether(4) make theirs).
-ether_addr bridge_mac() {
-    ether_addr a = ether_addr::from_u64(rte_rand() & 0xffffffffffffULL);
-    a.b[0] = static_cast<uint8_t>((a.b[0] & 0xfc) | 0x02);  // unicast, locally administered
-    return a;
-}
-
 status bridge_create(module_ctl& ctl, ifnet& ifp, void* arg) {
     ifp.set_softc(std::make_unique<br_softc>());
     ifp.set_flags(iff::broadcast | iff::simplex | iff::multicast);
-    ifp.set_lladdr(bridge_mac());
+    ifp.set_lladdr(ether_addr::random_local());  // as Linux's bridges
     (void)ctl;
     sweep_arm(*static_cast<br_state*>(arg), ifp);
     return {};

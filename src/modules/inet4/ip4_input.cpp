@@ -99,8 +99,9 @@ void inet4::ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept {
     li.off = h->hlen_bytes();
     if (li.proto == ipproto_udp && !stk.udp4_ports.empty() && stk.udp_deliver(c, ifp, m, li)) return;
     const l4_entry& e = stk.ip4_protos[li.proto];
-    if (!e.fn) return stk.drop(c, m, drop_reason::ip4_no_proto);
-    e.fn(c, ifp, m, li, e.arg);
+    if (e.fn) return e.fn(c, ifp, m, li, e.arg);
+    if (stk.ip_default.fn && stk.ip_default.fn(c, ifp, m, li, stk.ip_default.arg)) return;
+    stk.drop(c, m, drop_reason::ip4_no_proto);
 }
 
 void inet4::icmp_input(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept {

@@ -80,6 +80,7 @@ void inet6::ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast) noexcept {
     li.off = off;
     if (proto == ipproto_udp && !stk.udp6_ports.empty() && stk.udp_deliver(c, ifp, m, li)) return;
     if (const l4_entry& e = stk.ip6_protos[proto]; e.fn) return e.fn(c, ifp, m, li, e.arg);
+    if (stk.ip_default.fn && stk.ip_default.fn(c, ifp, m, li, stk.ip_default.arg)) return;
     // RFC 4443 3.1/3.4: UDP to no listener is "port unreachable"; an
     // unknown next header is a parameter problem pointing at it. TCP
     // and "no next header" get nothing (no sockets yet).
