@@ -13,6 +13,7 @@ extern const module inet4_module;  // src/modules/inet4: IPv4, ICMP, ARP, addres
 extern const module inet6_module;  // src/modules/inet6: IPv6, ICMPv6, ND, RA, addresses and DAD, routes
 extern const module vlan_module;   // src/modules/vlan: 802.1Q sub-interfaces
 extern const module bridge_module; // src/modules/bridge: the learning bridge, brconfig
+extern const module tap_module;    // src/modules/tap: tap(4) and the exception path to the host kernel
 
 std::span<const module* const> builtin_modules() noexcept {
     static const module* const list[] = {
@@ -22,6 +23,7 @@ std::span<const module* const> builtin_modules() noexcept {
         &inet6_module,
         &vlan_module,
         &bridge_module,
+        &tap_module,
     };
     return list;
 }

@@ -419,7 +419,7 @@ TEST(cli_modules, AModulesCommandsAndIfconfigVerbs) {
     EXPECT_NE(h.find("hello     say hello"), std::string::npos) << h;
     EXPECT_NE(cs.execute("help ifconfig").text.find("| greet NAME]"), std::string::npos);
     // The built-in vlan module's verbs are in every command set and in mpnetctl's help.
-    EXPECT_NE(cs.execute("help ifconfig").text.find("| vlan VID vlanif PARENT | -vlanif | greet NAME]"), std::string::npos);
+    EXPECT_NE(cs.execute("help ifconfig").text.find("| vlan VID vlanif PARENT | -vlanif | exception | -exception | greet NAME]"), std::string::npos);
     bool listed = false;
     for (const auto& d : ctl::command_docs())
         if (d.name == "ifconfig") listed = d.syntax.find("vlan VID vlanif PARENT") != std::string_view::npos;

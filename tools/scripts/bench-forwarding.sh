@@ -15,6 +15,17 @@
 #           namespaces, mpgen on af_packet ports; RPS puts the router's
 #           receive work on CPU 1
 #
+# --mode bridge: the same trials through a learning bridge instead of a
+# router (docs/benchmarks/bridge.md). mpgen's two ports are hosts of one
+# subnet, 198.18.0.2 and 198.18.0.3, each the other's "gateway": their ARP
+# crosses the bridge, so it learns both MACs before the first test frame.
+#   mpnetd  bridge0 over the two memif ports (learning on, one worker)
+#   testpmd DPDK's testpmd in macswap mode on the two memif ports, one
+#           forwarding lcore on CPU 1: the ceiling (it reads and writes the
+#           Ethernet header and nothing else)
+#   linux   Linux's bridge over two veth pairs in a namespace, mpgen on
+#           af_packet ports (bounded by af_packet, as in routing)
+#
 # mpgen runs on CPU 0 (its datapath lcore and its sleeping main lcore).
 # Addresses: 198.18.0.0/24 on the input side, 198.18.1.0/24 on the output
 # side (l3fwd's built-in table routes 198.18.N.0/24 to port N). With
@@ -41,7 +52,7 @@
 # generator-limited when all but 0.5 % came back and the input ring refused
 # under 0.5 % (mpgen's tx_full): the device kept up with what mpgen made.
 #
-# Usage: tools/scripts/bench-forwarding.sh [--duts mpnetd,mpnetd_adaptive,l3fwd,linux]
+# Usage: tools/scripts/bench-forwarding.sh [--mode route|bridge] [--duts mpnetd,mpnetd_adaptive,l3fwd,testpmd,linux]
 #          [--sizes 64,512,1518] [--trial SECONDS] [--rounds N]
 #          [--drain-time SECONDS] [--memif-rsize LOG2] [--max-lag-us US] [--family 4|6] [--fib small|full] [--no-doc]
 #
@@ -59,7 +70,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 build=$root/build
-duts=mpnetd,mpnetd_adaptive,l3fwd,linux
+duts=
+mode=route
 sizes=
 family=4
 fib=small
@@ -73,6 +85,7 @@ cmdline="tools/scripts/bench-forwarding.sh $*"
 while (($#)); do
   case $1 in
     --duts) duts=$2; shift 2 ;;
+    --mode) mode=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
     --trial) trial=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
@@ -92,6 +105,18 @@ case $family in
   6) in_r=2001:db8::1 in_g=2001:db8::2 out_r=2001:db8:0:1::1 out_g=2001:db8:0:1::2 plen=64 min_size=84
      fam_name=IPv6 doc_name=forwarding6 ;;
   *) echo "bench-forwarding: --family is 4 or 6, not '$family'" >&2; exit 2 ;;
+esac
+# The gateway each mpgen port resolves: the router's address on its side,
+# or (bridge) the other port's own address.
+t_gw=$in_r r_gw=$out_r
+case $mode in
+  route) [[ -n $duts ]] || duts=mpnetd,mpnetd_adaptive,l3fwd,linux ;;
+  bridge)
+    [[ $family == 4 && $fib == small ]] ||
+      { echo "bench-forwarding: --mode bridge is IPv4 with --fib small" >&2; exit 2; }
+    [[ -n $duts ]] || duts=mpnetd,testpmd,linux
+    out_g=198.18.0.3 t_gw=198.18.0.3 r_gw=198.18.0.2 doc_name=bridge ;;
+  *) echo "bench-forwarding: --mode is route or bridge, not '$mode'" >&2; exit 2 ;;
 esac
 [[ -n $sizes ]] || sizes=$min_size,128,256,512,1024,1280,1518
 table=$root/../shared/data/fulltable-prefixes.txt.gz
@@ -120,7 +145,7 @@ cleanup() {
   ip netns del sbs-gen 2>/dev/null || true
   ip netns del sbs-rtr 2>/dev/null || true
   [[ -n ${KEEP:-} ]] || rm -rf "$run"
-  rm -rf /var/run/dpdk/sbs-gen /var/run/dpdk/sbs-l3
+  rm -rf /var/run/dpdk/sbs-gen /var/run/dpdk/sbs-l3 /var/run/dpdk/sbs-tp
 }
 trap cleanup EXIT INT TERM
 
@@ -234,7 +259,10 @@ mbufs 16383
 $([[ $fib == full ]] && printf 'fib inet poptrie routes 1048576\nfib inet6 poptrie routes 262144\n')
 ifconfig mp0 create net_memif0,role=server,id=0,socket=$run/p0.sock,socket-abstract=no,mac=02:00:00:00:01:00,rsize=$rsize txqueues 1
 ifconfig mp1 create net_memif1,role=server,id=0,socket=$run/p1.sock,socket-abstract=no,mac=02:00:00:00:01:01,rsize=$rsize txqueues 1
-$(if [[ $family == 4 ]]; then
+$(if [[ $mode == bridge ]]; then
+  printf 'ifconfig mp0 up\nifconfig mp1 up\nifconfig bridge0 create\nbrconfig bridge0 add mp0\n'
+  printf 'brconfig bridge0 add mp1\nifconfig bridge0 up\n'
+elif [[ $family == 4 ]]; then
   echo "ifconfig mp0 inet $in_r/$plen up"; echo "ifconfig mp1 inet $out_r/$plen up"
   echo "sysctl -w net.inet.ip.forwarding=1"
 else
@@ -252,12 +280,12 @@ CONF
   local dp=$!
   wait_file "$run/ctl.sock" "$load_wait" && wait_file "$run/p1.sock" || { cat "$run/$name.log"; return 1; }
   timeout 1800 "${gen[@]}" "${gen_eal[@]}" "${memif_client[@]}" -- \
-    -T "net_memif0,$in_r,$in_g" -R "net_memif1,$out_r,$out_g" "${gen_opts[@]}" "${flow_opts[@]}" \
+    -T "net_memif0,$t_gw,$in_g" -R "net_memif1,$r_gw,$out_g" "${gen_opts[@]}" "${flow_opts[@]}" \
     --label "$name" --rfc2544-json "$run/$name.json" > "$run/$name.txt" 2> "$run/$name.err" || return 1
   # The ports' own counters after the search, before the drain floods them:
   # packets the PMD dropped (ring full, no mbuf) never reach the stack's.
   "$build/tools/mpnetctl" -s "$run/ctl.sock" show stats --json > "$run/$name-stats.json" 2>&1 || true
-  drain "$name" -- "${memif_client[@]}" -- -T "net_memif0,$in_r,$in_g" -R "net_memif1,$out_r,$out_g"
+  drain "$name" -- "${memif_client[@]}" -- -T "net_memif0,$t_gw,$in_g" -R "net_memif1,$r_gw,$out_g"
   "$build/tools/mpnetctl" -s "$run/ctl.sock" show errors > "$run/$name-errors.txt" 2>&1 || true
   # The worker's poll gaps: whether it was kept from its rings (its own work or the VM).
   "$build/tools/mpnetctl" -s "$run/ctl.sock" show lcores --json > "$run/$name-lcores.json" 2>&1 || true
@@ -295,6 +323,26 @@ run_l3fwd() {
   kill -TERM "$lp"; wait "$lp" 2>/dev/null || true
 }
 
+# testpmd macswap (--mode bridge's ceiling): port 0 <-> port 1, one lcore on CPU 1.
+run_testpmd() {
+  rm -f "$run/p0.sock" "$run/p1.sock"
+  dpdk-testpmd --lcores=0@1,1@1 --no-huge -m 1024 --no-pci --file-prefix sbs-tp \
+    --vdev=net_memif0,role=server,id=0,socket=$run/p0.sock,socket-abstract=no,mac=02:00:00:00:01:00,rsize=$rsize \
+    --vdev=net_memif1,role=server,id=0,socket=$run/p1.sock,socket-abstract=no,mac=02:00:00:00:01:01,rsize=$rsize \
+    -- --forward-mode=macswap --nb-cores=1 --stats-period=1000 < /dev/null > "$run/testpmd.log" 2>&1 &
+  pids+=($!)
+  local tp=$!
+  wait_file "$run/p1.sock" || { tail -20 "$run/testpmd.log"; return 1; }
+  sleep 1
+  # testpmd answers no ARP: mpgen's frames go straight to the other port's MAC.
+  timeout 1800 "${gen[@]}" "${gen_eal[@]}" "${memif_client[@]}" -- \
+    -T "net_memif0,02:00:00:00:00:0b,$in_g" -R "net_memif1,02:00:00:00:00:0a,$out_g" "${gen_opts[@]}" \
+    --label testpmd --rfc2544-json "$run/testpmd.json" > "$run/testpmd.txt" 2> "$run/testpmd.err" || return 1
+  drain testpmd -- "${memif_client[@]}" -- -T "net_memif0,02:00:00:00:00:0b,$in_g" \
+    -R "net_memif1,02:00:00:00:00:0a,$out_g"
+  kill -TERM "$tp"; wait "$tp" 2>/dev/null || true
+}
+
 run_linux() {
   ip netns add sbs-gen
   ip netns add sbs-rtr
@@ -302,8 +350,15 @@ run_linux() {
   ip link add sbs-b0 netns sbs-gen type veth peer name sbs-b1 netns sbs-rtr
   local nodad=()
   [[ $family == 6 ]] && nodad=(nodad)
-  ip -n sbs-rtr addr add "$in_r/$plen" dev sbs-a1 "${nodad[@]}"
-  ip -n sbs-rtr addr add "$out_r/$plen" dev sbs-b1 "${nodad[@]}"
+  if [[ $mode == bridge ]]; then
+    ip -n sbs-rtr link add br0 type bridge
+    ip -n sbs-rtr link set sbs-a1 master br0
+    ip -n sbs-rtr link set sbs-b1 master br0
+    ip -n sbs-rtr link set br0 up
+  else
+    ip -n sbs-rtr addr add "$in_r/$plen" dev sbs-a1 "${nodad[@]}"
+    ip -n sbs-rtr addr add "$out_r/$plen" dev sbs-b1 "${nodad[@]}"
+  fi
   for l in sbs-a0 sbs-b0; do ip -n sbs-gen link set "$l" up; done
   for l in sbs-a1 sbs-b1 lo; do ip -n sbs-rtr link set "$l" up; done
   ip netns exec sbs-rtr sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.rp_filter=0 \
@@ -313,11 +368,11 @@ run_linux() {
   ip netns exec sbs-gen sh -c 'echo 1 > /sys/class/net/sbs-b0/queues/rx-0/rps_cpus' || true
   timeout 1800 ip netns exec sbs-gen "${gen[@]}" "${gen_eal[@]}" \
     --vdev=net_af_packet0,iface=sbs-a0,qdisc_bypass=1 --vdev=net_af_packet1,iface=sbs-b0,qdisc_bypass=1 -- \
-    -T "net_af_packet0,$in_r,$in_g" -R "net_af_packet1,$out_r,$out_g" "${gen_opts[@]}" "${flow_opts[@]}" \
+    -T "net_af_packet0,$t_gw,$in_g" -R "net_af_packet1,$r_gw,$out_g" "${gen_opts[@]}" "${flow_opts[@]}" \
     --label linux --rfc2544-json "$run/linux.json" > "$run/linux.txt" 2> "$run/linux.err" || return 1
   drain linux ip netns exec sbs-gen -- --vdev=net_af_packet0,iface=sbs-a0,qdisc_bypass=1 \
     --vdev=net_af_packet1,iface=sbs-b0,qdisc_bypass=1 -- \
-    -T "net_af_packet0,$in_r,$in_g" -R "net_af_packet1,$out_r,$out_g"
+    -T "net_af_packet0,$t_gw,$in_g" -R "net_af_packet1,$r_gw,$out_g"
   ip netns exec sbs-rtr cat /proc/net/snmp | grep -A1 '^Ip:' > "$run/linux-snmp.txt" || true
   ip netns del sbs-gen
   ip netns del sbs-rtr
@@ -456,14 +511,26 @@ echo "$table"
 if [[ $write_doc == 1 ]]; then
   doc=$root/docs/benchmarks/$doc_name.md
   {
-    echo "# $fam_name forwarding side by side: mpnetd, DPDK l3fwd, Linux"
+    if [[ $mode == bridge ]]; then
+      echo "# Bridging side by side: mpnetd's bridge(4), DPDK testpmd (macswap), Linux's bridge"
+    else
+      echo "# $fam_name forwarding side by side: mpnetd, DPDK l3fwd, Linux"
+    fi
     echo
     echo "Written by \`$cmdline\` on $(date -u +%Y-%m-%d) ($(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))."
     echo "mpgen on CPU 0, the device under test on CPU 1; RFC 2544 throughput (binary search,"
     echo "zero loss, resolution 1 % of line rate, ${trial} s trials, 0.5 s drain) and latency at the found rate,"
     echo "$fam_name/UDP, one flow $in_g → $out_g. Rates are frames/s against a nominal 10 Gb/s line."
-    echo "mpnetd and l3fwd sit behind two memif ports (copy mode); Linux forwards between veth pairs,"
-    echo "fed by mpgen on af_packet. * on a zero-loss figure marks a search whose failed trial was the"
+    if [[ $mode == bridge ]]; then
+      echo "mpgen's ports are two hosts of one subnet; their ARP crosses the bridge, which learns both"
+      echo "MACs before the first test frame (known unicast). mpnetd (bridge0 over mp0 and mp1, one"
+      echo "worker, poll mode) and testpmd (macswap, the ceiling) sit behind two memif ports (copy mode);"
+      echo "Linux's bridge joins two veth pairs, fed by mpgen on af_packet."
+    else
+      echo "mpnetd and l3fwd sit behind two memif ports (copy mode); Linux forwards between veth pairs,"
+      echo "fed by mpgen on af_packet."
+    fi
+    echo "* on a zero-loss figure marks a search whose failed trial was the"
     echo "generator's (TX underrun), not the device's: there the figure is mpgen's ceiling on that path."
     echo "${rounds} rounds, the devices interleaved within each; each run's placement was probed before"
     echo "and after it (tools/placement/placement_probe.c). Placement per run:"
