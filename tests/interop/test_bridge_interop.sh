@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
-# bridge(4) with real Linux hosts on both sides: mpnetd bridges two af_packet
-# ports on veth pairs into two namespaces of one subnet; Linux's ping,
+# bridge(4) with real Linux hosts: mpnetd bridges three af_packet ports on
+# veth pairs into three namespaces of one subnet; Linux's ping,
 # ping -6, arping, tcpdump and iperf3 check what crosses it, and mpnetctl's
 # brconfig what it learned. Only namespaces this test creates, only
 # 198.18.0.0/15 and 2001:db8::/32; everything is removed afterwards, also on
@@ -17,20 +17,24 @@ source "$here/../support/checks.sh"
 
 source "$here/../support/netns.sh"
 netns_extra_cleanup='pkill -f "iperf3 -s -1 -B 198.18.5.3" 2>/dev/null || true'
-netns_begin mbr rt h1 h2
+netns_begin mbr rt h1 h2 h3
 
-# h1 (eth0) <-> ba0 [mpnetd bridge0] bb0 <-> h2 (eth0); one subnet.
+# h1 (eth0) <-> ba0 [mpnetd bridge0] bb0 <-> h2 (eth0), and bc0 <-> h3
+# (eth0); one subnet.
 ip link add "$p-1" type veth peer name "$p-a"
 ip link add "$p-2" type veth peer name "$p-b"
+ip link add "$p-3" type veth peer name "$p-c"
 ip link set "$p-1" netns "$p-h1" name eth0
 ip link set "$p-2" netns "$p-h2" name eth0
+ip link set "$p-3" netns "$p-h3" name eth0
 ip link set "$p-a" netns "$p-rt" name ba0
 ip link set "$p-b" netns "$p-rt" name bb0
+ip link set "$p-c" netns "$p-rt" name bc0
 # Promiscuity is the bridge's to set (DPDK's af_packet PMD sets the kernel's flag).
-for i in ba0 bb0; do mpnetd_port rt "$i"; done
+for i in ba0 bb0 bc0; do mpnetd_port rt "$i"; done
 ns rt ip link set lo up
 n=1
-for h in h1 h2; do
+for h in h1 h2 h3; do
   n=$((n + 1))
   ns $h ip link set lo up
   ns $h ethtool -K eth0 tx off rx off >/dev/null 2>&1 || true
@@ -42,11 +46,12 @@ done
 mac1=$(ns h1 cat /sys/class/net/eth0/address)
 mac2=$(ns h2 cat /sys/class/net/eth0/address)
 
-mpnetd_conf_ports ba0 bb0 > "$d/mpnetd.conf"
+mpnetd_conf_ports ba0 bb0 bc0 > "$d/mpnetd.conf"
 cat >> "$d/mpnetd.conf" <<CONF
 ifconfig bridge0 create
 brconfig bridge0 add ba0
 brconfig bridge0 add bb0
+brconfig bridge0 add bc0
 ifconfig bridge0 inet 198.18.5.1/24 up
 ifconfig bridge0 inet6 2001:db8:5::1/64
 sysctl -w net.inet.ip.dad_count=0
@@ -61,15 +66,19 @@ check "the bridge put its members' NICs in promiscuous mode" \
 check "h1 pings h2 across the bridge" ns h1 ping -c 3 -i 0.2 -W 2 198.18.5.3
 check "h2 pings h1 across the bridge" ns h2 ping -c 3 -i 0.2 -W 2 198.18.5.2
 check "h1 pings h2 over IPv6 across the bridge" ns h1 ping -6 -c 3 -i 0.2 -W 2 2001:db8:5::3
+check "h3 pings h1 and h2 across the bridge" bash -c "ip netns exec $p-h3 ping -c 2 -i 0.2 -W 2 198.18.5.2 &&
+  ip netns exec $p-h3 ping -c 2 -i 0.2 -W 2 198.18.5.3"
+check "h1 and h2 ping h3 over IPv6" bash -c "ip netns exec $p-h1 ping -6 -c 2 -i 0.2 -W 2 2001:db8:5::4 &&
+  ip netns exec $p-h2 ping -6 -c 2 -i 0.2 -W 2 2001:db8:5::4"
 check "arping h1 -> h2 gets replies (ARP crosses)" ns h1 arping -c 2 -w 4 -I eth0 198.18.5.3
 check "h1 pings the bridge's own address" ns h1 ping -c 2 -i 0.2 -W 2 198.18.5.1
 check "h2 pings the bridge's own IPv6 address" ns h2 ping -6 -c 2 -i 0.2 -W 2 2001:db8:5::1
 check "brconfig shows h1's MAC on ba0" bash -c "'$build/tools/mpnetctl' -s '$sock' brconfig bridge0 | grep -q '$mac1 ba0 '"
 check "brconfig shows h2's MAC on bb0" bash -c "'$build/tools/mpnetctl' -s '$sock' brconfig bridge0 | grep -q '$mac2 bb0 '"
-check "brconfig --json lists both members" python3 -c "
+check "brconfig --json lists the three members" python3 -c "
 import json,subprocess,sys
 j=json.loads(subprocess.run(['$build/tools/mpnetctl','-s','$sock','brconfig','bridge0','--json'],capture_output=True,text=True).stdout)
-sys.exit(0 if [i['name'] for i in j['interfaces']]==['ba0','bb0'] else 1)"
+sys.exit(0 if [i['name'] for i in j['interfaces']]==['ba0','bb0','bc0'] else 1)"
 
 # Known unicast is not flooded: while h1 pings the bridge's address, h2's
 # wire carries none of it.

@@ -25,6 +25,8 @@
 #           Ethernet header and nothing else)
 #   linux   Linux's bridge over two veth pairs in a namespace, mpgen on
 #           af_packet ports (bounded by af_packet, as in routing)
+#   mpnetd_route  mpnetd routing IPv4 on the same memif links (the aim:
+#           bridging at least as fast per core as routing)
 #
 # mpgen runs on CPU 0 (its datapath lcore and its sleeping main lcore).
 # Addresses: 198.18.0.0/24 on the input side, 198.18.1.0/24 on the output
@@ -71,7 +73,7 @@ cd "$(dirname "$0")/../.."
 root=$PWD
 build=$root/build
 duts=
-mode=route
+bench_mode=route
 sizes=
 family=4
 fib=small
@@ -85,7 +87,7 @@ cmdline="tools/scripts/bench-forwarding.sh $*"
 while (($#)); do
   case $1 in
     --duts) duts=$2; shift 2 ;;
-    --mode) mode=$2; shift 2 ;;
+    --mode) bench_mode=$2; shift 2 ;;
     --sizes) sizes=$2; shift 2 ;;
     --trial) trial=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
@@ -109,14 +111,14 @@ esac
 # The gateway each mpgen port resolves: the router's address on its side,
 # or (bridge) the other port's own address.
 t_gw=$in_r r_gw=$out_r
-case $mode in
+case $bench_mode in
   route) [[ -n $duts ]] || duts=mpnetd,mpnetd_adaptive,l3fwd,linux ;;
   bridge)
     [[ $family == 4 && $fib == small ]] ||
       { echo "bench-forwarding: --mode bridge is IPv4 with --fib small" >&2; exit 2; }
-    [[ -n $duts ]] || duts=mpnetd,testpmd,linux
+    [[ -n $duts ]] || duts=mpnetd,mpnetd_route,testpmd,linux
     out_g=198.18.0.3 t_gw=198.18.0.3 r_gw=198.18.0.2 doc_name=bridge ;;
-  *) echo "bench-forwarding: --mode is route or bridge, not '$mode'" >&2; exit 2 ;;
+  *) echo "bench-forwarding: --mode is route or bridge, not '$bench_mode'" >&2; exit 2 ;;
 esac
 [[ -n $sizes ]] || sizes=$min_size,128,256,512,1024,1280,1518
 table=$root/../shared/data/fulltable-prefixes.txt.gz
@@ -259,7 +261,7 @@ mbufs 16383
 $([[ $fib == full ]] && printf 'fib inet poptrie routes 1048576\nfib inet6 poptrie routes 262144\n')
 ifconfig mp0 create net_memif0,role=server,id=0,socket=$run/p0.sock,socket-abstract=no,mac=02:00:00:00:01:00,rsize=$rsize txqueues 1
 ifconfig mp1 create net_memif1,role=server,id=0,socket=$run/p1.sock,socket-abstract=no,mac=02:00:00:00:01:01,rsize=$rsize txqueues 1
-$(if [[ $mode == bridge ]]; then
+$(if [[ $bench_mode == bridge ]]; then
   printf 'ifconfig mp0 up\nifconfig mp1 up\nifconfig bridge0 create\nbrconfig bridge0 add mp0\n'
   printf 'brconfig bridge0 add mp1\nifconfig bridge0 up\n'
 elif [[ $family == 4 ]]; then
@@ -292,6 +294,12 @@ CONF
   kill -TERM "$dp"; wait "$dp" 2>/dev/null || true
 }
 run_mpnetd_adaptive() { run_mpnetd adaptive mpnetd_adaptive; }
+# --mode bridge: mpnetd routing on the same links, for the per-core comparison
+# (mpgen's ports then in two subnets behind the router's addresses).
+run_mpnetd_route() {
+  local bench_mode=route out_g=198.18.1.2 t_gw=$in_r r_gw=$out_r
+  run_mpnetd poll mpnetd_route
+}
 
 run_l3fwd() {
   rm -f "$run/p0.sock" "$run/p1.sock"
@@ -350,7 +358,7 @@ run_linux() {
   ip link add sbs-b0 netns sbs-gen type veth peer name sbs-b1 netns sbs-rtr
   local nodad=()
   [[ $family == 6 ]] && nodad=(nodad)
-  if [[ $mode == bridge ]]; then
+  if [[ $bench_mode == bridge ]]; then
     ip -n sbs-rtr link add br0 type bridge
     ip -n sbs-rtr link set sbs-a1 master br0
     ip -n sbs-rtr link set sbs-b1 master br0
@@ -511,7 +519,7 @@ echo "$table"
 if [[ $write_doc == 1 ]]; then
   doc=$root/docs/benchmarks/$doc_name.md
   {
-    if [[ $mode == bridge ]]; then
+    if [[ $bench_mode == bridge ]]; then
       echo "# Bridging side by side: mpnetd's bridge(4), DPDK testpmd (macswap), Linux's bridge"
     else
       echo "# $fam_name forwarding side by side: mpnetd, DPDK l3fwd, Linux"
@@ -521,7 +529,7 @@ if [[ $write_doc == 1 ]]; then
     echo "mpgen on CPU 0, the device under test on CPU 1; RFC 2544 throughput (binary search,"
     echo "zero loss, resolution 1 % of line rate, ${trial} s trials, 0.5 s drain) and latency at the found rate,"
     echo "$fam_name/UDP, one flow $in_g → $out_g. Rates are frames/s against a nominal 10 Gb/s line."
-    if [[ $mode == bridge ]]; then
+    if [[ $bench_mode == bridge ]]; then
       echo "mpgen's ports are two hosts of one subnet; their ARP crosses the bridge, which learns both"
       echo "MACs before the first test frame (known unicast). mpnetd (bridge0 over mp0 and mp1, one"
       echo "worker, poll mode) and testpmd (macswap, the ceiling) sit behind two memif ports (copy mode);"
