@@ -197,7 +197,7 @@ ifnet* dp_ctx::if_lookup(uint16_t index) const noexcept { return lc(*this).st->i
 bool dp_ctx::is_local(const l3_next& a) const noexcept {
     const stack::impl& st = *lc(*this).st;
     const uint32_t id = a.family == 6 ? st.in6->fib6_->lookup(a.v6) : st.in4->fib->lookup(a.v4);
-    if (id == fib4::miss) return false;
+    if (id == (a.family == 6 ? fib6::miss : fib4::miss)) return false;
     const nexthop* nh = st.nhs.get(id);
     return nh && (nh->flags & nhf::local);
 }

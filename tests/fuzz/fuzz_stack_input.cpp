@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target: every input is one Ethernet frame received by a running
 // host stack (Ethernet, ARP, IPv4, ICMP, IPv6, ICMPv6 and ND parsers and the
-// control plane's ARP and NDP logic behind them, RA processing included). Built with -DMPNET_FUZZ=ON and clang; run by
+// control plane's ARP and NDP logic behind them, RA processing included; a
+// vlan, a bridge and a tap exception path on the same segment). Built with -DMPNET_FUZZ=ON and clang; run by
 // tools/scripts/run-tests.sh for a bounded number of inputs, or by hand:
 //   ./build-fuzz/tests/fuzz/fuzz_stack_input tests/fuzz/corpus -max_total_time=600
 #include <cstddef>
@@ -9,9 +10,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string_view>
 
 #include "fuzz_eal.hpp"
 #include "mpnet/modules/bridge.hpp"
+#include "mpnet/modules/tap.hpp"
 #include "mpnet/modules/vlan.hpp"
 #include "mpnet/drivers/softlink.hpp"
 #include "mpnet/stack/stack.hpp"
@@ -40,6 +43,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     c.neigh_max = 64;
     c.dad6_count = 0;
     c.accept_rtadv = true;
+    // tap0's "host interface" is one more port on the fuzzed segment.
+    c.port_open = [](std::string_view, rte_mempool*, uint16_t) -> std::unique_ptr<mpnet::port> {
+        auto p = h->bus->attach();
+        return p ? std::move(*p) : nullptr;
+    };
     h->s = std::make_unique<mpnet::stack>(c, &h->clk);
     auto p = h->bus->attach();
     if (!p || !h->s->if_attach("shmif0", std::move(*p))) std::abort();
@@ -63,6 +71,12 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
         !h->s->if_up("shmif1") || !h->s->if_up("shmif2") || !h->s->if_create("bridge0") ||
         !mpnet::bridge::add(*h->s, "bridge0", "shmif1") || !mpnet::bridge::add(*h->s, "bridge0", "shmif2") ||
         !h->s->addr_add("bridge0", *mpnet::ip4_addr::parse("198.18.20.1"), 24) || !h->s->if_up("bridge0"))
+        std::abort();
+    // tap0 on the same segment is the exception path: TCP and unknown
+    // protocols to the stack's addresses go out of it, and frames to its MAC
+    // from the stack's own addresses are taken as the host's answers.
+    if (!h->s->if_create("tap0") || !h->s->addr_add("tap0", *mpnet::ip4_addr::parse("198.18.30.1"), 24) ||
+        !h->s->if_up("tap0") || !mpnet::tap::set_exception(*h->s, "tap0", true))
         std::abort();
     h->inj = std::move(*h->bus->attach());
     return 0;

@@ -113,10 +113,10 @@ struct stack_config {
     /// order; each must outlive the stack.
     std::vector<const module*> modules;
     /// Opens a port by DPDK devargs for an interface kind that needs one
-    /// (tap(4)'s host interface: "net_tap_tap0,iface=tap0"), with RX buffers
+    /// (tap(4)'s host interface: "net_tap_mpnet0,iface=tap0"), with RX buffers
     /// from `pool` and `tx_queues` TX queues; null when it cannot. Called on
     /// the control plane with the control lock held. The embedding program
-    /// supplies it (mpnetd: drivers::ethdev_port; tests: an in-process link);
+    /// supplies it (mpnetd: drivers::ethdev_opener; tests: an in-process link);
     /// unset, such kinds cannot be created (errc::nodev).
     std::function<std::unique_ptr<port>(std::string_view devargs, rte_mempool* pool, uint16_t tx_queues)> port_open;
 };
