@@ -7,6 +7,9 @@
 // ../shared/data/fulltable-prefixes.txt.gz (MIT, see its README) with 256
 // gateways assigned at random ("NH=256 random"); destinations are random
 // hosts inside announced prefixes.
+// gif: the same 64-byte frames encapsulated into one of N gif tunnels
+// (IPv4 in IPv4, a random tunnel per packet) out of out0, and IPv4-in-IPv4
+// packets from N tunnel peers decapsulated and forwarded out of out0.
 // A third case gives each port one TX queue, which the worker and the
 // control plane then both use (as on memif). A fourth switches the same
 // frames through bridge0 (in0 and out0 its members, the destination a
@@ -29,6 +32,7 @@
 #include "mpnet/l2/ether.hpp"
 #include "mpnet/l3/ip4.hpp"
 #include "mpnet/modules/bridge.hpp"
+#include "mpnet/modules/gif.hpp"
 #include "mpnet/stack/stack.hpp"
 
 using namespace mpnet;
@@ -137,6 +141,63 @@ bool build_bridge(router_setup& s) {
     return true;
 }
 
+// gif: tunnel i runs from 198.19.0.1 to peer 198.19.2.0 + i (static ARP);
+// 198.18.(1 + i).0/24 is routed into it. Decapsulated packets go to
+// 198.19.1.7 on out0.
+ip4_addr gif_peer(unsigned i) { return ip4_addr(ip4_addr::of(198, 19, 2, 0).v + i); }
+bool build_gif(router_setup& s, unsigned tunnels) {
+    stack_config c;
+    c.name = "benchgif";
+    c.forwarding = true;
+    c.dad_count = 0;
+    c.mbufs = 16383;
+    c.send_redirects = false;
+    s.r = std::make_unique<stack>(c);
+    static int seq = 0;
+    const std::string tag = std::to_string(seq++);
+    s.gen_pool = *pktpool_create("bench.gifgen" + tag, 4095);
+    auto in = *drivers::ring_link("gin" + tag, s.gen_pool, s.r->pool(), 2);
+    auto out = *drivers::ring_link("gout" + tag, s.r->pool(), s.gen_pool, 2);
+    s.gen = std::move(in.first);
+    s.sink = std::move(out.second);
+    stack& r = *s.r;
+    if (!r.if_attach("in0", std::move(in.second)) || !r.if_attach("out0", std::move(out.first))) return false;
+    (void)r.addr_add("in0", ip4_addr::of(198, 18, 0, 1), 24);
+    (void)r.addr_add("out0", ip4_addr::of(198, 19, 0, 1), 16);
+    (void)r.if_up("in0");
+    (void)r.if_up("out0");
+    (void)r.arp_add(ip4_addr::of(198, 19, 1, 7), ether_addr{{0x02, 0x6d, 0x70, 0xbb, 0, 7}});
+    for (unsigned i = 0; i < tunnels; ++i) {
+        const std::string g = "gif" + std::to_string(i);
+        gif::endpoints e;
+        e.src4 = ip4_addr::of(198, 19, 0, 1);
+        e.dst4 = gif_peer(i);
+        if (!r.if_create(g) || !gif::set_tunnel(r, g, e) || !r.if_up(g)) return false;
+        (void)r.arp_add(gif_peer(i), ether_addr{{0x02, 0x6d, 0x70, 0xbc, uint8_t(i >> 8), uint8_t(i)}});
+        route_spec rs;
+        rs.dst = prefix4::of(ip4_addr::of(198, 18, uint8_t(1 + i), 0), 24);
+        rs.ifp = g;
+        if (!r.route_add(rs)) return false;
+        ++s.routes;
+    }
+    s.r_in = r.if_get("in0")->lladdr;
+    std::mt19937 rng(42);
+    for (int i = 0; i < 65536; ++i)
+        s.dsts.push_back(ip4_addr::of(198, 18, uint8_t(1 + rng() % tunnels), uint8_t(1 + rng() % 250)).v);
+    return true;
+}
+
+// An IPv4-in-IPv4 frame from tunnel `t`'s peer, its inner packet for 198.19.1.7.
+void gif_frame(router_setup& s, mbuf* m, unsigned t) {
+    auto* h = pkt_header<ip4_hdr>(m);  // the inner header, at the front
+    h->ttl = 64;
+    h->dst.set(ip4_addr::of(198, 19, 1, 7).v);
+    h->cksum = 0;
+    h->cksum = in_cksum(h, sizeof(ip4_hdr));
+    ip4_encap(m, gif_peer(t), ip4_addr::of(198, 19, 0, 1), 4, 64, 0);
+    ether_encap(m, s.r_in, s.gen->mac(), ethertype_ip4);
+}
+
 void prime(router_setup& s, mbuf** pk, unsigned n, std::mt19937& rng) {
     for (unsigned i = 0; i < n; ++i) {
         mbuf* m = pkt_alloc(s.gen_pool, 18);  // 14 + 20 + 8 + 18 = 60 bytes + FCS: a 64-byte frame
@@ -209,6 +270,62 @@ void BM_bridge(benchmark::State& st, router_setup* s) {
     run(st, *s, rng, pk, nothing);
 }
 
+// Into the tunnels: what comes out is IPv4 in IPv4; its outer header goes
+// and the inner packet is sent again toward a new random tunnel.
+void BM_gif_encap(benchmark::State& st, router_setup* s) {
+    std::mt19937 rng(7);
+    mbuf* pk[32];
+    prime(*s, pk, 32, rng);
+    size_t di = 0;
+    run(st, *s, rng, pk, [&](mbuf** out, uint16_t n) {
+        for (uint16_t i = 0; i < n; ++i) {
+            pkt_adj(out[i], sizeof(ether_hdr) + sizeof(ip4_hdr));
+            ether_encap(out[i], s->r_in, s->gen->mac(), ethertype_ip4);
+            recycle(*s, out[i], s->dsts[di++ & 65535]);
+        }
+    });
+}
+
+// Out of the tunnels: frames from random tunnel peers; what comes out is the
+// inner packet, which gets a new outer header from another random peer.
+void BM_gif_decap(benchmark::State& st, router_setup* s) {
+    std::mt19937 rng(7);
+    mbuf* pk[32];
+    const unsigned tunnels = static_cast<unsigned>(s->routes);
+    for (int i = 0; i < 32; ++i) {
+        pk[i] = pkt_alloc(s->gen_pool, 18);
+        std::memset(pkt_data(pk[i]), 0, 18);
+        ip4_encap(pk[i], ip4_addr::of(198, 18, 0, 2), ip4_addr::of(198, 19, 1, 7), ipproto_udp, 64, 0);
+        gif_frame(*s, pk[i], rng() % tunnels);
+    }
+    uint64_t forwarded = 0;
+    const uint64_t c0 = rte_get_tsc_cycles();
+    for (auto _ : st) {
+        const uint16_t sent = s->gen->tx_burst(0, pk, 32);
+        for (uint16_t i = sent; i < 32; ++i) pkt_free(pk[i]);
+        s->r->poll_worker(0);
+        uint16_t n = 0, k;
+        while (n < 32 && (k = s->sink->rx_burst(0, pk + n, uint16_t(32 - n))) > 0) n = uint16_t(n + k);
+        forwarded += n;
+        for (uint16_t i = 0; i < n; ++i) {
+            pkt_adj(pk[i], sizeof(ether_hdr));
+            gif_frame(*s, pk[i], rng() % tunnels);
+        }
+        for (uint16_t i = n; i < 32; ++i) {
+            pk[i] = pkt_alloc(s->gen_pool, 18);
+            std::memset(pkt_data(pk[i]), 0, 18);
+            ip4_encap(pk[i], ip4_addr::of(198, 18, 0, 2), ip4_addr::of(198, 19, 1, 7), ipproto_udp, 64, 0);
+            gif_frame(*s, pk[i], rng() % tunnels);
+        }
+    }
+    const uint64_t cycles = rte_get_tsc_cycles() - c0;
+    for (int i = 0; i < 32; ++i) pkt_free(pk[i]);
+    st.SetItemsProcessed(int64_t(forwarded));
+    st.counters["cycles_per_pkt"] = forwarded ? double(cycles) / double(forwarded) : 0;
+    st.counters["tunnels"] = double(tunnels);
+    st.counters["forwarded_ratio"] = double(forwarded) / (32.0 * double(st.iterations()));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -231,6 +348,12 @@ int main(int argc, char** argv) {
         router_setup sbr;
         if (!build_bridge(sbr)) return 1;
         benchmark::RegisterBenchmark("BM_bridge/known_unicast", BM_bridge, &sbr);
+        router_setup sgif1, sgif250;
+        if (!build_gif(sgif1, 1) || !build_gif(sgif250, 250)) return 1;
+        benchmark::RegisterBenchmark("BM_gif_encap/tunnels=1", BM_gif_encap, &sgif1);
+        benchmark::RegisterBenchmark("BM_gif_encap/tunnels=250", BM_gif_encap, &sgif250);
+        benchmark::RegisterBenchmark("BM_gif_decap/tunnels=1", BM_gif_decap, &sgif1);
+        benchmark::RegisterBenchmark("BM_gif_decap/tunnels=250", BM_gif_decap, &sgif250);
         auto table = load_v4(table_path);
         if (table.empty()) {
             std::fprintf(stderr, "bench_forward: %s not found; full-table case skipped\n", table_path.c_str());
@@ -245,6 +368,8 @@ int main(int argc, char** argv) {
         s10.r.reset();
         s10q1.r.reset();
         sbr.r.reset();
+        sgif1.r.reset();
+        sgif250.r.reset();
         sfull.r.reset();
         rcu_barrier();
     }

@@ -35,6 +35,8 @@ reply ifconfig_inet6(context& c, const std::string& ifn, const std::vector<std::
         if (word == "alias") continue;
         if (word == "up") {
             up = true;
+        } else if (auto d = ip6_addr::parse(word); d && !o.dst) {
+            o.dst = *d;  // a point-to-point interface's peer
         } else if (word == "prefixlen") {
             auto v = wc.number<unsigned>(0, 128);
             if (!v) return fail("ifconfig", "prefixlen: 0..128");
@@ -154,15 +156,25 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
             return done(s.addr_del(ifn, addr));
         }
         bool up = false;
+        std::optional<ip4_addr> dst;  // a point-to-point interface's peer
         for (const auto& w : rest) {
             if (w == "alias") continue;
             if (w == "up") {
                 up = true;
                 continue;
             }
+            if (auto d = ip4_addr::parse(w); d && !dst) {
+                dst = *d;
+                continue;
+            }
             return fail("ifconfig", fmt::format("{}: unknown word", w));
         }
-        if (auto st = s.addr_add(ifn, addr, has_len ? p->len : 32); !st) return done(st);
+        if (auto st = s.addr_add(ifn, addr, has_len ? p->len : 32, dst); !st) {
+            if (dst && st.error() == errc::inval)
+                return fail("ifconfig", fmt::format("{}: {}: a peer address needs a point-to-point interface", ifn,
+                                                    dst->str()));
+            return done(st);
+        }
         return up ? done(s.if_up(ifn)) : ok();
     }
     return fail("ifconfig", fmt::format("{}: unknown or incomplete request", verb));

@@ -219,7 +219,9 @@ reply cmd_route(context& c, const std::vector<std::string>& args, bool js) {
     // route -n VERB ...: numeric output is the only kind.
     std::vector<std::string> a(args);
     if (std::find(a.begin(), a.end(), "-inet6") != a.end()) return cmd_route6(c, a, js);
+    std::erase(a, std::string("-inet"));  // the default family, as NetBSD's route accepts it anywhere
     if (!a.empty() && a[0] == "-n") a.erase(a.begin());
+    if (a.size() >= 2 && a[0] == "get" && a[1] == "-n") a.erase(a.begin() + 1);
     if (a.empty()) return fail("route", "usage: route add|delete|change|get|flush|show|monitor ...");
     const std::string& v = a[0];
     if (v == "show")

@@ -15,11 +15,13 @@ json if_json(const if_info& i) {
                      {"broadcast", x.bcast.str()},
                      {"tentative", bool(x.flags & in_iff::tentative)},
                      {"duplicated", bool(x.flags & in_iff::duplicated)},
-                     {"detached", bool(x.flags & in_iff::detached)}});
+                     {"detached", bool(x.flags & in_iff::detached)},
+                     {"dst", x.dst.is_any() ? json(nullptr) : json(x.dst.str())}});
     json a6 = json::array();
     for (const auto& x : i.addrs6) {
         json e = {{"address", x.addr.str()}, {"prefixlen", x.plen}, {"flags", in6_flag_words(x.flags)}};
         if (x.addr.is_link_local()) e["scope"] = i.name;
+        if (!x.dst.is_any()) e["dst"] = x.dst.str();
         if (x.lifetimes_set) {
             e["pltime"] = x.pltime_s;
             e["vltime"] = x.vltime_s;

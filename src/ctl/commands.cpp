@@ -61,7 +61,8 @@ struct command_def {
 const command_def command_table[] = {
     {{"ifconfig",
       "ifconfig [-a] | ifconfig IF [create [DEVARGS [queues N] [txqueues N]] | destroy | up | down | mtu N | "
-      "inet ADDR/LEN [alias] [up] | inet ADDR delete | inet6 ADDR[%IF][/LEN] [pltime N] [vltime N] [alias] [up] | "
+      "inet ADDR/LEN [DST] [alias] [up] | inet ADDR delete | inet6 ADDR[%IF][/LEN] [DST] [pltime N] [vltime N] [alias] "
+      "[up] | "
       "inet6 ADDR delete | [-]arp | [-]promisc | link MAC [active|delete]]",
       "configure interfaces"},
      cmd_ifconfig},
@@ -245,13 +246,15 @@ std::string command_set::running_config() {
         if (i.flags & iff::promisc) t += fmt::format("ifconfig {} promisc\n", i.name);
         for (const auto& a : i.addrs)
             if (!(a.flags & in_iff::duplicated))
-                t += fmt::format("ifconfig {} inet {}/{} alias\n", i.name, a.addr.str(), a.plen);
+                t += fmt::format("ifconfig {} inet {}/{}{} alias\n", i.name, a.addr.str(), a.plen,
+                                 a.dst.is_any() ? "" : " " + a.dst.str());
         for (const auto& a : i.addrs6) {
             // Automatic ones (link-local from the MAC, SLAAC) come back by themselves.
             if ((a.flags & (in6_iff::duplicated | in6_iff::autoconf)) ||
                 a.addr == ip6_addr::link_local(i.lladdr))
                 continue;
-            std::string line = fmt::format("ifconfig {} inet6 {}/{}", i.name, a.addr.str(), a.plen);
+            std::string line = fmt::format("ifconfig {} inet6 {}/{}{}", i.name, a.addr.str(), a.plen,
+                                           a.dst.is_any() ? "" : " " + a.dst.str());
             if (a.lifetimes_set && a.pltime_s >= 0) line += fmt::format(" pltime {}", a.pltime_s);
             if (a.lifetimes_set && a.vltime_s >= 0) line += fmt::format(" vltime {}", a.vltime_s);
             t += line + "\n";

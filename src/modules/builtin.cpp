@@ -14,6 +14,7 @@ extern const module inet6_module;  // src/modules/inet6: IPv6, ICMPv6, ND, RA, a
 extern const module vlan_module;   // src/modules/vlan: 802.1Q sub-interfaces
 extern const module bridge_module; // src/modules/bridge: the learning bridge, brconfig
 extern const module tap_module;    // src/modules/tap: tap(4) and the exception path to the host kernel
+extern const module gif_module;    // src/modules/tunnel: gif(4), IPv4/IPv6 in IPv4/IPv6
 
 std::span<const module* const> builtin_modules() noexcept {
     static const module* const list[] = {
@@ -24,6 +25,7 @@ std::span<const module* const> builtin_modules() noexcept {
         &vlan_module,
         &bridge_module,
         &tap_module,
+        &gif_module,
     };
     return list;
 }

@@ -9,7 +9,7 @@ namespace mpnet {
 
 std::string iff_words(uint32_t f) {
     static constexpr std::pair<uint32_t, const char*> names[] = {
-        {iff::up, "UP"},           {iff::broadcast, "BROADCAST"}, {iff::loopback, "LOOPBACK"},
+        {iff::up, "UP"},           {iff::broadcast, "BROADCAST"}, {iff::loopback, "LOOPBACK"}, {iff::pointopoint, "POINTOPOINT"},
         {iff::running, "RUNNING"}, {iff::noarp, "NOARP"},         {iff::promisc, "PROMISC"},
         {iff::simplex, "SIMPLEX"}, {iff::multicast, "MULTICAST"},
     };

@@ -233,6 +233,19 @@ void dp_ctx::punt(mbuf* m, uint16_t id, uint16_t ifindex, uint32_t aux) noexcept
     lc(*this).st->punt_to_control(lc(*this), m, id, ifindex, aux);
 }
 bool dp_ctx::notify(const module_notice& n) noexcept { return lc(*this).st->notify(n); }
+unsigned dp_ctx::nesting() const noexcept { return lc(*this).nest; }
+void dp_ctx::defer_ip_input(ifnet& ifp, mbuf* m) noexcept {
+    lc(*this).st->defer_push(lc(*this), m, ifp.index(), lcore_ctx::defer_op::ip_input);
+}
+void dp_ctx::defer_if_input(ifnet& ifp, mbuf* m) noexcept {
+    lc(*this).st->defer_push(lc(*this), m, ifp.index(), lcore_ctx::defer_op::if_input);
+}
+void dp_ctx::defer_output(mbuf* m) noexcept {
+    const bool six = pkt_head_len(m) > 0 && (pkt_data(m)[0] >> 4) == 6;
+    if (six ? !pkt_header<ip6_hdr>(m) : !pkt_header<ip4_hdr>(m))
+        return drop(m, six ? drop_reason::ip6_too_short : drop_reason::ip4_too_short);
+    lc(*this).st->defer_push(lc(*this), m, 0, lcore_ctx::defer_op::output);
+}
 
 // ---- the control-plane face ------------------------------------------------------------
 

@@ -67,15 +67,17 @@ std::string format_ifconfig(const if_info& i) {
     if (!i.lladdr.is_zero()) s += fmt::format("\taddress: {}\n", i.lladdr.str());
     for (const auto& a : i.addrs) {
         s += fmt::format("\tinet {}/{}", a.addr.str(), a.plen);
-        if (a.plen < 31) s += fmt::format(" broadcast {}", a.bcast.str());
+        if (!a.dst.is_any()) s += fmt::format(" -> {}", a.dst.str());
+        if (a.plen < 31 && a.dst.is_any()) s += fmt::format(" broadcast {}", a.bcast.str());
         if (a.flags & in_iff::tentative) s += " tentative";
         if (a.flags & in_iff::duplicated) s += " duplicated";
         if (a.flags & in_iff::detached) s += " detached";
         s += "\n";
     }
     for (const auto& a : i.addrs6) {
-        s += fmt::format("\tinet6 {}{}/{} flags 0x{:x}{}", a.addr.str(), a.addr.is_link_local() ? "%" + i.name : "",
-                         a.plen, a.flags, in6_flag_words(a.flags));
+        s += fmt::format("\tinet6 {}{}/{}", a.addr.str(), a.addr.is_link_local() ? "%" + i.name : "", a.plen);
+        if (!a.dst.is_any()) s += fmt::format(" -> {}", a.dst.str());
+        s += fmt::format(" flags 0x{:x}{}", a.flags, in6_flag_words(a.flags));
         if (a.lifetimes_set)
             s += fmt::format(" pltime {} vltime {}", a.pltime_s < 0 ? "infty" : std::to_string(a.pltime_s),
                              a.vltime_s < 0 ? "infty" : std::to_string(a.vltime_s));

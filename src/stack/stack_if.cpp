@@ -36,10 +36,10 @@ if_info info_of(stack::impl& st, const ifnet& ifp, uint64_t now) {
     i.mtu = ifp.mtu();
     i.lladdr = ifp.lladdr();
     i.link_up = ifp.port() ? ifp.port()->link_up() : false;
-    for (const auto& a : ifp.addrs().v4) i.addrs.push_back({a.addr, a.plen, a.flags, a.bcast});
+    for (const auto& a : ifp.addrs().v4) i.addrs.push_back({a.addr, a.plen, a.flags, a.bcast, a.dst});
     for (const auto& a : ifp.addrs().v6)
         i.addrs6.push_back({a.addr, a.plen, a.flags, left_s(a.preferred_ns, now), left_s(a.expire_ns, now),
-                            a.pltime_s != 0 || a.vltime_s != 0});
+                            a.pltime_s != 0 || a.vltime_s != 0, a.dst});
     i.inactive_lladdrs = const_cast<ifnet&>(ifp).inactive_lladdrs();
     i.ipackets = ifp.counter(if_counter::ipackets);
     i.ibytes = ifp.counter(if_counter::ibytes);

@@ -111,6 +111,17 @@ struct lcore_ctx final : dp_ctx {
     std::vector<ifnet*> tx_ifp;      // per ifindex, valid within one iteration
     std::vector<uint16_t> tx_dirty;  // reserved for every ifindex: never grows on the data path
     std::vector<uint8_t> tx_listed;  // per ifindex: on tx_dirty this iteration
+    // Packets tunnels handed back (dp_ctx::defer_*), run by defer_drain.
+    enum class defer_op : uint8_t { ip_input, if_input, output };
+    struct deferred {
+        mbuf* m;
+        uint16_t ifindex;
+        defer_op op;
+    };
+    std::array<deferred, limits::defer_max> defer_q;
+    uint16_t defer_n = 0;
+    uint8_t nest = 0;       // the nesting level of what is being handled now
+    bool draining = false;  // defer_drain is running (it picks up what is added meanwhile)
     // ICMP error rate limit: a token bucket per lcore (no shared state).
     double icmp_tokens = 0;
     uint64_t icmp_refill_ns = 0;
@@ -296,6 +307,10 @@ struct stack::impl {
     /// the port refused (freed as tx_ring_full).
     void tx_burst(lcore_ctx& c, ifnet& ifp, pkt_batch& b) noexcept;
     void tx_flush(lcore_ctx& c) noexcept;
+    /// Queues a packet a tunnel handed back (dp_ctx::defer_*).
+    void defer_push(lcore_ctx& c, mbuf* m, uint16_t ifindex, lcore_ctx::defer_op op) noexcept;
+    /// Runs what tunnels handed back, level by level, until nothing is left.
+    void defer_drain(lcore_ctx& c) noexcept;
     /// Counts one transmit's outcome on c and ifp (sent, refused, soft queue full).
     void tx_account(lcore_ctx& c, ifnet& ifp, const tx_result& r) noexcept;
     /// Drains the shared TX queues lcore `lane` uses, counting on c (the

@@ -5,6 +5,7 @@
 // per-(lcore, interface) TX buffers.
 #include <rte_cycles.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "../modules/inet4/inet4.hpp"
@@ -75,6 +76,8 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
             continue;
         }
         if_input(c, ifp, pkts, n);
+        if (c.defer_n) [[unlikely]]
+            defer_drain(c);  // a burst's tunnel packets at most: the queue never fills from one
     }
     // Poll sources: modules' work of their own (their work keeps the lcore awake).
     for (const poll_entry& ps : poll_sources) got += ps.fn(c, ps.arg);
@@ -288,7 +291,60 @@ void stack::impl::tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
     if (b.full()) tx_burst(c, ifp, b);
 }
 
+void stack::impl::defer_push(lcore_ctx& c, mbuf* m, uint16_t ifindex, lcore_ctx::defer_op op) noexcept {
+    if (c.defer_n == limits::defer_max) [[unlikely]]
+        return drop(c, m, drop_reason::defer_queue_full);
+    c.defer_q[c.defer_n++] = {m, ifindex, op};
+}
+
+void stack::impl::defer_drain(lcore_ctx& c) noexcept {
+    if (c.draining) return;
+    c.draining = true;
+    using op = lcore_ctx::defer_op;
+    lcore_ctx::deferred q[limits::defer_max];
+    mbuf* grp[pkt_batch::capacity];
+    // One level at a time: what this level hands back is the next one's.
+    for (unsigned depth = 1; c.defer_n; ++depth) {
+        const uint16_t n = c.defer_n;
+        std::copy_n(c.defer_q.begin(), n, q);
+        c.defer_n = 0;
+        if (depth > limits::tunnel_nest_max) {
+            for (uint16_t i = 0; i < n; ++i) drop(c, q[i].m, drop_reason::tunnel_nest_limit);
+            continue;
+        }
+        c.nest = static_cast<uint8_t>(depth);
+        for (uint16_t i = 0; i < n;) {
+            if (q[i].op == op::output) {
+                mbuf* m = q[i++].m;
+                if ((pkt_data(m)[0] >> 4) == 6)
+                    in6->ip6_route_output(c, m, 0);
+                else
+                    in4->ip4_route_output(c, m, ip4_addr(pkt_header<ip4_hdr>(m)->dst.get()));
+                continue;
+            }
+            // Consecutive packets for one interface go up as one burst.
+            uint16_t ng = 0;
+            const uint16_t ix = q[i].ifindex;
+            const op o = q[i].op;
+            while (i < n && q[i].op == o && q[i].ifindex == ix && ng < pkt_batch::capacity) grp[ng++] = q[i++].m;
+            ifnet* ifp = ifs.lookup(ix);
+            if (!ifp) {
+                for (uint16_t k = 0; k < ng; ++k) drop(c, grp[k], drop_reason::if_gone);
+                continue;
+            }
+            if (o == op::ip_input)
+                ip_input(c, *ifp, grp, ng);
+            else
+                if_input(c, *ifp, grp, ng);
+        }
+    }
+    c.nest = 0;
+    c.draining = false;
+}
+
 void stack::impl::tx_flush(lcore_ctx& c) noexcept {
+    if (c.defer_n) [[unlikely]]
+        defer_drain(c);
     for (uint16_t i : c.tx_dirty) {
         pkt_batch& b = c.tx[i];
         if (!b.empty()) tx_burst(c, *c.tx_ifp[i], b);

@@ -2,7 +2,7 @@
 // libFuzzer target: every input is one Ethernet frame received by a running
 // host stack (Ethernet, ARP, IPv4, ICMP, IPv6, ICMPv6 and ND parsers and the
 // control plane's ARP and NDP logic behind them, RA processing included; a
-// vlan, a bridge and a tap exception path on the same segment). Built with -DMPNET_FUZZ=ON and clang; run by
+// vlan, a bridge, a tap exception path and two gif tunnels on the same segment). Built with -DMPNET_FUZZ=ON and clang; run by
 // tools/scripts/run-tests.sh for a bounded number of inputs, or by hand:
 //   ./build-fuzz/tests/fuzz/fuzz_stack_input tests/fuzz/corpus -max_total_time=600
 #include <cstddef>
@@ -14,6 +14,7 @@
 
 #include "fuzz_eal.hpp"
 #include "mpnet/modules/bridge.hpp"
+#include "mpnet/modules/gif.hpp"
 #include "mpnet/modules/tap.hpp"
 #include "mpnet/modules/vlan.hpp"
 #include "mpnet/drivers/softlink.hpp"
@@ -77,6 +78,22 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // from the stack's own addresses are taken as the host's answers.
     if (!h->s->if_create("tap0") || !h->s->addr_add("tap0", *mpnet::ip4_addr::parse("198.18.30.1"), 24) ||
         !h->s->if_up("tap0") || !mpnet::tap::set_exception(*h->s, "tap0", true))
+        std::abort();
+    // gif0 and gif1 from 198.18.0.1 to 198.18.0.2 and 2001:db8::2, routed
+    // into each other's peers: protocols 4 and 41 reach the decapsulation,
+    // and what comes out may go back into a tunnel (the nesting limit).
+    mpnet::gif::endpoints e4, e6;
+    e4.src4 = *mpnet::ip4_addr::parse("198.18.0.1");
+    e4.dst4 = *mpnet::ip4_addr::parse("198.18.0.2");
+    e6.family = 6;
+    e6.src6 = *mpnet::ip6_addr::parse("2001:db8::1");
+    e6.dst6 = *mpnet::ip6_addr::parse("2001:db8::2");
+    mpnet::addr6_opts peer6;
+    peer6.dst = *mpnet::ip6_addr::parse("2001:db8:41::2");
+    if (!h->s->if_create("gif0") || !mpnet::gif::set_tunnel(*h->s, "gif0", e4) ||
+        !h->s->addr_add("gif0", *mpnet::ip4_addr::parse("198.18.40.1"), 32, *mpnet::ip4_addr::parse("198.18.40.2")) ||
+        !h->s->if_up("gif0") || !h->s->if_create("gif1") || !mpnet::gif::set_tunnel(*h->s, "gif1", e6) ||
+        !h->s->addr6_add("gif1", *mpnet::ip6_addr::parse("2001:db8:41::1"), 128, peer6) || !h->s->if_up("gif1"))
         std::abort();
     h->inj = std::move(*h->bus->attach());
     return 0;

@@ -109,6 +109,8 @@ namespace mpnet {
     X(punt_if_share)          /* one interface already has its share of the ring in flight */ \
     X(tx_ring_full)           /* the port's TX refused the packet */ \
     X(tx_softq_full)          /* a shared TX queue's soft queue was full */ \
+    X(defer_queue_full)       /* an lcore's queue of tunnel packets handed back (dp_ctx::defer_*) full */ \
+    X(tunnel_nest_limit)      /* through more tunnels in one poll iteration than limits::tunnel_nest_max */ \
     X(nobufs)                 /* mbuf pool empty when building a packet */
 
 enum class drop_reason : uint16_t {

@@ -36,5 +36,7 @@ inline constexpr uint32_t ip6_ext_headers_max = 8;  // extension headers walked 
 inline constexpr uint16_t rxq_max = 64;           // RX queues per port
 inline constexpr uint16_t txq_max = 64;           // TX queues per port
 inline constexpr unsigned txq_softq_size = 1024;  // packets one lcore may have waiting on a shared TX queue
+inline constexpr size_t defer_max = 256;          // tunnel packets one lcore may have handed back, waiting (dp_ctx::defer_*)
+inline constexpr unsigned tunnel_nest_max = 8;    // tunnels one packet may pass through in one poll (modules set lower limits)
 
 }  // namespace mpnet::limits

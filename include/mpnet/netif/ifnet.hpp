@@ -51,6 +51,7 @@ namespace iff {
 inline constexpr uint32_t up = 0x1;
 inline constexpr uint32_t broadcast = 0x2;
 inline constexpr uint32_t loopback = 0x8;
+inline constexpr uint32_t pointopoint = 0x10;  // a link with one peer (gif): addresses may name it
 inline constexpr uint32_t running = 0x40;
 inline constexpr uint32_t noarp = 0x80;
 inline constexpr uint32_t promisc = 0x100;
@@ -73,6 +74,7 @@ struct in_ifaddr {
     uint8_t plen = 0;
     uint8_t flags = 0;  // in_iff
     ip4_addr bcast;
+    ip4_addr dst;  // point-to-point interfaces: the peer's address (0.0.0.0: none)
 
     prefix4 prefix() const noexcept { return prefix4::of(addr, plen); }
     bool is_usable() const noexcept {
@@ -97,6 +99,7 @@ struct in6_ifaddr {
     uint32_t vltime_s = 0;     // as configured (0xffffffff: infinite)
     uint64_t preferred_ns = 0;  // deprecated from this time (0: never)
     uint64_t expire_ns = 0;     // removed at this time (0: never)
+    ip6_addr dst{};             // point-to-point interfaces: the peer's address (:: none)
 
     prefix6 prefix() const noexcept { return prefix6::of(addr, plen); }
     bool is_usable() const noexcept {

@@ -136,6 +136,27 @@ public:
     /// Sends a notice (no packet) to the control plane; false when the ring is full.
     bool notify(const module_notice& n) noexcept;
 
+    /// Tunnels hand packets back to the lcore rather than calling input or
+    /// output again themselves: what they hand back runs after the current
+    /// burst, in the same poll iteration (before the lcore flushes its TX
+    /// buffers), one nesting level deeper, and never by recursion. The queue
+    /// is bounded (limits::defer_max: past it, defer_queue_full) and so is
+    /// the depth (limits::tunnel_nest_max: tunnel_nest_limit).
+    ///
+    /// How many tunnels the packet being handled has passed through in this
+    /// poll iteration, encapsulations and decapsulations together: 0 for a
+    /// packet from a wire or from the control plane's own output. A tunnel
+    /// module compares it with its own limit (net.inet.gif.max_nesting).
+    unsigned nesting() const noexcept;
+    /// A decapsulated packet (IPv4 or IPv6 header at front), received on `ifp`.
+    void defer_ip_input(ifnet& ifp, mbuf* m) noexcept;
+    /// A decapsulated frame (Ethernet header at front), received on `ifp`
+    /// from its wire (if_input: an L2 tunnel may be a bridge member).
+    void defer_if_input(ifnet& ifp, mbuf* m) noexcept;
+    /// An encapsulated packet (outer IPv4 header with its checksum, or IPv6
+    /// header, at front): routed and sent as locally originated.
+    void defer_output(mbuf* m) noexcept;
+
 protected:
     dp_ctx() = default;
     ~dp_ctx() = default;

@@ -126,6 +126,9 @@ struct stack_config {
 struct addr6_opts {
     std::optional<uint32_t> pltime_s;
     std::optional<uint32_t> vltime_s;
+    /// A point-to-point interface's peer (`ifconfig gif0 inet6 A B`): a host
+    /// route to it on the interface instead of the prefix route.
+    std::optional<ip6_addr> dst;
 };
 
 struct ifaddr6_info {
@@ -135,6 +138,7 @@ struct ifaddr6_info {
     int64_t pltime_s = -1;    // seconds left; -1: infinite
     int64_t vltime_s = -1;    // seconds left; -1: infinite
     bool lifetimes_set = false;  // configured (ifconfig -L shows them only then)
+    ip6_addr dst{};              // point-to-point peer (:: none)
 };
 
 /// ndp -r: a default router.
@@ -193,6 +197,7 @@ struct ifaddr_info {
     uint8_t plen = 0;
     uint8_t flags = 0;  // in_iff
     ip4_addr bcast;
+    ip4_addr dst;  // point-to-point peer (0.0.0.0: none)
 };
 
 struct if_info {
@@ -471,8 +476,10 @@ public:
     /// Adds addr/plen. On a running interface with dad_count > 0 it starts
     /// tentative and goes through DAD, else it is announced (GARP). errc::exist
     /// (already on this interface), errc::inval (bad address or length),
-    /// errc::nospc (addr_per_if_max).
-    status addr_add(std::string_view ifname, ip4_addr addr, unsigned plen);
+    /// errc::nospc (addr_per_if_max). `dst`, on a point-to-point interface
+    /// only (`ifconfig gif0 inet A B`): the peer, reached by a host route on
+    /// the interface instead of the prefix route (errc::inval elsewhere).
+    status addr_add(std::string_view ifname, ip4_addr addr, unsigned plen, std::optional<ip4_addr> dst = {});
     /// errc::addrnotavail if the interface has no such address.
     status addr_del(std::string_view ifname, ip4_addr addr);
 

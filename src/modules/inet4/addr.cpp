@@ -14,18 +14,22 @@ void inet4::addrs_publish(ifnet& ifp, std::vector<in_ifaddr> v) {
     ifp.publish_addrs(in_ifaddr_set{std::move(v), ifp.addrs().v6});
 }
 
-status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen) {
+status stack::addr_add(std::string_view ifname, ip4_addr addr, unsigned plen, std::optional<ip4_addr> dst) {
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(ifname);
     if (!ifp) return errc::noent;
     if (plen > 32) return errc::inval;
+    if (dst && (!(ifp->flags() & iff::pointopoint) || dst->is_any() || dst->is_multicast() || dst->is_broadcast() ||
+                *dst == addr))
+        return errc::inval;
     if (addr.is_any() || addr.is_multicast() || addr.is_broadcast()) return errc::inval;
     if (addr.is_loopback() != ((ifp->flags() & iff::loopback) != 0)) return errc::inval;
     std::vector<in_ifaddr> v = ifp->addrs().v4;
     if (std::any_of(v.begin(), v.end(), [&](const in_ifaddr& a) { return a.addr == addr; })) return errc::exist;
     if (v.size() >= limits::addr_per_if_max) return errc::nospc;
     prefix4 net = prefix4::of(addr, plen);
-    in_ifaddr ia{addr, static_cast<uint8_t>(plen), 0, plen >= 31 ? ip4_addr::broadcast() : net.broadcast()};
+    in_ifaddr ia{addr, static_cast<uint8_t>(plen), 0, plen >= 31 ? ip4_addr::broadcast() : net.broadcast(),
+                 dst.value_or(ip4_addr::any())};
     const bool running = ifp->is_running();
     const bool dad = running && p_->cfg.dad_count > 0 && (ifp->caps() & ifcap::lladdr);
     if (dad) ia.flags |= in_iff::tentative;

@@ -103,7 +103,18 @@ void inet4::routes_rebuild() {
         for (const auto& a : ifp.addrs().v4) {
             if (a.flags & (in_iff::duplicated | in_iff::detached)) continue;
             const prefix4 net = a.prefix();
-            if (a.plen < 32 && !wanted(net)) {
+            if (!a.dst.is_any()) {
+                // A point-to-point peer: a host route on the interface, no prefix route.
+                const prefix4 peer = prefix4::of(a.dst, 32);
+                if (!wanted(peer)) {
+                    rtentry e;
+                    e.dst = peer;
+                    e.ifindex = e.src_ifindex = ifp.index();
+                    e.ifa = a.addr;
+                    e.flags = rtf::connected | rtf::host;
+                    want.push_back(e);
+                }
+            } else if (a.plen < 32 && !wanted(net)) {
                 rtentry e;
                 e.dst = net;
                 e.ifindex = e.src_ifindex = ifp.index();
@@ -181,6 +192,11 @@ static result<resolved> resolve_spec(stack::impl& st, const route_spec& s) {
         rtentry* via = st.in4->rib.match(*s.gateway, rtf::gateway);
         if (!via) return errc::netunreach;
         r.ifindex = via->ifindex;
+        // One of a point-to-point interface's own addresses: out of that
+        // interface (NetBSD's `route add NET <gif's address>`).
+        if (via->flags & rtf::local)
+            if (const ifnet* o = st.ifs.lookup(via->src_ifindex); o && (o->flags() & iff::pointopoint))
+                r.ifindex = o->index();
     }
     // -iface: the route is directly on that interface (no G).
     if (!s.iface) r.flags |= rtf::gateway;

@@ -31,6 +31,9 @@ status inet6::addr6_add_locked(ifnet& ifp, const ip6_addr& addr, unsigned plen, 
     if (o.vltime_s && !o.pltime_s) return errc::inval;
     if (o.vltime_s && *o.vltime_s == 0) return errc::inval;
     if (o.pltime_s && o.vltime_s && *o.pltime_s > *o.vltime_s) return errc::inval;
+    if (o.dst && (!(ifp.flags() & iff::pointopoint) || o.dst->is_any() || o.dst->is_multicast() ||
+                  o.dst->is_v4mapped() || o.dst->is_link_local() || *o.dst == addr))
+        return errc::inval;
     std::vector<in6_ifaddr> v = ifp.addrs().v6;
     if (std::any_of(v.begin(), v.end(), [&](const in6_ifaddr& a) { return a.addr == addr; })) return errc::exist;
     if (v.size() >= limits::addr_per_if_max) return errc::nospc;
@@ -38,6 +41,7 @@ status inet6::addr6_add_locked(ifnet& ifp, const ip6_addr& addr, unsigned plen, 
     ia.addr = addr;
     ia.plen = static_cast<uint8_t>(plen);
     ia.flags = flags;
+    if (o.dst) ia.dst = *o.dst;
     const uint64_t now = stk.clock->now_ns();
     if (o.pltime_s) {
         ia.pltime_s = *o.pltime_s;

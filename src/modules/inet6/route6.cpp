@@ -117,7 +117,18 @@ void inet6::routes6_rebuild() {
         for (const auto& a : ifp.addrs().v6) {
             if (a.flags & (in6_iff::duplicated | in6_iff::detached)) continue;
             const prefix6 net = prefix6::of(a.addr.with_scope(ifp.index()), a.plen);
-            if (a.plen < 128 && !wanted(net) && !lo) {
+            if (!a.dst.is_any()) {
+                // A point-to-point peer: a host route on the interface, no prefix route.
+                const prefix6 peer = prefix6::of(a.dst, 128);
+                if (!wanted(peer)) {
+                    rtentry6 e;
+                    e.dst = peer;
+                    e.ifindex = e.src_ifindex = ifp.index();
+                    e.ifa = a.addr;
+                    e.flags = rtf::connected | rtf::host;
+                    want.push_back(e);
+                }
+            } else if (a.plen < 128 && !wanted(net) && !lo) {
                 rtentry6 e;
                 e.dst = net;
                 e.ifindex = e.src_ifindex = ifp.index();
@@ -276,6 +287,11 @@ static result<rtentry6> spec_to_entry(stack::impl& st, const route6_spec& s, con
                 rtentry6* via = st.in6->rib6_.match(*s.gateway, rtf::gateway);
                 if (!via) return errc::netunreach;
                 e.ifindex = via->ifindex;
+                // One of a point-to-point interface's own addresses: out of
+                // that interface (NetBSD's `route add NET <gif's address>`).
+                if (via->flags & rtf::local)
+                    if (const ifnet* o = st.ifs.lookup(via->src_ifindex); o && (o->flags() & iff::pointopoint))
+                        e.ifindex = o->index();
             }
         }
         if (!s.iface) {

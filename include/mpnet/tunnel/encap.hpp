@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: BSD-2-Clause
+// The encapsulation table: NetBSD's ip_encap made O(1). A received tunnel
+// packet is matched to its tunnel by one hash lookup on (family, protocol,
+// UDP port, local address, remote address, session id or VNI), however many
+// tunnels exist; NetBSD walked a list of every tunnel per packet.
+//
+// Each tunnel module (gif, l2tp, vxlan) owns one table per stack and keys it
+// its own way: gif by (family, local, remote) for both inner families, l2tp
+// by its session id as well, vxlan by its VNI and UDP port.
+//
+// Locking notes:
+// - lookup() runs on any lcore inside its read section, with no lock; the
+//   entry it returns is valid until the lcore's next quiescent state.
+// - add() and remove() are the writers, serialized by the stack's control
+//   lock. A removed entry is unlinked at once and freed after a grace
+//   period: a packet already matched to it is finished, the next one misses.
+// - Entries are immutable once published; a tunnel that changes its
+//   endpoints adds the new key before it removes the old (no window with
+//   neither).
+// Lock order: the stack's control lock -> nothing.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "mpnet/core/addr.hpp"
+#include "mpnet/core/packet.hpp"
+#include "mpnet/core/result.hpp"
+#include "mpnet/sync/rcu_hash.hpp"
+
+namespace mpnet {
+
+/// What identifies a tunnel from the outside. IPv4 addresses are held in the
+/// first four bytes of `local` and `remote` (network order), the rest zero.
+struct encap_key {
+    uint8_t family = 4;  // of the outer header: 4 or 6
+    uint8_t proto = 0;   // the outer protocol (a module's own value for "any of mine")
+    uint16_t port = 0;   // UDP destination port, 0 for IP protocols
+    uint32_t id = 0;     // session id or VNI, 0 when the protocol has none
+    ip6_addr local{};    // our address: the outer destination
+    ip6_addr remote{};   // the peer's: the outer source
+
+    static encap_key v4(uint8_t proto, ip4_addr local, ip4_addr remote, uint32_t id = 0, uint16_t port = 0) noexcept {
+        encap_key k;
+        k.family = 4;
+        k.proto = proto;
+        k.port = port;
+        k.id = id;
+        for (int i = 0; i < 4; ++i) {
+            k.local.b[i] = static_cast<uint8_t>(local.v >> (24 - 8 * i));
+            k.remote.b[i] = static_cast<uint8_t>(remote.v >> (24 - 8 * i));
+        }
+        return k;
+    }
+    static encap_key v6(uint8_t proto, const ip6_addr& local, const ip6_addr& remote, uint32_t id = 0,
+                        uint16_t port = 0) noexcept {
+        encap_key k;
+        k.family = 6;
+        k.proto = proto;
+        k.port = port;
+        k.id = id;
+        k.local = local;
+        k.remote = remote;
+        return k;
+    }
+    bool operator==(const encap_key& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
+};
+static_assert(sizeof(encap_key) == 40, "encap_key is hashed and compared as 40 packed bytes");
+
+struct encap_key_hash {
+    uint64_t operator()(const encap_key& k) const noexcept {
+        // Five words, each multiplied in: cheap, and every byte reaches the
+        // finalizer (sequential addresses and ids spread well).
+        uint64_t w[5];
+        std::memcpy(w, &k, sizeof w);
+        uint64_t h = 0x9e3779b97f4a7c15ULL;
+        for (uint64_t x : w) h = (h ^ x) * 0xbf58476d1ce4e5b9ULL + 0x94d049bb133111ebULL;
+        return rcu_hash_mix(h);
+    }
+};
+
+/// One tunnel's entry: the interface that decapsulates for it, and a word of
+/// the module's own (free for it to use; immutable once published).
+struct encap_entry {
+    encap_key key;
+    uint16_t ifindex = 0;
+    uint64_t data = 0;
+
+    encap_entry(const encap_key& k, uint16_t ix, uint64_t d) noexcept : key(k), ifindex(ix), data(d) {}
+    struct key_of {
+        static const encap_key& get(const encap_entry& e) noexcept { return e.key; }
+    };
+};
+
+/// Room for an outer header of `n` bytes in front of `m`: in its headroom
+/// when `reserve` bytes more (the link layer's headers) still fit there,
+/// else in a segment from `mp` chained in front, so that tunnels nest to any
+/// depth. Returns the packet's head (`m` or the new segment) with `n` bytes
+/// to fill at its front, or null (nothing changed: the caller drops `m`).
+inline mbuf* encap_push(mbuf* m, uint16_t n, uint16_t reserve, rte_mempool* mp) noexcept {
+    if (rte_pktmbuf_headroom(m) >= uint32_t{n} + reserve) {
+        rte_pktmbuf_prepend(m, n);
+        return m;
+    }
+    if (m->nb_segs >= UINT16_MAX) return nullptr;
+    mbuf* h = rte_pktmbuf_alloc(mp);
+    if (!h) return nullptr;
+    if (h->buf_len < uint32_t{n} + reserve) {
+        rte_pktmbuf_free(h);
+        return nullptr;
+    }
+    // The header at the end of the new buffer: all of it is headroom for
+    // what goes in front later.
+    h->data_off = static_cast<uint16_t>(h->buf_len - n);
+    h->data_len = n;
+    h->pkt_len = m->pkt_len + n;
+    h->nb_segs = static_cast<uint16_t>(m->nb_segs + 1);
+    h->next = m;
+    h->port = m->port;
+    h->hash = m->hash;
+    h->ol_flags = m->ol_flags & RTE_MBUF_F_RX_RSS_HASH;
+    meta(h) = meta(m);
+    return h;
+}
+
+class encap_table {
+public:
+    /// `max_entries`: the table's named limit (add refuses past it).
+    explicit encap_table(size_t max_entries) : h_(max_entries) {}
+
+    /// Reader, inside a read section: the tunnel for `k`, or null.
+    const encap_entry* lookup(const encap_key& k) const noexcept { return h_.lookup(k); }
+
+    /// Writer: errc::exist when another tunnel has the key, errc::nospc at
+    /// the limit, errc::nomem.
+    status add(const encap_key& k, uint16_t ifindex, uint64_t data = 0) {
+        auto r = h_.insert(k, ifindex, data);
+        if (!r) return r.error();
+        return {};
+    }
+    /// Writer: unlinks the entry for `k` (freed after a grace period); false
+    /// when there is none.
+    bool remove(const encap_key& k) noexcept {
+        encap_entry* e = h_.lookup(k);
+        if (!e) return false;
+        h_.remove(e);
+        return true;
+    }
+    size_t size() const noexcept { return h_.size(); }
+    size_t max_entries() const noexcept { return h_.max_entries(); }
+
+private:
+    rcu_hash<encap_entry, encap_entry::key_of, encap_key_hash> h_;
+};
+
+}  // namespace mpnet
