@@ -10,6 +10,10 @@
 // gif: the same 64-byte frames encapsulated into one of N gif tunnels
 // (IPv4 in IPv4, a random tunnel per packet) out of out0, and IPv4-in-IPv4
 // packets from N tunnel peers decapsulated and forwarded out of out0.
+// l2tp (over IP) and vxlan: a bridge joins a LAN port and the tunnel; 64-byte
+// frames to a station the bridge knows behind the other side are
+// encapsulated (LAN port in0, underlay out0) or decapsulated (underlay in0,
+// LAN port out0).
 // A third case gives each port one TX queue, which the worker and the
 // control plane then both use (as on memif). A fourth switches the same
 // frames through bridge0 (in0 and out0 its members, the destination a
@@ -33,6 +37,8 @@
 #include "mpnet/l3/ip4.hpp"
 #include "mpnet/modules/bridge.hpp"
 #include "mpnet/modules/gif.hpp"
+#include "mpnet/modules/l2tp.hpp"
+#include "mpnet/modules/vxlan.hpp"
 #include "mpnet/stack/stack.hpp"
 
 using namespace mpnet;
@@ -198,6 +204,132 @@ void gif_frame(router_setup& s, mbuf* m, unsigned t) {
     ether_encap(m, s.r_in, s.gen->mac(), ethertype_ip4);
 }
 
+// The L2 tunnels: kind "l2tp" or "vxlan"; `decap`: the generator is the far
+// end of the tunnel, else the LAN.
+struct l2_setup : router_setup {
+    bool vxlan = false, decap = false;
+    uint16_t outer = 0;  // bytes of Ethernet, outer IP and tunnel header in front of the inner frame
+};
+const ether_addr far_station{{0x02, 0x6d, 0x70, 0xcd, 0x00, 0x01}};
+bool build_l2(l2_setup& s, bool vxlan, bool decap) {
+    s.vxlan = vxlan;
+    s.decap = decap;
+    s.outer = static_cast<uint16_t>(14 + 20 + (vxlan ? 16 : 4));
+    stack_config c;
+    c.name = "benchl2";
+    c.dad_count = 0;
+    c.mbufs = 16383;
+    s.r = std::make_unique<stack>(c);
+    static int seq = 0;
+    const std::string tag = std::to_string(seq++);
+    s.gen_pool = *pktpool_create("bench.l2gen" + tag, 4095);
+    auto in = *drivers::ring_link("lin" + tag, s.gen_pool, s.r->pool(), 2);
+    auto out = *drivers::ring_link("lout" + tag, s.r->pool(), s.gen_pool, 2);
+    s.gen = std::move(in.first);
+    s.sink = std::move(out.second);
+    stack& r = *s.r;
+    if (!r.if_attach("in0", std::move(in.second)) || !r.if_attach("out0", std::move(out.first))) return false;
+    const char* wan = decap ? "in0" : "out0";
+    const char* lan = decap ? "out0" : "in0";
+    const char* tun = vxlan ? "vxlan0" : "l2tp0";
+    (void)r.addr_add(wan, ip4_addr::of(198, 19, 0, 1), 16);
+    (void)r.if_up("in0");
+    (void)r.if_up("out0");
+    // The far end's MAC: the generator's own when it plays it.
+    (void)r.arp_add(ip4_addr::of(198, 19, 0, 2), decap ? s.gen->mac() : ether_addr{{0x02, 0x6d, 0x70, 0xbd, 0, 2}});
+    const tunnel_endpoints e = *tunnel_endpoints::parse("198.19.0.1", "198.19.0.2");
+    if (!r.if_create(tun)) return false;
+    if (vxlan ? !vxlan::set_vni(r, tun, 42) || !vxlan::set_tunnel(r, tun, e)
+              : !l2tp::set_tunnel(r, tun, e) || !l2tp::set_session(r, tun, 1234, 4321))
+        return false;
+    if (!r.if_up(tun) || !r.if_create("bridge0") || !r.if_up("bridge0") || !bridge::add(r, "bridge0", lan) ||
+        !bridge::add(r, "bridge0", tun) || !bridge::static_add(r, "bridge0", decap ? lan : tun, far_station))
+        return false;
+    s.r_in = r.if_get("in0")->lladdr;
+    s.routes = 1;
+    return true;
+}
+
+// The inner frame (to far_station) with what the generator puts in front.
+mbuf* l2_frame(l2_setup& s) {
+    mbuf* m = pkt_alloc(s.gen_pool, 18);
+    std::memset(pkt_data(m), 0, 18);
+    ip4_encap(m, ip4_addr::of(198, 18, 0, 2), ip4_addr::of(198, 18, 1, 2), ipproto_udp, 64, 0);
+    ether_encap(m, far_station, s.gen->mac(), ethertype_ip4);
+    return m;
+}
+void l2_wrap(l2_setup& s, mbuf* m) {
+    if (!s.decap) return;
+    const uint16_t hl = static_cast<uint16_t>(s.outer - 14 - 20);
+    uint8_t* h = pkt_prepend(m, hl);
+    std::memset(h, 0, hl);
+    if (s.vxlan) {
+        const uint16_t len = static_cast<uint16_t>(pkt_len(m));
+        h[0] = 0xc0;  // source port 49152
+        h[2] = 0x12;  // 4789
+        h[3] = 0xb5;
+        h[4] = static_cast<uint8_t>(len >> 8);
+        h[5] = static_cast<uint8_t>(len);
+        h[8] = 0x08;  // I
+        h[14] = 42;   // VNI
+    } else {
+        h[2] = 0x04;  // session 1234
+        h[3] = 0xd2;
+    }
+    ip4_encap(m, ip4_addr::of(198, 19, 0, 2), ip4_addr::of(198, 19, 0, 1), s.vxlan ? ipproto_udp : 115, 64, 0);
+    ether_encap(m, s.r_in, s.gen->mac(), ethertype_ip4);
+}
+
+// One L2 tunnel setup at a time (each takes four of DPDK's 32 port slots):
+// a benchmark of another kind replaces it.
+l2_setup* l2_current(bool vxlan, bool decap) {
+    static std::unique_ptr<l2_setup> cur;
+    if (cur && cur->vxlan == vxlan && cur->decap == decap) return cur.get();
+    if (cur) {
+        cur->r.reset();
+        cur->gen.reset();
+        cur->sink.reset();
+        pktpool_free(cur->gen_pool);
+    }
+    cur = std::make_unique<l2_setup>();
+    if (!build_l2(*cur, vxlan, decap)) std::abort();
+    return cur.get();
+}
+
+void BM_l2_tunnel(benchmark::State& st, bool vxlan, bool decap) {
+    l2_setup* s = l2_current(vxlan, decap);
+    mbuf* pk[32];
+    for (auto& m : pk) {
+        m = l2_frame(*s);
+        l2_wrap(*s, m);
+    }
+    uint64_t forwarded = 0;
+    const uint64_t c0 = rte_get_tsc_cycles();
+    for (auto _ : st) {
+        const uint16_t sent = s->gen->tx_burst(0, pk, 32);
+        for (uint16_t i = sent; i < 32; ++i) pkt_free(pk[i]);
+        s->r->poll_worker(0);
+        uint16_t n = 0, k;
+        while (n < 32 && (k = s->sink->rx_burst(0, pk + n, uint16_t(32 - n))) > 0) n = uint16_t(n + k);
+        forwarded += n;
+        // What came out becomes the next input: strip what the device put
+        // in front (encapsulation), or put back what it took off.
+        for (uint16_t i = 0; i < n; ++i) {
+            if (!s->decap) pkt_adj(pk[i], s->outer);
+            l2_wrap(*s, pk[i]);
+        }
+        for (uint16_t i = n; i < 32; ++i) {
+            pk[i] = l2_frame(*s);
+            l2_wrap(*s, pk[i]);
+        }
+    }
+    const uint64_t cycles = rte_get_tsc_cycles() - c0;
+    for (int i = 0; i < 32; ++i) pkt_free(pk[i]);
+    st.SetItemsProcessed(int64_t(forwarded));
+    st.counters["cycles_per_pkt"] = forwarded ? double(cycles) / double(forwarded) : 0;
+    st.counters["forwarded_ratio"] = double(forwarded) / (32.0 * double(st.iterations()));
+}
+
 void prime(router_setup& s, mbuf** pk, unsigned n, std::mt19937& rng) {
     for (unsigned i = 0; i < n; ++i) {
         mbuf* m = pkt_alloc(s.gen_pool, 18);  // 14 + 20 + 8 + 18 = 60 bytes + FCS: a 64-byte frame
@@ -354,6 +486,10 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark("BM_gif_encap/tunnels=250", BM_gif_encap, &sgif250);
         benchmark::RegisterBenchmark("BM_gif_decap/tunnels=1", BM_gif_decap, &sgif1);
         benchmark::RegisterBenchmark("BM_gif_decap/tunnels=250", BM_gif_decap, &sgif250);
+        benchmark::RegisterBenchmark("BM_l2tp_encap/bridged", BM_l2_tunnel, false, false);
+        benchmark::RegisterBenchmark("BM_l2tp_decap/bridged", BM_l2_tunnel, false, true);
+        benchmark::RegisterBenchmark("BM_vxlan_encap/bridged", BM_l2_tunnel, true, false);
+        benchmark::RegisterBenchmark("BM_vxlan_decap/bridged", BM_l2_tunnel, true, true);
         auto table = load_v4(table_path);
         if (table.empty()) {
             std::fprintf(stderr, "bench_forward: %s not found; full-table case skipped\n", table_path.c_str());
@@ -370,6 +506,7 @@ int main(int argc, char** argv) {
         sbr.r.reset();
         sgif1.r.reset();
         sgif250.r.reset();
+        (void)l2_current(false, false);  // the last one goes with the process; this one is small
         sfull.r.reset();
         rcu_barrier();
     }

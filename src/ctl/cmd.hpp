@@ -92,7 +92,8 @@ bool route_mod_word(const std::string& w, word_cursor& c, route_mods& m, std::st
 
 // commands.cpp: the ifconfig verb a module (built-in, or one of the stack's
 // own stack_config::modules) registered for `verb`, or null.
-const ifconfig_verb* module_verb(const context& c, std::string_view verb);
+/// The verb for `ifname` (its kind's module first: ifconfig_verb::kind).
+const ifconfig_verb* module_verb(const context& c, std::string_view verb, std::string_view ifname);
 
 // cmd_util.cpp
 /// A JSON array of flat objects written straight into one string: what the

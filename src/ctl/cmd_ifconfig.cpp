@@ -124,7 +124,7 @@ reply cmd_ifconfig(context& c, const std::vector<std::string>& a, bool js) {
     }
     if ((verb == "up" || verb == "down") && a.size() == 2) return done(verb == "up" ? s.if_up(ifn) : s.if_down(ifn));
     // Verbs the modules bring (vlan VID vlanif PARENT, ...).
-    if (const ifconfig_verb* v = module_verb(c, verb)) {
+    if (const ifconfig_verb* v = module_verb(c, verb, ifn)) {
         const std::vector<std::string> words(a.begin() + 1, a.end());
         command_reply r = v->run(s, ifn, words, js);
         return reply{r.status, std::move(r.text)};

@@ -131,13 +131,20 @@ std::string ifconfig_syntax(const stack* s) {
 
 }  // namespace
 
-const ifconfig_verb* module_verb(const context& c, std::string_view verb) {
-    const ifconfig_verb* found = nullptr;
+const ifconfig_verb* module_verb(const context& c, std::string_view verb, std::string_view ifname) {
+    // The verb of the interface's own kind first; else the first module's
+    // (which answers for an interface it does not apply to).
+    const auto i = c.s.if_get(ifname);
+    const ifconfig_verb* first = nullptr;
+    const ifconfig_verb* own = nullptr;
     for_each_module(&c.s, [&](const module& m) {
-        for (const auto& v : m.ifconfig_verbs)
-            if (!found && v.verb == verb) found = &v;
+        for (const auto& v : m.ifconfig_verbs) {
+            if (v.verb != verb) continue;
+            if (!first) first = &v;
+            if (!own && i && !v.kind.empty() && v.kind == i->kind) own = &v;
+        }
     });
-    return found;
+    return own ? own : first;
 }
 
 std::vector<command_doc> command_docs() {

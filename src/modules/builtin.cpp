@@ -15,6 +15,8 @@ extern const module vlan_module;   // src/modules/vlan: 802.1Q sub-interfaces
 extern const module bridge_module; // src/modules/bridge: the learning bridge, brconfig
 extern const module tap_module;    // src/modules/tap: tap(4) and the exception path to the host kernel
 extern const module gif_module;    // src/modules/tunnel: gif(4), IPv4/IPv6 in IPv4/IPv6
+extern const module l2tp_module;   // src/modules/tunnel: l2tp(4), L2TPv3 Ethernet pseudowires
+extern const module vxlan_module;  // src/modules/tunnel: vxlan(4), VXLAN segments
 
 std::span<const module* const> builtin_modules() noexcept {
     static const module* const list[] = {
@@ -26,6 +28,8 @@ std::span<const module* const> builtin_modules() noexcept {
         &bridge_module,
         &tap_module,
         &gif_module,
+        &l2tp_module,
+        &vxlan_module,
     };
     return list;
 }

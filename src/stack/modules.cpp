@@ -106,9 +106,14 @@ void module_registrar::kind(const if_kind& k) {
     for (const if_kind& x : st_.kinds)
         if (x.name == k.name || (!k.prefix.empty() && x.prefix == k.prefix))
             throw std::invalid_argument(fmt::format("module {}: interface kind {} taken", module_, k.name));
-    if (k.prefix.empty() || !std::all_of(k.prefix.begin(), k.prefix.end(),
-                                         [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)); }))
-        throw std::invalid_argument(fmt::format("module {}: kind {} needs a prefix of letters", module_, k.name));
+    // Letters and digits, starting with a letter and ending with one (l2tp):
+    // the unit number after it is then unambiguous.
+    auto alpha = [](char ch) { return std::isalpha(static_cast<unsigned char>(ch)) != 0; };
+    if (k.prefix.empty() || !alpha(k.prefix.front()) || !alpha(k.prefix.back()) ||
+        !std::all_of(k.prefix.begin(), k.prefix.end(),
+                     [](char ch) { return std::isalnum(static_cast<unsigned char>(ch)) != 0; }))
+        throw std::invalid_argument(
+            fmt::format("module {}: kind {} needs a prefix of letters and digits ending in a letter", module_, k.name));
     st_.kinds.push_back(k);
 }
 

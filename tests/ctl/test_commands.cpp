@@ -298,7 +298,7 @@ TEST_F(cli, SysctlShowHelp) {
     EXPECT_NE(listed.find("net.link.bridge.learn_rate = 20000\n"), std::string::npos) << listed;
     EXPECT_NE(listed.find("net.inet.gif.max_nesting = 2\n"), std::string::npos) << listed;
     auto knobs = run_json("sysctl -a");
-    EXPECT_EQ(knobs.size(), 27u);
+    EXPECT_EQ(knobs.size(), 31u);
     for (const auto& k : knobs) {
         auto v = s.sysctl_get(k["name"].get<std::string>());
         ASSERT_TRUE(v.has_value()) << k;
@@ -420,7 +420,7 @@ TEST(cli_modules, AModulesCommandsAndIfconfigVerbs) {
     EXPECT_NE(h.find("hello     say hello"), std::string::npos) << h;
     EXPECT_NE(cs.execute("help ifconfig").text.find("| greet NAME]"), std::string::npos);
     // The built-in vlan module's verbs are in every command set and in mpnetctl's help.
-    EXPECT_NE(cs.execute("help ifconfig").text.find("| vlan VID vlanif PARENT | -vlanif | exception | -exception | tunnel SRC DST | deletetunnel | greet NAME]"), std::string::npos);
+    EXPECT_NE(cs.execute("help ifconfig").text.find("| vlan VID vlanif PARENT | -vlanif | exception | -exception | tunnel SRC DST | deletetunnel | session LOCAL REMOTE | deletesession | cookie LEN LOCAL LEN REMOTE | deletecookie | encap ip|udp | vni N | greet NAME]"), std::string::npos);
     bool listed = false;
     for (const auto& d : ctl::command_docs())
         if (d.name == "ifconfig") listed = d.syntax.find("vlan VID vlanif PARENT") != std::string_view::npos;

@@ -2,7 +2,8 @@
 // libFuzzer target: every input is one Ethernet frame received by a running
 // host stack (Ethernet, ARP, IPv4, ICMP, IPv6, ICMPv6 and ND parsers and the
 // control plane's ARP and NDP logic behind them, RA processing included; a
-// vlan, a bridge, a tap exception path and two gif tunnels on the same segment). Built with -DMPNET_FUZZ=ON and clang; run by
+// vlan, a bridge, a tap exception path, two gif tunnels and two L2TPv3
+// pseudowires on the same segment). Built with -DMPNET_FUZZ=ON and clang; run by
 // tools/scripts/run-tests.sh for a bounded number of inputs, or by hand:
 //   ./build-fuzz/tests/fuzz/fuzz_stack_input tests/fuzz/corpus -max_total_time=600
 #include <cstddef>
@@ -15,6 +16,7 @@
 #include "fuzz_eal.hpp"
 #include "mpnet/modules/bridge.hpp"
 #include "mpnet/modules/gif.hpp"
+#include "mpnet/modules/l2tp.hpp"
 #include "mpnet/modules/tap.hpp"
 #include "mpnet/modules/vlan.hpp"
 #include "mpnet/drivers/softlink.hpp"
@@ -94,6 +96,17 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
         !h->s->addr_add("gif0", *mpnet::ip4_addr::parse("198.18.40.1"), 32, *mpnet::ip4_addr::parse("198.18.40.2")) ||
         !h->s->if_up("gif0") || !h->s->if_create("gif1") || !mpnet::gif::set_tunnel(*h->s, "gif1", e6) ||
         !h->s->addr6_add("gif1", *mpnet::ip6_addr::parse("2001:db8:41::1"), 128, peer6) || !h->s->if_up("gif1"))
+        std::abort();
+    // l2tp0 (IP, an 8-byte cookie) and l2tp1 (UDP) from 198.18.0.2, both
+    // members of bridge0: what they decapsulate is bridged onto the segments.
+    const mpnet::tunnel_endpoints l2 = *mpnet::tunnel_endpoints::parse("198.18.0.1", "198.18.0.2");
+    if (!h->s->if_create("l2tp0") || !mpnet::l2tp::set_tunnel(*h->s, "l2tp0", l2) ||
+        !mpnet::l2tp::set_session(*h->s, "l2tp0", 1234, 4321) ||
+        !mpnet::l2tp::set_cookie(*h->s, "l2tp0", {8, 0x0123456789abcdefULL}, {8, 0x0123456789abcdefULL}) ||
+        !h->s->if_up("l2tp0") || !mpnet::bridge::add(*h->s, "bridge0", "l2tp0") || !h->s->if_create("l2tp1") ||
+        !mpnet::l2tp::set_udp(*h->s, "l2tp1", true) || !mpnet::l2tp::set_tunnel(*h->s, "l2tp1", l2) ||
+        !mpnet::l2tp::set_session(*h->s, "l2tp1", 99, 98) || !h->s->if_up("l2tp1") ||
+        !mpnet::bridge::add(*h->s, "bridge0", "l2tp1"))
         std::abort();
     h->inj = std::move(*h->bus->attach());
     return 0;

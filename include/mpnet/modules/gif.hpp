@@ -52,6 +52,7 @@
 
 #include "mpnet/core/addr.hpp"
 #include "mpnet/stack/module.hpp"
+#include "mpnet/tunnel/encap.hpp"
 
 namespace mpnet {
 
@@ -59,16 +60,7 @@ extern const module gif_module;
 
 namespace gif {
 
-/// A tunnel's outer endpoints: both of one family.
-struct endpoints {
-    uint8_t family = 4;  // 4 or 6
-    ip4_addr src4, dst4;
-    ip6_addr src6{}, dst6{};
-    /// Parses two addresses of one family; nullopt otherwise.
-    static std::optional<endpoints> parse(std::string_view src, std::string_view dst);
-    std::string src_str() const;
-    std::string dst_str() const;
-};
+using endpoints = tunnel_endpoints;
 
 /// ifconfig IF tunnel SRC DST. errc::noent, errc::inval (not a gif; an
 /// unspecified, multicast or broadcast endpoint), errc::addrnotavail

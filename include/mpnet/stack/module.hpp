@@ -294,6 +294,10 @@ struct ifconfig_verb {
     std::string_view verb;    // "vlan"
     std::string_view syntax;  // "vlan VID vlanif PARENT" (what help shows)
     command_reply (*run)(stack& s, std::string_view ifname, const std::vector<std::string>& words, bool json) = nullptr;
+    /// Several modules may bring one verb (`tunnel`: gif and l2tp), each for
+    /// its own interface kind: the verb runs for the module whose `kind` is
+    /// the interface's. Empty: any interface (the first module with the verb).
+    std::string_view kind{};
 };
 
 /// A module: a name, the one function that registers what it brings to a

@@ -22,6 +22,9 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "mpnet/core/addr.hpp"
 #include "mpnet/core/packet.hpp"
@@ -92,6 +95,26 @@ struct encap_entry {
     };
 };
 
+/// A tunnel's outer endpoints (`ifconfig IF tunnel SRC DST`): both of one family.
+struct tunnel_endpoints {
+    uint8_t family = 4;  // 4 or 6
+    ip4_addr src4, dst4;
+    ip6_addr src6{}, dst6{};
+    /// Parses two addresses of one family; nullopt otherwise.
+    static std::optional<tunnel_endpoints> parse(std::string_view src, std::string_view dst);
+    std::string src_str() const;
+    std::string dst_str() const;
+    /// Both unicast (not unspecified, multicast, broadcast or v4-mapped).
+    bool unicast() const noexcept;
+    /// The key of packets from DST to SRC with `proto`, `id` and `port`.
+    encap_key key(uint8_t proto, uint32_t id = 0, uint16_t port = 0) const noexcept {
+        return family == 4 ? encap_key::v4(proto, src4, dst4, id, port) : encap_key::v6(proto, src6, dst6, id, port);
+    }
+    bool operator==(const tunnel_endpoints& o) const noexcept {
+        return family == o.family && (family == 4 ? src4 == o.src4 && dst4 == o.dst4 : src6 == o.src6 && dst6 == o.dst6);
+    }
+};
+
 /// Room for an outer header of `n` bytes in front of `m`: in its headroom
 /// when `reserve` bytes more (the link layer's headers) still fit there,
 /// else in a segment from `mp` chained in front, so that tunnels nest to any
@@ -122,6 +145,19 @@ inline mbuf* encap_push(mbuf* m, uint16_t n, uint16_t reserve, rte_mempool* mp) 
     meta(h) = meta(m);
     return h;
 }
+
+/// Writes the outer IPv4 (checksum included, DF clear) or IPv6 header of a
+/// packet from `e.src` to `e.dst` at `o`: `payload` bytes follow it, of
+/// protocol `proto`; `tclass` is the TOS / traffic class, `ttl` the TTL or
+/// hop limit, `id` the IPv4 identification. Returns the header's length.
+uint16_t encap_write_outer(uint8_t* o, const tunnel_endpoints& e, uint8_t proto, uint32_t payload, uint8_t tclass,
+                           uint8_t ttl, uint16_t id) noexcept;
+
+/// Fills the checksum of the outer UDP header at `udp_off` of a tunnel
+/// packet whose outer IPv4 or IPv6 header is at the front; the datagram runs
+/// to the end of the packet and may span segments (encap_push). IPv4 tunnels
+/// may leave it zero (RFC 768; L2TPv3 and VXLAN do); IPv6 needs it.
+void encap_udp_cksum(mbuf* m, uint8_t family, uint32_t udp_off) noexcept;
 
 class encap_table {
 public:

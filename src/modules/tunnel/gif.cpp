@@ -14,10 +14,14 @@
 #include "mpnet/core/counters.hpp"
 #include "mpnet/core/wire.hpp"
 #include "mpnet/sync/rcu.hpp"
+#include "tunnel.hpp"
 #include "mpnet/tunnel/encap.hpp"
 
 namespace mpnet {
 namespace {
+
+using tunnel_detail::link_reserve;
+using tunnel_detail::u8_knob;
 
 constexpr uint8_t proto_ipip = 4;   // IPv4 inside (RFC 2003)
 constexpr uint8_t proto_ipv6 = 41;  // IPv6 inside (RFC 4213, RFC 2473)
@@ -25,7 +29,6 @@ constexpr uint8_t gif_key_proto = 0;  // one encap entry serves both inner famil
 constexpr uint32_t gif_mtu = 1280;    // NetBSD's GIF_MTU
 constexpr size_t gif_tunnels_max = limits::ifnet_max;  // one entry per gif at most
 constexpr int64_t nesting_max = limits::tunnel_nest_max;  // the knob's ceiling
-constexpr uint16_t link_reserve = 18;  // headroom kept for Ethernet and an 802.1Q tag
 
 enum gif_ctr : size_t { nesting_drops, gif_ctr_count };
 
@@ -41,10 +44,7 @@ struct gif_state {
     std::atomic<uint8_t> max_nesting{2};
     drop_reason no_tunnel{}, bad_inner{}, nesting{}, ecn_drop{}, nobufs{};
     // The outer IPv4 identification, per lcore (each lcore its own line).
-    struct alignas(64) ip_id {
-        uint16_t next = 0;
-    };
-    std::array<ip_id, limits::lcore_max + 1> ids{};
+    tunnel_detail::ip_ids ids;
 };
 
 struct gif_softc final : if_softc {
@@ -57,9 +57,7 @@ bool is_gif(const ifnet& ifp) noexcept { return ifp.kind().name == "gif"; }
 gif_softc& sc(const ifnet& ifp) noexcept { return *static_cast<gif_softc*>(ifp.softc()); }
 gif_state& state_of(const ifnet& ifp) noexcept { return *static_cast<gif_state*>(ifp.kind().arg); }
 
-encap_key key_of(const gif::endpoints& e) noexcept {
-    return e.family == 4 ? encap_key::v4(gif_key_proto, e.src4, e.dst4) : encap_key::v6(gif_key_proto, e.src6, e.dst6);
-}
+encap_key key_of(const gif::endpoints& e) noexcept { return e.key(gif_key_proto); }
 
 // ---- ECN and DSCP (RFC 6040 normal mode) ----------------------------------------------------
 
@@ -107,39 +105,13 @@ void gif_output(dp_ctx& c, ifnet& ifp, mbuf* m, const l3_next&, void* arg) noexc
     const uint8_t tclass = inner_tclass(in);  // DSCP and ECN, both copied
     const uint8_t proto = ver == 4 ? proto_ipip : proto_ipv6;
     const uint32_t inner_len = pkt_len(m);
-    if (t->ep.family == 4) {
-        if (inner_len + sizeof(ip4_hdr) > 0xffff) return c.drop(m, st.bad_inner);
-        mbuf* hd = encap_push(m, sizeof(ip4_hdr), link_reserve, c.pool());
-        if (!hd) return c.drop(m, st.nobufs);
-        m = hd;
-        uint8_t* p = pkt_data(m);
-        ip4_hdr h{};
-        h.ver_ihl = 0x45;
-        h.tos = tclass;
-        h.total_len.set(static_cast<uint16_t>(inner_len + sizeof(ip4_hdr)));
-        h.id.set(st.ids[c.lcore()].next++);
-        h.frag.set(0);
-        h.ttl = st.ttl.load(std::memory_order_relaxed);
-        h.proto = proto;
-        h.src.set(t->ep.src4.v);
-        h.dst.set(t->ep.dst4.v);
-        h.cksum = in_cksum(&h, sizeof h);
-        std::memcpy(p, &h, sizeof h);
-    } else {
-        if (inner_len > 0xffff) return c.drop(m, st.bad_inner);
-        mbuf* hd = encap_push(m, sizeof(ip6_hdr), link_reserve, c.pool());
-        if (!hd) return c.drop(m, st.nobufs);
-        m = hd;
-        uint8_t* p = pkt_data(m);
-        ip6_hdr h{};
-        h.vtc_flow.set(uint32_t{6} << 28 | uint32_t{tclass} << 20);
-        h.payload_len.set(static_cast<uint16_t>(inner_len));
-        h.next = proto;
-        h.hlim = st.hlim.load(std::memory_order_relaxed);
-        h.src = t->ep.src6;
-        h.dst = t->ep.dst6;
-        std::memcpy(p, &h, sizeof h);
-    }
+    const uint16_t hl = t->ep.family == 4 ? sizeof(ip4_hdr) : sizeof(ip6_hdr);
+    if (inner_len + hl > 0xffff) return c.drop(m, st.bad_inner);
+    mbuf* hd = encap_push(m, hl, link_reserve, c.pool());
+    if (!hd) return c.drop(m, st.nobufs);
+    m = hd;
+    encap_write_outer(pkt_data(m), t->ep, proto, inner_len, tclass,
+                      (t->ep.family == 4 ? st.ttl : st.hlim).load(std::memory_order_relaxed), st.ids.next(c.lcore()));
     ifp.count(c.lcore(), if_counter::opackets);
     ifp.count(c.lcore(), if_counter::obytes, inner_len);
     c.defer_output(m);
@@ -228,22 +200,6 @@ void gif_limits(module_ctl&, std::vector<limit_info>& out, void* arg) {
     out.push_back({"gif tunnels", st.table.max_entries(), st.table.size()});
 }
 
-knob u8_knob(std::string_view name, std::string_view help, int64_t lo, int64_t hi, std::atomic<uint8_t>& field) {
-    knob k;
-    k.name = name;
-    k.help = help;
-    k.min = lo;
-    k.max = hi;
-    k.get = [](module_ctl&, void* a) -> int64_t {
-        return static_cast<std::atomic<uint8_t>*>(a)->load(std::memory_order_relaxed);
-    };
-    k.set = [](module_ctl&, int64_t v, void* a) {
-        static_cast<std::atomic<uint8_t>*>(a)->store(static_cast<uint8_t>(v), std::memory_order_relaxed);
-    };
-    k.arg = &field;
-    return k;
-}
-
 void gif_attach(module_registrar& r) {
     auto* st = r.own(std::make_unique<gif_state>());
     if_kind k;
@@ -280,9 +236,9 @@ void gif_attach(module_registrar& r) {
 command_reply fail(std::string msg) { return {1, "ifconfig: " + std::move(msg)}; }
 
 command_reply verb_tunnel(stack& s, std::string_view ifn, const std::vector<std::string>& w, bool) {
-    if (w.size() != 3) return fail("usage: ifconfig IF tunnel SRC DST");
-    auto e = gif::endpoints::parse(w[1], w[2]);
-    if (!e) return fail(fmt::format("{}: {} {}: two addresses of one family", ifn, w[1], w[2]));
+    command_reply err;
+    auto e = tunnel_detail::tunnel_words(ifn, w, err);
+    if (!e) return err;
     const status st = gif::set_tunnel(s, ifn, *e);
     if (st) return {};
     switch (st.error()) {
@@ -304,17 +260,9 @@ command_reply verb_deletetunnel(stack& s, std::string_view ifn, const std::vecto
 }
 
 constexpr ifconfig_verb gif_verbs[] = {
-    {"tunnel", "tunnel SRC DST", verb_tunnel},
-    {"deletetunnel", "deletetunnel", verb_deletetunnel},
+    {"tunnel", "tunnel SRC DST", verb_tunnel, "gif"},
+    {"deletetunnel", "deletetunnel", verb_deletetunnel, "gif"},
 };
-
-bool unicast(const gif::endpoints& e) noexcept {
-    if (e.family == 4)
-        return !e.src4.is_any() && !e.dst4.is_any() && !e.src4.is_multicast() && !e.dst4.is_multicast() &&
-               !e.src4.is_broadcast() && !e.dst4.is_broadcast();
-    return !e.src6.is_any() && !e.dst6.is_any() && !e.src6.is_multicast() && !e.dst6.is_multicast() &&
-           !e.src6.is_v4mapped() && !e.dst6.is_v4mapped();
-}
 
 }  // namespace
 
@@ -322,33 +270,11 @@ extern const module gif_module{"gif", gif_attach, {}, gif_verbs};
 
 namespace gif {
 
-std::optional<endpoints> endpoints::parse(std::string_view src, std::string_view dst) {
-    endpoints e;
-    auto s4 = ip4_addr::parse(src), d4 = ip4_addr::parse(dst);
-    if (s4 && d4) {
-        e.family = 4;
-        e.src4 = *s4;
-        e.dst4 = *d4;
-        return e;
-    }
-    auto s6 = ip6_addr::parse(src), d6 = ip6_addr::parse(dst);
-    if (s6 && d6) {
-        e.family = 6;
-        e.src6 = *s6;
-        e.dst6 = *d6;
-        return e;
-    }
-    return std::nullopt;
-}
-
-std::string endpoints::src_str() const { return family == 4 ? src4.str() : src6.str(); }
-std::string endpoints::dst_str() const { return family == 4 ? dst4.str() : dst6.str(); }
-
 status set_tunnel(stack& s, std::string_view ifname, const endpoints& e) {
     return s.ctl_call([&](module_ctl& ctl) -> status {
         ifnet* ifp = ctl.if_find(ifname);
         if (!ifp) return errc::noent;
-        if (!is_gif(*ifp) || (e.family != 4 && e.family != 6) || !unicast(e)) return errc::inval;
+        if (!is_gif(*ifp) || (e.family != 4 && e.family != 6) || !e.unicast()) return errc::inval;
         gif_softc& sf = sc(*ifp);
         gif_state& st = state_of(*ifp);
         const encap_key k = key_of(e);
