@@ -2,8 +2,8 @@
 // libFuzzer target: every input is one Ethernet frame received by a running
 // host stack (Ethernet, ARP, IPv4, ICMP, IPv6, ICMPv6 and ND parsers and the
 // control plane's ARP and NDP logic behind them, RA processing included; a
-// vlan, a bridge, a tap exception path, two gif tunnels and two L2TPv3
-// pseudowires on the same segment). Built with -DMPNET_FUZZ=ON and clang; run by
+// vlan, a bridge, a tap exception path, two gif tunnels, two L2TPv3
+// pseudowires and a VXLAN segment on the same segment). Built with -DMPNET_FUZZ=ON and clang; run by
 // tools/scripts/run-tests.sh for a bounded number of inputs, or by hand:
 //   ./build-fuzz/tests/fuzz/fuzz_stack_input tests/fuzz/corpus -max_total_time=600
 #include <cstddef>
@@ -17,6 +17,7 @@
 #include "mpnet/modules/bridge.hpp"
 #include "mpnet/modules/gif.hpp"
 #include "mpnet/modules/l2tp.hpp"
+#include "mpnet/modules/vxlan.hpp"
 #include "mpnet/modules/tap.hpp"
 #include "mpnet/modules/vlan.hpp"
 #include "mpnet/drivers/softlink.hpp"
@@ -107,6 +108,11 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
         !mpnet::l2tp::set_udp(*h->s, "l2tp1", true) || !mpnet::l2tp::set_tunnel(*h->s, "l2tp1", l2) ||
         !mpnet::l2tp::set_session(*h->s, "l2tp1", 99, 98) || !h->s->if_up("l2tp1") ||
         !mpnet::bridge::add(*h->s, "bridge0", "l2tp1"))
+        std::abort();
+    // vxlan0 (VNI 42 from 198.18.0.2), a bridge0 member too.
+    if (!h->s->if_create("vxlan0") || !mpnet::vxlan::set_vni(*h->s, "vxlan0", 42) ||
+        !mpnet::vxlan::set_tunnel(*h->s, "vxlan0", l2) || !h->s->if_up("vxlan0") ||
+        !mpnet::bridge::add(*h->s, "bridge0", "vxlan0"))
         std::abort();
     h->inj = std::move(*h->bus->attach());
     return 0;
