@@ -172,6 +172,18 @@ void module_registrar::if_hook(if_hook_fn fn, void* arg) {
     st_.if_hooks.push_back({fn, arg});
 }
 
+void module_registrar::ctlinput(uint8_t family, uint8_t proto, ctlinput_fn fn, void* arg) {
+    if (!fn || (family != 4 && family != 6)) throw std::invalid_argument("bad ctlinput registration");
+    st_.ctlinputs.push_back({family, proto, fn, arg});
+}
+
+void stack::impl::ctlinput_run(const icmp_notice& n) {
+    if (ctlinputs.empty()) return;
+    module_ctl mc(*this);
+    for (const ctlinput_entry& e : ctlinputs)
+        if (e.family == n.family && e.proto == n.proto) e.fn(mc, n, e.arg);
+}
+
 void module_registrar::limits(limits_fn fn, void* arg) {
     if (!fn) throw std::invalid_argument("bad limits reporter");
     st_.limit_reporters.push_back({fn, arg});

@@ -75,6 +75,12 @@ struct hook_entry {
     void* arg = nullptr;
 };
 
+struct ctlinput_entry {
+    uint8_t family = 4, proto = 0;
+    ctlinput_fn fn = nullptr;
+    void* arg = nullptr;
+};
+
 struct limits_entry {
     limits_fn fn = nullptr;
     void* arg = nullptr;
@@ -211,6 +217,9 @@ struct stack::impl {
     std::vector<notice_entry> notice_kinds;
     std::vector<poll_entry> poll_sources;
     std::vector<hook_entry> if_hooks;
+    std::vector<ctlinput_entry> ctlinputs;
+    /// An ICMP error about one of our packets: the modules registered for its protocol hear it.
+    void ctlinput_run(const icmp_notice& n);
     std::vector<limits_entry> limit_reporters;
     std::vector<std::string> module_drops;  // names of drop reasons drop_reason_count + i
     std::map<std::string, knob, std::less<>> knobs_by_name;

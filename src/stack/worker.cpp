@@ -313,29 +313,34 @@ void stack::impl::defer_drain(lcore_ctx& c) noexcept {
             continue;
         }
         c.nest = static_cast<uint8_t>(depth);
-        for (uint16_t i = 0; i < n;) {
-            if (q[i].op == op::output) {
-                mbuf* m = q[i++].m;
-                if ((pkt_data(m)[0] >> 4) == 6)
-                    in6->ip6_route_output(c, m, 0);
-                else
-                    in4->ip4_route_output(c, m, ip4_addr(pkt_header<ip4_hdr>(m)->dst.get()));
-                continue;
-            }
-            // Consecutive packets for one interface go up as one burst.
+        // Up to a batch at a time: outputs in arrival order, and inputs as
+        // one burst per (operation, interface), in arrival order within it,
+        // however the interfaces interleave (many tunnels, random traffic).
+        for (uint16_t base = 0; base < n; base = static_cast<uint16_t>(base + pkt_batch::capacity)) {
+            const uint16_t end = static_cast<uint16_t>(std::min<unsigned>(n, base + pkt_batch::capacity));
+            uint32_t keys[pkt_batch::capacity];
             uint16_t ng = 0;
-            const uint16_t ix = q[i].ifindex;
-            const op o = q[i].op;
-            while (i < n && q[i].op == o && q[i].ifindex == ix && ng < pkt_batch::capacity) grp[ng++] = q[i++].m;
-            ifnet* ifp = ifs.lookup(ix);
-            if (!ifp) {
-                for (uint16_t k = 0; k < ng; ++k) drop(c, grp[k], drop_reason::if_gone);
-                continue;
+            for (uint16_t i = base; i < end; ++i) {
+                mbuf* m = q[i].m;
+                if (q[i].op != op::output) {
+                    grp[ng] = m;
+                    keys[ng++] = uint32_t(q[i].op) << 16 | q[i].ifindex;
+                } else if ((pkt_data(m)[0] >> 4) == 6) {
+                    in6->ip6_route_output(c, m, 0);
+                } else {
+                    in4->ip4_route_output(c, m, ip4_addr(pkt_header<ip4_hdr>(m)->dst.get()));
+                }
             }
-            if (o == op::ip_input)
-                ip_input(c, *ifp, grp, ng);
-            else
-                if_input(c, *ifp, grp, ng);
+            pkt_for_each_group(grp, keys, ng, [&](uint32_t key, mbuf** g, uint16_t k) {
+                ifnet* ifp = ifs.lookup(static_cast<uint16_t>(key & 0xffff));
+                if (!ifp) {
+                    for (uint16_t j = 0; j < k; ++j) drop(c, g[j], drop_reason::if_gone);
+                } else if (static_cast<op>(key >> 16) == op::ip_input) {
+                    ip_input(c, *ifp, g, k);
+                } else {
+                    if_input(c, *ifp, g, k);
+                }
+            });
         }
     }
     c.nest = 0;

@@ -27,6 +27,7 @@
 #include "../support/world.hpp"
 #include "mpnet/core/checksum.hpp"
 #include "mpnet/core/wire.hpp"
+#include "mpnet/l3/ip6.hpp"
 #include "mpnet/ctl/commands.hpp"
 #include "mpnet/modules/gif.hpp"
 
@@ -537,6 +538,111 @@ TEST(t_gif_wire, an_inner_packet_over_the_mtu_with_df_is_answered_with_frag_need
     auto frames = t.drain();
     ASSERT_EQ(frames.size(), 2u);
     for (const auto& f : frames) EXPECT_LE(f.size() - 14 - 20, 1280u);
+}
+
+// ---- ICMP errors about the outer packet reach the tunnel (NetBSD's encapsw ctlinput) ------
+
+// An ICMP frag-needed from a router on the WAN about an outer packet of
+// r's: `mtu` reported, quoting `quoted_len` bytes from 198.18.0.1 to `dst`.
+std::vector<uint8_t> needfrag(const ether_addr& to, const ether_addr& from, uint16_t mtu, uint16_t quoted_len,
+                              const char* dst) {
+    std::vector<uint8_t> f(14 + 20 + 8 + 28);
+    ether_hdr eh{to, from, be16::of(ethertype_ip4)};
+    std::memcpy(f.data(), &eh, 14);
+    wire::put_ip(f, 14, 0, 20 + 8 + 28, ipproto_icmp, ip("198.18.0.2"), ip("198.18.0.1"));
+    wire::put_ip(f, 42, 0, quoted_len, 4, ip("198.18.0.1"), ip(dst));
+    uint8_t* ic = f.data() + 34;
+    ic[0] = icmp_unreach;
+    ic[1] = icmp_unreach_needfrag;
+    ic[6] = static_cast<uint8_t>(mtu >> 8);
+    ic[7] = static_cast<uint8_t>(mtu);
+    const uint16_t c = in_cksum(ic, 8 + 28);
+    std::memcpy(ic + 2, &c, 2);
+    return f;
+}
+
+TEST(t_gif_wire, frag_needed_about_an_outer_packet_lowers_the_gif_mtu_until_it_expires) {
+    wire t;
+    const ether_addr pm = t.peer->mac();
+    auto send = [&](const std::vector<uint8_t>& f) {
+        mbuf* m = pkt_alloc(t.r.pool(), static_cast<uint16_t>(f.size()));
+        ASSERT_NE(m, nullptr);
+        std::memcpy(pkt_data(m), f.data(), f.size());
+        ASSERT_EQ(t.peer->tx_burst(0, &m, 1), 1);
+        t.w.run_for_ms(2);
+    };
+    // Not ours to learn: another peer's tunnel, a quoted packet that fit, an MTU below the floor.
+    send(needfrag(t.r_mac, pm, 1000, 1100, "198.18.0.9"));
+    send(needfrag(t.r_mac, pm, 1000, 900, "198.18.0.2"));
+    send(needfrag(t.r_mac, pm, 300, 1100, "198.18.0.2"));
+    EXPECT_EQ(t.r.if_get("gif0")->mtu, 1280u);
+    // A router on the path says 1000: the gif's MTU is 1000 less the outer header.
+    send(needfrag(t.r_mac, pm, 1000, 1100, "198.18.0.2"));
+    EXPECT_EQ(t.r.if_get("gif0")->mtu, 980u);
+    // So an inner packet of 1000 bytes with DF is answered before it is encapsulated.
+    ping_opts o;
+    o.count = 1;
+    o.timeout_ms = 100;
+    o.payload_len = 1000 - 28;
+    o.df = true;
+    const uint64_t before = drop_count(t.r, "ip4_frag_needed");
+    auto id = t.h.ping_start(ip("198.18.2.1"), o);
+    ASSERT_TRUE(id.has_value());
+    t.w.run_for_ms(150);
+    EXPECT_EQ(t.h.ping_get(*id)->icmp_errors, 1u);
+    t.h.ping_release(*id);
+    EXPECT_EQ(drop_count(t.r, "ip4_frag_needed"), before + 1);
+    // Ten minutes on, the learned value expires and the MTU is back.
+    t.w.run_virtual_ms(601 * 1000);
+    EXPECT_EQ(t.r.if_get("gif0")->mtu, 1280u);
+    // An MTU the operator sets meanwhile is left alone by the expiry.
+    send(needfrag(t.r_mac, pm, 1100, 1200, "198.18.0.2"));
+    EXPECT_EQ(t.r.if_get("gif0")->mtu, 1080u);
+    topo::cmd(t.c, "ifconfig gif0 mtu 1200");
+    t.w.run_virtual_ms(601 * 1000);
+    EXPECT_EQ(t.r.if_get("gif0")->mtu, 1200u);
+}
+
+// The same over an IPv6 underlay: a packet-too-big about an outer packet.
+TEST(t_gif_more, packet_too_big_about_an_outer_ipv6_packet_lowers_the_gif_mtu) {
+    topo t({false, true});
+    t.setup_tunnel();
+    EXPECT_TRUE(t.ping_lan(1));
+    auto router = std::move(*t.wan.attach());
+    const ether_addr r1_mac = t.r1.if_get("shmif1")->lladdr;
+    std::vector<uint8_t> f(14 + 40 + 8 + 48);
+    ether_hdr eh{r1_mac, router->mac(), be16::of(ethertype_ip6)};
+    std::memcpy(f.data(), &eh, 14);
+    auto put6 = [&](size_t off, uint16_t payload, uint8_t next, const char* src, const char* dst) {
+        ip6_hdr h{};
+        h.vtc_flow.set(uint32_t{6} << 28);
+        h.payload_len.set(payload);
+        h.next = next;
+        h.hlim = 64;
+        h.src = ip6(src);
+        h.dst = ip6(dst);
+        std::memcpy(f.data() + off, &h, 40);
+    };
+    put6(14, 8 + 48, ipproto_icmpv6, "2001:db8::99", "2001:db8::1");
+    put6(62, 1400, 4, "2001:db8::1", "2001:db8::2");  // r1's outer packet, 1440 bytes
+    uint8_t* ic = f.data() + 54;
+    ic[0] = icmp6_packet_too_big;
+    const uint32_t mtu = 1300;
+    ic[4] = static_cast<uint8_t>(mtu >> 24);
+    ic[5] = static_cast<uint8_t>(mtu >> 16);
+    ic[6] = static_cast<uint8_t>(mtu >> 8);
+    ic[7] = static_cast<uint8_t>(mtu);
+    const uint16_t c = static_cast<uint16_t>(~ip6_pseudo_sum(ip6("2001:db8::99"), ip6("2001:db8::1"), ipproto_icmpv6, ic, 56));
+    std::memcpy(ic + 2, &c, 2);
+    mbuf* m = pkt_alloc(t.r1.pool(), static_cast<uint16_t>(f.size()));
+    ASSERT_NE(m, nullptr);
+    std::memcpy(pkt_data(m), f.data(), f.size());
+    ASSERT_EQ(router->tx_burst(0, &m, 1), 1);
+    t.w.run_for_ms(5);
+    EXPECT_EQ(t.r1.if_get("gif0")->mtu, 1260u);
+    EXPECT_EQ(t.r2.if_get("gif0")->mtu, 1280u);  // only the one it was about
+    EXPECT_TRUE(t.ping_lan(1));
+    router.reset();
 }
 
 // ---- two workers: the tunnel changes under traffic ------------------------------------------

@@ -31,7 +31,11 @@
 // has DF clear: an outer packet larger than the path is fragmented by the
 // stack; the inner one is fragmented, or answered with frag-needed /
 // packet-too-big when it may not be, by the stack's MTU check against the
-// gif's MTU before it is encapsulated.
+// gif's MTU before it is encapsulated. A frag-needed or packet-too-big about
+// one of gif's outer packets (the ctlinput seam, NetBSD's encapsw ctlinput)
+// lowers the gif's MTU to the reported MTU less the outer header, so that
+// check then answers the inner senders; after 600 s (NetBSD's
+// mtudisc_timeout) the MTU goes back, unless the operator set one meanwhile.
 //
 // Drops: gif_no_tunnel (protocol 4 or 41 to one of our addresses from a peer
 // no gif has), gif_bad_inner (the inner header is not of the family the

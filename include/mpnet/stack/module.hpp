@@ -65,6 +65,20 @@ struct module_notice {
 };
 static_assert(sizeof(module_notice) == 32);
 
+/// An ICMP or ICMPv6 error about a packet this stack sent (the source of the
+/// packet it quotes is one of the stack's addresses): what a module that
+/// registered for the quoted packet's protocol hears (NetBSD's encapsw
+/// ctlinput), on the control plane, before the stack's own handling (path
+/// MTU, ping) goes on with it.
+struct icmp_notice {
+    uint8_t family = 4;  // of the error and of the packet it quotes
+    uint8_t type = 0, code = 0;
+    uint32_t mtu = 0;    // frag-needed / packet-too-big: the MTU it reports; else 0
+    l3_next src, dst;    // the quoted packet's addresses
+    uint8_t proto = 0;   // its protocol (IPv6: the first next header)
+    uint32_t quoted_len = 0;  // its length as its header gives it
+};
+
 /// Interface lifecycle events (lifecycle hooks).
 enum class if_event : uint8_t {
     attach,     // published and visible to workers (ether attach, or create)
@@ -218,6 +232,7 @@ using l4_default_fn = bool (*)(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li
 using punt_fn = void (*)(module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void* arg);
 using notice_fn = void (*)(module_ctl& ctl, const module_notice& n, void* arg);
 using if_hook_fn = void (*)(module_ctl& ctl, ifnet& ifp, if_event ev, void* arg);
+using ctlinput_fn = void (*)(module_ctl& ctl, const icmp_notice& n, void* arg);
 /// Appends the module's named limits, each with its use now, for `show
 /// limits` (stack::limits_list); runs on the control plane with the lock held.
 using limits_fn = void (*)(module_ctl& ctl, std::vector<limit_info>& out, void* arg);
@@ -250,6 +265,9 @@ public:
     void poll_source(poll_fn fn, void* arg = nullptr);
     /// Called on every interface lifecycle event, in registration order.
     void if_hook(if_hook_fn fn, void* arg = nullptr);
+    /// ICMP errors (family 4) or ICMPv6 errors (6) about packets of protocol
+    /// `proto` that this stack sent: a tunnel learns its path MTU.
+    void ctlinput(uint8_t family, uint8_t proto, ctlinput_fn fn, void* arg = nullptr);
     /// A sysctl knob (copied); names are unique across modules.
     void knob(const mpnet::knob& k);
     /// What the module grows under traffic, and its limits: every table,

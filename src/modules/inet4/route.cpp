@@ -393,6 +393,19 @@ void inet4::redirect_input(ifnet& ifp, mbuf* m) {
 void inet4::icmp_err_input(mbuf* m) {
     auto* ip = pkt_header<ip4_hdr>(m);
     auto* ic = pkt_header<icmp_hdr>(m, ip->hlen_bytes());
+    // Modules hear about their own packets first (a tunnel's path MTU).
+    if (auto* q = pkt_header<ip4_hdr>(m, ip->hlen_bytes() + sizeof(icmp_hdr)); q && !stk.ctlinputs.empty()) {
+        icmp_notice n;
+        n.family = 4;
+        n.type = ic->type;
+        n.code = ic->code;
+        if (ic->type == icmp_unreach && ic->code == icmp_unreach_needfrag) n.mtu = ic->seq.get();
+        n.src.v4 = ip4_addr(q->src.get());
+        n.dst.v4 = ip4_addr(q->dst.get());
+        n.proto = q->proto;
+        n.quoted_len = q->total_len.get();
+        if (stk.ctl_ctx().is_local(n.src)) stk.ctlinput_run(n);
+    }
     stk.ping->icmp_err_seen(m);
     if (ic->type == icmp_unreach && ic->code == icmp_unreach_needfrag) return mtu_input(m);
     pkt_free(m);

@@ -41,6 +41,21 @@ void inet6::icmp6_input(ifnet& ifp, mbuf* m, uint32_t off) {
         case icmp6_echo_reply:
             return stk.ping->ping6_input(m, off);
         default:
+            // Modules hear about their own packets first (a tunnel's path MTU).
+            if (ic->type == icmp6_dst_unreach || ic->type == icmp6_packet_too_big || ic->type == icmp6_time_exceeded)
+                if (auto* q = pkt_header<ip6_hdr>(m, off + sizeof(icmp6_hdr)); q && !stk.ctlinputs.empty()) {
+                    icmp_notice n;
+                    n.family = 6;
+                    n.type = ic->type;
+                    n.code = ic->code;
+                    if (ic->type == icmp6_packet_too_big) n.mtu = ic->data.get();
+                    n.src.family = n.dst.family = 6;
+                    n.src.v6 = q->src;
+                    n.dst.v6 = q->dst;
+                    n.proto = q->next;
+                    n.quoted_len = uint32_t(sizeof(ip6_hdr)) + q->payload_len.get();
+                    if (stk.ctl_ctx().is_local(n.src)) stk.ctlinput_run(n);
+                }
             return stk.ping->icmp6_err_input(m, off);
     }
 }

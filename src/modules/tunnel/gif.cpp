@@ -30,6 +30,8 @@ constexpr uint32_t gif_mtu = 1280;    // NetBSD's GIF_MTU
 constexpr size_t gif_tunnels_max = limits::ifnet_max;  // one entry per gif at most
 constexpr int64_t nesting_max = limits::tunnel_nest_max;  // the knob's ceiling
 
+constexpr uint64_t pmtu_expire_s = 600;  // NetBSD's net.inet.ip.mtudisc_timeout default
+
 enum gif_ctr : size_t { nesting_drops, gif_ctr_count };
 
 /// A gif's tunnel: immutable once published.
@@ -45,11 +47,16 @@ struct gif_state {
     drop_reason no_tunnel{}, bad_inner{}, nesting{}, ecn_drop{}, nobufs{};
     // The outer IPv4 identification, per lcore (each lcore its own line).
     tunnel_detail::ip_ids ids;
+    uint64_t pmtu_serial = 0;  // [ctl] numbers each path MTU learned
 };
 
 struct gif_softc final : if_softc {
     rcu_ptr<tunnel> t;  // immutable once published
     percpu_counters<gif_ctr_count> ctr{limits::lcore_max + 1};
+    // [ctl] The MTU the operator gave while a learned path MTU lowers it,
+    // the lowered value, and which learning the restore timer belongs to.
+    uint32_t saved_mtu = 0, lowered_mtu = 0;
+    uint64_t pmtu_serial = 0;
     ~gif_softc() override { delete t.publish(nullptr); }  // nothing reads it once the interface is gone
 };
 
@@ -195,6 +202,40 @@ void gif_running_config(module_ctl&, const ifnet& ifp, std::vector<std::string>&
         lines.push_back(fmt::format("ifconfig {} tunnel {} {}", ifp.name(), t->ep.src_str(), t->ep.dst_str()));
 }
 
+// Frag-needed or packet-too-big about one of our outer packets: the gif's
+// MTU comes down so that the stack's MTU check answers (or fragments) the
+// inner packets that no longer fit, and goes back up after pmtu_expire_s
+// unless the operator changed it meanwhile.
+void gif_ctlinput(module_ctl& ctl, const icmp_notice& n, void* arg) {
+    auto& st = *static_cast<gif_state*>(arg);
+    if (!n.mtu || n.mtu < limits::pmtu_min) return;
+    const encap_key k = n.family == 4 ? encap_key::v4(gif_key_proto, n.src.v4, n.dst.v4)
+                                      : encap_key::v6(gif_key_proto, n.src.v6, n.dst.v6);
+    const encap_entry* e = st.table.lookup(k);
+    ifnet* ifp = e ? ctl.if_lookup(e->ifindex) : nullptr;
+    if (!ifp || !is_gif(*ifp)) return;
+    const uint32_t outer = n.family == 4 ? sizeof(ip4_hdr) : sizeof(ip6_hdr);
+    const uint32_t mtu = n.mtu - outer;
+    if (mtu >= ifp->mtu() || mtu < limits::mtu_min || n.quoted_len <= n.mtu) return;
+    gif_softc& s = sc(*ifp);
+    if (!s.lowered_mtu || ifp->mtu() != s.lowered_mtu) s.saved_mtu = ifp->mtu();
+    s.lowered_mtu = mtu;
+    ifp->set_mtu(mtu);
+    const uint64_t serial = ++st.pmtu_serial;
+    s.pmtu_serial = serial;
+    stack::impl* impl = &ctl.impl();
+    const uint16_t ix = ifp->index();
+    ctl.timer_add(ctl.now_ns() + pmtu_expire_s * ns_per_s, [impl, ix, serial] {
+        module_ctl mc(*impl);
+        ifnet* g = mc.if_lookup(ix);
+        if (!g || !is_gif(*g)) return;
+        gif_softc& gs = sc(*g);
+        if (gs.pmtu_serial != serial) return;  // another learning, or another gif at this index
+        if (g->mtu() == gs.lowered_mtu) g->set_mtu(gs.saved_mtu);
+        gs.lowered_mtu = gs.saved_mtu = 0;
+    });
+}
+
 void gif_limits(module_ctl&, std::vector<limit_info>& out, void* arg) {
     const auto& st = *static_cast<gif_state*>(arg);
     out.push_back({"gif tunnels", st.table.max_entries(), st.table.size()});
@@ -217,6 +258,8 @@ void gif_attach(module_registrar& r) {
     for (uint8_t fam : {uint8_t{4}, uint8_t{6}}) {
         r.ip_proto(fam, proto_ipip, gif_input, st);
         r.ip_proto(fam, proto_ipv6, gif_input, st);
+        r.ctlinput(fam, proto_ipip, gif_ctlinput, st);
+        r.ctlinput(fam, proto_ipv6, gif_ctlinput, st);
     }
     r.limits(gif_limits, st);
     r.knob(u8_knob("net.inet.gif.ttl", "TTL of gif's outer IPv4 header", 1, 255, st->ttl));
