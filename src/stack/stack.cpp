@@ -82,6 +82,12 @@ stack::impl::~impl() {
     mbuf* m[32];
     while (unsigned n = punt.dequeue(m, 32))
         for (unsigned i = 0; i < n; ++i) pkt_free(m[i]);
+    // Tunnel packets handed back after the last flush (none in normal runs:
+    // every poll and control-plane command ends with tx_flush).
+    for (auto& c : lcores) {
+        for (uint16_t i = 0; i < c->defer_n; ++i) pkt_free(c->defer_q[i].m);
+        c->defer_n = 0;
+    }
     // Entries and address sets retired with call_rcu must be freed before the
     // pool their held packets came from goes away.
     rcu_barrier();
