@@ -414,6 +414,21 @@ else:
         const auto got = drain(*host);
         ASSERT_EQ(got.size(), 1u);
         EXPECT_EQ(got[0], inner);
+        if (!six) {
+            // Bytes after the UDP datagram inside the IP packet are not the frame's.
+            std::vector<uint8_t> padded = good;
+            padded.insert(padded.end(), 6, 0xee);
+            const uint16_t tl = static_cast<uint16_t>((padded[16] << 8 | padded[17]) + 6);
+            padded[16] = static_cast<uint8_t>(tl >> 8);
+            padded[17] = static_cast<uint8_t>(tl);
+            padded[24] = padded[25] = 0;
+            const uint16_t ck = in_cksum(padded.data() + 14, 20);
+            std::memcpy(padded.data() + 24, &ck, 2);
+            send(*peer, padded);
+            const auto got2 = drain(*host);
+            ASSERT_EQ(got2.size(), 1u);
+            EXPECT_EQ(got2[0], inner);
+        }
         send(*peer, no_i);
         EXPECT_TRUE(drain(*host).empty());
         EXPECT_EQ(drop_count(r, "vxlan_bad_flags"), 1u);

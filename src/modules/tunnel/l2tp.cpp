@@ -168,6 +168,9 @@ void l2tp_udp_input(dp_ctx& c, ifnet&, mbuf* m, const l4_info& li, void* arg) no
     auto& st = *static_cast<l2tp_state*>(arg);
     const uint32_t off = li.off + 8;
     if (pkt_head_len(m) < off + 4) return c.drop(m, st.too_short);
+    // The frame ends where the datagram does (bytes after it are padding).
+    const uint8_t* u = pkt_data(m) + li.off;
+    pkt_trim_to(m, li.off + (uint32_t(u[4]) << 8 | u[5]));
     const uint8_t* w = pkt_data(m) + off;
     if (w[0] & 0x80) return c.drop(m, st.control);  // T: a control message
     if ((w[1] & 0x0f) != 3) return c.drop(m, st.bad_version);

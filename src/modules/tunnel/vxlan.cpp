@@ -97,8 +97,11 @@ void vxlan_input(dp_ctx& c, ifnet&, mbuf* m, const l4_info& li, void* arg) noexc
     auto& st = *static_cast<vxlan_state*>(arg);
     if (li.group) return c.drop(m, st.no_tunnel);
     const uint32_t off = li.off + 8;
-    if (pkt_head_len(m) < off + 8 + sizeof(ether_hdr)) return c.drop(m, st.too_short);
     const uint8_t* d = pkt_data(m);
+    // The frame ends where the datagram does (bytes after it are padding;
+    // the stack checked the length against the IP payload).
+    pkt_trim_to(m, li.off + (uint32_t(d[li.off + 4]) << 8 | d[li.off + 5]));
+    if (pkt_head_len(m) < off + 8 + sizeof(ether_hdr)) return c.drop(m, st.too_short);
     const uint8_t* v = d + off;
     if (!(v[0] & flag_i)) return c.drop(m, st.bad_flags);
     const uint32_t vni = uint32_t(v[4]) << 16 | uint32_t(v[5]) << 8 | v[6];
