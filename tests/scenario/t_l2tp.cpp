@@ -22,6 +22,7 @@
 #include <sstream>
 #include <string>
 
+#include "../support/l2_churn.hpp"
 #include "../support/world.hpp"
 #include "mpnet/core/wire.hpp"
 #include "mpnet/ctl/commands.hpp"
@@ -264,6 +265,47 @@ TEST(t_l2tp_more, bad_requests_change_nothing) {
     EXPECT_EQ(i->cfg.local_session, 0u);
     EXPECT_EQ(i->cfg.local_cookie.len, 0u);
     EXPECT_FALSE(i->cfg.udp);
+}
+
+// Two workers, l2tp0 moved between local sessions 1234 and 1235 (its
+// remote following), its tunnel deleted, it destroyed and remade under
+// traffic (tests/support/l2_churn.hpp): every frame leaves with the session
+// of the moment it was sent, none for another session is taken, nothing leaks.
+TEST(t_l2tp_more, session_changes_under_traffic_on_two_workers) {
+    l2_churn_kind k;
+    k.ifname = "l2tp0";
+    k.create = {"ifconfig l2tp0 create", "ifconfig l2tp0 tunnel 198.18.0.1 198.18.0.2",
+                "ifconfig l2tp0 session 1234 4321"};
+    k.to[0] = "ifconfig l2tp0 session 1234 4321";
+    k.to[1] = "ifconfig l2tp0 session 1235 4322";
+    k.delete_tunnel = "ifconfig l2tp0 deletetunnel";
+    k.restore = {"ifconfig l2tp0 tunnel 198.18.0.1 198.18.0.2", "ifconfig l2tp0 session 1235 4322"};
+    k.refused_drop = "l2tp_no_session";
+    k.wrap = [](int id, const std::vector<uint8_t>& frame, const ether_addr& to, const ether_addr& from) {
+        const size_t hl = 14 + 20 + 4;
+        std::vector<uint8_t> g(hl + frame.size());
+        ether_hdr ew{to, from, be16::of(ethertype_ip4)};
+        std::memcpy(g.data(), &ew, 14);
+        std::memcpy(g.data() + hl, frame.data(), frame.size());
+        const uint32_t sid = id ? 1235 : 1234;
+        g[36] = static_cast<uint8_t>(sid >> 8);
+        g[37] = static_cast<uint8_t>(sid);
+        l2_churn_ip4(g, l2tp::ipproto_l2tp);
+        return g;
+    };
+    k.sent_as = [](const uint8_t* d, uint32_t len, uint32_t* at) {
+        if (len < 14 + 20 + 4 || d[12] != 0x08 || d[13] != 0 || d[23] != l2tp::ipproto_l2tp) return -2;
+        *at = 14 + 20 + 4;
+        const uint32_t sid = uint32_t(d[34]) << 24 | uint32_t(d[35]) << 16 | uint32_t(d[36]) << 8 | d[37];
+        return sid == 4321 ? 0 : sid == 4322 ? 1 : -3;
+    };
+    const l2_churn_counts n = run_l2_churn(k);
+    EXPECT_EQ(n.stale_out, 0u);
+    EXPECT_EQ(n.stale_in, 0u);
+    EXPECT_GT(n.out, 1500u);
+    EXPECT_GT(n.in, 800u);
+    EXPECT_GT(n.refused, 0u);
+    EXPECT_EQ(n.leaked, 0u) << "a packet leaked";
 }
 
 // ---- the wire: tshark and scapy -------------------------------------------------------------

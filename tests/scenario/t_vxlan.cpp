@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "../support/l2_churn.hpp"
 #include "../support/world.hpp"
 #include "mpnet/core/checksum.hpp"
 #include "mpnet/core/wire.hpp"
@@ -158,145 +159,50 @@ TEST(t_vxlan_more, duplicates_and_bad_requests_change_nothing) {
     EXPECT_EQ(i->tunnel.dst4, ip("198.18.0.2"));
 }
 
-// Two workers: worker 0 encapsulates (the LAN's queue), worker 1
-// decapsulates (the WAN's) while the control plane moves vxlan0 between
-// VNIs, deletes its tunnel and destroys and remakes it. Every frame leaves
-// with the VNI of the moment it was sent; a frame with another VNI is never
-// taken; nothing leaks.
+// Two workers, vxlan0 moved between VNIs 100 and 200, its tunnel deleted,
+// it destroyed and remade under traffic (tests/support/l2_churn.hpp): every
+// frame leaves with the VNI of the moment it was sent, none of another VNI
+// is taken, nothing leaks.
 TEST(t_vxlan_more, vni_changes_under_traffic_on_two_workers) {
-    stack_config c = no_dad();
-    c.workers = 2;
-    c.mbufs = 8191;
-    drivers::bus wan("vw_wan"), lan("vw_lan");
-    stack r(c);
-    ctl::command_set cs(r);
-    for (auto [b, name] : {std::pair{&wan, "shmif1"}, std::pair{&lan, "shmif0"}}) {
-        auto p = b->attach();
-        ASSERT_TRUE(p);
-        ASSERT_TRUE(r.if_attach(name, std::move(*p)));
-    }
-    auto peer = std::move(*wan.attach());
-    auto host = std::move(*lan.attach());
-    ASSERT_TRUE(r.rxq_set_lcore("shmif0", 0, 0));
-    ASSERT_TRUE(r.rxq_set_lcore("shmif1", 0, 1));
-    auto setup = [&](uint32_t vni) {
-        for (const std::string& l : std::vector<std::string>{
-                 "ifconfig vxlan0 create", fmt::format("ifconfig vxlan0 vni {}", vni),
-                 "ifconfig vxlan0 tunnel 198.18.0.1 198.18.0.2", "ifconfig vxlan0 up", "ifconfig bridge0 create",
-                 "ifconfig bridge0 up", "brconfig bridge0 add shmif0", "brconfig bridge0 add vxlan0"})
-            cmd(cs, l);
+    l2_churn_kind k;
+    k.ifname = "vxlan0";
+    k.create = {"ifconfig vxlan0 create", "ifconfig vxlan0 vni 100", "ifconfig vxlan0 tunnel 198.18.0.1 198.18.0.2"};
+    k.to[0] = "ifconfig vxlan0 vni 100";
+    k.to[1] = "ifconfig vxlan0 vni 200";
+    k.delete_tunnel = "ifconfig vxlan0 deletetunnel";
+    k.restore = {"ifconfig vxlan0 tunnel 198.18.0.1 198.18.0.2", "ifconfig vxlan0 vni 200"};
+    k.refused_drop = "vxlan_no_tunnel";
+    k.wrap = [](int id, const std::vector<uint8_t>& frame, const ether_addr& to, const ether_addr& from) {
+        const size_t hl = 14 + 20 + 16;
+        std::vector<uint8_t> g(hl + frame.size());
+        ether_hdr ew{to, from, be16::of(ethertype_ip4)};
+        std::memcpy(g.data(), &ew, 14);
+        std::memcpy(g.data() + hl, frame.data(), frame.size());
+        uint8_t* u = g.data() + 34;
+        u[0] = 0xc3;  // 50000 -> 4789
+        u[1] = 0x50;
+        u[2] = 0x12;
+        u[3] = 0xb5;
+        u[4] = static_cast<uint8_t>((16 + frame.size()) >> 8);
+        u[5] = static_cast<uint8_t>(16 + frame.size());
+        u[8] = 0x08;
+        u[14] = id ? 200 : 100;
+        l2_churn_ip4(g, ipproto_udp);
+        return g;
     };
-    for (const std::string& l : std::vector<std::string>{"ifconfig shmif1 inet 198.18.0.1/24", "ifconfig shmif1 up",
-                                                         "ifconfig shmif0 up", "arp -s 198.18.0.2 " + peer->mac().str()})
-        cmd(cs, l);
-    setup(100);
-    const ether_addr r_wan = r.if_get("shmif1")->lladdr;
-    const ether_addr far{{0x02, 0, 0, 0, 0x0e, 0x01}}, near{{0x02, 0, 0, 0, 0x0e, 0x02}};
-    auto send = [&](drivers::bus_port& p, const std::vector<uint8_t>& f) {
-        mbuf* m = pkt_alloc(r.pool(), static_cast<uint16_t>(f.size()));
-        ASSERT_NE(m, nullptr);
-        std::memcpy(pkt_data(m), f.data(), f.size());
-        ASSERT_EQ(p.tx_burst(0, &m, 1), 1);
+    k.sent_as = [](const uint8_t* d, uint32_t len, uint32_t* at) {
+        if (len < 14 + 20 + 16 || d[23] != ipproto_udp || d[36] != 0x12 || d[37] != 0xb5) return -2;
+        *at = 14 + 20 + 16;
+        const int vni = d[46] << 16 | d[47] << 8 | d[48];
+        return vni == 100 ? 0 : vni == 200 ? 1 : -3;
     };
-    // An inner frame whose last two bytes carry the iteration it was sent in.
-    auto inner = [](const ether_addr& dst, const ether_addr& src, int it) {
-        std::vector<uint8_t> f(60);
-        ether_hdr eh{dst, src, be16::of(0x88b5)};
-        std::memcpy(f.data(), &eh, 14);
-        f[58] = static_cast<uint8_t>(it >> 8);
-        f[59] = static_cast<uint8_t>(it);
-        return f;
-    };
-    int current = 100;  // the VNI now; -1: none
-    std::vector<int> vni_at;
-    uint64_t out = 0, stale_out = 0, in = 0, stale_in = 0;
-    auto collect = [&] {
-        mbuf* m[64];
-        for (uint16_t n; (n = peer->rx_burst(0, m, 64)) > 0;)
-            for (uint16_t i = 0; i < n; ++i) {
-                const uint8_t* d = pkt_data(m[i]);
-                const uint32_t len = pkt_len(m[i]);
-                if (len == 14 + 20 + 16 + 60 && d[23] == ipproto_udp && d[36] == 0x12 && d[37] == 0xb5) {
-                    ++out;
-                    const int vni = d[46] << 16 | d[47] << 8 | d[48];
-                    const int when = vni_at.at(size_t(d[len - 2] << 8 | d[len - 1]));
-                    if (vni != when) ++stale_out;
-                }
-                pkt_free(m[i]);
-            }
-        for (uint16_t n; (n = host->rx_burst(0, m, 64)) > 0;)
-            for (uint16_t i = 0; i < n; ++i) {
-                const uint8_t* d = pkt_data(m[i]);
-                if (pkt_len(m[i]) == 60 && d[12] == 0x88 && d[13] == 0xb5) {
-                    ++in;
-                    // The far station's byte 11 says which VNI carried it.
-                    const int vni = d[11] == 1 ? 100 : 200;
-                    if (vni != vni_at.at(size_t(d[58] << 8 | d[59]))) ++stale_in;
-                }
-                pkt_free(m[i]);
-            }
-    };
-    for (int it = 0; it < 400; ++it) {
-        vni_at.push_back(current);
-        for (int k = 0; k < 8; ++k) {
-            send(*host, inner(far, near, it));
-            // From the far VTEP in VNI 100 and 200 in turn.
-            const int vni = k % 2 ? 200 : 100;
-            ether_addr src = far;
-            src.b[5] = vni == 100 ? 1 : 2;
-            std::vector<uint8_t> f = inner(near, src, it);
-            std::vector<uint8_t> g(14 + 20 + 16);
-            ether_hdr ew{r_wan, peer->mac(), be16::of(ethertype_ip4)};
-            std::memcpy(g.data(), &ew, 14);
-            ip4_hdr h{};
-            h.ver_ihl = 0x45;
-            h.total_len.set(static_cast<uint16_t>(20 + 16 + f.size()));
-            h.ttl = 64;
-            h.proto = ipproto_udp;
-            h.src.set(ip("198.18.0.2").v);
-            h.dst.set(ip("198.18.0.1").v);
-            h.cksum = in_cksum(&h, 20);
-            std::memcpy(g.data() + 14, &h, 20);
-            uint8_t* u = g.data() + 34;
-            u[0] = 0xc3;
-            u[1] = 0x50;
-            u[2] = 0x12;
-            u[3] = 0xb5;
-            u[4] = static_cast<uint8_t>((16 + f.size()) >> 8);
-            u[5] = static_cast<uint8_t>(16 + f.size());
-            u[8] = 0x08;
-            u[12] = static_cast<uint8_t>(vni >> 16);
-            u[13] = static_cast<uint8_t>(vni >> 8);
-            u[14] = static_cast<uint8_t>(vni);
-            g.insert(g.end(), f.begin(), f.end());
-            send(*peer, g);
-        }
-        r.step();
-        r.step();
-        collect();
-        switch (it % 50) {
-            case 10: current = 200; cmd(cs, "ifconfig vxlan0 vni 200"); break;
-            case 20: current = 100; cmd(cs, "ifconfig vxlan0 vni 100"); break;
-            case 30: current = -1; cmd(cs, "ifconfig vxlan0 deletetunnel"); break;
-            case 35: current = 200; cmd(cs, "ifconfig vxlan0 tunnel 198.18.0.1 198.18.0.2"); cmd(cs, "ifconfig vxlan0 vni 200"); break;
-            case 40: current = -1; cmd(cs, "ifconfig bridge0 destroy"); cmd(cs, "ifconfig vxlan0 destroy"); break;
-            case 45: current = 100; setup(100); break;
-            default: break;
-        }
-    }
-    for (int i = 0; i < 3; ++i) r.step();
-    collect();
-    EXPECT_EQ(stale_out, 0u);
-    EXPECT_EQ(stale_in, 0u);
-    EXPECT_GT(out, 1500u);
-    EXPECT_GT(in, 800u);
-    EXPECT_GT(drop_count(r, "vxlan_no_tunnel"), 0u);
-    cmd(cs, "ifconfig bridge0 destroy");
-    cmd(cs, "ifconfig vxlan0 destroy");
-    peer.reset();
-    host.reset();
-    for (int i = 0; i < 3; ++i) r.step();
-    EXPECT_EQ(pktpool_avail(r.pool()), c.mbufs) << "a packet leaked";
+    const l2_churn_counts n = run_l2_churn(k);
+    EXPECT_EQ(n.stale_out, 0u);
+    EXPECT_EQ(n.stale_in, 0u);
+    EXPECT_GT(n.out, 1500u);
+    EXPECT_GT(n.in, 800u);
+    EXPECT_GT(n.refused, 0u);
+    EXPECT_EQ(n.leaked, 0u) << "a packet leaked";
 }
 
 // One router; the test is the far VTEP (scapy builds its packets) and a LAN host.
