@@ -846,18 +846,6 @@ struct dissect {
     }
 };
 
-std::vector<uint8_t> unhex(const std::string& h) {
-    std::vector<uint8_t> v;
-    for (size_t i = 0; i + 1 < h.size(); i += 2) v.push_back(static_cast<uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
-    return v;
-}
-
-size_t count_of(const std::string& text, const std::string& what) {
-    size_t n = 0;
-    for (size_t pos = 0; (pos = text.find(what, pos)) != std::string::npos; pos += what.size()) ++n;
-    return n;
-}
-
 TEST(t_gif_wire, tshark_and_scapy_read_what_gif_sends_and_gif_decapsulates_what_scapy_builds) {
     if (std::system("command -v tshark >/dev/null 2>&1") != 0) GTEST_SKIP() << "tshark not installed";
     if (std::system("/usr/bin/python3 -c 'import scapy.all' >/dev/null 2>&1") != 0) GTEST_SKIP() << "no scapy";

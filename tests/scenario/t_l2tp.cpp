@@ -310,18 +310,6 @@ TEST(t_l2tp_more, session_changes_under_traffic_on_two_workers) {
 
 // ---- the wire: tshark and scapy -------------------------------------------------------------
 
-std::vector<uint8_t> unhex(const std::string& h) {
-    std::vector<uint8_t> v;
-    for (size_t i = 0; i + 1 < h.size(); i += 2) v.push_back(static_cast<uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
-    return v;
-}
-
-size_t count_of(const std::string& text, const std::string& what) {
-    size_t n = 0;
-    for (size_t pos = 0; (pos = text.find(what, pos)) != std::string::npos; pos += what.size()) ++n;
-    return n;
-}
-
 // One LAC; the test is the LAN host and the far LAC. For each of four
 // pseudowire shapes (IP without cookie, IP with an 8-byte cookie, UDP
 // without, UDP with a 4-byte cookie over IPv6), a frame from the LAN goes out

@@ -29,12 +29,6 @@ void cmd(ctl::command_set& c, const std::string& line) {
     EXPECT_EQ(r.status, 0) << line << ": " << r.text;
 }
 
-size_t count_of(const std::string& text, const std::string& what) {
-    size_t n = 0;
-    for (size_t pos = 0; (pos = text.find(what, pos)) != std::string::npos; pos += what.size()) ++n;
-    return n;
-}
-
 struct topo {
     world w;
     drivers::bus& wan = w.add_bus("wan");
@@ -254,12 +248,6 @@ else:
                                                            r.if_get("shmif1")->lladdr.str(), peer->mac().str()));
         const auto nl = built.find('\n');
         ASSERT_NE(nl, std::string::npos) << built;
-        auto unhex = [](const std::string& h) {
-            std::vector<uint8_t> v;
-            for (size_t i = 0; i + 1 < h.size(); i += 2)
-                v.push_back(static_cast<uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
-            return v;
-        };
         const std::vector<uint8_t> good = unhex(built.substr(0, nl));
         const std::vector<uint8_t> no_i = unhex(built.substr(nl + 1, built.find('\n', nl + 1) - nl - 1));
         ASSERT_GT(good.size(), 100u) << built;

@@ -214,6 +214,21 @@ inline std::string shell_output(const std::string& cmd) {
     return out;
 }
 
+/// How many times `what` occurs in `text` (lines of a dissector's output).
+inline size_t count_of(const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t pos = 0; (pos = text.find(what, pos)) != std::string::npos; pos += what.size()) ++n;
+    return n;
+}
+
+/// Bytes from hex digits (a frame scapy printed).
+inline std::vector<uint8_t> unhex(const std::string& h) {
+    std::vector<uint8_t> v;
+    for (size_t i = 0; i + 1 < h.size(); i += 2)
+        v.push_back(static_cast<uint8_t>(std::stoi(h.substr(i, 2), nullptr, 16)));
+    return v;
+}
+
 /// A stack configuration without DAD (net.inet.ip.dad_count=0 and
 /// net.inet6.ip6.dad_count=0), as most NetBSD multi-node tests set it.
 inline stack_config no_dad() {

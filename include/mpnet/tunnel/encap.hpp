@@ -29,6 +29,7 @@
 #include "mpnet/core/addr.hpp"
 #include "mpnet/core/packet.hpp"
 #include "mpnet/core/result.hpp"
+#include "mpnet/core/wire.hpp"
 #include "mpnet/sync/rcu_hash.hpp"
 
 namespace mpnet {
@@ -65,6 +66,18 @@ struct encap_key {
         k.local = local;
         k.remote = remote;
         return k;
+    }
+    /// The key of a received tunnel packet whose outer IPv4 (family 4) or
+    /// IPv6 header is at the front of `outer`: local is its destination,
+    /// remote its source.
+    static encap_key received(const uint8_t* outer, uint8_t family, uint8_t proto, uint32_t id = 0,
+                              uint16_t port = 0) noexcept {
+        if (family == 4) {
+            const auto* h = reinterpret_cast<const ip4_hdr*>(outer);
+            return v4(proto, ip4_addr(h->dst.get()), ip4_addr(h->src.get()), id, port);
+        }
+        const auto* h = reinterpret_cast<const ip6_hdr*>(outer);
+        return v6(proto, h->dst, h->src, id, port);
     }
     bool operator==(const encap_key& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
 };

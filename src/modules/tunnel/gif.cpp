@@ -70,7 +70,7 @@ encap_key key_of(const gif::endpoints& e) noexcept { return e.key(gif_key_proto)
 
 constexpr uint8_t ecn_not_ect = 0, ecn_ect1 = 1, ecn_ect0 = 2, ecn_ce = 3;
 
-uint8_t inner_tclass(const uint8_t* p) noexcept {
+uint8_t tclass_of(const uint8_t* p) noexcept {
     if ((p[0] >> 4) == 4) return p[1];
     return static_cast<uint8_t>(((p[0] & 0x0f) << 4) | (p[1] >> 4));
 }
@@ -109,7 +109,7 @@ void gif_output(dp_ctx& c, ifnet& ifp, mbuf* m, const l3_next&, void* arg) noexc
     if (ver != 4 && ver != 6) return c.drop(m, st.bad_inner);
     if (ver == 4 ? pkt_head_len(m) < sizeof(ip4_hdr) : pkt_head_len(m) < sizeof(ip6_hdr))
         return c.drop(m, st.bad_inner);
-    const uint8_t tclass = inner_tclass(in);  // DSCP and ECN, both copied
+    const uint8_t tclass = tclass_of(in);  // DSCP and ECN, both copied
     const uint8_t proto = ver == 4 ? proto_ipip : proto_ipv6;
     const uint32_t inner_len = pkt_len(m);
     const uint16_t hl = t->ep.family == 4 ? sizeof(ip4_hdr) : sizeof(ip6_hdr);
@@ -129,17 +129,8 @@ void gif_input(dp_ctx& c, ifnet&, mbuf* m, const l4_info& li, void* arg) noexcep
     auto& st = *static_cast<gif_state*>(arg);
     if (li.group) return c.drop(m, st.no_tunnel);
     const uint8_t* o = pkt_data(m);
-    encap_key k;
-    uint8_t outer_ecn;
-    if (li.family == 4) {
-        const auto* h = reinterpret_cast<const ip4_hdr*>(o);
-        k = encap_key::v4(gif_key_proto, ip4_addr(h->dst.get()), ip4_addr(h->src.get()));
-        outer_ecn = h->tos & 3;
-    } else {
-        const auto* h = reinterpret_cast<const ip6_hdr*>(o);
-        k = encap_key::v6(gif_key_proto, h->dst, h->src);
-        outer_ecn = static_cast<uint8_t>((h->vtc_flow.get() >> 20) & 3);
-    }
+    const encap_key k = encap_key::received(o, li.family, gif_key_proto);
+    const uint8_t outer_ecn = tclass_of(o) & 3;
     const encap_entry* e = st.table.lookup(k);
     if (!e) return c.drop(m, st.no_tunnel);
     ifnet* ifp = c.if_lookup(e->ifindex);
@@ -155,7 +146,7 @@ void gif_input(dp_ctx& c, ifnet&, mbuf* m, const l4_info& li, void* arg) noexcep
     const unsigned want = li.proto == proto_ipip ? 4 : 6;
     const size_t hmin = want == 4 ? sizeof(ip4_hdr) : sizeof(ip6_hdr);
     if ((in[0] >> 4) != want || pkt_head_len(m) < hmin) return c.drop(m, st.bad_inner);
-    const uint8_t inner_ecn = inner_tclass(in) & 3;
+    const uint8_t inner_ecn = tclass_of(in) & 3;
     if (outer_ecn == ecn_ce) {
         if (inner_ecn == ecn_not_ect) return c.drop(m, st.ecn_drop);
         if (inner_ecn != ecn_ce) set_inner_ecn(in, ecn_ce);

@@ -128,16 +128,8 @@ void l2tp_decap(dp_ctx& c, l2tp_state& st, mbuf* m, const l4_info& li, uint32_t 
     const uint8_t* d = pkt_data(m);
     const uint32_t sid = get_be32(d + off);
     if (sid == 0) return c.drop(m, st.control);
-    encap_key k;
-    if (li.family == 4) {
-        const auto* h = reinterpret_cast<const ip4_hdr*>(d);
-        k = encap_key::v4(udp ? ipproto_udp : l2tp::ipproto_l2tp, ip4_addr(h->dst.get()), ip4_addr(h->src.get()), sid,
-                          udp ? l2tp::udp_port : 0);
-    } else {
-        const auto* h = reinterpret_cast<const ip6_hdr*>(d);
-        k = encap_key::v6(udp ? ipproto_udp : l2tp::ipproto_l2tp, h->dst, h->src, sid, udp ? l2tp::udp_port : 0);
-    }
-    const encap_entry* e = st.table.lookup(k);
+    const encap_entry* e = st.table.lookup(encap_key::received(d, li.family, udp ? ipproto_udp : l2tp::ipproto_l2tp,
+                                                               sid, udp ? l2tp::udp_port : 0));
     if (!e) return c.drop(m, st.no_session);
     ifnet* ifp = c.if_lookup(e->ifindex);
     if (!ifp) return c.drop(m, drop_reason::if_gone);

@@ -105,15 +105,7 @@ void vxlan_input(dp_ctx& c, ifnet&, mbuf* m, const l4_info& li, void* arg) noexc
     const uint8_t* v = d + off;
     if (!(v[0] & flag_i)) return c.drop(m, st.bad_flags);
     const uint32_t vni = uint32_t(v[4]) << 16 | uint32_t(v[5]) << 8 | v[6];
-    encap_key k;
-    if (li.family == 4) {
-        const auto* h = reinterpret_cast<const ip4_hdr*>(d);
-        k = encap_key::v4(ipproto_udp, ip4_addr(h->dst.get()), ip4_addr(h->src.get()), vni, vxlan::udp_port);
-    } else {
-        const auto* h = reinterpret_cast<const ip6_hdr*>(d);
-        k = encap_key::v6(ipproto_udp, h->dst, h->src, vni, vxlan::udp_port);
-    }
-    const encap_entry* e = st.table.lookup(k);
+    const encap_entry* e = st.table.lookup(encap_key::received(d, li.family, ipproto_udp, vni, vxlan::udp_port));
     if (!e) return c.drop(m, st.no_tunnel);
     ifnet* ifp = c.if_lookup(e->ifindex);
     if (!ifp) return c.drop(m, drop_reason::if_gone);
