@@ -23,7 +23,7 @@ screen() { tmux capture-pane -p -t "$sess"; }
 value() { screen | grep -m1 "^ $1 " | sed "s/^ $1 *//" | awk '{print $1}'; }
 value1() { screen | grep -m1 "^ $1 " | sed "s/^ $1 *//" | awk '{print $2}'; }  # port 1's column (one-word cells)
 wait_for() {  # wait_for PATTERN: up to 10 s
-  for _ in $(seq 100); do screen | grep -q -- "$1" && return 0; sleep 0.1; done
+  for _ in $(seq 100); do screen | grep -- "$1" >/dev/null && return 0; sleep 0.1; done
   return 1
 }
 

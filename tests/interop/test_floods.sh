@@ -55,8 +55,11 @@ if [[ $(id -u) -ne 0 ]] || ! ip netns add "$p-rt" 2>/dev/null; then
   echo "SKIP: cannot create network namespaces here (needs root)"; exit 77
 fi
 "$py" -c 'import scapy.all' 2>/dev/null || { echo "SKIP: python3-scapy not installed (setup-deps.sh installs it)"; exit 77; }
+# Not `ldd | grep -q`: under pipefail, grep -q leaving at the first match
+# kills ldd with SIGPIPE, and the pipeline fails on an ASan build (a CI run
+# took it for a release build and held it to the release bound).
 asan=0
-ldd "$build/tools/mpnetd" 2>/dev/null | grep -q libasan && asan=1
+[[ $(ldd "$build/tools/mpnetd" 2>/dev/null) == *libasan* ]] && asan=1
 
 source "$here/../support/checks.sh"
 ns() { ip netns exec "$p-$1" "${@:2}"; }
@@ -147,7 +150,8 @@ router_mac=$(ctl ifconfig p2 --json | "$py" -c 'import json,sys; print(json.load
 rss0=$(rss_kb)
 rss_by_mapping "$d/smaps0"
 if ((asan)); then bound_kb=$((rss0 + 384 * 1024)); else bound_kb=$((rss0 + 64 * 1024)); fi
-echo "resident after start-up: $((rss0 / 1024)) MB; bound: $((bound_kb / 1024)) MB;" \
+echo "resident after start-up: $((rss0 / 1024)) MB; bound: $((bound_kb / 1024)) MB" \
+  "($( ((asan)) && echo "ASan build" || echo "release build"));" \
   "the kernel's THP mode: $(cat /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null || echo unknown)"
 rss_max=$rss0
 
