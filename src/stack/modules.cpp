@@ -85,7 +85,29 @@ void stack::impl::if_hooks_run(ifnet& ifp, if_event ev) {
     for (const hook_entry& h : if_hooks) h.fn(mc, ifp, ev, h.arg);
 }
 
-bool stack::impl::udp_deliver(lcore_ctx& c, ifnet& ifp, mbuf* m, l4_info& li) noexcept {
+void l4_batch::flush_slow(dp_ctx& c, ifnet& ifp) noexcept {
+    mbuf* g[pkt_batch::capacity];
+    l4_info gl[pkt_batch::capacity];
+    while (n) {
+        // The first handler's packets out, the others' kept in order.
+        const l4_entry* x = e[0];
+        uint16_t k = 0, rest = 0;
+        for (uint16_t i = 0; i < n; ++i) {
+            if (e[i] == x) {
+                g[k] = pkts[i];
+                gl[k++] = li[i];
+            } else {
+                pkts[rest] = pkts[i];
+                li[rest] = li[i];
+                e[rest++] = e[i];
+            }
+        }
+        n = rest;
+        x->burst(c, ifp, g, gl, k, x->arg);
+    }
+}
+
+bool stack::impl::udp_deliver(lcore_ctx& c, ifnet& ifp, mbuf* m, l4_info& li, l4_batch& b) noexcept {
     auto& ports = li.family == 4 ? udp4_ports : udp6_ports;
     const auto* u = pkt_header<udp_hdr>(m, li.off);
     if (!u) return false;  // too short for a port: the default path names it
@@ -98,7 +120,10 @@ bool stack::impl::udp_deliver(lcore_ctx& c, ifnet& ifp, mbuf* m, l4_info& li) no
     }
     li.sport = u->sport.get();
     li.dport = u->dport.get();
-    it->second.fn(c, ifp, m, li, it->second.arg);
+    if (it->second.burst)
+        b.add(m, li, &it->second);
+    else
+        it->second.fn(c, ifp, m, li, it->second.arg);
     return true;
 }
 
@@ -127,20 +152,37 @@ void module_registrar::ethertype(uint16_t type, frame_fn fn, void* arg) {
     st_.ethertypes.push_back({type, fn, arg});
 }
 
-void module_registrar::ip_proto(uint8_t family, uint8_t proto, l4_fn fn, void* arg) {
-    if (!fn || (family != 4 && family != 6))
+void module_registrar::add_proto(uint8_t family, uint8_t proto, const l4_entry& e) {
+    if ((!e.fn && !e.burst) || (family != 4 && family != 6))
         throw std::invalid_argument(fmt::format("module {}: bad IP protocol registration", module_));
-    l4_entry& e = (family == 4 ? st_.ip4_protos : st_.ip6_protos)[proto];
-    if (e.fn) throw std::invalid_argument(fmt::format("module {}: IPv{} protocol {} taken", module_, family, proto));
-    e = {fn, arg};
+    l4_entry& x = (family == 4 ? st_.ip4_protos : st_.ip6_protos)[proto];
+    if (x.fn || x.burst)
+        throw std::invalid_argument(fmt::format("module {}: IPv{} protocol {} taken", module_, family, proto));
+    x = e;
+}
+
+void module_registrar::add_port(uint8_t family, uint16_t port, const l4_entry& e) {
+    if ((!e.fn && !e.burst) || (family != 4 && family != 6) || port == 0)
+        throw std::invalid_argument(fmt::format("module {}: bad UDP port registration", module_));
+    auto& ports = family == 4 ? st_.udp4_ports : st_.udp6_ports;
+    if (!ports.emplace(port, e).second)
+        throw std::invalid_argument(fmt::format("module {}: UDP port {} taken", module_, port));
+}
+
+void module_registrar::ip_proto(uint8_t family, uint8_t proto, l4_fn fn, void* arg) {
+    add_proto(family, proto, l4_entry{fn, nullptr, arg});
+}
+
+void module_registrar::ip_proto_burst(uint8_t family, uint8_t proto, l4_burst_fn fn, void* arg) {
+    add_proto(family, proto, l4_entry{nullptr, fn, arg});
 }
 
 void module_registrar::udp_port(uint8_t family, uint16_t port, l4_fn fn, void* arg) {
-    if (!fn || (family != 4 && family != 6) || port == 0)
-        throw std::invalid_argument(fmt::format("module {}: bad UDP port registration", module_));
-    auto& ports = family == 4 ? st_.udp4_ports : st_.udp6_ports;
-    if (!ports.emplace(port, l4_entry{fn, arg}).second)
-        throw std::invalid_argument(fmt::format("module {}: UDP port {} taken", module_, port));
+    add_port(family, port, l4_entry{fn, nullptr, arg});
+}
+
+void module_registrar::udp_port_burst(uint8_t family, uint16_t port, l4_burst_fn fn, void* arg) {
+    add_port(family, port, l4_entry{nullptr, fn, arg});
 }
 
 void module_registrar::ip_default(l4_default_fn fn, void* arg) {

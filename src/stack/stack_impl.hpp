@@ -48,8 +48,36 @@ struct builtin_ids {
 
 /// The demux tables and registries modules fill at construction (immutable after).
 struct l4_entry {
-    l4_fn fn = nullptr;
+    l4_fn fn = nullptr;           // a packet at a time, or
+    l4_burst_fn burst = nullptr;  // the burst's packets together (l4_batch)
     void* arg = nullptr;
+};
+/// The packets of one input burst bound for burst handlers: gathered while
+/// the burst is handled, delivered at its end (flush), one call per handler
+/// with its packets in arrival order.
+struct l4_batch {
+    mbuf* pkts[pkt_batch::capacity];
+    // Left unbuilt (l4_info's member initializers would write 512 bytes per
+    // IPv4 or IPv6 input call, on the forwarding path that never uses them).
+    union {
+        l4_info li[pkt_batch::capacity];
+    };
+    const l4_entry* e[pkt_batch::capacity];
+    uint16_t n = 0;
+
+    l4_batch() noexcept {}
+    /// At most one per packet of the burst: never full.
+    void add(mbuf* m, const l4_info& i, const l4_entry* x) noexcept {
+        pkts[n] = m;
+        li[n] = i;
+        e[n++] = x;
+    }
+    void flush(dp_ctx& c, ifnet& ifp) noexcept {
+        if (n) flush_slow(c, ifp);
+    }
+
+private:
+    void flush_slow(dp_ctx& c, ifnet& ifp) noexcept;
 };
 struct ethertype_entry {
     uint16_t type = 0;
@@ -308,7 +336,7 @@ struct stack::impl {
     void ip_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
     /// Local delivery of UDP to a registered port; false when no port is
     /// registered for it (the caller's default applies).
-    bool udp_deliver(lcore_ctx& c, ifnet& ifp, mbuf* m, l4_info& li) noexcept;
+    bool udp_deliver(lcore_ctx& c, ifnet& ifp, mbuf* m, l4_info& li, l4_batch& b) noexcept;
 
     /// Queues a finished frame for `ifp` on c's TX buffer.
     void tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept;

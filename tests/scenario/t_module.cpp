@@ -11,6 +11,7 @@
 #include <thread>
 #include <cstring>
 
+#include "mpnet/l3/icmp.hpp"
 #include "mpnet/l3/ip4.hpp"
 #include "mpnet/l3/udp.hpp"
 #include "mpnet/stack/module.hpp"
@@ -318,6 +319,100 @@ TEST_F(t_module, RegistrationErrorsAreRefusedAtStartUp) {
     }};
     cfg.modules = {&lo_again};
     EXPECT_THROW(w.add_stack("z", cfg), std::invalid_argument);
+}
+
+// Burst handlers (module_registrar::ip_proto_burst / udp_port_burst): the
+// packets of one received burst for a protocol or port reach their handler
+// together, in arrival order, after the burst's other packets; each handler
+// sees only its own.
+struct burst_state {
+    std::vector<std::vector<uint8_t>> proto_calls, udp_calls;  // per call: each packet's tag
+    std::vector<uint32_t> offs, dports;
+};
+burst_state* g_burst = nullptr;
+constexpr uint8_t proto_burst = 254;
+constexpr uint16_t udp_port_burst = 7779;
+
+void record(std::vector<std::vector<uint8_t>>& calls, std::vector<uint32_t>& offs, mbuf** pkts,
+            const l4_info* li, uint16_t n, uint32_t skip) {
+    std::vector<uint8_t> tags;
+    for (uint16_t i = 0; i < n; ++i) {
+        tags.push_back(pkt_data(pkts[i])[li[i].off + skip]);
+        offs.push_back(li[i].off);
+        pkt_free(pkts[i]);
+    }
+    calls.push_back(tags);
+}
+
+constexpr module burst_module{"bst", [](module_registrar& r) {
+    auto* st = r.own(std::make_unique<burst_state>());
+    g_burst = st;
+    r.ip_proto_burst(4, proto_burst, [](dp_ctx&, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n,
+                                        void* arg) noexcept {
+        auto* b = static_cast<burst_state*>(arg);
+        record(b->proto_calls, b->offs, pkts, li, n, 0);
+    }, st);
+    r.udp_port_burst(4, udp_port_burst, [](dp_ctx&, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n,
+                                           void* arg) noexcept {
+        auto* b = static_cast<burst_state*>(arg);
+        for (uint16_t i = 0; i < n; ++i) b->dports.push_back(li[i].dport);
+        record(b->udp_calls, b->offs, pkts, li, n, 8);
+    }, st);
+}};
+
+TEST(t_module_burst, a_bursts_packets_reach_each_burst_handler_together_and_in_order) {
+    world w;
+    drivers::bus& bus = w.add_bus("bstbus");
+    stack_config cfg;
+    cfg.modules = {&burst_module};
+    stack& b = w.add_host("b", bus, "mp0", "198.18.201.2", 24, cfg);
+    burst_state* st = g_burst;
+    stack& a = w.add_host("a", bus, "mp0", "198.18.201.1");
+    ASSERT_TRUE(w.ping(a, ip("198.18.201.2")));  // neighbors resolved: what follows leaves as one burst
+    // One burst from a: protocol 254 tagged 1, 3, 5; UDP to the port tagged
+    // 2 and 4; an echo request between them.
+    ASSERT_TRUE(a.ctl_call([&](module_ctl& ctl) -> status {
+        for (uint8_t tag = 1; tag <= 6; ++tag) {
+            const bool udp = tag == 2 || tag == 4;
+            std::vector<uint8_t> body;
+            if (udp) body = {0x30, 0x39, uint8_t(udp_port_burst >> 8), uint8_t(udp_port_burst & 0xff), 0, 9, 0, 0};
+            body.push_back(tag);
+            if (tag == 6) {
+                mbuf* e = icmp_echo_build(ctl.dp().pool(), ip("198.18.201.1"), ip("198.18.201.2"), 77, 1, 8, 64);
+                if (!e) return errc::nomem;
+                ctl.dp().ip4_output(e);
+                continue;
+            }
+            mbuf* m = pkt_alloc(ctl.dp().pool(), static_cast<uint16_t>(body.size()));
+            if (!m) return errc::nomem;
+            std::memcpy(pkt_data(m), body.data(), body.size());
+            if (!ip4_encap(m, ip("198.18.201.1"), ip("198.18.201.2"), udp ? ipproto_udp : proto_burst, 64, tag))
+                return errc::nomem;
+            if (udp) udp_fill_cksum(m, 4, sizeof(ip4_hdr), static_cast<uint32_t>(body.size()));
+            ctl.dp().ip4_output(m);
+        }
+        return {};
+    }));
+    const uint64_t a_in = a.if_get("mp0")->ipackets;
+    w.run_for_ms(5);
+    ASSERT_EQ(st->proto_calls.size(), 1u);
+    EXPECT_EQ(st->proto_calls[0], (std::vector<uint8_t>{1, 3, 5}));
+    ASSERT_EQ(st->udp_calls.size(), 1u);
+    EXPECT_EQ(st->udp_calls[0], (std::vector<uint8_t>{2, 4}));
+    EXPECT_EQ(st->dports, (std::vector<uint32_t>{udp_port_burst, udp_port_burst}));
+    for (uint32_t off : st->offs) EXPECT_EQ(off, sizeof(ip4_hdr));
+    EXPECT_EQ(a.if_get("mp0")->ipackets, a_in + 1);  // the echo took the stack's own path: answered
+    EXPECT_EQ(b.drops(drop_reason::ip4_no_proto), 0u);
+    // A protocol given both a packet and a burst handler is refused.
+    static constexpr module both{"both", [](module_registrar& r) {
+        r.ip_proto_burst(4, 200, [](dp_ctx&, ifnet&, mbuf**, const l4_info*, uint16_t, void*) noexcept {});
+        r.ip_proto(4, 200, [](dp_ctx& c, ifnet&, mbuf* m, const l4_info&, void*) noexcept {
+            c.drop(m, drop_reason::ip4_no_proto);
+        });
+    }};
+    stack_config bad;
+    bad.modules = {&both};
+    EXPECT_THROW(w.add_stack("x", bad), std::invalid_argument);
 }
 
 }  // namespace

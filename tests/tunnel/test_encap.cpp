@@ -55,11 +55,41 @@ TEST(encap_table, KeysDifferInEveryField) {
     k.family = 6;
     ASSERT_TRUE(t.add(k, 6));
     EXPECT_EQ(t.add(base, 9).error(), errc::exist);
-    EXPECT_EQ(t.lookup(base)->ifindex, 1);
+    EXPECT_EQ(t.lookup(base).ifindex, 1);  // the refused add changed nothing
     EXPECT_EQ(t.size(), 6u);
     EXPECT_TRUE(t.remove(base));
     EXPECT_FALSE(t.remove(base));
-    EXPECT_EQ(t.lookup(base), nullptr);
+    EXPECT_FALSE(t.lookup(base));
+    EXPECT_EQ(t.lookup(k).ifindex, 6);
+    rcu_barrier();
+}
+
+// A writer that removes and adds keys faster than grace periods end (it
+// never goes quiescent itself) still gets every slot back below the limit.
+TEST(encap_table, RemovedSlotsComeBackWithoutTheWriterGoingQuiescent) {
+    rcu_thread reg;
+    encap_table t(8);
+    for (uint32_t i = 0; i < 8; ++i) ASSERT_TRUE(t.add(key_of(i), 1, i));
+    for (uint32_t i = 8; i < 2000; ++i) {
+        ASSERT_TRUE(t.remove(key_of(i - 8)));
+        ASSERT_TRUE(t.add(key_of(i), 1, i)) << i;
+        ASSERT_EQ(t.size(), 8u);
+    }
+    for (uint32_t i = 1992; i < 2000; ++i) EXPECT_EQ(t.lookup(key_of(i)).data, i);
+    EXPECT_FALSE(t.lookup(key_of(1991)));
+    rcu_barrier();
+}
+
+TEST(encap_table, RefusesWhatItCannotHold) {
+    rcu_thread reg;
+    encap_table t(4);
+    const encap_key k = key_of(0);
+    EXPECT_EQ(t.add(k, 0).error(), errc::inval);  // ifindex 0 means "no tunnel"
+    EXPECT_EQ(t.add(k, 1, uint64_t{1} << 48).error(), errc::inval);
+    ASSERT_TRUE(t.add(k, 65535, (uint64_t{1} << 48) - 1));
+    const encap_hit h = t.lookup(k);
+    EXPECT_EQ(h.ifindex, 65535);
+    EXPECT_EQ(h.data, (uint64_t{1} << 48) - 1);
     rcu_barrier();
 }
 
@@ -72,25 +102,70 @@ TEST(encap_table, HoldsItsLimit) {
     rcu_barrier();
 }
 
+// Tunnels 0..n-1: tunnel i on interface i % 65521 + 1, its data i.
+void fill(encap_table& t, uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) ASSERT_TRUE(t.add(key_of(i), static_cast<uint16_t>(i % 65521 + 1), i));
+}
+
 TEST(encap_table, OneHundredThousandTunnelsEachFoundByItsOwnKey) {
     rcu_thread reg;
     constexpr uint32_t n = 100000;
     encap_table t(n);
-    for (uint32_t i = 0; i < n; ++i) ASSERT_TRUE(t.add(key_of(i), static_cast<uint16_t>(i % 65521 + 1), i));
+    fill(t, n);
     EXPECT_EQ(t.add(key_of(n), 1).error(), errc::nospc);
     std::mt19937 rng(7);
     for (int j = 0; j < 300000; ++j) {
         const uint32_t i = rng() % n;
-        const encap_entry* e = t.lookup(key_of(i));
-        ASSERT_NE(e, nullptr) << i;
-        ASSERT_EQ(e->data, i);
+        const encap_hit e = t.lookup(key_of(i));
+        ASSERT_TRUE(e) << i;
+        ASSERT_EQ(e.data, i);
+        ASSERT_EQ(e.ifindex, i % 65521 + 1);
     }
     // Traffic for no tunnel: a neighbour of every key misses.
     for (uint32_t i = 0; i < 1000; ++i) {
         encap_key k = key_of(i);
         k.id ^= 0x80000000u;
-        EXPECT_EQ(t.lookup(k), nullptr);
+        EXPECT_FALSE(t.lookup(k));
     }
+    rcu_barrier();
+}
+
+// A burst at a time, as the decapsulating workers look tunnels up: random
+// tunnels mixed with traffic for none, bursts of every length up to past
+// one bulk call's maximum; every answer is the single lookup's.
+TEST(encap_table, BulkLookupAnswersAsSingleLookupsDo) {
+    rcu_thread reg;
+    constexpr uint32_t n = 100000;
+    encap_table t(n);
+    fill(t, n);
+    std::mt19937 rng(13);
+    constexpr uint16_t most = encap_table::bulk_max + 7;
+    encap_key keys[most];
+    encap_hit out[most];
+    uint64_t hits = 0, misses = 0;
+    for (int round = 0; round < 4000; ++round) {
+        const auto len = static_cast<uint16_t>(round % (most + 1));
+        for (uint16_t j = 0; j < len; ++j) {
+            keys[j] = key_of(rng() % n);
+            if (rng() % 4 == 0) keys[j].remote.b[15] ^= 0x5a;  // for no tunnel (or another's)
+            out[j] = encap_hit{0xdead, 1};
+        }
+        t.lookup_bulk(keys, len, out);
+        for (uint16_t j = 0; j < len; ++j) {
+            const encap_hit one = t.lookup(keys[j]);
+            ASSERT_EQ(bool(out[j]), bool(one)) << round << " " << j;
+            if (!one) {
+                ++misses;
+                continue;
+            }
+            ++hits;
+            ASSERT_EQ(out[j].ifindex, one.ifindex);
+            ASSERT_EQ(out[j].data, one.data);
+            ASSERT_TRUE(keys[j] == key_of(static_cast<uint32_t>(one.data)));
+        }
+    }
+    EXPECT_GT(hits, 100000u);
+    EXPECT_GT(misses, 10000u);
     rcu_barrier();
 }
 
@@ -108,7 +183,9 @@ TEST(encap_table, ReaderNeverSeesAWrongEntryWhileTunnelsMove) {
         k.id = k.id + (g << 20);
         return k;
     };
-    for (uint32_t i = 0; i < n; ++i) ASSERT_TRUE(t.add(moved(i, 0), 1, i));
+    // A tunnel's data is its number and the generation of its key.
+    auto data = [](uint32_t i, uint32_t g) { return uint64_t{g} << 20 | i; };
+    for (uint32_t i = 0; i < n; ++i) ASSERT_TRUE(t.add(moved(i, 0), 1, data(i, 0)));
     std::atomic<bool> stop{false};
     std::atomic<uint64_t> wrong{0}, neither{0}, lookups{0};
     std::thread reader([&] {
@@ -118,10 +195,10 @@ TEST(encap_table, ReaderNeverSeesAWrongEntryWhileTunnelsMove) {
             for (int j = 0; j < 256; ++j) {
                 const uint32_t i = rng() % n;
                 const uint32_t g = gen[i].load(std::memory_order_acquire);
-                const encap_entry* a = t.lookup(moved(i, g));
-                const encap_entry* b = t.lookup(moved(i, g + 1));
-                if (a && (a->data != i || !(a->key == moved(i, g)))) ++wrong;
-                if (b && (b->data != i || !(b->key == moved(i, g + 1)))) ++wrong;
+                const encap_hit a = t.lookup(moved(i, g));
+                const encap_hit b = t.lookup(moved(i, g + 1));
+                if (a && a.data != data(i, g)) ++wrong;
+                if (b && b.data != data(i, g + 1)) ++wrong;
                 // Neither, while the tunnel did not move again meanwhile, is a
                 // window a decapsulating worker would drop a packet in.
                 if (!a && !b && gen[i].load(std::memory_order_acquire) == g) ++neither;
@@ -134,7 +211,7 @@ TEST(encap_table, ReaderNeverSeesAWrongEntryWhileTunnelsMove) {
     for (int round = 0; round < 40000; ++round) {
         const uint32_t i = rng() % n;
         const uint32_t g = gen[i].load(std::memory_order_relaxed);
-        ASSERT_TRUE(t.add(moved(i, g + 1), 1, i));
+        ASSERT_TRUE(t.add(moved(i, g + 1), 1, data(i, g + 1)));
         ASSERT_TRUE(t.remove(moved(i, g)));
         gen[i].store(g + 1, std::memory_order_release);
     }

@@ -222,6 +222,11 @@ struct knob {
 
 using frame_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept;
 using l4_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* arg) noexcept;
+/// A burst of packets for one IP protocol or UDP port, in the order they
+/// arrived, all on `ifp`; `li[i]` describes `pkts[i]`. The handler owns them
+/// all. What a handler that looks each packet up in a large table registers:
+/// it can look the whole burst up at once (encap_table::lookup_bulk).
+using l4_burst_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept;
 using poll_fn = uint32_t (*)(dp_ctx& c, void* arg) noexcept;  // returns the work it did (0: idle)
 /// A packet for this stack that no IP-protocol handler or UDP port took:
 /// true when the handler took it (it owns `m`), false to leave it to the
@@ -236,6 +241,8 @@ using ctlinput_fn = void (*)(module_ctl& ctl, const icmp_notice& n, void* arg);
 /// Appends the module's named limits, each with its use now, for `show
 /// limits` (stack::limits_list); runs on the control plane with the lock held.
 using limits_fn = void (*)(module_ctl& ctl, std::vector<limit_info>& out, void* arg);
+
+struct l4_entry;  // stack_impl.hpp
 
 /// What a module's attach function registers with. Errors (a second handler
 /// for one ethertype, protocol or port; a kind prefix taken; a table full)
@@ -254,6 +261,11 @@ public:
     /// UDP datagrams for this stack to `port` (family 4 or 6), header and
     /// checksum checked.
     void udp_port(uint8_t family, uint16_t port, l4_fn fn, void* arg = nullptr);
+    /// As ip_proto and udp_port, a burst at a time: the packets of one
+    /// received burst (or one level of tunnel input) for the protocol or
+    /// port, after the burst's other packets were handled.
+    void ip_proto_burst(uint8_t family, uint8_t proto, l4_burst_fn fn, void* arg = nullptr);
+    void udp_port_burst(uint8_t family, uint16_t port, l4_burst_fn fn, void* arg = nullptr);
     /// What no protocol handler or UDP port takes, both families (tap(4)'s
     /// exception path to the host kernel). One registrant per stack.
     void ip_default(l4_default_fn fn, void* arg = nullptr);
@@ -288,6 +300,8 @@ public:
 
 private:
     void keep(std::shared_ptr<void> p);
+    void add_proto(uint8_t family, uint8_t proto, const l4_entry& e);
+    void add_port(uint8_t family, uint16_t port, const l4_entry& e);
     stack::impl& st_;
     std::string_view module_;
 };

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // A lock-free hash for RCU readers: liburcu's cds_lfht (QSBR flavour) behind
-// a typed interface, for every table workers look up by key while the
-// control plane changes it: the neighbor tables (lltable), and the bridge's
-// FDB, the encapsulation table, L2TP and PPPoE sessions and the SAD to come.
+// a typed interface, for tables workers look up by key while the control
+// plane changes it: the neighbor tables (lltable), the bridge's FDB, and
+// PPPoE sessions and the SAD to come. (The encapsulation table, looked up a
+// burst at a time, is DPDK's rte_hash: tunnel/encap.hpp.)
 //
 // Locking notes:
 // - Readers call lookup() inside their read section (a worker's poll

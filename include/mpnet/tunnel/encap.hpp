@@ -8,16 +8,27 @@
 // its own way: gif by (family, local, remote) for both inner families, l2tp
 // by its session id as well, vxlan by its VNI and UDP port.
 //
+// The table is DPDK's cuckoo hash (rte_hash) in its lock-free reader mode:
+// a burst's keys are looked up together (lookup_bulk), the hash computing
+// every key's buckets first and prefetching them, then the key slots, so
+// that a table far larger than the caches costs overlapped misses rather
+// than two dependent ones per packet. The value is held in the hash's own
+// data word (interface index and 48 bits of the module's): a hit touches no
+// further memory.
+//
 // Locking notes:
-// - lookup() runs on any lcore inside its read section, with no lock; the
-//   entry it returns is valid until the lcore's next quiescent state.
+// - lookup() and lookup_bulk() run on any lcore inside its read section,
+//   with no lock (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF).
 // - add() and remove() are the writers, serialized by the stack's control
-//   lock. A removed entry is unlinked at once and freed after a grace
-//   period: a packet already matched to it is finished, the next one misses.
-// - Entries are immutable once published; a tunnel that changes its
+//   lock. A removed key is unlinked at once; its key slot goes back to the
+//   hash after a grace period (rte_hash_free_key_with_position from an RCU
+//   callback): a reader still comparing against it never sees it reused.
+//   The callback and the writers take the table's own mutex (DPDK allows
+//   one thread at a time in the writer calls).
+// - Values are immutable once published; a tunnel that changes its
 //   endpoints adds the new key before it removes the old (no window with
 //   neither).
-// Lock order: the stack's control lock -> nothing.
+// Lock order: the stack's control lock -> the table's mutex -> nothing.
 #pragma once
 
 #include <cstdint>
@@ -30,13 +41,15 @@
 #include "mpnet/core/packet.hpp"
 #include "mpnet/core/result.hpp"
 #include "mpnet/core/wire.hpp"
-#include "mpnet/sync/rcu_hash.hpp"
+
+struct rte_hash;
 
 namespace mpnet {
 
 /// What identifies a tunnel from the outside. IPv4 addresses are held in the
 /// first four bytes of `local` and `remote` (network order), the rest zero.
-struct encap_key {
+/// Aligned to 8: the hash (rte_hash_crc) reads it eight bytes at a time.
+struct alignas(8) encap_key {
     uint8_t family = 4;  // of the outer header: 4 or 6
     uint8_t proto = 0;   // the outer protocol (a module's own value for "any of mine")
     uint16_t port = 0;   // UDP destination port, 0 for IP protocols
@@ -81,31 +94,15 @@ struct encap_key {
     }
     bool operator==(const encap_key& o) const noexcept { return std::memcmp(this, &o, sizeof o) == 0; }
 };
-static_assert(sizeof(encap_key) == 40, "encap_key is hashed and compared as 40 packed bytes");
+static_assert(sizeof(encap_key) == 40 && alignof(encap_key) == 8,
+              "encap_key is hashed and compared as 40 packed bytes, eight at a time");
 
-struct encap_key_hash {
-    uint64_t operator()(const encap_key& k) const noexcept {
-        // Five words, each multiplied in: cheap, and every byte reaches the
-        // finalizer (sequential addresses and ids spread well).
-        uint64_t w[5];
-        std::memcpy(w, &k, sizeof w);
-        uint64_t h = 0x9e3779b97f4a7c15ULL;
-        for (uint64_t x : w) h = (h ^ x) * 0xbf58476d1ce4e5b9ULL + 0x94d049bb133111ebULL;
-        return rcu_hash_mix(h);
-    }
-};
-
-/// One tunnel's entry: the interface that decapsulates for it, and a word of
-/// the module's own (free for it to use; immutable once published).
-struct encap_entry {
-    encap_key key;
+/// What a lookup finds: the interface that decapsulates for the tunnel, and
+/// a module's own 48 bits (immutable once published). ifindex 0: no tunnel.
+struct encap_hit {
     uint16_t ifindex = 0;
     uint64_t data = 0;
-
-    encap_entry(const encap_key& k, uint16_t ix, uint64_t d) noexcept : key(k), ifindex(ix), data(d) {}
-    struct key_of {
-        static const encap_key& get(const encap_entry& e) noexcept { return e.key; }
-    };
+    explicit operator bool() const noexcept { return ifindex != 0; }
 };
 
 /// A tunnel's outer endpoints (`ifconfig IF tunnel SRC DST`): both of one family.
@@ -174,32 +171,39 @@ void encap_udp_cksum(mbuf* m, uint8_t family, uint32_t udp_off) noexcept;
 
 class encap_table {
 public:
-    /// `max_entries`: the table's named limit (add refuses past it).
-    explicit encap_table(size_t max_entries) : h_(max_entries) {}
+    /// Most keys one lookup_bulk() call takes (RTE_HASH_LOOKUP_BULK_MAX).
+    static constexpr uint16_t bulk_max = 64;
 
-    /// Reader, inside a read section: the tunnel for `k`, or null.
-    const encap_entry* lookup(const encap_key& k) const noexcept { return h_.lookup(k); }
+    /// `max_entries`: the table's named limit (add refuses past it).
+    /// Throws std::runtime_error when DPDK cannot create the hash.
+    explicit encap_table(size_t max_entries);
+    ~encap_table();
+    encap_table(const encap_table&) = delete;
+    encap_table& operator=(const encap_table&) = delete;
+
+    /// Reader, inside a read section: the tunnel for `k` (false when none).
+    encap_hit lookup(const encap_key& k) const noexcept;
+    /// Reader: out[i] is the tunnel for keys[i], for n keys (any number;
+    /// looked up bulk_max at a time).
+    void lookup_bulk(const encap_key* keys, uint16_t n, encap_hit* out) const noexcept;
 
     /// Writer: errc::exist when another tunnel has the key, errc::nospc at
-    /// the limit, errc::nomem.
-    status add(const encap_key& k, uint16_t ifindex, uint64_t data = 0) {
-        auto r = h_.insert(k, ifindex, data);
-        if (!r) return r.error();
-        return {};
-    }
-    /// Writer: unlinks the entry for `k` (freed after a grace period); false
-    /// when there is none.
-    bool remove(const encap_key& k) noexcept {
-        encap_entry* e = h_.lookup(k);
-        if (!e) return false;
-        h_.remove(e);
-        return true;
-    }
-    size_t size() const noexcept { return h_.size(); }
-    size_t max_entries() const noexcept { return h_.max_entries(); }
+    /// the limit (or while removed keys wait out their grace period and the
+    /// hash's slack is spent), errc::inval for ifindex 0 or data past 48 bits.
+    status add(const encap_key& k, uint16_t ifindex, uint64_t data = 0);
+    /// Writer: unlinks the entry for `k` (its slot reused after a grace
+    /// period); false when there is none.
+    bool remove(const encap_key& k) noexcept;
+    size_t size() const noexcept { return n_; }
+    size_t max_entries() const noexcept { return max_; }
+
+    struct shared;  // the hash and what its pending frees hold (encap.cpp)
 
 private:
-    rcu_hash<encap_entry, encap_entry::key_of, encap_key_hash> h_;
+    rte_hash* h_;  // sh_->h, for the readers
+    shared* sh_;
+    size_t n_ = 0;  // writer-only
+    size_t max_;
 };
 
 }  // namespace mpnet

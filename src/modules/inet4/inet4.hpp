@@ -28,6 +28,7 @@
 namespace mpnet {
 
 struct lcore_ctx;
+struct l4_batch;
 
 /// DAD in progress for one address.
 struct dad_state {
@@ -73,7 +74,7 @@ public:
     /// IPv4 input for a burst from one interface: validation, one bulk FIB
     /// lookup, then local delivery, broadcast handling or forwarding.
     void ip4_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
-    void ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept;
+    void ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast, l4_batch& b) noexcept;
     void ip4_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noexcept;
     /// Sends an ICMP error about `orig` (IPv4 header at front) back to its
     /// source, rate-limited; `orig` stays the caller's.

@@ -72,23 +72,25 @@ void inet4::ip4_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcep
     }
     if (k == 0) return;
     fib->lookup_bulk(dst, nh, k);
+    l4_batch local;  // for burst handlers (tunnels): delivered after the loop
     for (uint16_t i = 0; i < k; ++i) {
         mbuf* m = ok[i];
         const ip4_addr d(dst[i]);
         const nexthop* x = nh[i] == fib4::miss ? nullptr : stk.nhs.get(nh[i]);
         if (x && (x->flags & nhf::local)) {
-            ip4_local(c, ifp, m, false);
+            ip4_local(c, ifp, m, false, local);
         } else if (d.is_multicast() || is_bcast_for(ifp, d)) {
-            ip4_local(c, ifp, m, true);
+            ip4_local(c, ifp, m, true, local);
         } else if (!fwd()) {
             stk.drop(c, m, drop_reason::ip4_not_local);
         } else {
             ip4_forward(c, ifp, m, x);
         }
     }
+    local.flush(c, ifp);
 }
 
-void inet4::ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept {
+void inet4::ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast, l4_batch& b) noexcept {
     auto* h = pkt_header<ip4_hdr>(m);
     if (ip4_is_fragment(*h)) return stk.drop(c, m, drop_reason::ip4_fragment);
     // The IP-protocol table (ICMP is inet4's registrant), UDP by port.
@@ -97,9 +99,10 @@ void inet4::ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept {
     li.proto = h->proto;
     li.group = bcast;
     li.off = h->hlen_bytes();
-    if (li.proto == ipproto_udp && !stk.udp4_ports.empty() && stk.udp_deliver(c, ifp, m, li)) return;
+    if (li.proto == ipproto_udp && !stk.udp4_ports.empty() && stk.udp_deliver(c, ifp, m, li, b)) return;
     const l4_entry& e = stk.ip4_protos[li.proto];
     if (e.fn) return e.fn(c, ifp, m, li, e.arg);
+    if (e.burst) return b.add(m, li, &e);
     if (stk.ip_default.fn && stk.ip_default.fn(c, ifp, m, li, stk.ip_default.arg)) return;
     stk.drop(c, m, drop_reason::ip4_no_proto);
 }

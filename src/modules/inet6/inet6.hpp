@@ -27,6 +27,7 @@
 namespace mpnet {
 
 struct lcore_ctx;
+struct l4_batch;
 struct llentry;
 class inet6;
 
@@ -127,7 +128,7 @@ public:
 
     // ---- data path (ip6_input.cpp); the control plane uses it with its own ctx
     void ip6_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcept;
-    void ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast) noexcept;
+    void ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast, l4_batch& b) noexcept;
     void ip6_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noexcept;
     /// Sends an ICMPv6 error about `orig` (IPv6 header at front) to its source,
     /// rate-limited; `orig` stays the caller's.

@@ -31,6 +31,7 @@ void inet6::ip6_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcep
     uint32_t nh[pkt_batch::capacity];
     uint16_t k = 0;
     const bool from_lo = (ifp.flags() & iff::loopback) != 0;
+    l4_batch local;  // for burst handlers (tunnels): delivered at the end
     for (uint16_t i = 0; i < n; ++i) {
         mbuf* m = pkts[i];
         drop_reason why{};
@@ -45,28 +46,28 @@ void inet6::ip6_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcep
                 stk.drop(c, m, drop_reason::ip6_not_member);
                 continue;
             }
-            ip6_local(c, ifp, m, true);
+            ip6_local(c, ifp, m, true, local);
             continue;
         }
         ok[k] = m;
         key[k++] = h->dst.with_scope(ifp.index());
     }
-    if (k == 0) return;
-    fib6_->lookup_bulk(key, nh, k);
+    if (k > 0) fib6_->lookup_bulk(key, nh, k);
     for (uint16_t i = 0; i < k; ++i) {
         mbuf* m = ok[i];
         const nexthop* x = nh[i] == fib6::miss ? nullptr : stk.nhs.get(nh[i]);
         if (x && (x->flags & nhf::local)) {
-            ip6_local(c, ifp, m, false);
+            ip6_local(c, ifp, m, false, local);
         } else if (!fwd6()) {
             stk.drop(c, m, drop_reason::ip6_not_local);
         } else {
             ip6_forward(c, ifp, m, x);
         }
     }
+    local.flush(c, ifp);
 }
 
-void inet6::ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast) noexcept {
+void inet6::ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast, l4_batch& b) noexcept {
     uint8_t proto = 0;
     uint32_t off = 0, field = 0;
     bool frag = false;
@@ -78,8 +79,10 @@ void inet6::ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast) noexcept {
     li.proto = proto;
     li.group = mcast;
     li.off = off;
-    if (proto == ipproto_udp && !stk.udp6_ports.empty() && stk.udp_deliver(c, ifp, m, li)) return;
-    if (const l4_entry& e = stk.ip6_protos[proto]; e.fn) return e.fn(c, ifp, m, li, e.arg);
+    if (proto == ipproto_udp && !stk.udp6_ports.empty() && stk.udp_deliver(c, ifp, m, li, b)) return;
+    const l4_entry& e = stk.ip6_protos[proto];
+    if (e.fn) return e.fn(c, ifp, m, li, e.arg);
+    if (e.burst) return b.add(m, li, &e);
     if (stk.ip_default.fn && stk.ip_default.fn(c, ifp, m, li, stk.ip_default.arg)) return;
     // RFC 4443 3.1/3.4: UDP to no listener is "port unreachable"; an
     // unknown next header is a parameter problem pointing at it. TCP

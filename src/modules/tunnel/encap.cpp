@@ -2,10 +2,149 @@
 // What the tunnel modules share: their outer endpoints' words.
 #include "mpnet/tunnel/encap.hpp"
 
+#include <fmt/format.h>
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+#include <stdexcept>
+
 #include "mpnet/core/checksum.hpp"
 #include "mpnet/core/wire.hpp"
+#include "mpnet/sync/rcu.hpp"
 
 namespace mpnet {
+
+// ---- the table -------------------------------------------------------------------------------
+
+// The hash, and a count of who holds it: the table, and every removed key
+// whose slot waits for its grace period (so a table destroyed with frees
+// still pending is freed by the last of them).
+struct encap_table::shared {
+    rte_hash* h = nullptr;
+    std::mutex mu;  // the writer calls and the RCU callbacks' frees
+    std::atomic<uint32_t> refs{1};
+    void unref() noexcept {
+        if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            rte_hash_free(h);
+            delete this;
+        }
+    }
+};
+
+namespace {
+
+struct pending_free {
+    encap_table::shared* sh;
+    int32_t pos;
+};
+
+void free_slot(void* p) noexcept {
+    auto* f = static_cast<pending_free*>(p);
+    {
+        std::lock_guard<std::mutex> g(f->sh->mu);
+        rte_hash_free_key_with_position(f->sh->h, f->pos);
+    }
+    f->sh->unref();
+    delete f;
+}
+
+constexpr uint64_t data_max = (uint64_t{1} << 48) - 1;
+
+void* pack(uint16_t ifindex, uint64_t data) noexcept {
+    return reinterpret_cast<void*>(static_cast<uintptr_t>(data << 16 | ifindex));
+}
+encap_hit unpack(const void* v) noexcept {
+    const auto w = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(v));
+    return {static_cast<uint16_t>(w & 0xffff), w >> 16};
+}
+
+std::atomic<uint32_t> table_serial{0};
+
+}  // namespace
+
+encap_table::encap_table(size_t max_entries) : max_(max_entries) {
+    // Slack past the limit for keys removed and not yet freed (a grace
+    // period is milliseconds; a writer moving tunnels in a loop needs room).
+    const size_t slots = std::max<size_t>(max_entries + max_entries / 2 + 64, 8);
+    char name[RTE_HASH_NAMESIZE];
+    std::snprintf(name, sizeof name, "mpenc%u", table_serial.fetch_add(1, std::memory_order_relaxed));
+    rte_hash_parameters p{};
+    p.name = name;
+    p.entries = static_cast<uint32_t>(slots);
+    p.key_len = sizeof(encap_key);
+    p.hash_func = rte_hash_crc;
+    p.hash_func_init_val = 0;
+    p.socket_id = SOCKET_ID_ANY;
+    p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+    rte_hash* h = rte_hash_create(&p);
+    if (!h) throw std::runtime_error(fmt::format("encapsulation table: rte_hash_create: {}", rte_strerror(rte_errno)));
+    sh_ = new shared;
+    sh_->h = h;
+    h_ = h;
+}
+
+encap_table::~encap_table() { sh_->unref(); }
+
+encap_hit encap_table::lookup(const encap_key& k) const noexcept {
+    void* d;
+    if (rte_hash_lookup_data(h_, &k, &d) < 0) return {};
+    return unpack(d);
+}
+
+void encap_table::lookup_bulk(const encap_key* keys, uint16_t n, encap_hit* out) const noexcept {
+    const void* ks[bulk_max];
+    void* d[bulk_max];
+    for (uint16_t at = 0; at < n; at += bulk_max) {
+        const auto m = static_cast<uint16_t>(std::min<uint32_t>(bulk_max, n - at));
+        for (uint16_t i = 0; i < m; ++i) ks[i] = &keys[at + i];
+        uint64_t hits = 0;
+        if (rte_hash_lookup_bulk_data(h_, ks, m, &hits, d) < 0) hits = 0;
+        for (uint16_t i = 0; i < m; ++i) out[at + i] = (hits >> i & 1) ? unpack(d[i]) : encap_hit{};
+    }
+}
+
+status encap_table::add(const encap_key& k, uint16_t ifindex, uint64_t data) {
+    if (ifindex == 0 || data > data_max) return errc::inval;
+    if (n_ >= max_) return errc::nospc;
+    for (bool waited = false;; waited = true) {
+        int r;
+        {
+            std::lock_guard<std::mutex> g(sh_->mu);
+            // rte_hash_add_key_data replaces the value of a present key: refuse first.
+            if (rte_hash_lookup(h_, &k) >= 0) return errc::exist;
+            r = rte_hash_add_key_data(h_, &k, pack(ifindex, data));
+        }
+        if (r == 0) break;
+        // Below the limit but out of slots: removed keys wait for their
+        // grace period (a writer that changed tunnels faster than readers
+        // went quiescent). Wait for their frees once, then try again.
+        if (r == -ENOSPC && !waited && sh_->refs.load(std::memory_order_acquire) > 1) {
+            rcu_barrier();
+            continue;
+        }
+        return r == -ENOSPC ? errc::nospc : errc::nomem;
+    }
+    ++n_;
+    return {};
+}
+
+bool encap_table::remove(const encap_key& k) noexcept {
+    int32_t pos;
+    {
+        std::lock_guard<std::mutex> g(sh_->mu);
+        pos = rte_hash_del_key(h_, &k);
+    }
+    if (pos < 0) return false;
+    --n_;
+    sh_->refs.fetch_add(1, std::memory_order_relaxed);
+    detail::rcu_defer(&free_slot, new pending_free{sh_, pos});
+    return true;
+}
 
 std::optional<tunnel_endpoints> tunnel_endpoints::parse(std::string_view src, std::string_view dst) {
     tunnel_endpoints e;

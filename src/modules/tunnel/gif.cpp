@@ -124,16 +124,12 @@ void gif_output(dp_ctx& c, ifnet& ifp, mbuf* m, const l3_next&, void* arg) noexc
     c.defer_output(m);
 }
 
-// Protocol 4 or 41 to one of our addresses, either outer family.
-void gif_input(dp_ctx& c, ifnet&, mbuf* m, const l4_info& li, void* arg) noexcept {
-    auto& st = *static_cast<gif_state*>(arg);
-    if (li.group) return c.drop(m, st.no_tunnel);
-    const uint8_t* o = pkt_data(m);
-    const encap_key k = encap_key::received(o, li.family, gif_key_proto);
-    const uint8_t outer_ecn = tclass_of(o) & 3;
-    const encap_entry* e = st.table.lookup(k);
+// A packet of protocol 4 or 41 to one of our addresses, with the tunnel its
+// outer addresses found.
+void gif_decap(dp_ctx& c, gif_state& st, mbuf* m, const l4_info& li, encap_hit e) noexcept {
     if (!e) return c.drop(m, st.no_tunnel);
-    ifnet* ifp = c.if_lookup(e->ifindex);
+    const uint8_t outer_ecn = tclass_of(pkt_data(m)) & 3;
+    ifnet* ifp = c.if_lookup(e.ifindex);
     if (!ifp) return c.drop(m, drop_reason::if_gone);
     if (!ifp->is_up()) return c.drop(m, drop_reason::if_down);
     if (c.nesting() >= st.max_nesting.load(std::memory_order_relaxed)) {
@@ -156,6 +152,23 @@ void gif_input(dp_ctx& c, ifnet&, mbuf* m, const l4_info& li, void* arg) noexcep
     ifp->count(c.lcore(), if_counter::ipackets);
     ifp->count(c.lcore(), if_counter::ibytes, pkt_len(m));
     c.defer_ip_input(*ifp, m);
+}
+
+// Protocol 4 or 41 to one of our addresses, either outer family: a burst's
+// tunnels looked up together.
+void gif_input(dp_ctx& c, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept {
+    auto& st = *static_cast<gif_state*>(arg);
+    tunnel_detail::decap_burst(
+        st.table, n,
+        [&](uint16_t i, encap_key& k) {
+            if (li[i].group) {
+                c.drop(pkts[i], st.no_tunnel);
+                return false;
+            }
+            k = encap_key::received(pkt_data(pkts[i]), li[i].family, gif_key_proto);
+            return true;
+        },
+        [&](uint16_t i, encap_hit e) { gif_decap(c, st, pkts[i], li[i], e); });
 }
 
 // ---- control plane --------------------------------------------------------------------------
@@ -202,8 +215,8 @@ void gif_ctlinput(module_ctl& ctl, const icmp_notice& n, void* arg) {
     if (!n.mtu || n.mtu < limits::pmtu_min) return;
     const encap_key k = n.family == 4 ? encap_key::v4(gif_key_proto, n.src.v4, n.dst.v4)
                                       : encap_key::v6(gif_key_proto, n.src.v6, n.dst.v6);
-    const encap_entry* e = st.table.lookup(k);
-    ifnet* ifp = e ? ctl.if_lookup(e->ifindex) : nullptr;
+    const encap_hit e = st.table.lookup(k);
+    ifnet* ifp = e ? ctl.if_lookup(e.ifindex) : nullptr;
     if (!ifp || !is_gif(*ifp)) return;
     const uint32_t outer = n.family == 4 ? sizeof(ip4_hdr) : sizeof(ip6_hdr);
     const uint32_t mtu = n.mtu - outer;
@@ -247,8 +260,8 @@ void gif_attach(module_registrar& r) {
     k.arg = st;
     r.kind(k);
     for (uint8_t fam : {uint8_t{4}, uint8_t{6}}) {
-        r.ip_proto(fam, proto_ipip, gif_input, st);
-        r.ip_proto(fam, proto_ipv6, gif_input, st);
+        r.ip_proto_burst(fam, proto_ipip, gif_input, st);
+        r.ip_proto_burst(fam, proto_ipv6, gif_input, st);
         r.ctlinput(fam, proto_ipip, gif_ctlinput, st);
         r.ctlinput(fam, proto_ipv6, gif_ctlinput, st);
     }

@@ -121,17 +121,23 @@ void l2tp_transmit(dp_ctx& c, ifnet& ifp, mbuf* m, void* arg) noexcept {
 }
 
 // The session header at `off` (after the UDP header and L2TPv3's word for
-// UDP): session id, cookie, then the frame.
-void l2tp_decap(dp_ctx& c, l2tp_state& st, mbuf* m, const l4_info& li, uint32_t off, bool udp) noexcept {
-    if (li.group) return c.drop(m, st.no_session);
-    if (pkt_head_len(m) < off + 4) return c.drop(m, st.too_short);
+// UDP): session id, cookie, then the frame. Its table key, or false when the
+// packet was dropped.
+bool l2tp_key(dp_ctx& c, l2tp_state& st, mbuf* m, const l4_info& li, uint32_t off, bool udp, encap_key& k) noexcept {
+    if (li.group) return c.drop(m, st.no_session), false;
+    if (pkt_head_len(m) < off + 4) return c.drop(m, st.too_short), false;
     const uint8_t* d = pkt_data(m);
     const uint32_t sid = get_be32(d + off);
-    if (sid == 0) return c.drop(m, st.control);
-    const encap_entry* e = st.table.lookup(encap_key::received(d, li.family, udp ? ipproto_udp : l2tp::ipproto_l2tp,
-                                                               sid, udp ? l2tp::udp_port : 0));
+    if (sid == 0) return c.drop(m, st.control), false;
+    k = encap_key::received(d, li.family, udp ? ipproto_udp : l2tp::ipproto_l2tp, sid, udp ? l2tp::udp_port : 0);
+    return true;
+}
+
+// The packet whose key l2tp_key read, with the session it found.
+void l2tp_decap(dp_ctx& c, l2tp_state& st, mbuf* m, uint32_t off, encap_hit e) noexcept {
     if (!e) return c.drop(m, st.no_session);
-    ifnet* ifp = c.if_lookup(e->ifindex);
+    const uint8_t* d = pkt_data(m);
+    ifnet* ifp = c.if_lookup(e.ifindex);
     if (!ifp) return c.drop(m, drop_reason::if_gone);
     if (!ifp->is_up()) return c.drop(m, drop_reason::if_down);
     l2tp_softc& s = sc(*ifp);
@@ -151,22 +157,32 @@ void l2tp_decap(dp_ctx& c, l2tp_state& st, mbuf* m, const l4_info& li, uint32_t 
 }
 
 // IP protocol 115: the session id follows the IP header (RFC 3931 4.1.1.2).
-void l2tp_ip_input(dp_ctx& c, ifnet&, mbuf* m, const l4_info& li, void* arg) noexcept {
-    l2tp_decap(c, *static_cast<l2tp_state*>(arg), m, li, li.off, false);
+// A burst's sessions are looked up together.
+void l2tp_ip_input(dp_ctx& c, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept {
+    auto& st = *static_cast<l2tp_state*>(arg);
+    tunnel_detail::decap_burst(
+        st.table, n, [&](uint16_t i, encap_key& k) { return l2tp_key(c, st, pkts[i], li[i], li[i].off, false, k); },
+        [&](uint16_t i, encap_hit e) { l2tp_decap(c, st, pkts[i], li[i].off, e); });
 }
 
 // UDP 1701: header and checksum checked by the stack; then L2TPv3's word.
-void l2tp_udp_input(dp_ctx& c, ifnet&, mbuf* m, const l4_info& li, void* arg) noexcept {
-    auto& st = *static_cast<l2tp_state*>(arg);
+bool l2tp_udp_key(dp_ctx& c, l2tp_state& st, mbuf* m, const l4_info& li, encap_key& k) noexcept {
     const uint32_t off = li.off + 8;
-    if (pkt_head_len(m) < off + 4) return c.drop(m, st.too_short);
+    if (pkt_head_len(m) < off + 4) return c.drop(m, st.too_short), false;
     // The frame ends where the datagram does (bytes after it are padding).
     const uint8_t* u = pkt_data(m) + li.off;
     pkt_trim_to(m, li.off + (uint32_t(u[4]) << 8 | u[5]));
     const uint8_t* w = pkt_data(m) + off;
-    if (w[0] & 0x80) return c.drop(m, st.control);  // T: a control message
-    if ((w[1] & 0x0f) != 3) return c.drop(m, st.bad_version);
-    l2tp_decap(c, st, m, li, off + 4, true);
+    if (w[0] & 0x80) return c.drop(m, st.control), false;  // T: a control message
+    if ((w[1] & 0x0f) != 3) return c.drop(m, st.bad_version), false;
+    return l2tp_key(c, st, m, li, off + 4, true, k);
+}
+
+void l2tp_udp_input(dp_ctx& c, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept {
+    auto& st = *static_cast<l2tp_state*>(arg);
+    tunnel_detail::decap_burst(
+        st.table, n, [&](uint16_t i, encap_key& k) { return l2tp_udp_key(c, st, pkts[i], li[i], k); },
+        [&](uint16_t i, encap_hit e) { l2tp_decap(c, st, pkts[i], li[i].off + 12, e); });
 }
 
 // ---- control plane --------------------------------------------------------------------------
@@ -241,8 +257,8 @@ void l2tp_attach(module_registrar& r) {
     k.arg = st;
     r.kind(k);
     for (uint8_t fam : {uint8_t{4}, uint8_t{6}}) {
-        r.ip_proto(fam, l2tp::ipproto_l2tp, l2tp_ip_input, st);
-        r.udp_port(fam, l2tp::udp_port, l2tp_udp_input, st);
+        r.ip_proto_burst(fam, l2tp::ipproto_l2tp, l2tp_ip_input, st);
+        r.udp_port_burst(fam, l2tp::udp_port, l2tp_udp_input, st);
     }
     r.limits(l2tp_limits, st);
     r.knob(u8_knob("net.inet.l2tp.ttl", "TTL (hop limit) of l2tp's outer header", 1, 255, st->ttl));

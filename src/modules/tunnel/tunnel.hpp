@@ -4,6 +4,7 @@
 // Locking notes: none of its own.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -21,6 +22,27 @@
 #include "mpnet/tunnel/encap.hpp"
 
 namespace mpnet::tunnel_detail {
+
+/// Decapsulation a burst at a time (an l4_burst_fn's body): `parse(i, key)`
+/// checks packet i and writes its table key (false: it dropped the packet),
+/// one bulk lookup finds every key's tunnel, then `finish(i, hit)` goes on
+/// with each (a false hit: no tunnel). A burst (l4_batch) at a time; more
+/// is taken a burst's worth at a time.
+template <typename Parse, typename Finish>
+void decap_burst(const encap_table& t, uint16_t n, Parse&& parse, Finish&& finish) noexcept {
+    encap_key keys[pkt_batch::capacity];
+    uint16_t at[pkt_batch::capacity];
+    encap_hit hit[pkt_batch::capacity];
+    for (uint16_t base = 0; base < n;) {
+        const auto end = static_cast<uint16_t>(std::min<uint32_t>(n, base + pkt_batch::capacity));
+        uint16_t k = 0;
+        for (uint16_t i = base; i < end; ++i)
+            if (parse(i, keys[k])) at[k++] = i;
+        t.lookup_bulk(keys, k, hit);
+        for (uint16_t j = 0; j < k; ++j) finish(at[j], hit[j]);
+        base = end;
+    }
+}
 
 /// A knob over a byte of the module's state that workers read relaxed.
 inline knob u8_knob(std::string_view name, std::string_view help, int64_t lo, int64_t hi,

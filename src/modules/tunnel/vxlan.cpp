@@ -92,29 +92,42 @@ void vxlan_transmit(dp_ctx& c, ifnet& ifp, mbuf* m, void* arg) noexcept {
     c.defer_output(m);
 }
 
-// UDP 4789, header and checksum checked by the stack.
-void vxlan_input(dp_ctx& c, ifnet&, mbuf* m, const l4_info& li, void* arg) noexcept {
-    auto& st = *static_cast<vxlan_state*>(arg);
-    if (li.group) return c.drop(m, st.no_tunnel);
+// UDP 4789, header and checksum checked by the stack: the packet's table
+// key, or false when it was dropped.
+bool vxlan_key(dp_ctx& c, vxlan_state& st, mbuf* m, const l4_info& li, encap_key& k) noexcept {
+    if (li.group) return c.drop(m, st.no_tunnel), false;
     const uint32_t off = li.off + 8;
     const uint8_t* d = pkt_data(m);
     // The frame ends where the datagram does (bytes after it are padding;
     // the stack checked the length against the IP payload).
     pkt_trim_to(m, li.off + (uint32_t(d[li.off + 4]) << 8 | d[li.off + 5]));
-    if (pkt_head_len(m) < off + 8 + sizeof(ether_hdr)) return c.drop(m, st.too_short);
+    if (pkt_head_len(m) < off + 8 + sizeof(ether_hdr)) return c.drop(m, st.too_short), false;
     const uint8_t* v = d + off;
-    if (!(v[0] & flag_i)) return c.drop(m, st.bad_flags);
+    if (!(v[0] & flag_i)) return c.drop(m, st.bad_flags), false;
     const uint32_t vni = uint32_t(v[4]) << 16 | uint32_t(v[5]) << 8 | v[6];
-    const encap_entry* e = st.table.lookup(encap_key::received(d, li.family, ipproto_udp, vni, vxlan::udp_port));
+    k = encap_key::received(d, li.family, ipproto_udp, vni, vxlan::udp_port);
+    return true;
+}
+
+// The packet whose key vxlan_key read, with the segment it found.
+void vxlan_decap(dp_ctx& c, vxlan_state& st, mbuf* m, const l4_info& li, encap_hit e) noexcept {
     if (!e) return c.drop(m, st.no_tunnel);
-    ifnet* ifp = c.if_lookup(e->ifindex);
+    ifnet* ifp = c.if_lookup(e.ifindex);
     if (!ifp) return c.drop(m, drop_reason::if_gone);
     if (!ifp->is_up()) return c.drop(m, drop_reason::if_down);
     if (c.nesting() >= st.max_nesting.load(std::memory_order_relaxed)) return c.drop(m, st.nesting);
-    pkt_adj(m, static_cast<uint16_t>(off + 8));
+    pkt_adj(m, static_cast<uint16_t>(li.off + 16));
     ifp->count(c.lcore(), if_counter::ipackets);
     ifp->count(c.lcore(), if_counter::ibytes, pkt_len(m));
     c.defer_if_input(*ifp, m);
+}
+
+// A burst's segments looked up together.
+void vxlan_input(dp_ctx& c, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept {
+    auto& st = *static_cast<vxlan_state*>(arg);
+    tunnel_detail::decap_burst(
+        st.table, n, [&](uint16_t i, encap_key& k) { return vxlan_key(c, st, pkts[i], li[i], k); },
+        [&](uint16_t i, encap_hit e) { vxlan_decap(c, st, pkts[i], li[i], e); });
 }
 
 // ---- control plane --------------------------------------------------------------------------
@@ -176,8 +189,8 @@ void vxlan_attach(module_registrar& r) {
     k.running_config = vxlan_running_config;
     k.arg = st;
     r.kind(k);
-    r.udp_port(4, vxlan::udp_port, vxlan_input, st);
-    r.udp_port(6, vxlan::udp_port, vxlan_input, st);
+    r.udp_port_burst(4, vxlan::udp_port, vxlan_input, st);
+    r.udp_port_burst(6, vxlan::udp_port, vxlan_input, st);
     r.limits(vxlan_limits, st);
     r.knob(u8_knob("net.inet.vxlan.ttl", "TTL (hop limit) of vxlan's outer header", 1, 255, st->ttl));
     r.knob(u8_knob("net.inet.vxlan.max_nesting",
