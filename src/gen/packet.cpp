@@ -13,6 +13,11 @@ namespace {
 
 constexpr uint16_t et_ip4 = 0x0800, et_arp = 0x0806, et_vlan = 0x8100, et_ip6 = 0x86dd;
 constexpr uint8_t proto_tcp = 6, proto_udp = 17, proto_icmp6 = 58;
+// Tunnels whose outer packet is IP protocol 4 (IPv4 in IP), 41 (IPv6 in IP)
+// or 115 (L2TPv3 over IP).
+constexpr uint8_t proto_ipip = 4, proto_ipv6 = 41, proto_l2tp = 115;
+// The smallest test frame a tunnel can carry: an inner IPv4 and UDP header.
+constexpr uint32_t inner_min = 28;
 
 inline void put16(uint8_t* p, uint16_t v) noexcept {
     p[0] = uint8_t(v >> 8);
@@ -236,6 +241,11 @@ rx_frame parse_frame(const uint8_t* p, uint32_t len) noexcept {
     } else {
         return f;
     }
+    // The trailer ends the L4 payload. A test frame inside a tunnel (the
+    // device under test encapsulated it) ends where the outer packet does,
+    // so its trailer is found the same way: UDP tunnels (VXLAN, L2TPv3 over
+    // UDP) need nothing more, IP-protocol tunnels are taken here. The
+    // trailer's own checks (magic, flow against sequence) tell mpgen's.
     uint32_t l4h;
     if (proto == proto_udp) {
         l4h = 8;
@@ -243,6 +253,8 @@ rx_frame parse_frame(const uint8_t* p, uint32_t len) noexcept {
         if (l4len < 20) return f;
         l4h = uint32_t(p[l4off + 12] >> 4) * 4;
         if (l4h < 20) return f;
+    } else if (proto == proto_ipip || proto == proto_ipv6 || proto == proto_l2tp) {
+        l4h = inner_min;
     } else {
         return f;
     }

@@ -264,6 +264,71 @@ TEST(gen_frame, TruncatedAndForeignFramesAreOther) {
     }
 }
 
+// A test frame that a device encapsulated: gif (IPv4 or IPv6 in IPv4, IPv4
+// in IPv6), L2TPv3 over IP (session id and the inner Ethernet frame) and
+// VXLAN (UDP 4789) are all mpgen's, with the trailer they were sent with; a
+// tunnel packet too short to hold a frame and a trailer is not.
+TEST(gen_frame, FramesInsideTunnelsAreFound) {
+    ether_addr a{{2, 0, 0, 0, 0, 1}}, b{{2, 0, 0, 0, 0, 2}};
+    auto fl = expand_flows(*parse_addr_range("198.18.0.1"), *parse_addr_range("198.19.0.1"), {}, {});
+    frame_factory ff({a, b, 0, false, 64, 0x5c}, *fl);
+    std::vector<uint8_t> inner(256);
+    const uint32_t len = ff.build(inner.data(), 128, 77, 0x123456);
+    // outer: 14 + outer IP + tunnel header, then the inner frame from its L3
+    // (gif) or from its Ethernet header (L2TPv3, VXLAN).
+    auto wrap = [&](bool v6, uint8_t proto, std::vector<uint8_t> shim, bool l2) {
+        std::vector<uint8_t> out(14 + (v6 ? 40 : 20));
+        std::memcpy(out.data(), inner.data(), 12);
+        out[12] = v6 ? 0x86 : 0x08;
+        out[13] = v6 ? 0xdd : 0x00;
+        out.insert(out.end(), shim.begin(), shim.end());
+        out.insert(out.end(), inner.begin() + (l2 ? 0 : 14), inner.begin() + len);
+        const uint32_t pl = uint32_t(out.size()) - 14 - (v6 ? 40 : 20);
+        uint8_t* ip = out.data() + 14;
+        if (v6) {
+            ip[0] = 0x60;
+            ip[4] = uint8_t(pl >> 8);
+            ip[5] = uint8_t(pl);
+            ip[6] = proto;
+            ip[7] = 64;
+        } else {
+            ip[0] = 0x45;
+            ip[2] = uint8_t((pl + 20) >> 8);
+            ip[3] = uint8_t(pl + 20);
+            ip[8] = 64;
+            ip[9] = proto;
+        }
+        if (proto == 17) {  // the UDP length
+            out[14 + (v6 ? 40 : 20) + 4] = uint8_t(pl >> 8);
+            out[14 + (v6 ? 40 : 20) + 5] = uint8_t(pl);
+        }
+        return out;
+    };
+    const std::vector<uint8_t> vxlan = {0xc0, 0x01, 0x12, 0xb5, 0, 0, 0, 0, 0x08, 0, 0, 0, 0, 0, 42, 0};
+    for (auto& [name, frame] : std::vector<std::pair<const char*, std::vector<uint8_t>>>{
+             {"gif ip4/ip4", wrap(false, 4, {}, false)},
+             {"gif ip4/ip6", wrap(true, 4, {}, false)},
+             {"l2tp over ip", wrap(false, 115, {0, 0, 0, 7}, true)},
+             {"l2tp over ip6 with a cookie", wrap(true, 115, {0, 0, 0, 7, 1, 2, 3, 4}, true)},
+             {"vxlan", wrap(false, 17, vxlan, true)}}) {
+        rx_frame f = parse_frame(frame.data(), uint32_t(frame.size()));
+        ASSERT_EQ(f.kind, rx_kind::test) << name;
+        EXPECT_EQ(f.t.seq, 77u) << name;
+        EXPECT_EQ(f.t.magic, 0x5c) << name;
+        EXPECT_EQ(f.t.tsc48, 0x123456u) << name;
+    }
+    // Cut to less than an inner IPv4/UDP header and a trailer (the outer
+    // length saying so): not a test frame.
+    std::vector<uint8_t> cut = wrap(false, 4, {}, false);
+    cut.resize(14 + 20 + 28 + trailer_len - 1);
+    cut[16] = 0;
+    cut[17] = uint8_t(cut.size() - 14);
+    EXPECT_NE(parse_frame(cut.data(), uint32_t(cut.size())).kind, rx_kind::test);
+    // Another protocol (GRE) is not taken for a tunnel mpgen knows.
+    std::vector<uint8_t> gre = wrap(false, 47, {0, 0, 0x08, 0}, false);
+    EXPECT_NE(parse_frame(gre.data(), uint32_t(gre.size())).kind, rx_kind::test);
+}
+
 TEST(gen_frame, ArpAndNeighbourAnswers) {
     ether_addr me{{2, 0, 0, 0, 0, 1}}, dut{{2, 0, 0, 0, 0, 9}};
     uint8_t req[128], rep[128];

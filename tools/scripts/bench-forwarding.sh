@@ -28,6 +28,19 @@
 #   mpnetd_route  mpnetd routing IPv4 on the same memif links (the aim:
 #           bridging at least as fast per core as routing)
 #
+# --mode tunnel: mpnetd routes mpgen's frames into a tunnel whose far end is
+# mpgen's receiving port (docs/benchmarks/tunnels-memif.md). One flow,
+# 198.18.0.2 -> 198.18.2.2; mpnetd routes 198.18.2.0/24 into the tunnel, and
+# the outer packets go from 198.18.1.1 to mpgen's 198.18.1.2 (resolved by
+# ARP), whose receiver finds its frames inside them (gen/packet.hpp).
+#   mpnetd        the same flow routed plainly out of mp1 (the baseline)
+#   mpnetd_gif    gif0, IPv4 in IPv4 (protocol 4)
+#   mpnetd_l2tp   l2tp0 as an addressed Ethernet interface, L2TPv3 over IP
+#                 (protocol 115), a static ARP entry for the far side
+#   mpnetd_vxlan  vxlan0, VNI 42, UDP 4789, the same static ARP entry
+# Encapsulation only: mpgen does not send tunnelled frames, so the decap
+# direction is measured in process (bench_forward, docs/benchmarks/tunnels.md).
+#
 # mpgen runs on CPU 0 (its datapath lcore and its sleeping main lcore).
 # Addresses: 198.18.0.0/24 on the input side, 198.18.1.0/24 on the output
 # side (l3fwd's built-in table routes 198.18.N.0/24 to port N). With
@@ -54,7 +67,7 @@
 # generator-limited when all but 0.5 % came back and the input ring refused
 # under 0.5 % (mpgen's tx_full): the device kept up with what mpgen made.
 #
-# Usage: tools/scripts/bench-forwarding.sh [--mode route|bridge] [--duts mpnetd,mpnetd_adaptive,l3fwd,testpmd,linux]
+# Usage: tools/scripts/bench-forwarding.sh [--mode route|bridge|tunnel] [--duts mpnetd,mpnetd_adaptive,l3fwd,testpmd,linux]
 #          [--sizes 64,512,1518] [--trial SECONDS] [--rounds N]
 #          [--drain-time SECONDS] [--memif-rsize LOG2] [--max-lag-us US] [--family 4|6] [--fib small|full] [--no-doc]
 #
@@ -118,7 +131,13 @@ case $bench_mode in
       { echo "bench-forwarding: --mode bridge is IPv4 with --fib small" >&2; exit 2; }
     [[ -n $duts ]] || duts=mpnetd,mpnetd_route,testpmd,linux
     out_g=198.18.0.3 t_gw=198.18.0.3 r_gw=198.18.0.2 doc_name=bridge ;;
-  *) echo "bench-forwarding: --mode is route or bridge, not '$bench_mode'" >&2; exit 2 ;;
+  tunnel)
+    [[ $family == 4 && $fib == small ]] ||
+      { echo "bench-forwarding: --mode tunnel is IPv4 with --fib small" >&2; exit 2; }
+    [[ -n $duts ]] || duts=mpnetd,mpnetd_gif,mpnetd_l2tp,mpnetd_vxlan
+    [[ -n $sizes ]] || sizes=64,512,1024  # 1024 + VXLAN's 50 bytes still fit mp1's MTU
+    doc_name=tunnels-memif ;;
+  *) echo "bench-forwarding: --mode is route, bridge or tunnel, not '$bench_mode'" >&2; exit 2 ;;
 esac
 [[ -n $sizes ]] || sizes=$min_size,128,256,512,1024,1280,1518
 table=$root/../shared/data/fulltable-prefixes.txt.gz
@@ -184,6 +203,26 @@ with open(f"{run}/flows.txt", "w") as f:
 PY
   flow_opts=(--flowlist "$run/flows.txt")
 fi
+if [[ $bench_mode == tunnel ]]; then
+  echo "$in_g 198.18.2.2" > "$run/flows.txt"
+  flow_opts=(--flowlist "$run/flows.txt")
+fi
+# tunnel_conf NAME: --mode tunnel's lines of mpnetd's configuration for a device.
+tunnel_conf() {
+  local far=02:00:00:00:00:0b  # mpgen's receiving port (memif_client below)
+  case $1 in
+    mpnetd) echo "route add -net 198.18.2.0/24 $out_g -ifp mp1" ;;  # pinned: see --fib full
+    mpnetd_gif)
+      printf '%s\n' "ifconfig gif0 create" "ifconfig gif0 tunnel $out_r $out_g" \
+        "ifconfig gif0 inet 198.18.3.1 198.18.3.2 up" "route add -net 198.18.2.0/24 198.18.3.2" ;;
+    mpnetd_l2tp)
+      printf '%s\n' "ifconfig l2tp0 create" "ifconfig l2tp0 tunnel $out_r $out_g" "ifconfig l2tp0 session 1 1" \
+        "ifconfig l2tp0 inet 198.18.3.1/24 up" "arp -s 198.18.3.2 $far" "route add -net 198.18.2.0/24 198.18.3.2" ;;
+    mpnetd_vxlan)
+      printf '%s\n' "ifconfig vxlan0 create" "ifconfig vxlan0 vni 42" "ifconfig vxlan0 tunnel $out_r $out_g" \
+        "ifconfig vxlan0 inet 198.18.3.1/24 up" "arp -s 198.18.3.2 $far" "route add -net 198.18.2.0/24 198.18.3.2" ;;
+  esac
+}
 
 # --- l3fwd from the dpdk-doc examples ---
 l3=$build/l3fwd-example
@@ -271,6 +310,7 @@ else
   echo "ifconfig mp0 inet6 $in_r/$plen up"; echo "ifconfig mp1 inet6 $out_r/$plen up"
   echo "sysctl -w net.inet6.ip6.forwarding=1"
 fi)
+$([[ $bench_mode == tunnel ]] && tunnel_conf "$name")
 intrctl mode -c 0 $mode
 sysctl -w net.inet.ip.dad_count=0
 sysctl -w net.inet6.ip6.dad_count=0
@@ -294,6 +334,9 @@ CONF
   kill -TERM "$dp"; wait "$dp" 2>/dev/null || true
 }
 run_mpnetd_adaptive() { run_mpnetd adaptive mpnetd_adaptive; }
+run_mpnetd_gif() { run_mpnetd poll mpnetd_gif; }
+run_mpnetd_l2tp() { run_mpnetd poll mpnetd_l2tp; }
+run_mpnetd_vxlan() { run_mpnetd poll mpnetd_vxlan; }
 # --mode bridge: mpnetd routing on the same links, for the per-core comparison
 # (mpgen's ports then in two subnets behind the router's addresses).
 run_mpnetd_route() {
@@ -521,6 +564,8 @@ if [[ $write_doc == 1 ]]; then
   {
     if [[ $bench_mode == bridge ]]; then
       echo "# Bridging side by side: mpnetd's bridge(4), DPDK testpmd (macswap), Linux's bridge"
+    elif [[ $bench_mode == tunnel ]]; then
+      echo "# Into tunnels through mpnetd: gif, L2TPv3 and VXLAN encapsulation next to plain forwarding"
     else
       echo "# $fam_name forwarding side by side: mpnetd, DPDK l3fwd, Linux"
     fi
@@ -528,12 +573,24 @@ if [[ $write_doc == 1 ]]; then
     echo "Written by \`$cmdline\` on $(date -u +%Y-%m-%d) ($(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))."
     echo "mpgen on CPU 0, the device under test on CPU 1; RFC 2544 throughput (binary search,"
     echo "zero loss, resolution 1 % of line rate, ${trial} s trials, 0.5 s drain) and latency at the found rate,"
-    echo "$fam_name/UDP, one flow $in_g → $out_g. Rates are frames/s against a nominal 10 Gb/s line."
+    if [[ $bench_mode == tunnel ]]; then
+      echo "$fam_name/UDP, one flow $in_g → 198.18.2.2. Rates are frames/s against a nominal 10 Gb/s line,"
+      echo "of mpgen's (inner) frame size."
+    else
+      echo "$fam_name/UDP, one flow $in_g → $out_g. Rates are frames/s against a nominal 10 Gb/s line."
+    fi
     if [[ $bench_mode == bridge ]]; then
       echo "mpgen's ports are two hosts of one subnet; their ARP crosses the bridge, which learns both"
       echo "MACs before the first test frame (known unicast). mpnetd (bridge0 over mp0 and mp1, one"
       echo "worker, poll mode) and testpmd (macswap, the ceiling) sit behind two memif ports (copy mode);"
       echo "Linux's bridge joins two veth pairs, fed by mpgen on af_packet."
+    elif [[ $bench_mode == tunnel ]]; then
+      echo "mpnetd (one worker, poll mode) sits behind two memif ports (copy mode) and routes the flow"
+      echo "into gif0 (IPv4 in IPv4), l2tp0 (L2TPv3 over IP, an addressed Ethernet interface) or"
+      echo "vxlan0 (VNI 42), whose outer packets go from 198.18.1.1 to mpgen's receiving port"
+      echo "198.18.1.2, or (mpnetd) plainly out of mp1. mpgen's receiver finds its frames inside"
+      echo "the tunnels' packets. Encapsulation only: the decapsulation direction, and 100 000"
+      echo "tunnels, are measured in process (tunnels.md)."
     else
       echo "mpnetd and l3fwd sit behind two memif ports (copy mode); Linux forwards between veth pairs,"
       echo "fed by mpgen on af_packet."

@@ -8,6 +8,10 @@
 //   offset 11  magic             8 bits (session and port)
 //   offset 12  TX timestamp      48 low bits of the TSC, big-endian
 //
+// A receiver also finds the trailer of a test frame that a device under
+// test sent through a tunnel (IP in IP, L2TPv3, VXLAN): it ends the outer
+// packet too (parse_frame).
+//
 // Flow i of n carries exactly the sequence numbers s with s % n == i, so a
 // receiver derives each flow's own sequence (s / n) without a TX-side table;
 // a trailer whose flow id disagrees with its sequence number is not mpgen's.
