@@ -31,6 +31,7 @@
 // Lock order: the stack's control lock -> the table's mutex -> nothing.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -194,7 +195,7 @@ public:
     /// Writer: unlinks the entry for `k` (its slot reused after a grace
     /// period); false when there is none.
     bool remove(const encap_key& k) noexcept;
-    size_t size() const noexcept { return n_; }
+    size_t size() const noexcept { return n_.load(std::memory_order_relaxed); }
     size_t max_entries() const noexcept { return max_; }
 
     struct shared;  // the hash and what its pending frees hold (encap.cpp)
@@ -202,7 +203,11 @@ public:
 private:
     rte_hash* h_;  // sh_->h, for the readers
     shared* sh_;
-    size_t n_ = 0;  // writer-only
+    // Written by the writer; readers load it (relaxed) only to choose how
+    // to look up: a table this small stays in the caches, where single
+    // lookups cost less than the bulk lookup's prefetch stages.
+    std::atomic<size_t> n_{0};
+    static constexpr size_t small_table = 64;
     size_t max_;
 };
 

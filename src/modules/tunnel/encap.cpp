@@ -97,6 +97,10 @@ encap_hit encap_table::lookup(const encap_key& k) const noexcept {
 }
 
 void encap_table::lookup_bulk(const encap_key* keys, uint16_t n, encap_hit* out) const noexcept {
+    if (size() <= small_table) {
+        for (uint16_t i = 0; i < n; ++i) out[i] = lookup(keys[i]);
+        return;
+    }
     const void* ks[bulk_max];
     void* d[bulk_max];
     for (uint16_t at = 0; at < n; at += bulk_max) {
@@ -110,7 +114,7 @@ void encap_table::lookup_bulk(const encap_key* keys, uint16_t n, encap_hit* out)
 
 status encap_table::add(const encap_key& k, uint16_t ifindex, uint64_t data) {
     if (ifindex == 0 || data > data_max) return errc::inval;
-    if (n_ >= max_) return errc::nospc;
+    if (size() >= max_) return errc::nospc;
     for (bool waited = false;; waited = true) {
         int r;
         {
@@ -129,7 +133,7 @@ status encap_table::add(const encap_key& k, uint16_t ifindex, uint64_t data) {
         }
         return r == -ENOSPC ? errc::nospc : errc::nomem;
     }
-    ++n_;
+    n_.store(size() + 1, std::memory_order_relaxed);
     return {};
 }
 
@@ -140,7 +144,7 @@ bool encap_table::remove(const encap_key& k) noexcept {
         pos = rte_hash_del_key(h_, &k);
     }
     if (pos < 0) return false;
-    --n_;
+    n_.store(size() - 1, std::memory_order_relaxed);
     sh_->refs.fetch_add(1, std::memory_order_relaxed);
     detail::rcu_defer(&free_slot, new pending_free{sh_, pos});
     return true;
