@@ -282,15 +282,10 @@ TEST(t_l2tp_more, session_changes_under_traffic_on_two_workers) {
     k.restore = {"ifconfig l2tp0 tunnel 198.18.0.1 198.18.0.2", "ifconfig l2tp0 session 1235 4322"};
     k.refused_drop = "l2tp_no_session";
     k.wrap = [](int id, const std::vector<uint8_t>& frame, const ether_addr& to, const ether_addr& from) {
-        const size_t hl = 14 + 20 + 4;
-        std::vector<uint8_t> g(hl + frame.size());
-        ether_hdr ew{to, from, be16::of(ethertype_ip4)};
-        std::memcpy(g.data(), &ew, 14);
-        std::memcpy(g.data() + hl, frame.data(), frame.size());
+        std::vector<uint8_t> g = l2_churn_outer(l2tp::ipproto_l2tp, 4, frame, to, from);
         const uint32_t sid = id ? 1235 : 1234;
         g[36] = static_cast<uint8_t>(sid >> 8);
         g[37] = static_cast<uint8_t>(sid);
-        l2_churn_ip4(g, l2tp::ipproto_l2tp);
         return g;
     };
     k.sent_as = [](const uint8_t* d, uint32_t len, uint32_t* at) {

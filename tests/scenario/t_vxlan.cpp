@@ -167,11 +167,7 @@ TEST(t_vxlan_more, vni_changes_under_traffic_on_two_workers) {
     k.restore = {"ifconfig vxlan0 tunnel 198.18.0.1 198.18.0.2", "ifconfig vxlan0 vni 200"};
     k.refused_drop = "vxlan_no_tunnel";
     k.wrap = [](int id, const std::vector<uint8_t>& frame, const ether_addr& to, const ether_addr& from) {
-        const size_t hl = 14 + 20 + 16;
-        std::vector<uint8_t> g(hl + frame.size());
-        ether_hdr ew{to, from, be16::of(ethertype_ip4)};
-        std::memcpy(g.data(), &ew, 14);
-        std::memcpy(g.data() + hl, frame.data(), frame.size());
+        std::vector<uint8_t> g = l2_churn_outer(ipproto_udp, 16, frame, to, from);
         uint8_t* u = g.data() + 34;
         u[0] = 0xc3;  // 50000 -> 4789
         u[1] = 0x50;
@@ -181,7 +177,6 @@ TEST(t_vxlan_more, vni_changes_under_traffic_on_two_workers) {
         u[5] = static_cast<uint8_t>(16 + frame.size());
         u[8] = 0x08;
         u[14] = id ? 200 : 100;
-        l2_churn_ip4(g, ipproto_udp);
         return g;
     };
     k.sent_as = [](const uint8_t* d, uint32_t len, uint32_t* at) {

@@ -46,8 +46,16 @@ struct l2_churn_counts {
     uint64_t out = 0, stale_out = 0, in = 0, stale_in = 0, refused = 0, leaked = 0;
 };
 
-/// An outer IPv4 header from 198.18.0.2 to 198.18.0.1 at `f[14]`.
-inline void l2_churn_ip4(std::vector<uint8_t>& f, uint8_t proto) {
+/// A tunnel frame from the far end: Ethernet from `from` to `to`, an outer
+/// IPv4 header of `proto` from 198.18.0.2 to 198.18.0.1, `tunnel_len` bytes
+/// of tunnel header (zero, for the caller to fill at offset 34), then `frame`.
+inline std::vector<uint8_t> l2_churn_outer(uint8_t proto, size_t tunnel_len, const std::vector<uint8_t>& frame,
+                                           const ether_addr& to, const ether_addr& from) {
+    const size_t hl = 14 + 20 + tunnel_len;
+    std::vector<uint8_t> f(hl + frame.size());
+    ether_hdr e{to, from, be16::of(ethertype_ip4)};
+    std::memcpy(f.data(), &e, 14);
+    std::memcpy(f.data() + hl, frame.data(), frame.size());
     ip4_hdr h{};
     h.ver_ihl = 0x45;
     h.total_len.set(static_cast<uint16_t>(f.size() - 14));
@@ -57,6 +65,7 @@ inline void l2_churn_ip4(std::vector<uint8_t>& f, uint8_t proto) {
     h.dst.set(ip4_addr::of(198, 18, 0, 1).v);
     h.cksum = in_cksum(&h, 20);
     std::memcpy(f.data() + 14, &h, 20);
+    return f;
 }
 
 inline l2_churn_counts run_l2_churn(const l2_churn_kind& k, int iterations = 400) {
