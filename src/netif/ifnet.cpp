@@ -22,7 +22,7 @@ std::string iff_words(uint32_t f) {
     return s + ">";
 }
 
-ifnet::ifnet(uint16_t index, std::string name, const if_kind& kind, std::unique_ptr<class port> p, size_t lcore_slots,
+ifnet::ifnet(ifindex_t index, std::string name, const if_kind& kind, std::unique_ptr<class port> p, size_t lcore_slots,
              size_t neigh_max)
     : index_(index),
       name_(std::move(name)),
@@ -55,30 +55,75 @@ ifnet::~ifnet() {
     delete addrs_.publish(nullptr);
 }
 
-uint16_t ifnet_table::free_index() const noexcept {
-    for (size_t i = 1; i < slots_.size(); ++i)
-        if (!slots_[i].load(std::memory_order_relaxed)) return static_cast<uint16_t>(i);
+ifnet_table::ifnet_table() : slots_(new std::atomic<ifnet*>[limits::ifnet_max]()) {}
+
+ifnet_table::~ifnet_table() = default;
+
+ifindex_t ifnet_table::free_index() const noexcept {
+    for (size_t i = free_hint_; i < limits::ifnet_max; ++i)
+        if (!slots_[i].load(std::memory_order_relaxed)) {
+            free_hint_ = i;
+            return static_cast<ifindex_t>(i);
+        }
+    free_hint_ = limits::ifnet_max;
     return 0;
 }
 
-void ifnet_table::publish(ifnet* ifp) noexcept {
-    assert(ifp->index() > 0 && ifp->index() < slots_.size());
-    assert(!slots_[ifp->index()].load(std::memory_order_relaxed));
-    // Release: the fully constructed ifnet is visible to any reader that loads it.
-    slots_[ifp->index()].store(ifp, std::memory_order_release);
-    changed();
+bool ifnet_table::ports_full() const noexcept {
+    for (auto& p : ports_)
+        if (!p.load(std::memory_order_relaxed)) return false;
+    return true;
 }
 
-ifnet* ifnet_table::unpublish(uint16_t index) noexcept {
+status ifnet_table::publish(ifnet* ifp) {
+    const ifindex_t ix = ifp->index();
+    assert(ix > 0 && ix < limits::ifnet_max);
+    assert(!slots_[ix].load(std::memory_order_relaxed));
+    size_t slot = ports_.size();
+    if (ifp->port()) {
+        slot = 0;
+        while (slot < ports_.size() && ports_[slot].load(std::memory_order_relaxed)) ++slot;
+        if (slot == ports_.size()) return errc::nospc;
+    }
+    try {
+        by_name_.emplace(ifp->name(), ifp);
+    } catch (const std::bad_alloc&) {
+        return errc::nomem;  // nothing published
+    }
+    if (ifp->port()) {
+        ifp->set_port_slot(static_cast<uint16_t>(slot));
+        ports_[slot].store(ifp, std::memory_order_release);
+        if (slot + 1 > ports_hi_.load(std::memory_order_relaxed)) ports_hi_.store(slot + 1, std::memory_order_release);
+    }
+    // Release: the fully constructed ifnet is visible to any reader that loads it.
+    slots_[ix].store(ifp, std::memory_order_release);
+    if (ix + 1u > hi_.load(std::memory_order_relaxed)) hi_.store(ix + 1u, std::memory_order_release);
+    ++n_;
+    if (ifp->port()) changed();
+    return {};
+}
+
+ifnet* ifnet_table::unpublish(ifindex_t index) noexcept {
+    if (index == 0 || index >= limits::ifnet_max) return nullptr;
     ifnet* p = slots_[index].exchange(nullptr, std::memory_order_acq_rel);
-    changed();
+    if (!p) return nullptr;
+    --n_;
+    if (index < free_hint_) free_hint_ = index;
+    by_name_.erase(p->name());
+    if (p->port()) {
+        ports_[p->port_slot()].store(nullptr, std::memory_order_release);
+        changed();
+    }
+    // Control-plane walks stop at the highest index in use.
+    size_t hi = hi_.load(std::memory_order_relaxed);
+    while (hi > 1 && !slots_[hi - 1].load(std::memory_order_relaxed)) --hi;
+    hi_.store(hi, std::memory_order_release);
     return p;
 }
 
 ifnet* ifnet_table::find(std::string_view name) const noexcept {
-    for (auto& s : slots_)
-        if (ifnet* p = s.load(std::memory_order_acquire); p && p->name() == name) return p;
-    return nullptr;
+    auto it = by_name_.find(name);
+    return it == by_name_.end() ? nullptr : it->second;
 }
 
 }  // namespace mpnet

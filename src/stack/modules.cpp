@@ -252,7 +252,7 @@ unsigned dp_ctx::lcore() const noexcept { return lc(*this).idx; }
 bool dp_ctx::is_control() const noexcept { return lc(*this).is_control; }
 uint64_t dp_ctx::now_ns() const noexcept { return lc(*this).now_ns; }
 rte_mempool* dp_ctx::pool() const noexcept { return lc(*this).st->pool; }
-ifnet* dp_ctx::if_lookup(uint16_t index) const noexcept { return lc(*this).st->ifs.lookup(index); }
+ifnet* dp_ctx::if_lookup(ifindex_t index) const noexcept { return lc(*this).st->ifs.lookup(index); }
 bool dp_ctx::is_local(const l3_next& a) const noexcept {
     const stack::impl& st = *lc(*this).st;
     const uint32_t id = a.family == 6 ? st.in6->fib6_->lookup(a.v6) : st.in4->fib->lookup(a.v4);
@@ -288,7 +288,7 @@ void dp_ctx::ether_output(ifnet& ifp, mbuf* m, const ether_addr& dst, uint16_t t
 void dp_ctx::transmit(ifnet& ifp, mbuf* m) noexcept { lc(*this).st->if_transmit(lc(*this), ifp, m); }
 void dp_ctx::port_transmit(ifnet& ifp, mbuf* m) noexcept { lc(*this).st->port_transmit(lc(*this), ifp, m); }
 void dp_ctx::if_input(ifnet& ifp, mbuf** pkts, uint16_t n) noexcept { lc(*this).st->if_input(lc(*this), ifp, pkts, n); }
-void dp_ctx::punt(mbuf* m, uint16_t id, uint16_t ifindex, uint32_t aux) noexcept {
+void dp_ctx::punt(mbuf* m, uint16_t id, ifindex_t ifindex, uint32_t aux) noexcept {
     lc(*this).st->punt_to_control(lc(*this), m, id, ifindex, aux);
 }
 bool dp_ctx::notify(const module_notice& n) noexcept { return lc(*this).st->notify(n); }
@@ -311,7 +311,8 @@ void dp_ctx::defer_output(mbuf* m) noexcept {
 dp_ctx& module_ctl::dp() noexcept { return st_.ctl_ctx(); }
 uint64_t module_ctl::now_ns() const noexcept { return st_.clock->now_ns(); }
 ifnet* module_ctl::if_find(std::string_view name) const noexcept { return st_.find_if(name); }
-ifnet* module_ctl::if_lookup(uint16_t index) const noexcept { return st_.ifs.lookup(index); }
+ifnet* module_ctl::if_lookup(ifindex_t index) const noexcept { return st_.ifs.lookup(index); }
+ifindex_t module_ctl::if_end() const noexcept { return st_.ifs.end(); }
 uint64_t module_ctl::timer_add(uint64_t deadline_ns, std::function<void()> fn) {
     return st_.timers.add(deadline_ns, std::move(fn));
 }
@@ -335,13 +336,13 @@ void module_ctl::if_destroy(ifnet& ifp) {
 
 // ---- public API --------------------------------------------------------------------------
 
-result<uint16_t> stack::if_create(std::string_view name) {
+result<ifindex_t> stack::if_create(std::string_view name) {
     ctl_guard g(p_->ctl);
     if (p_->find_if(name)) return errc::exist;
     const if_kind* k = p_->kind_for(name);
     if (!k || !k->create || name.size() > limits::ifname_max) return errc::inval;
-    const uint16_t idx = p_->ifs.free_index();
-    if (idx == 0) return errc::nospc;
+    const ifindex_t idx = p_->ifs.free_index();
+    if (idx == 0 || (k->open_port && p_->ifs.ports_full())) return errc::nospc;
     module_ctl mc(*p_);
     // A kind on a port of its own (tap's host interface) opens it first; the
     // interface then gets queues as an attached one does.
@@ -361,11 +362,11 @@ result<uint16_t> stack::if_create(std::string_view name) {
         return errc::nomem;
     }
     if (auto s = k->create(mc, *ifp, k->arg); !s) return s.error();
-    if (ifp->port()) {
-        p_->rxq_assign(*ifp);
-        if (ifp->txl()->has_shared()) p_->shared_txqs.fetch_add(1, std::memory_order_relaxed);
-    }
-    p_->ifs.publish(ifp.get());
+    if (ifp->port()) p_->rxq_assign(*ifp);
+    // Publishing fails only for want of memory for the name map; the slots
+    // were checked above. (The kind's create ran: its state goes with ifp.)
+    if (auto st = p_->ifs.publish(ifp.get()); !st) return st.error();
+    if (ifp->port() && ifp->txl()->has_shared()) p_->shared_txqs.fetch_add(1, std::memory_order_relaxed);
     ifnet& x = *ifp.release();
     p_->if_hooks_run(x, if_event::attach);
     return idx;

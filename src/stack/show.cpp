@@ -117,8 +117,8 @@ ifnames ifnames_of(const stack& s) {
     return n;
 }
 
-std::string ip6_scoped(const ip6_addr& a, uint16_t scope, const ifnames& names) {
-    const uint16_t z = a.scope() ? a.scope() : scope;
+std::string ip6_scoped(const ip6_addr& a, ifindex_t scope, const ifnames& names) {
+    const ifindex_t z = a.scope() ? a.scope() : scope;
     const ip6_addr w = a.without_scope();
     if ((w.is_link_local() || w.is_mc_link_scope()) && z < names.size() && !names[z].empty())
         return w.str() + "%" + names[z];
@@ -169,7 +169,7 @@ std::string format_expire(int64_t v) {
     return s + fmt::format("{}s", v % 60);
 }
 
-std::string format_ndp(const neigh_info& n, uint16_t ifindex, const ifnames& names) {
+std::string format_ndp(const neigh_info& n, ifindex_t ifindex, const ifnames& names) {
     std::string flags;
     if (n.flags & llflag::router) flags += "R";
     if (n.flags & llflag::pub) flags += "p";
@@ -183,7 +183,7 @@ std::string format_ndp_routers(const std::vector<defrouter_info>& v, const stack
     const ifnames names = ifnames_of(st);
     std::string s;
     for (const auto& r : v) {
-        uint16_t ix = 0;
+        ifindex_t ix = 0;
         for (uint16_t i = 0; i < names.size(); ++i)
             if (names[i] == r.ifname) ix = i;
         s += fmt::format("{} if={}, flags=, pref=medium, expire={}\n", ip6_scoped(r.addr, ix, names), r.ifname,
@@ -196,7 +196,7 @@ std::string format_ndp_prefixes(const std::vector<nd_prefix_info>& v, const stac
     const ifnames names = ifnames_of(st);
     std::string s;
     for (const auto& p : v) {
-        uint16_t ix = 0;
+        ifindex_t ix = 0;
         for (uint16_t i = 0; i < names.size(); ++i)
             if (names[i] == p.ifname) ix = i;
         std::string fl = std::string(p.onlink ? "L" : "") + (p.autonomous ? "A" : "") + "O";

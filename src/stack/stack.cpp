@@ -53,11 +53,11 @@ stack::impl::impl(stack_config c, const clock_source* clk)
         lc->is_control = (i == cfg.workers);
         lc->mode.store(cfg.worker_mode, std::memory_order_relaxed);
         lc->ncache.test_ignore_generation(cfg.test_sabotage_neigh_cache);
-        lc->tx.resize(limits::ifnet_max);
-        lc->tx_ifp.resize(limits::ifnet_max, nullptr);
-        lc->tx_listed.resize(limits::ifnet_max, 0);
-        lc->tx_dirty.reserve(limits::ifnet_max);
-        lc->rxqs.reserve(limits::ifnet_max);
+        lc->tx.resize(limits::port_if_max);
+        lc->tx_ifp.resize(limits::port_if_max, nullptr);
+        lc->tx_listed.resize(limits::port_if_max, 0);
+        lc->tx_dirty.reserve(limits::port_if_max);
+        lc->rxqs.reserve(limits::port_if_max);
         lcores.push_back(std::move(lc));
     }
     // The per-poll time from the TSC when the clock is our own monotonic one
@@ -77,6 +77,7 @@ stack::impl::~impl() {
         // commit: stopping with a full table loaded stays quick.
         std::optional<fib6_batch> batch;
         if (in6) batch.emplace(*in6);  // null when a module failed to attach
+        tearing_down = true;
         ifs.for_each([&](ifnet& ifp) { destroy_ifnet(&ifp); });
     }
     mbuf* m[32];
@@ -101,7 +102,7 @@ void stack::impl::push_event(stack_event ev) {
     events.push_back(ev);
 }
 
-void stack::impl::event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a) {
+void stack::impl::event(stack_event::kind_t k, ifindex_t ifindex, ip4_addr a) {
     stack_event ev;
     ev.kind = k;
     ev.ifindex = ifindex;
@@ -192,7 +193,8 @@ stack::stack(stack_config cfg, const clock_source* clk) : p_(std::make_unique<im
     lo->set_flags(iff::up | iff::running | iff::loopback | iff::multicast);
     lo->set_mtu(33624);  // NetBSD's LOMTU
     p_->lo0 = 1;
-    p_->ifs.publish(lo.release());
+    if (!p_->ifs.publish(lo.get())) throw std::runtime_error("stack: lo0");
+    lo.release();
     p_->if_hooks_run(*p_->ifs.lookup(1), if_event::attach);  // inet4 and inet6 give it its addresses
 }
 

@@ -63,7 +63,7 @@ if_info info_of(stack::impl& st, const ifnet& ifp, uint64_t now) {
 void stack::impl::destroy_ifnet(ifnet* ifp) {
     // 1. The modules stop what they do for it (timers, neighbors, DAD,
     //    routers), then its kind lets go of it (a parent its children).
-    const uint16_t ix = ifp->index();
+    const ifindex_t ix = ifp->index();
     if_hooks_run(*ifp, if_event::detach);
     if (const if_kind& k = ifp->kind(); k.destroy) {
         module_ctl mc(*this);
@@ -93,12 +93,12 @@ void stack::impl::destroy_ifnet(ifnet* ifp) {
     delete ifp;
 }
 
-result<uint16_t> stack::if_attach(std::string_view name, std::unique_ptr<port> p) {
+result<ifindex_t> stack::if_attach(std::string_view name, std::unique_ptr<port> p) {
     ctl_guard g(p_->ctl);
     if (!valid_ifname(name) || !p) return errc::inval;
     if (p_->find_if(name)) return errc::exist;
-    uint16_t idx = p_->ifs.free_index();
-    if (idx == 0) return errc::nospc;
+    const ifindex_t idx = p_->ifs.free_index();
+    if (idx == 0 || p_->ifs.ports_full()) return errc::nospc;
     if (p->rx_queues() == 0 || p->rx_queues() > limits::rxq_max || p->tx_queues() == 0 ||
         p->tx_queues() > limits::txq_max)
         return errc::inval;
@@ -110,8 +110,11 @@ result<uint16_t> stack::if_attach(std::string_view name, std::unique_ptr<port> p
     }
     ifp->set_flags(iff::broadcast | iff::simplex | iff::multicast);
     p_->rxq_assign(*ifp);
+    if (auto st = p_->ifs.publish(ifp); !st) {  // nothing published: a name map out of memory
+        delete ifp;
+        return st.error();
+    }
     if (ifp->txl()->has_shared()) p_->shared_txqs.fetch_add(1, std::memory_order_relaxed);
-    p_->ifs.publish(ifp);
     p_->if_hooks_run(*ifp, if_event::attach);
     return idx;
 }

@@ -141,15 +141,15 @@ struct lcore_ctx final : dp_ctx {
     uint32_t rx_ring_min = 0;
     poll_gaps gaps;  // time away from the rings while busy (show lcores)
     neigh_cache ncache;  // on-link destinations' neighbor entries
-    std::vector<pkt_batch> tx;       // per ifindex
-    std::vector<ifnet*> tx_ifp;      // per ifindex, valid within one iteration
-    std::vector<uint16_t> tx_dirty;  // reserved for every ifindex: never grows on the data path
-    std::vector<uint8_t> tx_listed;  // per ifindex: on tx_dirty this iteration
+    std::vector<pkt_batch> tx;       // per port slot (ifnet::port_slot)
+    std::vector<ifnet*> tx_ifp;      // per port slot, valid within one iteration
+    std::vector<uint16_t> tx_dirty;  // reserved for every port slot: never grows on the data path
+    std::vector<uint8_t> tx_listed;  // per port slot: on tx_dirty this iteration
     // Packets tunnels handed back (dp_ctx::defer_*), run by defer_drain.
     enum class defer_op : uint8_t { ip_input, if_input, output };
     struct deferred {
         mbuf* m;
-        uint16_t ifindex;
+        ifindex_t ifindex;
         defer_op op;
     };
     std::array<deferred, limits::defer_max> defer_q;
@@ -180,7 +180,7 @@ struct lcore_ctx final : dp_ctx {
 };
 
 /// The nexthop kind of a route's flags (both families; gateways filled in by the caller).
-nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t rtflags);
+nexthop nh_base(ifindex_t ifindex, ifindex_t src_ifindex, uint32_t mtu, uint32_t rtflags);
 
 /// The control lock, with a count of those blocked on it: the control loop
 /// lets them in between its batches (a mutex alone is not fair, and a loop
@@ -294,6 +294,10 @@ struct stack::impl {
 
     // ---- thread mode
     std::atomic<bool> running{false};
+    // [ctl] The stack is being destroyed: its interfaces go one by one, and
+    // the routes and FIBs go with the stack, so nothing is rebuilt after
+    // each (100 000 tunnels with a route each would cost n squared).
+    bool tearing_down = false;
     std::atomic<bool> stopping{false};
     std::vector<std::thread> threads;
 
@@ -307,7 +311,7 @@ struct stack::impl {
         drops.slot(c.idx).add(static_cast<size_t>(r), n);
     }
     void push_event(stack_event ev);  // bounded: the oldest goes first
-    void event(stack_event::kind_t k, uint16_t ifindex, ip4_addr a);
+    void event(stack_event::kind_t k, ifindex_t ifindex, ip4_addr a);
     void destroy_ifnet(ifnet* ifp);
 
     // ---- data path (worker.cpp); used by the control plane with its own ctx
@@ -345,7 +349,7 @@ struct stack::impl {
     void tx_burst(lcore_ctx& c, ifnet& ifp, pkt_batch& b) noexcept;
     void tx_flush(lcore_ctx& c) noexcept;
     /// Queues a packet a tunnel handed back (dp_ctx::defer_*).
-    void defer_push(lcore_ctx& c, mbuf* m, uint16_t ifindex, lcore_ctx::defer_op op) noexcept;
+    void defer_push(lcore_ctx& c, mbuf* m, ifindex_t ifindex, lcore_ctx::defer_op op) noexcept;
     /// Runs what tunnels handed back, level by level, until nothing is left.
     void defer_drain(lcore_ctx& c) noexcept;
     /// Counts one transmit's outcome on c and ifp (sent, refused, soft queue full).
@@ -373,7 +377,7 @@ struct stack::impl {
     /// Initial owners of a new interface's RX queues: workers not in nointr, round robin.
     void rxq_assign(ifnet& ifp);
     status rxq_move(ifnet& ifp, uint16_t q, unsigned to);
-    void punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, uint16_t ifindex, uint32_t aux) noexcept;
+    void punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, ifindex_t ifindex, uint32_t aux) noexcept;
     bool notify(const module_notice& n) noexcept;
     /// A worker sent through a STALE neighbor entry of either family: the
     /// first such use notifies the control plane (stale_used).

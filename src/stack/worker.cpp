@@ -40,7 +40,7 @@ void stack::impl::rxq_rebuild(lcore_ctx& c, uint64_t gen) noexcept {
     c.rxqs.clear();
     c.rx_ring_min = 0;
     const uint8_t me = static_cast<uint8_t>(c.idx);
-    ifs.for_each([&](ifnet& ifp) {
+    ifs.for_each_port([&](ifnet& ifp) {
         const uint16_t nq = ifp.rx_queues();
         for (uint16_t q = 0; q < nq; ++q) {
             if (ifp.rxq_owner(q) != me) continue;
@@ -252,7 +252,7 @@ void stack::impl::tx_kick(lcore_ctx& c, unsigned lane) noexcept {
     const bool guest = own && c.tx_guest.load(std::memory_order_relaxed) &&
                        c.tx_guest.exchange(false, std::memory_order_acq_rel);
     if (!guest && shared_txqs.load(std::memory_order_relaxed) == 0) return;
-    ifs.for_each([&](ifnet& ifp) {
+    ifs.for_each_port([&](ifnet& ifp) {
         tx_layer* t = ifp.txl();
         if (!t || !(t->has_shared() || (guest && t->guest_owner() == static_cast<int>(lane)))) return;
         tx_result r;
@@ -267,19 +267,19 @@ void stack::impl::tx_kick(lcore_ctx& c, unsigned lane) noexcept {
 uint32_t stack::impl::tx_pending(lcore_ctx& c) const noexcept {
     if (shared_txqs.load(std::memory_order_relaxed) == 0) return 0;
     uint32_t n = 0;
-    ifs.for_each([&](ifnet& ifp) {
+    ifs.for_each_port([&](ifnet& ifp) {
         if (const tx_layer* t = ifp.txl(); t && t->has_shared()) n += t->pending(c.idx);
     });
     return n;
 }
 
 void stack::impl::tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
-    const uint16_t i = ifp.index();
+    const uint16_t i = ifp.port_slot();
     pkt_batch& b = c.tx[i];
     if (b.empty()) {
         c.tx_ifp[i] = &ifp;
         // Listed once per iteration: the list never outgrows its reserved
-        // ifnet_max entries, so it never allocates here.
+        // port_if_max entries, so it never allocates here.
         if (!c.tx_listed[i]) {
             c.tx_listed[i] = 1;
             c.tx_dirty.push_back(i);
@@ -291,7 +291,7 @@ void stack::impl::tx_enqueue(lcore_ctx& c, ifnet& ifp, mbuf* m) noexcept {
     if (b.full()) tx_burst(c, ifp, b);
 }
 
-void stack::impl::defer_push(lcore_ctx& c, mbuf* m, uint16_t ifindex, lcore_ctx::defer_op op) noexcept {
+void stack::impl::defer_push(lcore_ctx& c, mbuf* m, ifindex_t ifindex, lcore_ctx::defer_op op) noexcept {
     if (c.defer_n == limits::defer_max) [[unlikely]]
         return drop(c, m, drop_reason::defer_queue_full);
     c.defer_q[c.defer_n++] = {m, ifindex, op};
@@ -324,7 +324,7 @@ void stack::impl::defer_drain(lcore_ctx& c) noexcept {
                 mbuf* m = q[i].m;
                 if (q[i].op != op::output) {
                     grp[ng] = m;
-                    keys[ng++] = uint32_t(q[i].op) << 16 | q[i].ifindex;
+                    keys[ng++] = uint32_t(q[i].op) << 24 | q[i].ifindex;  // ifindex < 2^24
                 } else if ((pkt_data(m)[0] >> 4) == 6) {
                     in6->ip6_route_output(c, m, 0);
                 } else {
@@ -332,10 +332,10 @@ void stack::impl::defer_drain(lcore_ctx& c) noexcept {
                 }
             }
             pkt_for_each_group(grp, keys, ng, [&](uint32_t key, mbuf** g, uint16_t k) {
-                ifnet* ifp = ifs.lookup(static_cast<uint16_t>(key & 0xffff));
+                ifnet* ifp = ifs.lookup(key & 0xffffff);
                 if (!ifp) {
                     for (uint16_t j = 0; j < k; ++j) drop(c, g[j], drop_reason::if_gone);
-                } else if (static_cast<op>(key >> 16) == op::ip_input) {
+                } else if (static_cast<op>(key >> 24) == op::ip_input) {
                     ip_input(c, *ifp, g, k);
                 } else {
                     if_input(c, *ifp, g, k);
@@ -358,7 +358,7 @@ void stack::impl::tx_flush(lcore_ctx& c) noexcept {
     c.tx_dirty.clear();
 }
 
-void stack::impl::punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, uint16_t ifindex, uint32_t aux) noexcept {
+void stack::impl::punt_to_control(lcore_ctx& c, mbuf* m, uint16_t kind, ifindex_t ifindex, uint32_t aux) noexcept {
     // Each kind and each interface may have only its share of the ring in
     // flight: a flood of ARP, or from one port, never crowds out the rest.
     // (The counts are a bound, not a ledger: racing workers may pass a share

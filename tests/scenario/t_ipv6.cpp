@@ -18,14 +18,14 @@ ip6_addr ll_of(const stack& s, const char* ifname) {
     return {};
 }
 
-std::optional<route6_info> find_route(stack& s, const char* p, uint16_t scope = 0) {
+std::optional<route6_info> find_route(stack& s, const char* p, ifindex_t scope = 0) {
     const prefix6 want = prefix6::of(prefix6::parse(p)->addr.with_scope(scope), prefix6::parse(p)->len);
     for (const auto& r : s.route6_list())
         if (r.r.dst == want) return r;
     return std::nullopt;
 }
 
-std::string flags_of(stack& s, const char* p, uint16_t scope = 0) {
+std::string flags_of(stack& s, const char* p, ifindex_t scope = 0) {
     auto r = find_route(s, p, scope);
     return r ? rtf_letters(r->r.flags) : "(none)";
 }

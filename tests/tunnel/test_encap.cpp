@@ -85,11 +85,18 @@ TEST(encap_table, RefusesWhatItCannotHold) {
     encap_table t(4);
     const encap_key k = key_of(0);
     EXPECT_EQ(t.add(k, 0).error(), errc::inval);  // ifindex 0 means "no tunnel"
-    EXPECT_EQ(t.add(k, 1, uint64_t{1} << 48).error(), errc::inval);
-    ASSERT_TRUE(t.add(k, 65535, (uint64_t{1} << 48) - 1));
+    EXPECT_EQ(t.add(k, 1, uint64_t{1} << 40).error(), errc::inval);
+    EXPECT_EQ(t.add(k, ifindex_t(limits::ifnet_max)).error(), errc::inval);
+    // The highest index and the widest data share the word without overlap.
+    const ifindex_t top = ifindex_t(limits::ifnet_max - 1);
+    ASSERT_TRUE(t.add(k, top, (uint64_t{1} << 40) - 1));
     const encap_hit h = t.lookup(k);
-    EXPECT_EQ(h.ifindex, 65535);
-    EXPECT_EQ(h.data, (uint64_t{1} << 48) - 1);
+    EXPECT_EQ(h.ifindex, top);
+    EXPECT_EQ(h.data, (uint64_t{1} << 40) - 1);
+    const encap_key k2 = key_of(1);
+    ASSERT_TRUE(t.add(k2, 1, 0));
+    EXPECT_EQ(t.lookup(k2).ifindex, 1u);
+    EXPECT_EQ(t.lookup(k2).data, 0u);
     rcu_barrier();
 }
 

@@ -172,21 +172,26 @@ struct ip6_addr {
         return b[10] == 0xff && b[11] == 0xff;
     }
     /// KAME-style embedded scope: a link-local address keyed with its interface
-    /// index in bytes 2..3 (routing tables only; never on the wire).
-    constexpr ip6_addr with_scope(uint16_t ifindex) const noexcept {
+    /// index in bytes 2..5 (routing tables only; never on the wire). Those
+    /// bytes are zero in fe80::/64 and in link-scope groups as they are used.
+    constexpr ip6_addr with_scope(uint32_t ifindex) const noexcept {
         ip6_addr a = *this;
         if (a.is_link_local() || a.is_mc_link_scope()) {
-            a.b[2] = uint8_t(ifindex >> 8);
-            a.b[3] = uint8_t(ifindex);
+            a.b[2] = uint8_t(ifindex >> 24);
+            a.b[3] = uint8_t(ifindex >> 16);
+            a.b[4] = uint8_t(ifindex >> 8);
+            a.b[5] = uint8_t(ifindex);
         }
         return a;
     }
-    constexpr uint16_t scope() const noexcept {
-        return (is_link_local() || is_mc_link_scope()) ? uint16_t((b[2] << 8) | b[3]) : 0;
+    constexpr uint32_t scope() const noexcept {
+        return (is_link_local() || is_mc_link_scope())
+                   ? uint32_t(b[2]) << 24 | uint32_t(b[3]) << 16 | uint32_t(b[4]) << 8 | b[5]
+                   : 0;
     }
     constexpr ip6_addr without_scope() const noexcept {
         ip6_addr a = *this;
-        if (a.is_link_local() || a.is_mc_link_scope()) a.b[2] = a.b[3] = 0;
+        if (a.is_link_local() || a.is_mc_link_scope()) a.b[2] = a.b[3] = a.b[4] = a.b[5] = 0;
         return a;
     }
     /// Parses RFC 4291 text ("2001:db8::1"); no zone.

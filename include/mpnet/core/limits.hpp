@@ -8,10 +8,18 @@
 #include <cstddef>
 #include <cstdint>
 
+namespace mpnet {
+
+/// An interface index (1..limits::ifnet_max-1; 0 is none, as in the BSDs).
+using ifindex_t = uint32_t;
+
+}  // namespace mpnet
+
 namespace mpnet::limits {
 
 inline constexpr size_t batch_max = 32;           // packets per pipeline batch
-inline constexpr size_t ifnet_max = 256;          // interfaces per stack (index 1..255)
+inline constexpr size_t ifnet_max = size_t{1} << 17;  // interfaces per stack (index 1..131071): tunnels are interfaces
+inline constexpr size_t port_if_max = 256;            // of them, interfaces with a port of their own (Ethernet, tap, lo)
 inline constexpr size_t ifname_max = 15;          // characters in an interface name (IFNAMSIZ - 1)
 inline constexpr size_t lcore_max = 64;           // worker lcores per stack
 inline constexpr size_t addr_per_if_max = 64;     // addresses per interface and family
@@ -40,3 +48,5 @@ inline constexpr size_t defer_max = 256;          // tunnel packets one lcore ma
 inline constexpr unsigned tunnel_nest_max = 8;    // tunnels one packet may pass through in one poll (modules set lower limits)
 
 }  // namespace mpnet::limits
+
+static_assert(mpnet::limits::ifnet_max <= (size_t{1} << 24), "ifindexes fit 24 bits (defer keys, the encap table's data word)");

@@ -27,7 +27,7 @@ using mbuf = rte_mbuf;
 
 /// What the pipeline records about a packet beyond its bytes.
 struct pkt_meta {
-    uint16_t ifindex;    // ingress interface (RX) or egress interface (hand-over)
+    ifindex_t ifindex;    // ingress interface (RX) or egress interface (hand-over)
     uint16_t punt_kind;  // why the packet was handed to the control plane
     uint32_t aux;        // punt-specific: e.g. the IPv4 nexthop to resolve (host order)
 };

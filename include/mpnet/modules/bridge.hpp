@@ -52,7 +52,7 @@ inline constexpr uint32_t stp = 0x4;  // the port takes part in the spanning tre
 
 struct port_info {
     std::string ifname;
-    uint16_t index = 0;
+    ifindex_t index = 0;
     uint32_t flags = 0;  // portf
     bool running = false;
     std::string state;  // disabled, listening, learning, forwarding, blocking

@@ -31,6 +31,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "mpnet/core/addr.hpp"
@@ -195,13 +196,19 @@ class ifnet {
 public:
     /// Control plane. `p` is null for an interface with no port of its own. `lcore_slots` is the number of
     /// counter slots (workers + control plane).
-    ifnet(uint16_t index, std::string name, const if_kind& kind, std::unique_ptr<port> p, size_t lcore_slots,
+    ifnet(ifindex_t index, std::string name, const if_kind& kind, std::unique_ptr<port> p, size_t lcore_slots,
           size_t neigh_max);
     ~ifnet();
     ifnet(const ifnet&) = delete;
     ifnet& operator=(const ifnet&) = delete;
 
-    uint16_t index() const noexcept { return index_; }
+    ifindex_t index() const noexcept { return index_; }
+    /// For an interface with a port: its slot among the stack's port
+    /// interfaces (0..limits::port_if_max-1), set when it is published;
+    /// per-lcore TX buffers are indexed by it. Interfaces with no port of
+    /// their own (tunnels, VLANs, bridges) have none and never reach them.
+    uint16_t port_slot() const noexcept { return port_slot_; }
+    void set_port_slot(uint16_t s) noexcept { port_slot_ = s; }
     const std::string& name() const noexcept { return name_; }
     /// The interface's kind: only the kind's own module looks inside.
     const if_kind& kind() const noexcept { return *kind_; }
@@ -278,7 +285,8 @@ public:
     std::vector<ether_addr>& inactive_lladdrs() noexcept { return inactive_ll_; }
 
 private:
-    const uint16_t index_;
+    const ifindex_t index_;
+    uint16_t port_slot_ = 0;
     const std::string name_;
     const if_kind* const kind_;
     decltype(if_kind::input) const k_input_;
@@ -302,41 +310,75 @@ private:
 };
 
 /// Interfaces by index (1..ifnet_max-1; 0 is never used, as in the BSDs).
-/// Readers look up lock-free; the control plane inserts and removes.
+/// Readers look up lock-free; the control plane inserts and removes, one
+/// caller at a time (the stack's control lock).
+///
+/// Tunnels are interfaces, so the index space is wide (limits::ifnet_max);
+/// what workers walk on every poll is the short list of interfaces with a
+/// port (for_each_port, limits::port_if_max), never the whole table, and
+/// the control plane's walks stop at the highest index in use.
 class ifnet_table {
 public:
-    ifnet_table() = default;
+    ifnet_table();
+    ~ifnet_table();
     ifnet_table(const ifnet_table&) = delete;
     ifnet_table& operator=(const ifnet_table&) = delete;
 
     /// Reader: the interface at `index`, or nullptr.
-    ifnet* lookup(uint16_t index) const noexcept {
-        return index < slots_.size() ? slots_[index].load(std::memory_order_acquire) : nullptr;
+    ifnet* lookup(ifindex_t index) const noexcept {
+        return index < limits::ifnet_max ? slots_[index].load(std::memory_order_acquire) : nullptr;
     }
     /// Control plane: the lowest free index, or 0 if the table is full.
-    uint16_t free_index() const noexcept;
-    /// Control plane: publishes `ifp` at its index (release store).
-    void publish(ifnet* ifp) noexcept;
+    ifindex_t free_index() const noexcept;
+    /// Control plane: publishes `ifp` at its index (release store). An
+    /// interface with a port also takes a port slot: errc::nospc (nothing
+    /// published) when all limits::port_if_max are taken.
+    status publish(ifnet* ifp);
     /// Control plane: unpublishes the index; the caller drains and frees.
-    ifnet* unpublish(uint16_t index) noexcept;
+    ifnet* unpublish(ifindex_t index) noexcept;
     /// Control plane: by name, or nullptr.
     ifnet* find(std::string_view name) const noexcept;
+    /// Control plane: interfaces in index order.
     template <typename F>
     void for_each(F&& fn) const {
-        for (auto& s : slots_)
-            if (ifnet* p = s.load(std::memory_order_acquire)) fn(*p);
+        const size_t hi = hi_.load(std::memory_order_acquire);
+        for (size_t i = 1; i < hi; ++i)
+            if (ifnet* p = slots_[i].load(std::memory_order_acquire)) fn(*p);
     }
-    /// Bumped by every publish and unpublish, and by the control plane when
-    /// an RX queue changes owner (changed()): a worker keeps its own list of
-    /// the queues it polls and rebuilds it when this moves. The bump comes
-    /// before the grace period that ends the old state's use (an unpublished
-    /// interface's drain, a queue move's synchronize), so a worker that still
-    /// holds the old list is one the grace period waits for.
+    /// Any thread: the interfaces with a port of their own, in slot order.
+    template <typename F>
+    void for_each_port(F&& fn) const {
+        const size_t hi = ports_hi_.load(std::memory_order_acquire);
+        for (size_t i = 0; i < hi; ++i)
+            if (ifnet* p = ports_[i].load(std::memory_order_acquire)) fn(*p);
+    }
+    size_t size() const noexcept { return n_; }
+    /// One past the highest index in use.
+    ifindex_t end() const noexcept { return static_cast<ifindex_t>(hi_.load(std::memory_order_acquire)); }
+    /// Control plane: every port slot is taken (publish would refuse one more).
+    bool ports_full() const noexcept;
+    /// Bumped by every publish and unpublish of an interface with a port,
+    /// and by the control plane when an RX queue changes owner (changed()):
+    /// a worker keeps its own list of the queues it polls and rebuilds it
+    /// when this moves. The bump comes before the grace period that ends the
+    /// old state's use (an unpublished interface's drain, a queue move's
+    /// synchronize), so a worker that still holds the old list is one the
+    /// grace period waits for.
     uint64_t generation() const noexcept { return gen_.load(std::memory_order_acquire); }
     void changed() noexcept { gen_.fetch_add(1, std::memory_order_acq_rel); }
 
 private:
-    std::array<std::atomic<ifnet*>, limits::ifnet_max> slots_{};
+    std::unique_ptr<std::atomic<ifnet*>[]> slots_;  // limits::ifnet_max
+    std::atomic<size_t> hi_{1};                     // one past the highest index in use
+    mutable size_t free_hint_ = 1;                  // no free index below it
+    size_t n_ = 0;
+    std::array<std::atomic<ifnet*>, limits::port_if_max> ports_{};
+    std::atomic<size_t> ports_hi_{0};
+    struct name_hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+    };
+    std::unordered_map<std::string, ifnet*, name_hash, std::equal_to<>> by_name_;
     std::atomic<uint64_t> gen_{1};
 };
 

@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "mpnet/core/addr.hpp"
+#include "mpnet/core/limits.hpp"
 #include "mpnet/core/result.hpp"
 #include "mpnet/netif/lltable.hpp"
 
@@ -65,7 +66,7 @@ struct nh_neigh_cache {
 /// A gateway as the neighbor tables know it: the interface, and the
 /// address's key in that interface's lltable.
 struct nh_gw_key {
-    uint16_t ifindex = 0;
+    ifindex_t ifindex = 0;
     llkey key;
     friend bool operator<(const nh_gw_key& x, const nh_gw_key& y) noexcept {
         return std::tie(x.ifindex, x.key.family, x.key.a) < std::tie(y.ifindex, y.key.family, y.key.a);
@@ -74,8 +75,8 @@ struct nh_gw_key {
 
 struct nexthop {
     uint32_t id = 0;
-    uint16_t ifindex = 0;      // egress (lo0 for local)
-    uint16_t src_ifindex = 0;  // the interface whose address sources local traffic
+    ifindex_t ifindex = 0;      // egress (lo0 for local)
+    ifindex_t src_ifindex = 0;  // the interface whose address sources local traffic
     ip4_addr gateway;
     ip6_addr gateway6{};  // IPv6 nexthops: the gateway, wire form (scope is ifindex)
     uint8_t flags = 0;  // nhf

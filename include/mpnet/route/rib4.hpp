@@ -10,14 +10,15 @@
 #include <vector>
 
 #include "mpnet/core/addr.hpp"
+#include "mpnet/core/limits.hpp"
 
 namespace mpnet {
 
 struct rtentry {
     prefix4 dst;
     ip4_addr gateway;          // with rtf::gateway
-    uint16_t ifindex = 0;      // egress interface (lo0 for local routes)
-    uint16_t src_ifindex = 0;  // the interface whose address is `ifa`
+    ifindex_t ifindex = 0;      // egress interface (lo0 for local routes)
+    ifindex_t src_ifindex = 0;  // the interface whose address is `ifa`
     ip4_addr ifa;              // source for locally originated packets (route get's local addr)
     uint32_t flags = 0;        // rtf
     uint32_t nh = 0;           // nexthop id the FIB points at

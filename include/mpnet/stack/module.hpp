@@ -60,8 +60,8 @@ struct l4_info {
 /// it concerns and a small payload of the module's own.
 struct module_notice {
     uint16_t id = 0;  // from module_registrar::notice
-    uint16_t ifindex = 0;
-    uint8_t data[28]{};
+    ifindex_t ifindex = 0;
+    uint8_t data[24]{};
 };
 static_assert(sizeof(module_notice) == 32);
 
@@ -106,7 +106,7 @@ public:
     /// The stack's packet pool.
     rte_mempool* pool() const noexcept;
     /// The interface at `index`, or null (gone or never there).
-    ifnet* if_lookup(uint16_t index) const noexcept;
+    ifnet* if_lookup(ifindex_t index) const noexcept;
 
     /// True when `a` is one of this stack's own addresses (its FIB says
     /// local); family 4 reads `v4`, family 6 `v6` (global scope).
@@ -146,7 +146,7 @@ public:
     /// Hands `m` to the control plane's handler `id` (module_registrar::punt),
     /// with the interface it concerns and a word of the module's own. The ring
     /// is bounded: when full the packet is dropped as punt_ring_full.
-    void punt(mbuf* m, uint16_t id, uint16_t ifindex, uint32_t aux) noexcept;
+    void punt(mbuf* m, uint16_t id, ifindex_t ifindex, uint32_t aux) noexcept;
     /// Sends a notice (no packet) to the control plane; false when the ring is full.
     bool notify(const module_notice& n) noexcept;
 
@@ -185,10 +185,13 @@ public:
     dp_ctx& dp() noexcept;
     uint64_t now_ns() const noexcept;
     ifnet* if_find(std::string_view name) const noexcept;
-    ifnet* if_lookup(uint16_t index) const noexcept;
+    ifnet* if_lookup(ifindex_t index) const noexcept;
+    /// One past the highest interface index in use.
+    ifindex_t if_end() const noexcept;
     template <typename F>
     void for_each_if(F&& fn) const {
-        for (uint16_t i = 1; i < limits::ifnet_max; ++i)
+        const ifindex_t end = if_end();
+        for (ifindex_t i = 1; i < end; ++i)
             if (ifnet* p = if_lookup(i)) fn(*p);
     }
     /// A one-shot timer on the control plane; returns an id for timer_cancel.

@@ -31,13 +31,13 @@ std::string format_drops(const stack& s);
 using ifnames = std::vector<std::string>;
 ifnames ifnames_of(const stack& s);
 /// fe80::1%shmif0 for a link-local (scope embedded or given), plain otherwise.
-std::string ip6_scoped(const ip6_addr& a, uint16_t scope, const ifnames& names);
+std::string ip6_scoped(const ip6_addr& a, ifindex_t scope, const ifnames& names);
 /// netstat -rn -f inet6.
 std::string format_routes6(const std::vector<route6_info>& routes, const ifnames& names);
 std::string route6_gateway(const rtentry6& r, const ifnames& names);
 std::string format_route6_get(const route6_get_info& g, const ifnames& names);
 /// ndp -a line: Neighbor, Linklayer Address, Netif, Expire, S, Flags.
-std::string format_ndp(const neigh_info& n, uint16_t ifindex, const ifnames& names);
+std::string format_ndp(const neigh_info& n, ifindex_t ifindex, const ifnames& names);
 std::string format_ndp_routers(const std::vector<defrouter_info>& v, const stack& s);
 std::string format_ndp_prefixes(const std::vector<nd_prefix_info>& v, const stack& s);
 /// NetBSD's 23h59m58s.

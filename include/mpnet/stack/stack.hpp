@@ -84,7 +84,7 @@ struct stack_config {
     uint32_t fib_max_routes = 1u << 21;      // IPv4 FIB routes (a full table is ~1M)
     uint32_t fib6_max_routes = 1u << 20;     // IPv6 FIB routes
     uint32_t fib_tbl8_groups = 1u << 12;     // rte_lpm only: second-level groups
-    uint32_t nexthop_max = 1u << 14;         // distinct nexthops
+    uint32_t nexthop_max = 1u << 17;         // distinct nexthops (a route through each of limits::ifnet_max tunnels)
     uint32_t idle_polls_before_sleep = 256;  // thread mode: empty polls before a worker naps
     uint32_t idle_sleep_us = 20;             // adaptive: the first nap (RCU-offline); doubles while idle
     uint32_t idle_sleep_max_us = 1000;       // adaptive: the longest nap where a queue has no RX interrupt (the worst wake-up latency)
@@ -201,7 +201,7 @@ struct ifaddr_info {
 };
 
 struct if_info {
-    uint16_t index = 0;
+    ifindex_t index = 0;
     std::string name;
     uint32_t flags = 0;
     uint32_t mtu = 0;
@@ -410,7 +410,7 @@ struct stack_event {
 #undef MPNET_EVENT_ENUM
         kind_count_
     } kind = link_up;
-    uint16_t ifindex = 0;
+    ifindex_t ifindex = 0;
     ip4_addr addr;
     prefix4 dst;
     ip4_addr gateway;
@@ -447,11 +447,11 @@ public:
     // Interfaces ------------------------------------------------------------
     /// Attaches an Ethernet interface on `p`. errc::exist (name taken),
     /// errc::inval (bad name), errc::nospc (no free index).
-    result<uint16_t> if_attach(std::string_view name, std::unique_ptr<port> p);
+    result<ifindex_t> if_attach(std::string_view name, std::unique_ptr<port> p);
     /// ifconfig NAME create: an interface of the kind registered for NAME's
     /// prefix (NAME is prefix + unit number). errc::exist, errc::inval (no
     /// such kind, or not creatable), errc::nospc, or the kind's own error.
-    result<uint16_t> if_create(std::string_view name);
+    result<ifindex_t> if_create(std::string_view name);
     /// Destroys an interface, UP or not, with addresses, under traffic.
     /// errc::noent; errc::perm for lo0.
     status if_destroy(std::string_view name);

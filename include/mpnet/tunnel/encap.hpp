@@ -13,7 +13,7 @@
 // every key's buckets first and prefetching them, then the key slots, so
 // that a table far larger than the caches costs overlapped misses rather
 // than two dependent ones per packet. The value is held in the hash's own
-// data word (interface index and 48 bits of the module's): a hit touches no
+// data word (interface index and 40 bits of the module's): a hit touches no
 // further memory.
 //
 // Locking notes:
@@ -99,9 +99,9 @@ static_assert(sizeof(encap_key) == 40 && alignof(encap_key) == 8,
               "encap_key is hashed and compared as 40 packed bytes, eight at a time");
 
 /// What a lookup finds: the interface that decapsulates for the tunnel, and
-/// a module's own 48 bits (immutable once published). ifindex 0: no tunnel.
+/// a module's own 40 bits (immutable once published). ifindex 0: no tunnel.
 struct encap_hit {
-    uint16_t ifindex = 0;
+    ifindex_t ifindex = 0;
     uint64_t data = 0;
     explicit operator bool() const noexcept { return ifindex != 0; }
 };
@@ -190,8 +190,8 @@ public:
 
     /// Writer: errc::exist when another tunnel has the key, errc::nospc at
     /// the limit (or while removed keys wait out their grace period and the
-    /// hash's slack is spent), errc::inval for ifindex 0 or data past 48 bits.
-    status add(const encap_key& k, uint16_t ifindex, uint64_t data = 0);
+    /// hash's slack is spent), errc::inval for ifindex 0 or past limits::ifnet_max, or data past 40 bits.
+    status add(const encap_key& k, ifindex_t ifindex, uint64_t data = 0);
     /// Writer: unlinks the entry for `k` (its slot reused after a grace
     /// period); false when there is none.
     bool remove(const encap_key& k) noexcept;

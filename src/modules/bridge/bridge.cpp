@@ -33,7 +33,7 @@ void publish_ports(br_softc& b, std::vector<br_port> v) {
     b.ports.replace(next.release());
 }
 
-void fdb_remove_port(br_softc& b, uint16_t port) {
+void fdb_remove_port(br_softc& b, ifindex_t port) {
     b.fdb.for_each([&](fdb_entry& e) {
         if (e.port.load(std::memory_order_relaxed) == port) b.fdb.remove(&e);
     });
@@ -81,9 +81,9 @@ void send_out(dp_ctx& c, ifnet& br, ifnet& x, mbuf* m) noexcept {
 // `m` out of every running member but `in` (unknown unicast: those with
 // DISCOVER only), copies to all but the last; `also` more local receivers
 // take copies first (group frames). Consumes `m`.
-void flood(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, uint16_t in, mbuf* m, bool unknown,
+void flood(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, ifindex_t in, mbuf* m, bool unknown,
            ifnet* const* also, unsigned nalso) noexcept {
-    std::array<ifnet*, limits::ifnet_max> out;
+    std::array<ifnet*, br_members_max> out;
     unsigned k = 0;
     for (const br_port& p : ps.v) {
         if (p.ifindex == in || p.state != pstate::forwarding || (unknown && !(p.flags & portf::discover))) continue;
@@ -104,11 +104,11 @@ void flood(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, uint16_t in, 
 }
 
 // A unicast frame by the FDB: out of its port, or flooded when unknown.
-void forward(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, uint16_t in, mbuf* m,
+void forward(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, ifindex_t in, mbuf* m,
              const ether_addr& dst) noexcept {
     const fdb_entry* e = sc(br).fdb.lookup(dst.to_u64());
     if (!e) return flood(c, st, br, ps, in, m, true, nullptr, 0);
-    const uint16_t out = e->port.load(std::memory_order_relaxed);
+    const ifindex_t out = e->port.load(std::memory_order_relaxed);
     if (out == in) return c.drop(m, st.same_port);  // the station is on the segment it came from
     const br_port* op = ps.find(out);
     if (op && op->state != pstate::forwarding) return c.drop(m, st.not_forwarding);
@@ -117,7 +117,7 @@ void forward(dp_ctx& c, br_state& st, ifnet& br, const br_ports& ps, uint16_t in
     send_out(c, br, *x, m);
 }
 
-void learn(dp_ctx& c, br_state& st, br_softc& b, uint16_t bi, uint16_t port, const ether_addr& src) noexcept {
+void learn(dp_ctx& c, br_state& st, br_softc& b, ifindex_t bi, ifindex_t port, const ether_addr& src) noexcept {
     lcore_learn& l = st.lc[c.lcore()];
     const uint64_t now = c.now_ns();
     if (now - l.window_ns >= learn_window_ns) {
@@ -142,8 +142,8 @@ void learn(dp_ctx& c, br_state& st, br_softc& b, uint16_t bi, uint16_t port, con
 // Frames received on a member (its input taken over).
 void member_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexcept {
     auto& st = *static_cast<br_state*>(arg);
-    const uint16_t in = ifp.index();
-    const uint16_t bi = st.bridge_of[in].load(std::memory_order_acquire);
+    const ifindex_t in = ifp.index();
+    const ifindex_t bi = st.bridge_of[in].load(std::memory_order_acquire);
     ifnet* br = bi ? c.if_lookup(bi) : nullptr;
     // A bridge that is down (or going) leaves frames to the member, as NetBSD's.
     if (!br || !is_bridge(*br) || !br->is_running()) return c.ether_input(ifp, pkts, n);
@@ -201,7 +201,7 @@ void member_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noe
             // Out of every other port, and up the stack of the bridge and of
             // each member with addresses (an ARP request for a member's
             // address may arrive on another member: NetBSD's PR 48104).
-            std::array<ifnet*, limits::ifnet_max + 1> local;
+            std::array<ifnet*, br_members_max + 1> local;
             unsigned nl = 0;
             if (has_addrs(*br)) local[nl++] = br;
             for (const br_port& p : ps->v) {
@@ -249,7 +249,7 @@ void bridge_transmit(dp_ctx& c, ifnet& ifp, mbuf* m, void* arg) noexcept {
 
 void member_output(dp_ctx& c, ifnet& ifp, mbuf* m, void* arg) noexcept {
     auto& st = *static_cast<br_state*>(arg);
-    const uint16_t bi = st.bridge_of[ifp.index()].load(std::memory_order_acquire);
+    const ifindex_t bi = st.bridge_of[ifp.index()].load(std::memory_order_acquire);
     ifnet* br = bi ? c.if_lookup(bi) : nullptr;
     if (!br || !is_bridge(*br) || !br->is_running()) return c.port_transmit(ifp, m);
     bridge_out(c, st, *br, m);
@@ -287,6 +287,7 @@ status member_add(br_state& st, ifnet& br, ifnet& x) {
         if (status s = x.port()->set_promisc(true); !s) return s;
     br_softc& b = sc(br);
     std::vector<br_port> v = b.ports.read()->v;
+    if (v.size() >= br_members_max) return errc::nospc;
     br_port p;
     p.ifindex = x.index();
     // The NIC passes every frame; the interface's own input still takes
@@ -315,7 +316,7 @@ void member_del(module_ctl& ctl, br_state& st, ifnet& br, ifnet& x) {
 
 // The periodic sweep: entries unseen for `timeout` go.
 void sweep_arm(br_state& st, ifnet& br);
-void sweep_run(br_state& st, uint16_t bi, const br_softc* expect) {
+void sweep_run(br_state& st, ifindex_t bi, const br_softc* expect) {
     module_ctl ctl(*st.impl);
     ifnet* br = ctl.if_lookup(bi);
     if (!br || !is_bridge(*br) || &sc(*br) != expect) return;
@@ -333,7 +334,7 @@ void sweep_arm(br_state& st, ifnet& br) {
     if (!b.timeout_s) return;
     // A quarter of the timeout, between 1 s and 5 minutes (NetBSD's period).
     const uint64_t period_s = std::clamp<uint64_t>(b.timeout_s / 4, 1, 300);
-    const uint16_t bi = br.index();
+    const ifindex_t bi = br.index();
     const br_softc* me = &b;
     br_state* sp = &st;
     b.sweep_timer = ctl.timer_add(ctl.now_ns() + period_s * ns_per_s, [sp, bi, me] { sweep_run(*sp, bi, me); });
@@ -346,7 +347,7 @@ void learn_notice(module_ctl& ctl, const module_notice& n, void* arg) {
     br_softc& b = sc(*br);
     ether_addr mac;
     std::memcpy(mac.b.data(), n.data, 6);
-    uint16_t port;
+    ifindex_t port;
     std::memcpy(&port, n.data + 6, sizeof port);
     const br_port* p = b.ports.read()->find(port);
     if (!p || !(p->flags & portf::learning)) return;  // it left, or stopped learning, meanwhile
@@ -442,7 +443,7 @@ void bridge_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void* arg) {
         if (ev != if_event::detach && ifp.kind().arg == &st) stp_reinit(ctl, st, ifp);
         return;
     }
-    const uint16_t bi = st.bridge_of[ifp.index()].load(std::memory_order_relaxed);
+    const ifindex_t bi = st.bridge_of[ifp.index()].load(std::memory_order_relaxed);
     ifnet* br = bi ? ctl.if_lookup(bi) : nullptr;
     if (!br || !is_bridge(*br)) return;
     if (ev == if_event::detach) return member_del(ctl, st, *br, ifp);

@@ -20,6 +20,9 @@ namespace mpnet::brimpl {
 
 using namespace bridge;
 
+/// Members one bridge may have (brconfig add past it: errc::nospc); the
+/// data path sizes its flood lists by it.
+constexpr size_t br_members_max = 255;
 // A worker refreshes an entry's last-seen time at most this often.
 constexpr uint64_t seen_refresh_ns = ns_per_s;
 // Learning notices are counted in windows of this length per lcore.
@@ -31,7 +34,7 @@ constexpr uint64_t learn_window_ns = 10 * ns_per_ms;
 enum class pstate : uint8_t { disabled, listening, learning, forwarding, blocking };
 
 struct br_port {
-    uint16_t ifindex = 0;
+    ifindex_t ifindex = 0;
     uint32_t flags = portf::learning | portf::discover;
     pstate state = pstate::forwarding;
     bool was_promisc = false;  // control only: what `delete` restores
@@ -40,7 +43,7 @@ struct br_port {
 /// A bridge's members. Immutable once published.
 struct br_ports {
     std::vector<br_port> v;
-    const br_port* find(uint16_t ifindex) const noexcept {
+    const br_port* find(ifindex_t ifindex) const noexcept {
         for (const br_port& p : v)
             if (p.ifindex == ifindex) return &p;
         return nullptr;
@@ -48,9 +51,9 @@ struct br_ports {
 };
 
 struct fdb_entry {
-    fdb_entry(uint64_t k, uint16_t p, uint64_t now, bool st) : key(k), port(p), seen_ns(now), is_static(st) {}
+    fdb_entry(uint64_t k, ifindex_t p, uint64_t now, bool st) : key(k), port(p), seen_ns(now), is_static(st) {}
     const uint64_t key;  // the MAC (ether_addr::to_u64)
-    std::atomic<uint16_t> port;
+    std::atomic<ifindex_t> port;
     std::atomic<uint64_t> seen_ns;
     const bool is_static;
 };
@@ -65,6 +68,7 @@ using fdb_table = rcu_hash<fdb_entry, fdb_key_of, fdb_hash>;
 /// 802.1D per-port variables (control only); times are deadlines in ns (0: stopped).
 struct stp_port {
     uint8_t priority = 128;
+    uint8_t number = 0;  // the port number in its port ID, 1..255, unique in the bridge
     uint32_t path_cost = stp_path_cost_default;
     uint64_t d_root = 0, d_bridge = 0;  // designated root and bridge
     uint32_t d_cost = 0;                 // designated cost
@@ -82,13 +86,13 @@ struct stp_bridge {
     uint8_t hello_s = 2, fwd_delay_s = 15, max_age_s = 20;  // this bridge's own
     uint64_t root_id = 0;
     uint32_t root_cost = 0;
-    uint16_t root_port = 0;  // ifindex; 0: this bridge is the root
+    ifindex_t root_port = 0;  // ifindex; 0: this bridge is the root
     // The times in use (the root's, as its BPDUs carry them), 1/256 s.
     uint16_t max_age = 20 * 256, hello = 2 * 256, fwd_delay = 15 * 256;
     bool tc = false, tc_detected = false;
     uint64_t hello_due = 0, tcn_due = 0, tc_until = 0;
     uint64_t tick_timer = 0;
-    std::map<uint16_t, stp_port> ports;  // by member ifindex, STP ports only
+    std::map<ifindex_t, stp_port> ports;  // by member ifindex, STP ports only
 };
 
 struct br_softc final : if_softc {
@@ -112,7 +116,7 @@ struct alignas(64) lcore_learn {
 
 struct br_state {
     // member ifindex -> its bridge's ifindex (0: not a member).
-    std::array<std::atomic<uint16_t>, limits::ifnet_max> bridge_of{};
+    std::array<std::atomic<ifindex_t>, limits::ifnet_max> bridge_of{};
     if_hook_ops hook{};
     uint16_t learn_id = 0, stp_punt = 0;
     std::atomic<uint32_t> learn_rate{learn_rate_default};
@@ -127,7 +131,7 @@ inline br_softc& sc(const ifnet& ifp) noexcept { return *static_cast<br_softc*>(
 /// The bridge's members, changed: a new set published (and the old retired).
 void publish_ports(br_softc& b, std::vector<br_port> v);
 /// Entries of `port` go (a member left, or a port stopped forwarding).
-void fdb_remove_port(br_softc& b, uint16_t port);
+void fdb_remove_port(br_softc& b, ifindex_t port);
 /// Dynamic entries go (`all`: static ones too).
 void fdb_flush(br_softc& b, bool all);
 /// Dynamic entries unseen for `age_ns` go (the sweep; a topology change).
@@ -139,16 +143,16 @@ void fdb_age(br_softc& b, uint64_t now, uint64_t age_ns);
 void stp_input(module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t aux, void* arg);
 /// `stp IF` / `-stp IF`, a member's link or the bridge going up or down:
 /// the tree is recomputed and the port states published.
-void stp_port_enable(module_ctl& ctl, br_state& st, ifnet& br, uint16_t port, bool stp_on);
+void stp_port_enable(module_ctl& ctl, br_state& st, ifnet& br, ifindex_t port, bool stp_on);
 void stp_reinit(module_ctl& ctl, br_state& st, ifnet& br);
 /// The bridge is going: its timers stop.
 void stp_stop(module_ctl& ctl, ifnet& br);
 /// Priority, hello time, forward delay, max age changed: recomputed.
 void stp_reconfigure(module_ctl& ctl, br_state& st, ifnet& br, uint64_t old_id);
 uint64_t stp_bridge_id(const ifnet& br) noexcept;
-uint16_t stp_port_id(const stp_port& p, uint16_t ifindex) noexcept;
+uint16_t stp_port_id(const stp_port& p, ifindex_t ifindex) noexcept;
 const char* pstate_name(pstate s) noexcept;
 /// An STP port's role: root, designated, alternate, or disabled; "" without STP.
-const char* stp_role(const ifnet& br, uint16_t ifindex, pstate state) noexcept;
+const char* stp_role(const ifnet& br, ifindex_t ifindex, pstate state) noexcept;
 
 }  // namespace mpnet::brimpl

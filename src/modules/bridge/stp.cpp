@@ -64,18 +64,18 @@ struct ctx {
 };
 
 stp_bridge& S(ctx& x) { return x.b.stp; }
-uint16_t pid(const stp_port& p, uint16_t ix) { return stp_port_id(p, ix); }
+uint16_t pid(const stp_port& p, ifindex_t ix) { return stp_port_id(p, ix); }
 bool is_root(ctx& x) { return S(x).root_id == x.id; }
-bool designated_for_self(ctx& x, const stp_port& p, uint16_t ix) {
+bool designated_for_self(ctx& x, const stp_port& p, ifindex_t ix) {
     return p.d_bridge == x.id && p.d_port == pid(p, ix);
 }
 
 // The published state of a port (what workers obey).
-pstate state_of(ctx& x, uint16_t ix) {
+pstate state_of(ctx& x, ifindex_t ix) {
     const br_port* p = x.b.ports.read()->find(ix);
     return p ? p->state : pstate::disabled;
 }
-void set_state(ctx& x, uint16_t ix, pstate s) {
+void set_state(ctx& x, ifindex_t ix, pstate s) {
     std::vector<br_port> v = x.b.ports.read()->v;
     bool changed = false;
     for (br_port& p : v)
@@ -86,7 +86,7 @@ void set_state(ctx& x, uint16_t ix, pstate s) {
     if (changed) publish_ports(x.b, std::move(v));
 }
 
-void send(ctx& x, uint16_t ix, const bpdu& u) {
+void send(ctx& x, ifindex_t ix, const bpdu& u) {
     ifnet* m_if = x.ctl.if_lookup(ix);
     if (!m_if || !m_if->is_running()) return;
     const size_t body = u.type == bpdu_config ? config_len : tcn_len;
@@ -118,7 +118,7 @@ void send(ctx& x, uint16_t ix, const bpdu& u) {
     x.ctl.dp().port_transmit(*m_if, m);
 }
 
-void transmit_config(ctx& x, uint16_t ix) {
+void transmit_config(ctx& x, ifindex_t ix) {
     stp_port& p = S(x).ports.at(ix);
     if (p.hold_until > x.now) {
         p.config_pending = true;
@@ -172,7 +172,7 @@ void topology_change_detection(ctx& x) {
     s.tc_detected = true;
 }
 
-void become_designated(ctx& x, stp_port& p, uint16_t ix) {
+void become_designated(ctx& x, stp_port& p, ifindex_t ix) {
     p.d_root = S(x).root_id;
     p.d_cost = S(x).root_cost;
     p.d_bridge = x.id;
@@ -181,7 +181,7 @@ void become_designated(ctx& x, stp_port& p, uint16_t ix) {
 
 void root_selection(ctx& x) {
     stp_bridge& s = S(x);
-    uint16_t best = 0;
+    ifindex_t best = 0;
     const stp_port* bp = nullptr;
     for (auto& [ix, p] : s.ports) {
         if (state_of(x, ix) == pstate::disabled || designated_for_self(x, p, ix) || p.d_root >= x.id) continue;
@@ -219,13 +219,13 @@ void designated_port_selection(ctx& x) {
     }
 }
 
-void make_forwarding(ctx& x, stp_port& p, uint16_t ix) {
+void make_forwarding(ctx& x, stp_port& p, ifindex_t ix) {
     if (state_of(x, ix) != pstate::blocking) return;
     set_state(x, ix, pstate::listening);
     p.fwd_due = x.now + ns_of(S(x).fwd_delay);
 }
 
-void make_blocking(ctx& x, stp_port& p, uint16_t ix) {
+void make_blocking(ctx& x, stp_port& p, ifindex_t ix) {
     const pstate s = state_of(x, ix);
     if (s == pstate::disabled || s == pstate::blocking) return;
     if (s == pstate::forwarding || s == pstate::learning) topology_change_detection(x);
@@ -270,7 +270,7 @@ void became_root(ctx& x) {
     s.hello_due = x.now + ns_of(s.hello);
 }
 
-void received_config(ctx& x, uint16_t ix, const bpdu& u) {
+void received_config(ctx& x, ifindex_t ix, const bpdu& u) {
     stp_bridge& s = S(x);
     stp_port& p = s.ports.at(ix);
     const bool was_root = is_root(x);
@@ -315,7 +315,7 @@ void received_config(ctx& x, uint16_t ix, const bpdu& u) {
     }
 }
 
-void received_tcn(ctx& x, uint16_t ix) {
+void received_tcn(ctx& x, ifindex_t ix) {
     stp_port& p = S(x).ports.at(ix);
     if (!designated_for_self(x, p, ix)) return;
     topology_change_detection(x);
@@ -323,7 +323,7 @@ void received_tcn(ctx& x, uint16_t ix) {
     transmit_config(x, ix);
 }
 
-void message_age_expired(ctx& x, uint16_t ix) {
+void message_age_expired(ctx& x, ifindex_t ix) {
     const bool was_root = is_root(x);
     become_designated(x, S(x).ports.at(ix), ix);
     configuration_update(x);
@@ -331,7 +331,7 @@ void message_age_expired(ctx& x, uint16_t ix) {
     if (!was_root && is_root(x)) became_root(x);
 }
 
-void forward_delay_expired(ctx& x, stp_port& p, uint16_t ix) {
+void forward_delay_expired(ctx& x, stp_port& p, ifindex_t ix) {
     p.fwd_due = 0;
     if (state_of(x, ix) == pstate::listening) {
         set_state(x, ix, pstate::learning);
@@ -346,13 +346,13 @@ void forward_delay_expired(ctx& x, stp_port& p, uint16_t ix) {
     }
 }
 
-void tick(module_ctl& ctl, br_state& st, uint16_t bi, const br_softc* expect);
+void tick(module_ctl& ctl, br_state& st, ifindex_t bi, const br_softc* expect);
 
 void arm(ctx& x) {
     stp_bridge& s = S(x);
     if (s.tick_timer || s.ports.empty()) return;
     br_state* sp = &x.st;
-    const uint16_t bi = x.br.index();
+    const ifindex_t bi = x.br.index();
     const br_softc* me = &x.b;
     stack::impl* impl = &x.ctl.impl();
     s.tick_timer = x.ctl.timer_add(x.now + stp_tick_ns, [sp, bi, me, impl] {
@@ -361,7 +361,7 @@ void arm(ctx& x) {
     });
 }
 
-void tick(module_ctl& ctl, br_state& st, uint16_t bi, const br_softc* expect) {
+void tick(module_ctl& ctl, br_state& st, ifindex_t bi, const br_softc* expect) {
     ifnet* br = ctl.if_lookup(bi);
     if (!br || br->kind().arg != &st || br->softc() != expect) return;
     ctx x{ctl, st, *br, sc(*br), ctl.now_ns(), stp_bridge_id(*br)};
@@ -381,7 +381,7 @@ void tick(module_ctl& ctl, br_state& st, uint16_t bi, const br_softc* expect) {
         s.tc = false;
         s.tc_detected = false;
     }
-    std::vector<uint16_t> aged;
+    std::vector<ifindex_t> aged;
     for (auto& [ix, p] : s.ports) {
         if (p.msg_age_due && p.msg_age_due <= x.now) {
             p.msg_age_due = 0;
@@ -390,7 +390,7 @@ void tick(module_ctl& ctl, br_state& st, uint16_t bi, const br_softc* expect) {
         if (p.fwd_due && p.fwd_due <= x.now) forward_delay_expired(x, p, ix);
         if (p.config_pending && p.hold_until <= x.now) transmit_config(x, ix);
     }
-    for (uint16_t ix : aged) message_age_expired(x, ix);
+    for (ifindex_t ix : aged) message_age_expired(x, ix);
     // 8.3.5: while the topology changes, entries age at the forward delay.
     if (s.tc && x.b.timeout_s) fdb_age(x.b, x.now, ns_of(s.fwd_delay));
     arm(x);
@@ -428,11 +428,9 @@ uint64_t stp_bridge_id(const ifnet& br) noexcept {
     return uint64_t(sc(br).stp.priority) << 48 | br.lladdr().to_u64();
 }
 
-uint16_t stp_port_id(const stp_port& p, uint16_t ifindex) noexcept {
-    return uint16_t(p.priority << 8 | (ifindex & 0xff));
-}
+uint16_t stp_port_id(const stp_port& p, ifindex_t) noexcept { return uint16_t(p.priority << 8 | p.number); }
 
-const char* stp_role(const ifnet& br, uint16_t ifindex, pstate state) noexcept {
+const char* stp_role(const ifnet& br, ifindex_t ifindex, pstate state) noexcept {
     const stp_bridge& s = sc(br).stp;
     const auto it = s.ports.find(ifindex);
     if (it == s.ports.end()) return "";
@@ -455,7 +453,7 @@ const char* pstate_name(pstate s) noexcept {
 
 void stp_input(module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void* arg) {
     auto& st = *static_cast<br_state*>(arg);
-    const uint16_t bi = st.bridge_of[ifp.index()].load(std::memory_order_relaxed);
+    const ifindex_t bi = st.bridge_of[ifp.index()].load(std::memory_order_relaxed);
     ifnet* br = bi ? ctl.if_lookup(bi) : nullptr;
     if (!br || br->kind().arg != &st || !br->is_running()) return pkt_free(m);
     ctx x{ctl, st, *br, sc(*br), ctl.now_ns(), stp_bridge_id(*br)};
@@ -498,7 +496,7 @@ void stp_input(module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void* arg) {
     }
 }
 
-void stp_port_enable(module_ctl& ctl, br_state& st, ifnet& br, uint16_t port, bool stp_on) {
+void stp_port_enable(module_ctl& ctl, br_state& st, ifnet& br, ifindex_t port, bool stp_on) {
     br_softc& b = sc(br);
     ctx x{ctl, st, br, b, ctl.now_ns(), stp_bridge_id(br)};
     stp_bridge& s = S(x);
@@ -515,7 +513,17 @@ void stp_port_enable(module_ctl& ctl, br_state& st, ifnet& br, uint16_t port, bo
         if (!was_root && is_root(x)) became_root(x);
         return;
     }
-    if (!had) s.ports.emplace(port, stp_port{});
+    if (!had) {
+        // The port number: the interface index's low byte when no other port
+        // has it (as before interfaces could number past 255), else the lowest
+        // free one. A bridge has at most br_members_max (255) members.
+        bool used[256] = {};
+        for (auto& [ix, q] : s.ports) used[q.number] = true;
+        stp_port np;
+        np.number = static_cast<uint8_t>(port & 0xff);
+        for (unsigned k = 1; np.number == 0 || used[np.number]; ++k) np.number = static_cast<uint8_t>(k);
+        s.ports.emplace(port, np);
+    }
     if (s.ports.size() == 1 && !had) return initialise(x);
     // A port (re)joining, or its link changing: blocking (then listening
     // as a designated port) when it runs, disabled when not.

@@ -98,14 +98,14 @@ void inet4::dad_start(ifnet& ifp, ip4_addr a) {
     d.timer = stk.timers.add(stk.clock->now_ns(), [this, ix = ifp.index(), a] { dad_timer(ix, a); });
 }
 
-void inet4::dad_stop(uint16_t ifindex, ip4_addr a) {
+void inet4::dad_stop(ifindex_t ifindex, ip4_addr a) {
     auto it = dads.find({ifindex, a.v});
     if (it == dads.end()) return;
     stk.timers.cancel(it->second.timer);
     dads.erase(it);
 }
 
-void inet4::dad_stop_all(uint16_t ifindex) {
+void inet4::dad_stop_all(ifindex_t ifindex) {
     std::erase_if(dads, [&](const auto& kv) {
         if (kv.first.first != ifindex) return false;
         stk.timers.cancel(kv.second.timer);
@@ -113,7 +113,7 @@ void inet4::dad_stop_all(uint16_t ifindex) {
     });
 }
 
-void inet4::dad_timer(uint16_t ifindex, ip4_addr a) {
+void inet4::dad_timer(ifindex_t ifindex, ip4_addr a) {
     auto it = dads.find({ifindex, a.v});
     ifnet* ifp = stk.ifs.lookup(ifindex);
     if (it == dads.end() || !ifp) return;
@@ -143,7 +143,7 @@ void inet4::dad_conflict(ifnet& ifp, ip4_addr a) {
 // ---- inet4's lifecycle hook ----------------------------------------------------------
 
 void inet4::inet4_if_event(ifnet& ifp, if_event ev) {
-    const uint16_t ix = ifp.index();
+    const ifindex_t ix = ifp.index();
     const bool ll = (ifp.caps() & ifcap::lladdr) != 0;
     switch (ev) {
         case if_event::up: {
@@ -163,6 +163,7 @@ void inet4::inet4_if_event(ifnet& ifp, if_event ev) {
             // Addresses are detached while the carrier is gone (NetBSD's
             // IN_IFF_DETACHED) and checked again by DAD when it returns.
             std::vector<in_ifaddr> v = ifp.addrs().v4;
+            if (v.empty()) break;  // nothing to detach, no route changes
             for (auto& a : v) {
                 dad_stop(ix, a.addr);
                 a.flags = static_cast<uint8_t>((a.flags | in_iff::detached) & ~in_iff::tentative);
@@ -174,6 +175,7 @@ void inet4::inet4_if_event(ifnet& ifp, if_event ev) {
         case if_event::link_up: {
             const bool dad = stk.cfg.dad_count > 0 && ll;
             std::vector<in_ifaddr> v = ifp.addrs().v4;
+            if (v.empty()) break;
             std::vector<ip4_addr> recheck;
             for (auto& a : v) {
                 if (!(a.flags & in_iff::detached)) continue;
@@ -195,9 +197,16 @@ void inet4::inet4_if_event(ifnet& ifp, if_event ev) {
         case if_event::detach:
             dad_stop_all(ix);
             break;
-        case if_event::gone:
-            routes_rebuild();
+        case if_event::gone: {
+            // Only an interface with addresses, or with routes through it,
+            // changes the routes: the other 99 999 tunnels' going costs no
+            // walk over every interface.
+            if (stk.tearing_down) break;  // the routes go with the stack
+            bool refers = !ifp.addrs().v4.empty();
+            if (!refers) rib.for_each([&](rtentry& e) { refers |= e.ifindex == ix || e.src_ifindex == ix; });
+            if (refers) routes_rebuild();
             break;
+        }
         case if_event::attach:
             // A loopback interface gets 127.0.0.1/8, as NetBSD's lo0.
             if (ifp.flags() & iff::loopback) {

@@ -142,7 +142,7 @@ void arp_output(stack::impl& s, lcore_ctx& c, mbuf* m, ifnet& ifp, const llkey& 
     s.in4->ip4_output(c, m, ifp, nh.ip4());
 }
 
-void arp_failed(stack::impl& s, uint16_t ifindex, const llkey& k) {
+void arp_failed(stack::impl& s, ifindex_t ifindex, const llkey& k) {
     s.event(stack_event::neigh_resolve_failed, ifindex, k.ip4());
 }
 

@@ -32,7 +32,7 @@ struct l4_batch;
 
 /// DAD in progress for one address.
 struct dad_state {
-    uint16_t ifindex;
+    ifindex_t ifindex;
     ip4_addr addr;
     uint32_t probes_sent = 0;
     uint64_t timer = 0;
@@ -66,7 +66,7 @@ public:
     // ---- control-only routing state [ctl]
     rib4 rib;
     // ---- control-only state [ctl]
-    std::map<std::pair<uint16_t, uint32_t>, dad_state> dads;  // (ifindex, addr)
+    std::map<std::pair<ifindex_t, uint32_t>, dad_state> dads;  // (ifindex, addr)
     /// Host routes path MTU discovery created (destination -> expiry), at most
     /// limits::pmtu_routes_max: the soonest to expire gives way to a new one.
     std::unordered_map<uint32_t, uint64_t> pmtu_routes;
@@ -115,9 +115,9 @@ public:
     /// addresses, and drops gateway routes whose gateway became unreachable.
     void routes_rebuild();
     void dad_start(ifnet& ifp, ip4_addr a);
-    void dad_timer(uint16_t ifindex, ip4_addr a);
-    void dad_stop(uint16_t ifindex, ip4_addr a);
-    void dad_stop_all(uint16_t ifindex);
+    void dad_timer(ifindex_t ifindex, ip4_addr a);
+    void dad_stop(ifindex_t ifindex, ip4_addr a);
+    void dad_stop_all(ifindex_t ifindex);
     void dad_conflict(ifnet& ifp, ip4_addr a);
     void set_addr_flags(ifnet& ifp, ip4_addr a, uint8_t set, uint8_t clear);
     /// The lifecycle hook: addresses, DAD, GARP, route glue.

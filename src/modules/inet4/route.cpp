@@ -18,7 +18,7 @@ namespace mpnet {
 
 // ---- programming ------------------------------------------------------------------
 
-nexthop nh_base(uint16_t ifindex, uint16_t src_ifindex, uint32_t mtu, uint32_t rtflags) {
+nexthop nh_base(ifindex_t ifindex, ifindex_t src_ifindex, uint32_t mtu, uint32_t rtflags) {
     nexthop nh;
     nh.ifindex = ifindex;
     nh.src_ifindex = src_ifindex;
@@ -164,7 +164,7 @@ void inet4::routes_rebuild() {
 namespace {
 
 struct resolved {
-    uint16_t ifindex = 0;
+    ifindex_t ifindex = 0;
     uint32_t flags = 0;
 };
 
@@ -204,8 +204,8 @@ static result<resolved> resolve_spec(stack::impl& st, const route_spec& s) {
 }
 
 // The interface that holds `a` as one of its addresses (-ifa), or 0.
-static uint16_t address_owner(stack::impl& st, ip4_addr a) {
-    uint16_t owner = 0;
+static ifindex_t address_owner(stack::impl& st, ip4_addr a) {
+    ifindex_t owner = 0;
     st.ifs.for_each([&](ifnet& ifp) {
         for (const auto& x : ifp.addrs().v4)
             if (x.addr == a) owner = ifp.index();
@@ -232,7 +232,7 @@ status stack::route_add(const route_spec& s) {
     if (s.proxy) e.flags |= rtf::announce;
     ifnet* out = p_->ifs.lookup(e.ifindex);
     if (s.ifa) {
-        const uint16_t owner = address_owner(*p_, *s.ifa);
+        const ifindex_t owner = address_owner(*p_, *s.ifa);
         if (!owner) return errc::addrnotavail;
         e.src_ifindex = owner;
         e.ifa = *s.ifa;
@@ -274,7 +274,7 @@ status stack::route_change(const route_spec& s) {
         }
     }
     if (s.ifa) {
-        const uint16_t owner = address_owner(*p_, *s.ifa);
+        const ifindex_t owner = address_owner(*p_, *s.ifa);
         if (!owner) return errc::addrnotavail;
         next.src_ifindex = owner;
         next.ifa = *s.ifa;

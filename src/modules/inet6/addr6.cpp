@@ -187,7 +187,7 @@ void inet6::dad6_start(ifnet& ifp, const ip6_addr& a) {
     d.timer = stk.timers.add(stk.clock->now_ns(), [this, ix = ifp.index(), a] { dad6_timer(ix, a); });
 }
 
-void inet6::dad6_stop_all(uint16_t ifindex) {
+void inet6::dad6_stop_all(ifindex_t ifindex) {
     std::erase_if(dads6, [&](const auto& kv) {
         if (kv.first.first != ifindex) return false;
         stk.timers.cancel(kv.second.timer);
@@ -195,7 +195,7 @@ void inet6::dad6_stop_all(uint16_t ifindex) {
     });
 }
 
-void inet6::dad6_timer(uint16_t ifindex, ip6_addr a) {
+void inet6::dad6_timer(ifindex_t ifindex, ip6_addr a) {
     auto it = dads6.find({ifindex, a});
     ifnet* ifp = stk.ifs.lookup(ifindex);
     if (it == dads6.end() || !ifp) return;
@@ -229,7 +229,7 @@ void inet6::dad6_conflict(ifnet& ifp, const ip6_addr& a) {
 // ---- inet6's lifecycle hook ----------------------------------------------------------
 
 void inet6::inet6_if_event(ifnet& ifp, if_event ev) {
-    const uint16_t ix = ifp.index();
+    const ifindex_t ix = ifp.index();
     switch (ev) {
         case if_event::up:
         case if_event::link_up:
@@ -244,9 +244,16 @@ void inet6::inet6_if_event(ifnet& ifp, if_event ev) {
             std::erase_if(prefixes, [&](const nd_prefix& p) { return p.ifindex == ix; });
             rtadv_stop(ix, false);  // the interface is going: nothing to send on
             break;
-        case if_event::gone:
-            routes6_rebuild();
+        case if_event::gone: {
+            // As inet4's: only an interface with addresses or routes matters
+            // (its routers and prefixes went at detach; a default route
+            // through one of them is a route through it).
+            if (stk.tearing_down) break;  // the routes go with the stack
+            bool refers = !ifp.addrs().v6.empty();
+            if (!refers) rib6_.for_each([&](rtentry6& e) { refers |= e.ifindex == ix || e.src_ifindex == ix; });
+            if (refers) routes6_rebuild();
             break;
+        }
         case if_event::attach:
             // A loopback interface gets ::1/128 and fe80::1/64, as NetBSD's lo0.
             if (ifp.flags() & iff::loopback) {

@@ -35,7 +35,7 @@ void inet6::report_limits(std::vector<limit_info>& v) const {
     v.push_back({"IPv6 routes", stk.cfg.fib6_max_routes, rib6_.size()});
     v.push_back({"default routers", limits::defrouters_max, defrouters.size()});
     uint64_t routers = 0;
-    std::map<uint16_t, uint64_t> per_if;
+    std::map<ifindex_t, uint64_t> per_if;
     for (const auto& p : prefixes) {
         routers = std::max<uint64_t>(routers, p.routers.size());
         ++per_if[p.ifindex];

@@ -33,7 +33,7 @@ class inet6;
 
 /// DAD in progress for one IPv6 address.
 struct dad6_state {
-    uint16_t ifindex;
+    ifindex_t ifindex;
     ip6_addr addr{};
     uint32_t probes_sent = 0;
     uint64_t timer = 0;
@@ -42,7 +42,7 @@ struct dad6_state {
 /// A default router learned from advertisements (ndp -r).
 struct nd_defrouter {
     ip6_addr addr{};  // link-local, wire form
-    uint16_t ifindex = 0;
+    ifindex_t ifindex = 0;
     uint32_t lifetime_s = 0;
     uint64_t expire_ns = 0;
 };
@@ -50,7 +50,7 @@ struct nd_defrouter {
 /// A prefix learned from advertisements (ndp -p).
 struct nd_prefix {
     prefix6 prefix{};
-    uint16_t ifindex = 0;
+    ifindex_t ifindex = 0;
     bool onlink = false, autonomous = false;
     uint32_t vltime_s = 0, pltime_s = 0;
     uint64_t vexpire_ns = 0, pexpire_ns = 0;  // 0: infinite
@@ -120,7 +120,7 @@ public:
     std::map<std::pair<uint16_t, ip6_addr>, dad6_state> dads6;
     std::vector<nd_defrouter> defrouters;
     std::vector<nd_prefix> prefixes;
-    std::map<uint16_t, rtadv_state> rtadvs;
+    std::map<ifindex_t, rtadv_state> rtadvs;
     uint64_t ra_in = 0;
     bool accept_rtadv = false;      // net.inet6.ip6.accept_rtadv
     bool accept_redirects6 = true;  // net.inet6.icmp6.rediraccept
@@ -136,7 +136,7 @@ public:
     bool icmp6_rate_ok(lcore_ctx& c) noexcept;
     /// Routes and sends an IPv6 packet (header at front); `zone` scopes a
     /// link-local destination (its ifindex), 0 otherwise.
-    void ip6_route_output(lcore_ctx& c, mbuf* m, uint16_t zone) noexcept;
+    void ip6_route_output(lcore_ctx& c, mbuf* m, ifindex_t zone) noexcept;
     /// Sends to nexthop `nh` (wire form) on `ifp`: multicast mapping or ND.
     /// `cached`: nh's neighbor entry on ifp as a gateway nexthop caches it
     /// (null: looked up).
@@ -175,7 +175,7 @@ public:
     void rtadv_send(ifnet& ifp, const ip6_addr& dst);
     /// Stops rtadvd on `ifindex`, sending a final RA with lifetime 0 first
     /// when `final_ra` (RFC 4861 6.2.5).
-    void rtadv_stop(uint16_t ifindex, bool final_ra);
+    void rtadv_stop(ifindex_t ifindex, bool final_ra);
     void defrouter_remove(size_t i);
     void prefix_remove(size_t i);
     void defrouters_changed();
@@ -185,8 +185,8 @@ public:
     status addr6_add_locked(ifnet& ifp, const ip6_addr& a, unsigned plen, const addr6_opts& o, uint8_t flags);
     void addr6_remove(ifnet& ifp, const ip6_addr& a);
     void dad6_start(ifnet& ifp, const ip6_addr& a);
-    void dad6_timer(uint16_t ifindex, ip6_addr a);
-    void dad6_stop_all(uint16_t ifindex);
+    void dad6_timer(ifindex_t ifindex, ip6_addr a);
+    void dad6_stop_all(ifindex_t ifindex);
     void dad6_conflict(ifnet& ifp, const ip6_addr& a);
     void set_addr6_flags(ifnet& ifp, const ip6_addr& a, uint8_t set, uint8_t clear);
     const in6_ifaddr* find_addr6(const ifnet& ifp, const ip6_addr& a) const;
@@ -205,7 +205,7 @@ public:
     status rt6_reprogram(rtentry6& e, const rtentry6& next);
     void routes6_rebuild();
     void route6_event(stack_event::kind_t k, const rtentry6& e);
-    void event6(stack_event::kind_t k, uint16_t ifindex, const ip6_addr& a);
+    void event6(stack_event::kind_t k, ifindex_t ifindex, const ip6_addr& a);
     void rt6_redirect(ifnet& ifp, const ip6_addr& dst, const ip6_addr& target);
 };
 

@@ -243,7 +243,7 @@ void inet6::nd6_redirect_send(lcore_ctx& c, ifnet& in, mbuf* orig, const ip6_add
     ip6_output(c, m, in, h->src);
 }
 
-void inet6::ip6_route_output(lcore_ctx& c, mbuf* m, uint16_t zone) noexcept {
+void inet6::ip6_route_output(lcore_ctx& c, mbuf* m, ifindex_t zone) noexcept {
     auto* h = pkt_header<ip6_hdr>(m);
     if (h->dst.is_multicast()) {
         ifnet* ifp = stk.ifs.lookup(zone);

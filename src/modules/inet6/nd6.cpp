@@ -160,7 +160,7 @@ void nd6_output(stack::impl& s, lcore_ctx& c, mbuf* m, ifnet& ifp, const llkey& 
     s.in6->ip6_output(c, m, ifp, key_addr(nh));
 }
 
-void nd6_failed(stack::impl& s, uint16_t ifindex, const llkey& k) {
+void nd6_failed(stack::impl& s, ifindex_t ifindex, const llkey& k) {
     s.in6->event6(stack_event::neigh_resolve_failed, ifindex, key_addr(k));
 }
 
@@ -419,7 +419,7 @@ void inet6::nd6_rs_input(ifnet& ifp, mbuf* m, uint32_t off) {
         due = st.last_mcast_ns + nd_min_delay_between_ras_s * ns_per_s;
     if (st.next_ns && st.next_ns <= due) return;
     st.rs_due_ns = due;
-    const uint16_t ix = ifp.index();
+    const ifindex_t ix = ifp.index();
     st.rs_timer = stk.timers.add(due, [this, ix] {
         auto r = rtadvs.find(ix);
         if (r == rtadvs.end()) return;
@@ -430,7 +430,7 @@ void inet6::nd6_rs_input(ifnet& ifp, mbuf* m, uint32_t off) {
     });
 }
 
-void inet6::rtadv_stop(uint16_t ifindex, bool final_ra) {
+void inet6::rtadv_stop(ifindex_t ifindex, bool final_ra) {
     auto it = rtadvs.find(ifindex);
     if (it == rtadvs.end()) return;
     // RFC 4861 6.2.5: a router that stops advertising sends a final RA with

@@ -18,7 +18,7 @@ nexthop inet6::nh_of6(const rtentry6& e) const {
     return nh;
 }
 
-void inet6::event6(stack_event::kind_t k, uint16_t ifindex, const ip6_addr& a) {
+void inet6::event6(stack_event::kind_t k, ifindex_t ifindex, const ip6_addr& a) {
     stack_event ev;
     ev.kind = k;
     ev.ifindex = ifindex;
@@ -253,7 +253,7 @@ namespace {
 int zone_index(stack::impl& st, std::string_view zone) {
     if (zone.empty()) return 0;
     ifnet* ifp = st.ifs.find(zone);
-    return ifp ? ifp->index() : -1;
+    return ifp ? static_cast<int>(ifp->index()) : -1;
 }
 
 }  // namespace
@@ -263,7 +263,7 @@ static result<rtentry6> spec_to_entry(stack::impl& st, const route6_spec& s, con
     const int dz = zone_index(st, s.dst_zone);
     if (dz < 0) return errc::noent;
     if (s.dst.addr.is_link_local() && dz == 0 && !base) return errc::inval;  // a link-local prefix needs its zone
-    e.dst = prefix6::of(s.dst.addr.with_scope(uint16_t(dz)), s.dst.len);
+    e.dst = prefix6::of(s.dst.addr.with_scope(ifindex_t(dz)), s.dst.len);
     ifnet* pinned = nullptr;
     if (!s.ifp.empty()) {
         pinned = st.ifs.find(s.ifp);
@@ -277,7 +277,7 @@ static result<rtentry6> spec_to_entry(stack::impl& st, const route6_spec& s, con
         if (s.gateway->is_multicast() || s.gateway->is_any()) return errc::inval;
         if (s.gateway->is_link_local()) {
             // fe80::1%if: the zone names the interface (or -ifp does).
-            const uint16_t z = gz ? uint16_t(gz) : (pinned ? pinned->index() : 0);
+            const ifindex_t z = gz ? ifindex_t(gz) : (pinned ? pinned->index() : 0);
             if (!z) return errc::inval;
             e.gateway = s.gateway->with_scope(z);
             if (!pinned) e.ifindex = z;
@@ -353,7 +353,7 @@ status stack::route6_delete(const prefix6& dst, std::string_view zone) {
     ctl_guard g(p_->ctl);
     const int z = zone_index(*p_, zone);
     if (z < 0) return errc::noent;
-    const prefix6 key = prefix6::of(dst.addr.with_scope(uint16_t(z)), dst.len);
+    const prefix6 key = prefix6::of(dst.addr.with_scope(ifindex_t(z)), dst.len);
     rtentry6* e = p_->in6->rib6_.find(key);
     if (!e) return errc::srch;
     const bool connected = (e->flags & rtf::connected) != 0;
@@ -367,7 +367,7 @@ status stack::route6_change(const route6_spec& s) {
     ctl_guard g(p_->ctl);
     const int z = zone_index(*p_, s.dst_zone);
     if (z < 0) return errc::noent;
-    rtentry6* e = p_->in6->rib6_.find(prefix6::of(s.dst.addr.with_scope(uint16_t(z)), s.dst.len));
+    rtentry6* e = p_->in6->rib6_.find(prefix6::of(s.dst.addr.with_scope(ifindex_t(z)), s.dst.len));
     if (!e) return errc::srch;
     route6_spec rs = s;
     if (!rs.gateway && (e->flags & rtf::gateway)) {
@@ -404,7 +404,7 @@ result<route6_get_info> stack::route6_get(const ip6_addr& dst, std::string_view 
     if (z < 0) return errc::noent;
     // A link-local destination without its zone matches nothing (NetBSD: not in table).
     if ((dst.is_link_local() || dst.is_mc_link_scope()) && z == 0) return errc::srch;
-    rtentry6* e = p_->in6->rib6_.match(dst.with_scope(uint16_t(z)));
+    rtentry6* e = p_->in6->rib6_.match(dst.with_scope(ifindex_t(z)));
     if (!e) return errc::srch;
     ifnet* ifp = p_->ifs.lookup(e->ifindex);
     return route6_get_info{dst, *e, ifp ? ifp->name() : "?"};

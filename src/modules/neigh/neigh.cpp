@@ -58,7 +58,7 @@ void neigh::set_state(ifnet& ifp, llentry& e, ll_state st, ether_addr mac, uint8
     if ((flags & llflag::valid) && e.hold_n > 0) flush_hold(ifp, e);
 }
 
-void neigh::timer(uint16_t ifindex, llkey key) {
+void neigh::timer(ifindex_t ifindex, llkey key) {
     ifnet* ifp = s_.ifs.lookup(ifindex);
     if (!ifp) return;
     llentry* e = ifp->lltable().lookup(key);
@@ -168,7 +168,7 @@ void neigh::hold(ifnet& ifp, const llkey& k, mbuf* m) {
     // share (half: a scan on one port leaves room to resolve on the others):
     // a packet that would not push out one of its own list's is not held
     // (nor is an entry made for it).
-    const uint16_t ix = ifp.index();
+    const ifindex_t ix = ifp.index();
     if ((held_ >= s_.cfg.neigh_hold_total || held_if_[ix] >= if_hold_share()) && !(e && e->hold_n == hold_max))
         return s_.drop(c, m, drop_reason::neigh_hold_limit);
     if (!e) {
@@ -353,7 +353,10 @@ void neigh_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) {
     // every entry when it goes away.
     neigh& nd = *ctl.impl().nd;
     if (ev == if_event::down) nd.purge(ifp, true);
-    if (ev == if_event::detach) nd.purge(ifp, false);
+    if (ev == if_event::detach) {
+        nd.purge(ifp, false);
+        nd.forget(ifp);
+    }
 }
 
 // notice stale_used: data = family, then the address (llkey::a).

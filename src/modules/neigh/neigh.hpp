@@ -12,6 +12,7 @@
 
 #include <array>
 #include <functional>
+#include <unordered_map>
 #include <vector>
 
 #include "mpnet/core/addr.hpp"
@@ -34,7 +35,7 @@ struct nd_domain {
     /// Sends a packet whose neighbor became valid while it was on its way.
     void (*output)(stack::impl& s, lcore_ctx& c, mbuf* m, ifnet& ifp, const llkey& nh) = nullptr;
     /// Resolution gave up: reports it (an event).
-    void (*failed)(stack::impl& s, uint16_t ifindex, const llkey& k) = nullptr;
+    void (*failed)(stack::impl& s, ifindex_t ifindex, const llkey& k) = nullptr;
     /// Before an entry is created: makes room by the family's rule (NetBSD's
     /// neighborgcthresh for IPv6). Null: the table's limit alone applies.
     void (*gc)(stack::impl& s, ifnet& ifp) = nullptr;
@@ -65,7 +66,7 @@ public:
     void hold(ifnet& ifp, const llkey& nh, mbuf* m);
     /// Packets held for all unresolved neighbors now, and on one interface.
     uint32_t held() const noexcept { return held_; }
-    uint32_t held(uint16_t ifindex) const noexcept { return held_if_[ifindex % limits::ifnet_max]; }
+    uint32_t held(ifindex_t ifindex) const noexcept { return held_if_[ifindex % limits::ifnet_max]; }
     /// What one interface's hold lists may hold together: half the total.
     uint32_t if_hold_share() const noexcept;
     /// Creates an entry; a full table evicts a dynamic entry not known to be in use.
@@ -93,13 +94,15 @@ public:
     neigh_info info(const ifnet& ifp, const llentry& e) const;
     /// Every entry of `family` on every interface, by address, then interface name.
     std::vector<neigh_info> list(uint8_t family) const;
+    /// The interface is going away: its eviction list goes with it.
+    void forget(const ifnet& ifp) { evict_.erase(ifp.index()); }
 
 private:
-    void timer(uint16_t ifindex, llkey key);
+    void timer(ifindex_t ifindex, llkey key);
     void flush_hold(ifnet& ifp, llentry& e);
     void drop_hold(ifnet& ifp, llentry& e, drop_reason r);
     /// Counts `n` packets more (or fewer) held on interface `ix`.
-    void count_held(uint16_t ix, int32_t n) noexcept {
+    void count_held(ifindex_t ix, int32_t n) noexcept {
         held_ += n;
         held_if_[ix] += n;
     }
@@ -116,7 +119,8 @@ private:
         size_t next = 0;
         uint64_t nothing_at = 0;  // changes_ when a scan found nothing to evict
     };
-    std::array<evict_list, limits::ifnet_max> evict_{};
+    // Only interfaces whose table has been full have one (forget() drops it).
+    std::unordered_map<ifindex_t, evict_list> evict_;
     uint64_t changes_ = 1;  // entries set or removed, ever
 };
 

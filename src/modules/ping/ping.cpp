@@ -41,7 +41,7 @@ result<uint32_t> stack::ping_start(ip4_addr dst, const ping_opts& opts) {
 result<uint32_t> stack::ping6_start(const ip6_addr& dst, std::string_view zone, const ping_opts& opts) {
     ctl_guard g(p_->ctl);
     if (dst.is_any()) return errc::inval;
-    uint16_t z = 0;
+    ifindex_t z = 0;
     if (!zone.empty()) {
         ifnet* ifp = p_->find_if(zone);
         if (!ifp) return errc::noent;

@@ -20,7 +20,7 @@ struct ping_session {
     uint16_t icmp_id = 0;
     bool v6 = false;
     ip6_addr dst6{};
-    uint16_t zone = 0;  // ifindex scoping a link-local dst6
+    ifindex_t zone = 0;  // ifindex scoping a link-local dst6
     ip4_addr dst;
     ping_opts opts;
     ping_result res;

@@ -21,7 +21,7 @@ namespace {
 enum tap_ctr : size_t { to_host, from_host, tap_ctr_count };
 
 struct tap_state {
-    std::atomic<uint16_t> exception_if{0};  // the exception path's tap (0: none)
+    std::atomic<ifindex_t> exception_if{0};  // the exception path's tap (0: none)
     std::atomic<uint32_t> vdev_seq{0};      // DPDK device names are unique per process
     drop_reason no_host_mac{};
 };
@@ -31,7 +31,8 @@ struct tap_softc final : if_softc {
     std::atomic<uint64_t> host_mac{0};  // ether_addr::to_u64; 0: unknown
     bool port_knows = false;            // the port reads the host's MAC (else: learned from its frames); set at create
     uint64_t next_read_ns = 0;          // [ctl] when the port's reading is due again
-    percpu_counters<tap_ctr_count> ctr{limits::lcore_max + 1};
+    percpu_counters<tap_ctr_count> ctr;  // one slot per lcore of the stack
+    explicit tap_softc(size_t lcore_slots) : ctr(lcore_slots) {}
 };
 
 bool is_tap(const ifnet& ifp) noexcept { return ifp.kind().name == "tap"; }
@@ -101,7 +102,7 @@ void tap_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n, void* arg) noexce
 // What no handler of mpnet took: to the host, unchanged.
 bool tap_exception(dp_ctx& c, ifnet& in, mbuf* m, const l4_info& li, void* arg) noexcept {
     auto& st = *static_cast<tap_state*>(arg);
-    const uint16_t ix = st.exception_if.load(std::memory_order_relaxed);
+    const ifindex_t ix = st.exception_if.load(std::memory_order_relaxed);
     if (!ix || li.group || in.index() == ix) return false;
     ifnet* t = c.if_lookup(ix);
     if (!t || !t->is_running() || !is_tap(*t)) return false;  // no path now: the stack's default
@@ -132,7 +133,7 @@ ether_addr read_host_mac(const ifnet& ifp) {
 }
 
 status tap_create(module_ctl&, ifnet& ifp, void*) {
-    auto s = std::make_unique<tap_softc>();
+    auto s = std::make_unique<tap_softc>(ifp.counters().slots());
     s->host_if = ifp.name();
     ifp.set_softc(std::move(s));
     ifp.set_flags(iff::broadcast | iff::simplex | iff::multicast);
@@ -146,7 +147,7 @@ status tap_create(module_ctl&, ifnet& ifp, void*) {
 
 void tap_destroy(module_ctl&, ifnet& ifp, void* arg) {
     auto& st = *static_cast<tap_state*>(arg);
-    uint16_t ix = ifp.index();
+    ifindex_t ix = ifp.index();
     st.exception_if.compare_exchange_strong(ix, 0, std::memory_order_relaxed);
 }
 
@@ -226,7 +227,7 @@ status set_exception(stack& s, std::string_view ifname, bool on) {
         if (on) {
             st.exception_if.store(t->index(), std::memory_order_relaxed);
         } else {
-            uint16_t ix = t->index();
+            ifindex_t ix = t->index();
             st.exception_if.compare_exchange_strong(ix, 0, std::memory_order_relaxed);
         }
         return {};

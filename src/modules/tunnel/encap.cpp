@@ -53,14 +53,17 @@ void free_slot(void* p) noexcept {
     delete f;
 }
 
-constexpr uint64_t data_max = (uint64_t{1} << 48) - 1;
+// The data word: the interface index in the low 24 bits, the module's 40 above.
+constexpr unsigned ifindex_bits = 24;
+static_assert(limits::ifnet_max <= (size_t{1} << ifindex_bits));
+constexpr uint64_t data_max = (uint64_t{1} << (64 - ifindex_bits)) - 1;
 
-void* pack(uint16_t ifindex, uint64_t data) noexcept {
-    return reinterpret_cast<void*>(static_cast<uintptr_t>(data << 16 | ifindex));
+void* pack(ifindex_t ifindex, uint64_t data) noexcept {
+    return reinterpret_cast<void*>(static_cast<uintptr_t>(data << ifindex_bits | ifindex));
 }
 encap_hit unpack(const void* v) noexcept {
     const auto w = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(v));
-    return {static_cast<uint16_t>(w & 0xffff), w >> 16};
+    return {static_cast<ifindex_t>(w & ((uint64_t{1} << ifindex_bits) - 1)), w >> ifindex_bits};
 }
 
 std::atomic<uint32_t> table_serial{0};
@@ -112,8 +115,8 @@ void encap_table::lookup_bulk(const encap_key* keys, uint16_t n, encap_hit* out)
     }
 }
 
-status encap_table::add(const encap_key& k, uint16_t ifindex, uint64_t data) {
-    if (ifindex == 0 || data > data_max) return errc::inval;
+status encap_table::add(const encap_key& k, ifindex_t ifindex, uint64_t data) {
+    if (ifindex == 0 || ifindex >= limits::ifnet_max || data > data_max) return errc::inval;
     if (size() >= max_) return errc::nospc;
     for (bool waited = false;; waited = true) {
         int r;

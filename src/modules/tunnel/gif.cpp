@@ -52,7 +52,10 @@ struct gif_state {
 
 struct gif_softc final : if_softc {
     rcu_ptr<tunnel> t;  // immutable once published
-    percpu_counters<gif_ctr_count> ctr{limits::lcore_max + 1};
+    // One slot per lcore of the stack (its interfaces' own counters' count):
+    // 100 000 tunnels must not each carry limits::lcore_max slots.
+    percpu_counters<gif_ctr_count> ctr;
+    explicit gif_softc(size_t lcore_slots) : ctr(lcore_slots) {}
     // [ctl] The MTU the operator gave while a learned path MTU lowers it,
     // the lowered value, and which learning the restore timer belongs to.
     uint32_t saved_mtu = 0, lowered_mtu = 0;
@@ -174,7 +177,7 @@ void gif_input(dp_ctx& c, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n, vo
 // ---- control plane --------------------------------------------------------------------------
 
 status gif_create(module_ctl&, ifnet& ifp, void*) {
-    ifp.set_softc(std::make_unique<gif_softc>());
+    ifp.set_softc(std::make_unique<gif_softc>(ifp.counters().slots()));
     ifp.set_flags(iff::pointopoint | iff::multicast);
     ifp.set_mtu(gif_mtu);
     return {};
@@ -228,7 +231,7 @@ void gif_ctlinput(module_ctl& ctl, const icmp_notice& n, void* arg) {
     const uint64_t serial = ++st.pmtu_serial;
     s.pmtu_serial = serial;
     stack::impl* impl = &ctl.impl();
-    const uint16_t ix = ifp->index();
+    const ifindex_t ix = ifp->index();
     ctl.timer_add(ctl.now_ns() + pmtu_expire_s * ns_per_s, [impl, ix, serial] {
         module_ctl mc(*impl);
         ifnet* g = mc.if_lookup(ix);

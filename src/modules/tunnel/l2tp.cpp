@@ -45,8 +45,10 @@ struct l2tp_state {
 
 struct l2tp_softc final : if_softc {
     rcu_ptr<pw> cfg;
-    percpu_counters<l2tp_ctr_count> ctr{limits::lcore_max + 1};
-    l2tp_softc() { (void)cfg.publish(new pw); }
+    // One slot per lcore of the stack (its interfaces' own counters' count):
+    // 100 000 tunnels must not each carry limits::lcore_max slots.
+    percpu_counters<l2tp_ctr_count> ctr;
+    explicit l2tp_softc(size_t lcore_slots) : ctr(lcore_slots) { (void)cfg.publish(new pw); }
     ~l2tp_softc() override { delete cfg.publish(nullptr); }
 };
 
@@ -188,7 +190,7 @@ void l2tp_udp_input(dp_ctx& c, ifnet&, mbuf** pkts, const l4_info* li, uint16_t 
 // ---- control plane --------------------------------------------------------------------------
 
 status l2tp_create(module_ctl&, ifnet& ifp, void*) {
-    ifp.set_softc(std::make_unique<l2tp_softc>());
+    ifp.set_softc(std::make_unique<l2tp_softc>(ifp.counters().slots()));
     ifp.set_flags(iff::broadcast | iff::simplex | iff::multicast);
     ifp.set_lladdr(ether_addr::random_local());
     ifp.set_mtu(l2tp_mtu);

@@ -23,7 +23,7 @@ constexpr uint16_t vid_reserved = 0xfff;
 
 /// One parent's VLAN IDs: vid -> vlan ifindex (0: none). Immutable once published.
 struct vid_table {
-    std::array<uint16_t, 4096> ifindex{};
+    std::array<ifindex_t, 4096> ifindex{};
     unsigned count = 0;
 };
 
@@ -40,9 +40,9 @@ struct vlan_state {
 };
 
 struct vlan_softc final : if_softc {
-    std::atomic<uint32_t> cfg{0};  // parent ifindex << 16 | vid; 0: not configured
+    std::atomic<uint64_t> cfg{0};  // parent ifindex << 16 | vid; 0: not configured
     uint16_t vid() const noexcept { return static_cast<uint16_t>(cfg.load(std::memory_order_acquire) & 0xffff); }
-    uint16_t parent() const noexcept { return static_cast<uint16_t>(cfg.load(std::memory_order_acquire) >> 16); }
+    ifindex_t parent() const noexcept { return static_cast<ifindex_t>(cfg.load(std::memory_order_acquire) >> 16); }
 };
 
 bool is_vlan(const ifnet& ifp) noexcept { return ifp.kind().name == "vlan"; }
@@ -51,7 +51,7 @@ vlan_state& state_of(const ifnet& vlan_ifp) noexcept { return *static_cast<vlan_
 
 // ---- the per-parent tables (control plane) -------------------------------------------
 
-void table_put(vlan_state& st, uint16_t parent, uint16_t vid, uint16_t ifindex) {
+void table_put(vlan_state& st, ifindex_t parent, uint16_t vid, ifindex_t ifindex) {
     const vid_table* old = st.by_parent[parent].read();
     auto next = old ? std::make_unique<vid_table>(*old) : std::make_unique<vid_table>();
     if (ifindex && !next->ifindex[vid]) ++next->count;
@@ -62,9 +62,9 @@ void table_put(vlan_state& st, uint16_t parent, uint16_t vid, uint16_t ifindex) 
 
 void detach_from_parent(ifnet& v) {
     vlan_softc& s = sc(v);
-    const uint32_t cfg = s.cfg.load(std::memory_order_acquire);
+    const uint64_t cfg = s.cfg.load(std::memory_order_acquire);
     if (!cfg) return;
-    table_put(state_of(v), static_cast<uint16_t>(cfg >> 16), static_cast<uint16_t>(cfg & 0xffff), 0);
+    table_put(state_of(v), static_cast<ifindex_t>(cfg >> 16), static_cast<uint16_t>(cfg & 0xffff), 0);
     s.cfg.store(0, std::memory_order_release);
 }
 
@@ -116,7 +116,7 @@ void vlan_frames(dp_ctx& c, ifnet& parent, mbuf** pkts, uint16_t n, void* arg) n
             mine[nmine++] = m;
             continue;
         }
-        const uint16_t ix = t->ifindex[vid];
+        const ifindex_t ix = t->ifindex[vid];
         ifnet* v = ix ? c.if_lookup(ix) : nullptr;
         if (!ix) {
             c.drop(m, st.unknown_vid);
@@ -144,8 +144,8 @@ void vlan_frames(dp_ctx& c, ifnet& parent, mbuf** pkts, uint16_t n, void* arg) n
 
 // A finished untagged frame of the vlan: insert the tag, out of the parent.
 void vlan_transmit(dp_ctx& c, ifnet& ifp, mbuf* m, void*) noexcept {
-    const uint32_t cfg = sc(ifp).cfg.load(std::memory_order_acquire);
-    ifnet* parent = cfg ? c.if_lookup(static_cast<uint16_t>(cfg >> 16)) : nullptr;
+    const uint64_t cfg = sc(ifp).cfg.load(std::memory_order_acquire);
+    ifnet* parent = cfg ? c.if_lookup(static_cast<ifindex_t>(cfg >> 16)) : nullptr;
     if (!parent || !parent->is_running()) return c.drop(m, drop_reason::if_down);
     if (pkt_head_len(m) < sizeof(ether_hdr)) return c.drop(m, drop_reason::ether_too_short);
     uint8_t* p = pkt_prepend(m, 4);
@@ -172,7 +172,7 @@ status vlan_create(module_ctl&, ifnet& ifp, void*) {
 void vlan_destroy(module_ctl&, ifnet& ifp, void*) { detach_from_parent(ifp); }
 
 bool vlan_link_up(module_ctl& ctl, const ifnet& ifp, void*) {
-    const uint16_t parent = sc(ifp).parent();
+    const ifindex_t parent = sc(ifp).parent();
     const ifnet* p = parent ? ctl.if_lookup(parent) : nullptr;
     return p && p->is_running();
 }
@@ -190,12 +190,15 @@ void vlan_running_config(module_ctl& ctl, const ifnet& ifp, std::vector<std::str
 }
 
 // A parent's lifecycle reaches its vlans: they run while it runs, and go when it goes.
-void vlan_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void*) {
+// (The parent's VID table names them: no walk over every interface, of
+// which there may be 100 000 tunnels.)
+void vlan_hook(module_ctl& ctl, ifnet& ifp, if_event ev, void* arg) {
     if (is_vlan(ifp)) return;
+    const vid_table* t = static_cast<vlan_state*>(arg)->by_parent[ifp.index()].read();
+    if (!t) return;
     std::vector<ifnet*> children;
-    ctl.for_each_if([&](ifnet& x) {
-        if (is_vlan(x) && sc(x).parent() == ifp.index()) children.push_back(&x);
-    });
+    for (const ifindex_t ix : t->ifindex)
+        if (ifnet* v = ix ? ctl.if_lookup(ix) : nullptr; v && is_vlan(*v)) children.push_back(v);
     for (ifnet* v : children) {
         switch (ev) {
             case if_event::detach:
@@ -296,7 +299,7 @@ status set(stack& s, std::string_view ifname, uint16_t vid, std::string_view par
         v->set_lladdr(p->lladdr());
         const uint32_t pm = p->mtu(), mx = p->port()->max_mtu();
         v->set_mtu(mx >= pm + 4 ? pm : pm - 4);
-        sc(*v).cfg.store(uint32_t(p->index()) << 16 | vid, std::memory_order_release);
+        sc(*v).cfg.store(uint64_t{p->index()} << 16 | vid, std::memory_order_release);
         table_put(st, p->index(), vid, v->index());
         ctl.link_changed(*v, p->is_running());
         return {};
