@@ -21,8 +21,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "../support/world.hpp"
 #include "mpnet/core/checksum.hpp"
@@ -511,6 +513,97 @@ TEST(t_gif_wire, a_packet_from_no_tunnel_is_a_named_drop) {
     const uint64_t h_in = t.h.if_get("shmif0")->ipackets;
     t.send_ipip(0, 0);
     EXPECT_EQ(t.h.if_get("shmif0")->ipackets, h_in + 1);
+}
+
+// 100 000 tunnels configured, each an interface (indexes past 65535): random
+// tunnel traffic is decapsulated by each packet's own tunnel and no other,
+// traffic from addresses that are no tunnel's is gif_no_tunnel, and
+// removing a tenth of the tunnels takes exactly their traffic away.
+TEST(t_gif_scale, a_hundred_thousand_tunnels_each_take_their_own_packets) {
+    wire t;
+    constexpr unsigned n = 100000;  // gif0 (the fixture's) and gif1..gif99999
+    const uint32_t base = ip("198.18.64.0").v;
+    auto peer_of = [&](unsigned i) { return i == 0 ? ip("198.18.0.2") : ip4_addr(base + i); };
+    for (unsigned i = 1; i < n; ++i) {
+        const std::string g = fmt::format("gif{}", i);
+        for (const std::string& l : {fmt::format("ifconfig {} create", g),
+                                     fmt::format("ifconfig {} tunnel 198.18.0.1 {}", g, peer_of(i).str()),
+                                     fmt::format("ifconfig {} up", g)}) {
+            const ctl::reply rep = t.c.execute(l);
+            ASSERT_EQ(rep.status, 0) << l << ": " << rep.text;
+        }
+    }
+    EXPECT_GT(t.r.if_get(fmt::format("gif{}", n - 1))->index, 65535u);
+    // A packet from peer_of(i) (outer source), to h behind r's LAN.
+    auto frame = [&](ip4_addr outer_src) {
+        std::vector<uint8_t> f(14 + 20 + 20 + 8);
+        ether_hdr eh{t.r_mac, t.peer->mac(), be16::of(ethertype_ip4)};
+        std::memcpy(f.data(), &eh, 14);
+        wire::put_ip(f, 14, 0, 48, 4, outer_src, ip("198.18.0.1"));
+        wire::put_ip(f, 34, 0, 28, 17, ip("198.18.2.7"), ip("198.18.1.2"));
+        wire::put_udp(f, 54);
+        return f;
+    };
+    std::mt19937 rng(20261203);
+    std::vector<uint64_t> sent(n + n / 10);  // past n: addresses that are no tunnel's
+    auto send_random = [&](unsigned bursts, unsigned among) {
+        for (unsigned b = 0; b < bursts; ++b) {
+            mbuf* m[32];
+            for (unsigned k = 0; k < 32; ++k) {
+                const unsigned i = static_cast<unsigned>(rng() % among);
+                ++sent[i];
+                const auto f = frame(peer_of(i));
+                m[k] = pkt_alloc(t.r.pool(), static_cast<uint16_t>(f.size()));
+                ASSERT_NE(m[k], nullptr);
+                std::memcpy(pkt_data(m[k]), f.data(), f.size());
+            }
+            ASSERT_EQ(t.peer->tx_burst(0, m, 32), 32);
+            t.w.round();
+        }
+        t.w.run_for_ms(2);
+    };
+    auto check = [&](const char* when, unsigned upto) {
+        uint64_t tunnelled = 0, strays = 0, wrong = 0;
+        for (unsigned i = 0; i < sent.size(); ++i) {
+            if (i >= upto) {
+                strays += sent[i];
+                continue;
+            }
+            tunnelled += sent[i];
+            // Every tunnel with traffic, and every 97th without, by its counter.
+            if (sent[i] == 0 && i % 97) continue;
+            const auto info = t.r.if_get(fmt::format("gif{}", i));
+            if (!info || info->ipackets != sent[i]) ++wrong;
+            EXPECT_TRUE(info && info->ipackets == sent[i]) << when << ": gif" << i;
+            if (wrong > 10) break;
+        }
+        EXPECT_EQ(wrong, 0u) << when;
+        EXPECT_EQ(drop_count(t.r, "gif_no_tunnel"), strays) << when;
+        return tunnelled;
+    };
+    const uint64_t h0 = t.h.if_get("shmif0")->ipackets;
+    send_random(250, n + n / 10);  // 8 000 packets, about 7 300 of them to tunnels
+    const uint64_t tunnelled = check("all configured", n);
+    EXPECT_GT(tunnelled, 7000u);
+    EXPECT_EQ(t.h.if_get("shmif0")->ipackets, h0 + tunnelled);  // every inner packet forwarded
+
+    // The top tenth destroyed: their peers are strays now, the rest unchanged.
+    for (unsigned i = n - n / 10; i < n; ++i) {
+        const ctl::reply rep = t.c.execute(fmt::format("ifconfig gif{} destroy", i));
+        ASSERT_EQ(rep.status, 0) << rep.text;
+    }
+    std::fill(sent.begin(), sent.end(), 0);
+    const uint64_t strays_before = drop_count(t.r, "gif_no_tunnel");
+    std::vector<uint64_t> in_before(n - n / 10);
+    for (unsigned i = 0; i < in_before.size(); ++i)
+        if (i % 97 == 0) in_before[i] = t.r.if_get(fmt::format("gif{}", i))->ipackets;
+    send_random(100, n + n / 10);
+    uint64_t strays = 0, wrong = 0;
+    for (unsigned i = n - n / 10; i < sent.size(); ++i) strays += sent[i];
+    EXPECT_EQ(drop_count(t.r, "gif_no_tunnel"), strays_before + strays);
+    for (unsigned i = 0; i < in_before.size(); i += 97)
+        if (t.r.if_get(fmt::format("gif{}", i))->ipackets != in_before[i] + sent[i]) ++wrong;
+    EXPECT_EQ(wrong, 0u);
 }
 
 // The stack's MTU check runs on the inner packet against the gif's MTU:
