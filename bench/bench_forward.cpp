@@ -225,8 +225,11 @@ void gif_frame(router_setup& s, mbuf* m, unsigned t) {
 // route gif6_inner(i), a /32 in 198.18.0.0/15 clear of in0's /24 and of
 // 198.19.0.0/21 (out0's own address and 198.19.1.7, where decapsulated
 // packets go).
+// (Addresses parsed once: the generator's work is inside the figures.)
+const ip6_addr gif6_local = *ip6_addr::parse("2001:db8::1");
+const ip6_addr gif6_peers = *ip6_addr::parse("2001:db8:1::");
 ip6_addr gif6_peer(unsigned i) {
-    ip6_addr a = *ip6_addr::parse("2001:db8:1::");
+    ip6_addr a = gif6_peers;
     const uint32_t v = i + 1;
     a.b[12] = uint8_t(v >> 24), a.b[13] = uint8_t(v >> 16), a.b[14] = uint8_t(v >> 8), a.b[15] = uint8_t(v);
     return a;
@@ -241,7 +244,7 @@ bool build_gif6(router_setup& s, unsigned tunnels) {
     c.dad6_count = 0;  // out0's IPv6 address usable at once: the gateway route needs it
     if (!build_tunnel_router(s, c)) return false;
     stack& r = *s.r;
-    const ip6_addr local = *ip6_addr::parse("2001:db8::1"), gw = *ip6_addr::parse("2001:db8::7");
+    const ip6_addr local = gif6_local, gw = *ip6_addr::parse("2001:db8::7");
     if (!r.addr6_add("out0", local, 64) || !r.ndp_add(gw, ether_addr{{0x02, 0x6d, 0x70, 0xbd, 0, 7}}, 0, "out0"))
         return false;
     route6_spec via;
@@ -280,7 +283,7 @@ void gif6_frame(router_setup& s, mbuf* m, unsigned t) {
     o->next = 4;
     o->hlim = 64;
     o->src = gif6_peer(t);
-    o->dst = *ip6_addr::parse("2001:db8::1");
+    o->dst = gif6_local;
     ether_encap(m, s.r_in, s.gen->mac(), ethertype_ip6);
 }
 
