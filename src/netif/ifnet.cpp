@@ -69,22 +69,20 @@ ifindex_t ifnet_table::free_index() const noexcept {
     return 0;
 }
 
-bool ifnet_table::ports_full() const noexcept {
-    for (auto& p : ports_)
-        if (!p.load(std::memory_order_relaxed)) return false;
-    return true;
+size_t ifnet_table::free_port_slot() const noexcept {
+    size_t s = 0;
+    while (s < ports_.size() && ports_[s].load(std::memory_order_relaxed)) ++s;
+    return s;
 }
+
+bool ifnet_table::ports_full() const noexcept { return free_port_slot() == ports_.size(); }
 
 status ifnet_table::publish(ifnet* ifp) {
     const ifindex_t ix = ifp->index();
     assert(ix > 0 && ix < limits::ifnet_max);
     assert(!slots_[ix].load(std::memory_order_relaxed));
-    size_t slot = ports_.size();
-    if (ifp->port()) {
-        slot = 0;
-        while (slot < ports_.size() && ports_[slot].load(std::memory_order_relaxed)) ++slot;
-        if (slot == ports_.size()) return errc::nospc;
-    }
+    const size_t slot = ifp->port() ? free_port_slot() : 0;
+    if (ifp->port() && slot == ports_.size()) return errc::nospc;
     try {
         by_name_.emplace(ifp->name(), ifp);
     } catch (const std::bad_alloc&) {

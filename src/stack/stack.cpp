@@ -255,9 +255,7 @@ std::vector<limit_info> stack::limits_list() const {
     // The core's own: interfaces, the hand-over and its shares, notices,
     // events, nexthops. Then each module's, in attach order.
     std::vector<limit_info> v;
-    uint64_t ifs = 0;
-    st.ifs.for_each([&](ifnet&) { ++ifs; });
-    v.push_back({"interfaces", limits::ifnet_max - 1, ifs});
+    v.push_back({"interfaces", limits::ifnet_max - 1, st.ifs.size()});
     v.push_back({"hand-over ring", st.punt.capacity(), st.punt.count()});
     for (size_t k = 0; k < st.punt_kinds.size(); ++k)
         v.push_back({"hand-over " + st.punt_kinds[k].module + "/" + st.punt_kinds[k].kind, limits::punt_per_kind_max,

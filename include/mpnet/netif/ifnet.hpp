@@ -368,6 +368,7 @@ public:
     void changed() noexcept { gen_.fetch_add(1, std::memory_order_acq_rel); }
 
 private:
+    size_t free_port_slot() const noexcept;  // ports_.size(): none
     std::unique_ptr<std::atomic<ifnet*>[]> slots_;  // limits::ifnet_max
     std::atomic<size_t> hi_{1};                     // one past the highest index in use
     mutable size_t free_hint_ = 1;                  // no free index below it

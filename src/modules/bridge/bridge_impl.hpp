@@ -150,7 +150,7 @@ void stp_stop(module_ctl& ctl, ifnet& br);
 /// Priority, hello time, forward delay, max age changed: recomputed.
 void stp_reconfigure(module_ctl& ctl, br_state& st, ifnet& br, uint64_t old_id);
 uint64_t stp_bridge_id(const ifnet& br) noexcept;
-uint16_t stp_port_id(const stp_port& p, ifindex_t ifindex) noexcept;
+uint16_t stp_port_id(const stp_port& p) noexcept;
 const char* pstate_name(pstate s) noexcept;
 /// An STP port's role: root, designated, alternate, or disabled; "" without STP.
 const char* stp_role(const ifnet& br, ifindex_t ifindex, pstate state) noexcept;

@@ -64,10 +64,9 @@ struct ctx {
 };
 
 stp_bridge& S(ctx& x) { return x.b.stp; }
-uint16_t pid(const stp_port& p, ifindex_t ix) { return stp_port_id(p, ix); }
 bool is_root(ctx& x) { return S(x).root_id == x.id; }
-bool designated_for_self(ctx& x, const stp_port& p, ifindex_t ix) {
-    return p.d_bridge == x.id && p.d_port == pid(p, ix);
+bool designated_for_self(ctx& x, const stp_port& p) {
+    return p.d_bridge == x.id && p.d_port == stp_port_id(p);
 }
 
 // The published state of a port (what workers obey).
@@ -128,7 +127,7 @@ void transmit_config(ctx& x, ifindex_t ix) {
     u.root = S(x).root_id;
     u.cost = S(x).root_cost;
     u.bridge = x.id;
-    u.port = pid(p, ix);
+    u.port = stp_port_id(p);
     if (!is_root(x)) {
         // The root port's information, aged by the time it has been held,
         // plus the least increment (so a loop of stale information dies).
@@ -150,7 +149,7 @@ void transmit_config(ctx& x, ifindex_t ix) {
 
 void config_bpdu_generation(ctx& x) {
     for (auto& [ix, p] : S(x).ports)
-        if (state_of(x, ix) != pstate::disabled && designated_for_self(x, p, ix)) transmit_config(x, ix);
+        if (state_of(x, ix) != pstate::disabled && designated_for_self(x, p)) transmit_config(x, ix);
 }
 
 void send_tcn(ctx& x) {
@@ -172,11 +171,11 @@ void topology_change_detection(ctx& x) {
     s.tc_detected = true;
 }
 
-void become_designated(ctx& x, stp_port& p, ifindex_t ix) {
+void become_designated(ctx& x, stp_port& p) {
     p.d_root = S(x).root_id;
     p.d_cost = S(x).root_cost;
     p.d_bridge = x.id;
-    p.d_port = pid(p, ix);
+    p.d_port = stp_port_id(p);
 }
 
 void root_selection(ctx& x) {
@@ -184,7 +183,7 @@ void root_selection(ctx& x) {
     ifindex_t best = 0;
     const stp_port* bp = nullptr;
     for (auto& [ix, p] : s.ports) {
-        if (state_of(x, ix) == pstate::disabled || designated_for_self(x, p, ix) || p.d_root >= x.id) continue;
+        if (state_of(x, ix) == pstate::disabled || designated_for_self(x, p) || p.d_root >= x.id) continue;
         if (!bp) {
             best = ix, bp = &p;
             continue;
@@ -194,7 +193,7 @@ void root_selection(ctx& x) {
                             : c != bc                     ? c < bc
                             : p.d_bridge != bp->d_bridge ? p.d_bridge < bp->d_bridge
                             : p.d_port != bp->d_port     ? p.d_port < bp->d_port
-                                                          : pid(p, ix) < pid(*bp, best);
+                                                          : stp_port_id(p) < stp_port_id(*bp);
         if (better) best = ix, bp = &p;
     }
     if (!bp) {
@@ -212,10 +211,10 @@ void designated_port_selection(ctx& x) {
     stp_bridge& s = S(x);
     for (auto& [ix, p] : s.ports) {
         if (state_of(x, ix) == pstate::disabled || ix == s.root_port) continue;
-        if (designated_for_self(x, p, ix) || p.d_root != s.root_id || s.root_cost < p.d_cost ||
+        if (designated_for_self(x, p) || p.d_root != s.root_id || s.root_cost < p.d_cost ||
             (s.root_cost == p.d_cost &&
-             (x.id < p.d_bridge || (x.id == p.d_bridge && pid(p, ix) <= p.d_port))))
-            become_designated(x, p, ix);
+             (x.id < p.d_bridge || (x.id == p.d_bridge && stp_port_id(p) <= p.d_port))))
+            become_designated(x, p);
     }
 }
 
@@ -242,7 +241,7 @@ void port_state_selection(ctx& x) {
             p.config_pending = false;
             p.tc_ack = false;
             make_forwarding(x, p, ix);
-        } else if (designated_for_self(x, p, ix)) {
+        } else if (designated_for_self(x, p)) {
             p.msg_age_due = 0;
             make_forwarding(x, p, ix);
         } else {
@@ -310,14 +309,14 @@ void received_config(ctx& x, ifindex_t ix, const bpdu& u) {
                 s.tcn_due = 0;
             }
         }
-    } else if (designated_for_self(x, p, ix)) {
+    } else if (designated_for_self(x, p)) {
         transmit_config(x, ix);  // inferior information on our segment: answer with ours
     }
 }
 
 void received_tcn(ctx& x, ifindex_t ix) {
     stp_port& p = S(x).ports.at(ix);
-    if (!designated_for_self(x, p, ix)) return;
+    if (!designated_for_self(x, p)) return;
     topology_change_detection(x);
     p.tc_ack = true;
     transmit_config(x, ix);
@@ -325,7 +324,7 @@ void received_tcn(ctx& x, ifindex_t ix) {
 
 void message_age_expired(ctx& x, ifindex_t ix) {
     const bool was_root = is_root(x);
-    become_designated(x, S(x).ports.at(ix), ix);
+    become_designated(x, S(x).ports.at(ix));
     configuration_update(x);
     port_state_selection(x);
     if (!was_root && is_root(x)) became_root(x);
@@ -339,7 +338,7 @@ void forward_delay_expired(ctx& x, stp_port& p, ifindex_t ix) {
     } else if (state_of(x, ix) == pstate::learning) {
         set_state(x, ix, pstate::forwarding);
         for (auto& [j, q] : S(x).ports)
-            if (designated_for_self(x, q, j) && j != S(x).root_port) {
+            if (designated_for_self(x, q) && j != S(x).root_port) {
                 topology_change_detection(x);
                 break;
             }
@@ -412,7 +411,7 @@ void initialise(ctx& x) {
         ifnet* m = x.ctl.if_lookup(ix);
         const bool up = m && m->is_running() && x.br.is_running();
         set_state(x, ix, up ? pstate::blocking : pstate::disabled);
-        become_designated(x, p, ix);
+        become_designated(x, p);
         p.msg_age_due = p.fwd_due = p.hold_until = 0;
         p.config_pending = p.tc_ack = false;
     }
@@ -428,7 +427,7 @@ uint64_t stp_bridge_id(const ifnet& br) noexcept {
     return uint64_t(sc(br).stp.priority) << 48 | br.lladdr().to_u64();
 }
 
-uint16_t stp_port_id(const stp_port& p, ifindex_t) noexcept { return uint16_t(p.priority << 8 | p.number); }
+uint16_t stp_port_id(const stp_port& p) noexcept { return uint16_t(p.priority << 8 | p.number); }
 
 const char* stp_role(const ifnet& br, ifindex_t ifindex, pstate state) noexcept {
     const stp_bridge& s = sc(br).stp;
@@ -437,7 +436,7 @@ const char* stp_role(const ifnet& br, ifindex_t ifindex, pstate state) noexcept 
     if (state == pstate::disabled) return "disabled";
     if (ifindex == s.root_port) return "root";
     const stp_port& p = it->second;
-    return p.d_bridge == stp_bridge_id(br) && p.d_port == stp_port_id(p, ifindex) ? "designated" : "alternate";
+    return p.d_bridge == stp_bridge_id(br) && p.d_port == stp_port_id(p) ? "designated" : "alternate";
 }
 
 const char* pstate_name(pstate s) noexcept {
@@ -482,7 +481,7 @@ void stp_input(module_ctl& ctl, ifnet& ifp, mbuf* m, uint32_t, void* arg) {
         u.fwd_delay = rd16(q + 33);
         // 9.3.4: information as old as its max age is discarded; our own
         // BPDU looped back (same bridge and port) too.
-        if (u.msg_age >= u.max_age || u.hello == 0 || (u.bridge == x.id && u.port == pid(it->second, ifp.index())))
+        if (u.msg_age >= u.max_age || u.hello == 0 || (u.bridge == x.id && u.port == stp_port_id(it->second)))
             return ctl.dp().drop(m, st.bad_bpdu);
         ++it->second.rx_bpdus;
         pkt_free(m);
@@ -534,12 +533,12 @@ void stp_port_enable(module_ctl& ctl, br_state& st, ifnet& br, ifindex_t port, b
     if (up) {
         if (state_of(x, port) == pstate::disabled || !had) {
             set_state(x, port, pstate::blocking);
-            become_designated(x, p, port);
+            become_designated(x, p);
             p.msg_age_due = p.fwd_due = 0;
             p.config_pending = p.tc_ack = false;
         }
     } else {
-        become_designated(x, p, port);
+        become_designated(x, p);
         set_state(x, port, pstate::disabled);
         p.msg_age_due = p.fwd_due = 0;
         fdb_remove_port(b, port);
@@ -570,7 +569,7 @@ void stp_reconfigure(module_ctl& ctl, br_state& st, ifnet& br, uint64_t old_id) 
     // again from what the ports hold, without starting over.
     const bool was_root = s.root_id == old_id;
     for (auto& [ix, p] : s.ports) {
-        if (p.d_bridge == old_id && p.d_port == pid(p, ix)) p.d_bridge = x.id;
+        if (p.d_bridge == old_id && p.d_port == stp_port_id(p)) p.d_bridge = x.id;
         if (was_root && p.d_root == old_id) p.d_root = x.id;
     }
     if (was_root) s.root_id = x.id;
