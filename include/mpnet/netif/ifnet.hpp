@@ -5,7 +5,10 @@
 // Locking notes:
 // - An ifnet is created and destroyed by the control plane under the stack's
 //   control lock. It is reachable by workers only through ifnet_table, an
-//   array of atomic pointers indexed by ifindex (publish = release store).
+//   array of atomic pointers indexed by ifindex (publish = release store),
+//   and, for one with a port, its list of port slots (the same publication).
+//   The table's name map, free-index hint and counts are the control
+//   plane's alone.
 // - flags, mtu and lladdr are atomics written by the control plane and read by
 //   workers with acquire loads; each is meaningful on its own.
 // - The address list is an immutable in_ifaddr_set published with rcu_ptr;
