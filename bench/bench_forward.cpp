@@ -13,7 +13,8 @@
 // gif6: the same over an IPv6 underlay with 1 and with 100,000 gif
 // interfaces, a /32 routed into each: what 100,000 tunnels cost per packet
 // in both directions (the inner routes, the interfaces, the encapsulation
-// table's lookups) against one.
+// table's lookups) against one; with 100,000 configured, traffic for 1,
+// 1,000 or all of them (the table's size apart from the working set).
 // l2tp (over IP) and vxlan: a bridge joins a LAN port and the tunnel; 64-byte
 // frames to a station the bridge knows behind the other side are
 // encapsulated (LAN port in0, underlay out0) or decapsulated (underlay in0,
@@ -496,8 +497,15 @@ void BM_bridge(benchmark::State& st, router_setup* s) {
 // Into the tunnels: what comes out is IPv4 in IPv4; its outer header goes
 // and the inner packet is sent again toward a new random tunnel.
 // `outer`: the outer header's length (20: IPv4, 40: IPv6).
-void BM_gif_encap(benchmark::State& st, router_setup* s, uint16_t outer) {
+// `active`: traffic for the first `active` gif6 tunnels only (0: the
+// setup's own random destinations over all of them).
+void BM_gif_encap(benchmark::State& st, router_setup* s, uint16_t outer, unsigned active) {
     std::mt19937 rng(7);
+    std::vector<uint32_t> dsts = s->dsts;
+    if (active) {
+        std::mt19937 pick(42);
+        for (auto& d : dsts) d = gif6_inner(static_cast<unsigned>(pick() % active)).v;
+    }
     mbuf* pk[32];
     prime(*s, pk, 32, rng);
     size_t di = 0;
@@ -505,18 +513,20 @@ void BM_gif_encap(benchmark::State& st, router_setup* s, uint16_t outer) {
         for (uint16_t i = 0; i < n; ++i) {
             pkt_adj(out[i], static_cast<uint16_t>(sizeof(ether_hdr) + outer));
             ether_encap(out[i], s->r_in, s->gen->mac(), ethertype_ip4);
-            recycle(*s, out[i], s->dsts[di++ & 65535]);
+            recycle(*s, out[i], dsts[di++ & 65535]);
         }
     });
+    st.counters["active"] = double(active ? active : s->routes);
 }
 
 // Out of the tunnels: frames from random tunnel peers; what comes out is the
 // inner packet, which gets a new outer header from another random peer.
-// `frame`: gif_frame or gif6_frame.
-void BM_decap(benchmark::State& st, router_setup* s, void (*frame)(router_setup&, mbuf*, unsigned)) {
+// `frame`: gif_frame or gif6_frame; `active`: frames from the first
+// `active` tunnels' peers only (0: all).
+void BM_decap(benchmark::State& st, router_setup* s, void (*frame)(router_setup&, mbuf*, unsigned), unsigned active) {
     std::mt19937 rng(7);
     mbuf* pk[32];
-    const unsigned tunnels = static_cast<unsigned>(s->routes);
+    const unsigned tunnels = active ? active : static_cast<unsigned>(s->routes);
     for (int i = 0; i < 32; ++i) {
         pk[i] = pkt_alloc(s->gen_pool, 18);
         std::memset(pkt_data(pk[i]), 0, 18);
@@ -547,7 +557,8 @@ void BM_decap(benchmark::State& st, router_setup* s, void (*frame)(router_setup&
     for (int i = 0; i < 32; ++i) pkt_free(pk[i]);
     st.SetItemsProcessed(int64_t(forwarded));
     st.counters["cycles_per_pkt"] = forwarded ? double(cycles) / double(forwarded) : 0;
-    st.counters["tunnels"] = double(tunnels);
+    st.counters["tunnels"] = double(s->routes);
+    st.counters["active"] = double(tunnels);
     st.counters["forwarded_ratio"] = double(forwarded) / (32.0 * double(st.iterations()));
 }
 
@@ -575,18 +586,24 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark("BM_bridge/known_unicast", BM_bridge, &sbr);
         router_setup sgif1, sgif250;
         if (!build_gif(sgif1, 1) || !build_gif(sgif250, 250)) return 1;
-        benchmark::RegisterBenchmark("BM_gif_encap/tunnels=1", BM_gif_encap, &sgif1, uint16_t{20});
-        benchmark::RegisterBenchmark("BM_gif_encap/tunnels=250", BM_gif_encap, &sgif250, uint16_t{20});
-        benchmark::RegisterBenchmark("BM_gif_decap/tunnels=1", BM_decap, &sgif1, gif_frame);
-        benchmark::RegisterBenchmark("BM_gif_decap/tunnels=250", BM_decap, &sgif250, gif_frame);
+        benchmark::RegisterBenchmark("BM_gif_encap/tunnels=1", BM_gif_encap, &sgif1, uint16_t{20}, 0u);
+        benchmark::RegisterBenchmark("BM_gif_encap/tunnels=250", BM_gif_encap, &sgif250, uint16_t{20}, 0u);
+        benchmark::RegisterBenchmark("BM_gif_decap/tunnels=1", BM_decap, &sgif1, gif_frame, 0u);
+        benchmark::RegisterBenchmark("BM_gif_decap/tunnels=250", BM_decap, &sgif250, gif_frame, 0u);
         // 100 000 gif interfaces (IPv6 outer: the benchmark range has room
         // for 100 000 inner routes, not for as many IPv4 peers too).
         router_setup sg6_1, sg6_100k;
         if (!build_gif6(sg6_1, 1) || !build_gif6(sg6_100k, 100000)) return 1;
-        benchmark::RegisterBenchmark("BM_gif6_encap/tunnels=1", BM_gif_encap, &sg6_1, uint16_t{40});
-        benchmark::RegisterBenchmark("BM_gif6_encap/tunnels=100000", BM_gif_encap, &sg6_100k, uint16_t{40});
-        benchmark::RegisterBenchmark("BM_gif6_decap/tunnels=1", BM_decap, &sg6_1, gif6_frame);
-        benchmark::RegisterBenchmark("BM_gif6_decap/tunnels=100000", BM_decap, &sg6_100k, gif6_frame);
+        // With all 100 000 configured, traffic for 1, 1 000 or all of them:
+        // the table's size apart from the working set of tunnels in use.
+        benchmark::RegisterBenchmark("BM_gif6_encap/tunnels=1", BM_gif_encap, &sg6_1, uint16_t{40}, 0u);
+        for (unsigned a : {1u, 1000u, 100000u})
+            benchmark::RegisterBenchmark(("BM_gif6_encap/tunnels=100000/active=" + std::to_string(a)).c_str(),
+                                         BM_gif_encap, &sg6_100k, uint16_t{40}, a);
+        benchmark::RegisterBenchmark("BM_gif6_decap/tunnels=1", BM_decap, &sg6_1, gif6_frame, 0u);
+        for (unsigned a : {1u, 1000u, 100000u})
+            benchmark::RegisterBenchmark(("BM_gif6_decap/tunnels=100000/active=" + std::to_string(a)).c_str(),
+                                         BM_decap, &sg6_100k, gif6_frame, a);
         benchmark::RegisterBenchmark("BM_l2tp_encap/bridged", BM_l2_tunnel, false, false);
         benchmark::RegisterBenchmark("BM_l2tp_decap/bridged", BM_l2_tunnel, false, true);
         benchmark::RegisterBenchmark("BM_vxlan_encap/bridged", BM_l2_tunnel, true, false);

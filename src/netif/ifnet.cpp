@@ -96,7 +96,7 @@ status ifnet_table::publish(ifnet* ifp) {
     // Release: the fully constructed ifnet is visible to any reader that loads it.
     slots_[ix].store(ifp, std::memory_order_release);
     if (ix + 1u > hi_.load(std::memory_order_relaxed)) hi_.store(ix + 1u, std::memory_order_release);
-    ++n_;
+    n_.store(n_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     if (ifp->port()) changed();
     return {};
 }
@@ -105,7 +105,7 @@ ifnet* ifnet_table::unpublish(ifindex_t index) noexcept {
     if (index == 0 || index >= limits::ifnet_max) return nullptr;
     ifnet* p = slots_[index].exchange(nullptr, std::memory_order_acq_rel);
     if (!p) return nullptr;
-    --n_;
+    n_.store(n_.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     if (index < free_hint_) free_hint_ = index;
     by_name_.erase(p->name());
     if (p->port()) {

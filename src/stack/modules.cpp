@@ -253,6 +253,10 @@ bool dp_ctx::is_control() const noexcept { return lc(*this).is_control; }
 uint64_t dp_ctx::now_ns() const noexcept { return lc(*this).now_ns; }
 rte_mempool* dp_ctx::pool() const noexcept { return lc(*this).st->pool; }
 ifnet* dp_ctx::if_lookup(ifindex_t index) const noexcept { return lc(*this).st->ifs.lookup(index); }
+void dp_ctx::if_prefetch(const ifindex_t* idx, uint16_t n, size_t stride) noexcept {
+    lcore_ctx& x = lc(*this);
+    x.st->prefetch_ifs(x, idx, n, stride);
+}
 bool dp_ctx::is_local(const l3_next& a) const noexcept {
     const stack::impl& st = *lc(*this).st;
     const uint32_t id = a.family == 6 ? st.in6->fib6_->lookup(a.v6) : st.in4->fib->lookup(a.v4);

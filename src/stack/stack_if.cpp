@@ -183,7 +183,8 @@ status stack::if_link_add(std::string_view name, const ether_addr& mac, bool act
     ctl_guard g(p_->ctl);
     ifnet* ifp = p_->find_if(name);
     if (!ifp) return errc::noent;
-    if (!(ifp->caps() & ifcap::lladdr) || !ifp->port() || mac.is_group() || mac.is_zero()) return errc::inval;
+    if (!(ifp->caps() & ifcap::lladdr) || mac.is_group() || mac.is_zero()) return errc::inval;
+    if (!ifp->port() && !(ifp->caps() & ifcap::own_lladdr)) return errc::inval;  // a vlan follows its parent
     auto& inactive = ifp->inactive_lladdrs();
     if (!active) {
         if (mac == ifp->lladdr() || std::find(inactive.begin(), inactive.end(), mac) != inactive.end())
@@ -192,7 +193,8 @@ status stack::if_link_add(std::string_view name, const ether_addr& mac, bool act
         return {};
     }
     if (mac == ifp->lladdr()) return {};
-    if (auto s = ifp->port()->set_mac(mac); !s) return s;
+    if (ifp->port())
+        if (auto s = ifp->port()->set_mac(mac); !s) return s;
     // The old active address becomes an inactive one, as in NetBSD.
     std::erase(inactive, mac);
     inactive.push_back(ifp->lladdr());

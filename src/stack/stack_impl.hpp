@@ -315,6 +315,28 @@ struct stack::impl {
     void destroy_ifnet(ifnet* ifp);
 
     // ---- data path (worker.cpp); used by the control plane with its own ctx
+    /// Past this many interfaces a burst's interfaces are prefetched
+    /// together before they are used (tunnels by the thousand, each
+    /// packet's interface a cache miss of its own). Below it their state
+    /// mostly stays in cache and the passes only cost: about 10 ns a
+    /// packet where the burst's interfaces were cached anyway
+    /// (docs/benchmarks/tunnels.md).
+    static constexpr size_t prefetch_ifs_min = 4096;
+    /// The interfaces at `n` indexes `stride` bytes apart: their table
+    /// slots, the interfaces, then their address sets, softcs and this
+    /// lcore's counters, a pass each so that a burst's misses overlap.
+    void prefetch_ifs(lcore_ctx& c, const ifindex_t* idx, uint16_t n, size_t stride) noexcept {
+        if (ifs.size() > prefetch_ifs_min) [[unlikely]]
+            prefetch_ifs_all(c, idx, n, stride);
+    }
+    /// The same for where a burst's FIB results lead: the nexthops, then
+    /// their interfaces (`miss`: the FIB's no-route id).
+    void prefetch_egress(lcore_ctx& c, const uint32_t* nh, uint16_t n, uint32_t miss) noexcept {
+        if (ifs.size() > prefetch_ifs_min) [[unlikely]]
+            prefetch_egress_all(c, nh, n, miss);
+    }
+    void prefetch_ifs_all(lcore_ctx& c, const ifindex_t* idx, uint16_t n, size_t stride) noexcept;
+    void prefetch_egress_all(lcore_ctx& c, const uint32_t* nh, uint16_t n, uint32_t miss) noexcept;
     void poll(lcore_ctx& c) noexcept;
     /// c's list of the RX queues it owns, from the interface table.
     void rxq_rebuild(lcore_ctx& c, uint64_t gen) noexcept;

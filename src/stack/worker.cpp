@@ -53,6 +53,43 @@ void stack::impl::rxq_rebuild(lcore_ctx& c, uint64_t gen) noexcept {
     });
 }
 
+void stack::impl::prefetch_ifs_all(lcore_ctx& c, const ifindex_t* idx, uint16_t n, size_t stride) noexcept {
+    // Each run of one interface (a busy tunnel) once; a pass per level.
+    ifindex_t u[pkt_batch::capacity];
+    uint16_t k = 0;
+    for (uint16_t i = 0; i < n && k < pkt_batch::capacity; ++i) {
+        const ifindex_t x = *reinterpret_cast<const ifindex_t*>(reinterpret_cast<const char*>(idx) + size_t{i} * stride);
+        if (k == 0 || x != u[k - 1]) {
+            ifs.prefetch_slot(x);
+            u[k++] = x;
+        }
+    }
+    for (uint16_t i = 0; i < k; ++i)
+        if (const ifnet* p = ifs.lookup(u[i])) p->prefetch();
+    for (uint16_t i = 0; i < k; ++i)
+        if (ifnet* p = ifs.lookup(u[i])) {
+            __builtin_prefetch(&p->addrs());
+            __builtin_prefetch(p->softc());
+            __builtin_prefetch(&p->counters().slot(c.idx));
+        }
+}
+
+void stack::impl::prefetch_egress_all(lcore_ctx& c, const uint32_t* nh, uint16_t n, uint32_t miss) noexcept {
+    uint32_t u[pkt_batch::capacity];
+    uint16_t k = 0;
+    for (uint16_t i = 0; i < n && k < pkt_batch::capacity; ++i)
+        if (nh[i] != miss && (k == 0 || nh[i] != u[k - 1])) {
+            nhs.prefetch_slot(nh[i]);
+            u[k++] = nh[i];
+        }
+    for (uint16_t i = 0; i < k; ++i) __builtin_prefetch(nhs.get(u[i]));
+    ifindex_t ix[pkt_batch::capacity];
+    uint16_t m = 0;
+    for (uint16_t i = 0; i < k; ++i)
+        if (const nexthop* x = nhs.get(u[i])) ix[m++] = x->ifindex;
+    prefetch_ifs_all(c, ix, m, sizeof(ifindex_t));
+}
+
 void stack::impl::poll(lcore_ctx& c) noexcept {
     c.now_ns = lcore_now(c);
     lcore_ctx::bump(c.polls);

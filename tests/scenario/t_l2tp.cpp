@@ -237,13 +237,22 @@ TEST(t_l2tp_more, an_l2tp_interface_with_addresses_of_its_own) {
         cmd(c, lac == 1 ? "ifconfig l2tp0 inet6 2001:db8:50::1/64" : "ifconfig l2tp0 inet6 2001:db8:50::2/64");
         cmd(c, "ifconfig l2tp0 up");
     }
+    // Its link address is its own to set (NetBSD's `ifconfig l2tp0 link
+    // MAC active`); a vlan's, which follows its parent's, is not.
+    const ether_addr mac{{0x02, 0, 0, 0, 0x50, 0x02}};
+    cmd(t.c2, "ifconfig l2tp0 link 02:00:00:00:50:02 active");
+    EXPECT_EQ(t.lac2.if_get("l2tp0")->lladdr, mac);
+    cmd(t.c2, "ifconfig vlan5 create");
+    cmd(t.c2, "ifconfig vlan5 vlan 5 vlanif shmif0");
+    EXPECT_NE(t.c2.execute("ifconfig vlan5 link 02:00:00:00:50:05 active").status, 0);
+    EXPECT_EQ(t.lac2.if_get("vlan5")->lladdr, t.lac2.if_get("shmif0")->lladdr);
     t.w.run_for_ms(5);
     // ARP and ND run over the pseudowire like over any Ethernet.
     EXPECT_TRUE(t.w.ping(t.lac1, ip("198.18.50.2")));
     EXPECT_TRUE(t.w.ping6(t.lac2, ip6("2001:db8:50::1")));
     auto e = t.lac1.arp_get(ip("198.18.50.2"));
     ASSERT_EQ(e.size(), 1u);
-    EXPECT_EQ(e[0].mac, t.lac2.if_get("l2tp0")->lladdr);
+    EXPECT_EQ(e[0].mac, mac);
 }
 
 TEST(t_l2tp_more, bad_requests_change_nothing) {

@@ -126,6 +126,10 @@ class ifnet;
 /// kind; they ask these, never which kind an interface is.
 namespace ifcap {
 inline constexpr uint32_t lladdr = 0x1;  // an Ethernet link address: ARP, ND, DAD, `ifconfig link`
+// With no port: the link address is the interface's own (an L2 tunnel's),
+// not one it follows (a vlan's parent's), so `ifconfig IF link MAC active`
+// may set it. An interface with a port sets its port's.
+inline constexpr uint32_t own_lladdr = 0x2;
 }  // namespace ifcap
 
 /// A module's takeover of an interface (a bridge's members, NetBSD's
@@ -206,6 +210,15 @@ public:
     ifnet& operator=(const ifnet&) = delete;
 
     ifindex_t index() const noexcept { return index_; }
+    /// A hint that the data path is about to read this interface (the
+    /// lines of its flags and MTU, its address set, softc and counters
+    /// pointers).
+    void prefetch() const noexcept {
+        __builtin_prefetch(&flags_);
+        __builtin_prefetch(&addrs_);
+        __builtin_prefetch(&softc_);
+        __builtin_prefetch(&ctr_);
+    }
     /// For an interface with a port: its slot among the stack's port
     /// interfaces (0..limits::port_if_max-1), set when it is published;
     /// per-lcore TX buffers are indexed by it. Interfaces with no port of
@@ -327,6 +340,10 @@ public:
     ifnet_table(const ifnet_table&) = delete;
     ifnet_table& operator=(const ifnet_table&) = delete;
 
+    /// Reader: a hint that `index` is about to be looked up.
+    void prefetch_slot(ifindex_t index) const noexcept {
+        if (index < limits::ifnet_max) __builtin_prefetch(&slots_[index]);
+    }
     /// Reader: the interface at `index`, or nullptr.
     ifnet* lookup(ifindex_t index) const noexcept {
         return index < limits::ifnet_max ? slots_[index].load(std::memory_order_acquire) : nullptr;
@@ -355,7 +372,8 @@ public:
         for (size_t i = 0; i < hi; ++i)
             if (ifnet* p = ports_[i].load(std::memory_order_acquire)) fn(*p);
     }
-    size_t size() const noexcept { return n_; }
+    /// Any thread: the number of interfaces (a worker reads it as a hint).
+    size_t size() const noexcept { return n_.load(std::memory_order_relaxed); }
     /// One past the highest index in use.
     ifindex_t end() const noexcept { return static_cast<ifindex_t>(hi_.load(std::memory_order_acquire)); }
     /// Control plane: every port slot is taken (publish would refuse one more).
@@ -375,7 +393,7 @@ private:
     std::unique_ptr<std::atomic<ifnet*>[]> slots_;  // limits::ifnet_max
     std::atomic<size_t> hi_{1};                     // one past the highest index in use
     mutable size_t free_hint_ = 1;                  // no free index below it
-    size_t n_ = 0;
+    std::atomic<size_t> n_{0};  // one writer (the control plane)
     std::array<std::atomic<ifnet*>, limits::port_if_max> ports_{};
     std::atomic<size_t> ports_hi_{0};
     struct name_hash {

@@ -100,6 +100,10 @@ public:
     const nexthop* get(uint32_t id) const noexcept {
         return id < max_ ? slots_[id].load(std::memory_order_acquire) : nullptr;
     }
+    /// Reader: a hint that `id` is about to be got.
+    void prefetch_slot(uint32_t id) const noexcept {
+        if (id < max_) __builtin_prefetch(&slots_[id]);
+    }
     /// Writer: an id for `nh` (shared with equal nexthops), reference taken.
     /// errc::nospc when every id is in use or quarantined.
     result<uint32_t> acquire(const nexthop& nh);

@@ -107,6 +107,12 @@ public:
     rte_mempool* pool() const noexcept;
     /// The interface at `index`, or null (gone or never there).
     ifnet* if_lookup(ifindex_t index) const noexcept;
+    /// Warms the cache for a burst's interfaces before they are looked up
+    /// one by one (their table slots, then the interfaces themselves): with
+    /// many tunnels, each packet's interface is a cache miss of its own,
+    /// and a burst's misses overlap this way. `stride`: bytes between
+    /// consecutive indexes in `idx`.
+    void if_prefetch(const ifindex_t* idx, uint16_t n, size_t stride = sizeof(ifindex_t)) noexcept;
 
     /// True when `a` is one of this stack's own addresses (its FIB says
     /// local); family 4 reads `v4`, family 6 `v6` (global scope).

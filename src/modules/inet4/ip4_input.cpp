@@ -72,6 +72,7 @@ void inet4::ip4_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcep
     }
     if (k == 0) return;
     fib->lookup_bulk(dst, nh, k);
+    stk.prefetch_egress(c, nh, k, fib4::miss);
     l4_batch local;  // for burst handlers (tunnels): delivered after the loop
     for (uint16_t i = 0; i < k; ++i) {
         mbuf* m = ok[i];

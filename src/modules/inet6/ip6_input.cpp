@@ -52,7 +52,10 @@ void inet6::ip6_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcep
         ok[k] = m;
         key[k++] = h->dst.with_scope(ifp.index());
     }
-    if (k > 0) fib6_->lookup_bulk(key, nh, k);
+    if (k > 0) {
+        fib6_->lookup_bulk(key, nh, k);
+        stk.prefetch_egress(c, nh, k, fib6::miss);
+    }
     for (uint16_t i = 0; i < k; ++i) {
         mbuf* m = ok[i];
         const nexthop* x = nh[i] == fib6::miss ? nullptr : stk.nhs.get(nh[i]);

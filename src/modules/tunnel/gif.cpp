@@ -162,7 +162,7 @@ void gif_decap(dp_ctx& c, gif_state& st, mbuf* m, const l4_info& li, encap_hit e
 void gif_input(dp_ctx& c, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept {
     auto& st = *static_cast<gif_state*>(arg);
     tunnel_detail::decap_burst(
-        st.table, n,
+        c, st.table, n,
         [&](uint16_t i, encap_key& k) {
             if (li[i].group) {
                 c.drop(pkts[i], st.no_tunnel);

@@ -163,7 +163,7 @@ void l2tp_decap(dp_ctx& c, l2tp_state& st, mbuf* m, uint32_t off, encap_hit e) n
 void l2tp_ip_input(dp_ctx& c, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept {
     auto& st = *static_cast<l2tp_state*>(arg);
     tunnel_detail::decap_burst(
-        st.table, n, [&](uint16_t i, encap_key& k) { return l2tp_key(c, st, pkts[i], li[i], li[i].off, false, k); },
+        c, st.table, n, [&](uint16_t i, encap_key& k) { return l2tp_key(c, st, pkts[i], li[i], li[i].off, false, k); },
         [&](uint16_t i, encap_hit e) { l2tp_decap(c, st, pkts[i], li[i].off, e); });
 }
 
@@ -183,7 +183,7 @@ bool l2tp_udp_key(dp_ctx& c, l2tp_state& st, mbuf* m, const l4_info& li, encap_k
 void l2tp_udp_input(dp_ctx& c, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept {
     auto& st = *static_cast<l2tp_state*>(arg);
     tunnel_detail::decap_burst(
-        st.table, n, [&](uint16_t i, encap_key& k) { return l2tp_udp_key(c, st, pkts[i], li[i], k); },
+        c, st.table, n, [&](uint16_t i, encap_key& k) { return l2tp_udp_key(c, st, pkts[i], li[i], k); },
         [&](uint16_t i, encap_hit e) { l2tp_decap(c, st, pkts[i], li[i].off + 12, e); });
 }
 
@@ -249,7 +249,7 @@ void l2tp_attach(module_registrar& r) {
     if_kind k;
     k.name = "l2tp";
     k.prefix = "l2tp";
-    k.caps = ifcap::lladdr;
+    k.caps = ifcap::lladdr | ifcap::own_lladdr;
     k.transmit = l2tp_transmit;
     k.create = l2tp_create;
     k.destroy = l2tp_destroy;

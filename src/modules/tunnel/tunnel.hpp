@@ -27,9 +27,10 @@ namespace mpnet::tunnel_detail {
 /// checks packet i and writes its table key (false: it dropped the packet),
 /// one bulk lookup finds every key's tunnel, then `finish(i, hit)` goes on
 /// with each (a false hit: no tunnel). A burst (l4_batch) at a time; more
-/// is taken a burst's worth at a time.
+/// is taken a burst's worth at a time. Before the finish calls, the hits'
+/// interfaces are prefetched together (dp_ctx::if_prefetch).
 template <typename Parse, typename Finish>
-void decap_burst(const encap_table& t, uint16_t n, Parse&& parse, Finish&& finish) noexcept {
+void decap_burst(dp_ctx& c, const encap_table& t, uint16_t n, Parse&& parse, Finish&& finish) noexcept {
     encap_key keys[pkt_batch::capacity];
     uint16_t at[pkt_batch::capacity];
     encap_hit hit[pkt_batch::capacity];
@@ -39,6 +40,7 @@ void decap_burst(const encap_table& t, uint16_t n, Parse&& parse, Finish&& finis
         for (uint16_t i = base; i < end; ++i)
             if (parse(i, keys[k])) at[k++] = i;
         t.lookup_bulk(keys, k, hit);
+        if (k > 1) c.if_prefetch(&hit[0].ifindex, k, sizeof(encap_hit));
         for (uint16_t j = 0; j < k; ++j) finish(at[j], hit[j]);
         base = end;
     }

@@ -126,7 +126,7 @@ void vxlan_decap(dp_ctx& c, vxlan_state& st, mbuf* m, const l4_info& li, encap_h
 void vxlan_input(dp_ctx& c, ifnet&, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept {
     auto& st = *static_cast<vxlan_state*>(arg);
     tunnel_detail::decap_burst(
-        st.table, n, [&](uint16_t i, encap_key& k) { return vxlan_key(c, st, pkts[i], li[i], k); },
+        c, st.table, n, [&](uint16_t i, encap_key& k) { return vxlan_key(c, st, pkts[i], li[i], k); },
         [&](uint16_t i, encap_hit e) { vxlan_decap(c, st, pkts[i], li[i], e); });
 }
 
@@ -180,7 +180,7 @@ void vxlan_attach(module_registrar& r) {
     if_kind k;
     k.name = "vxlan";
     k.prefix = "vxlan";
-    k.caps = ifcap::lladdr;
+    k.caps = ifcap::lladdr | ifcap::own_lladdr;
     k.transmit = vxlan_transmit;
     k.create = vxlan_create;
     k.destroy = vxlan_destroy;
