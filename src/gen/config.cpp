@@ -378,6 +378,62 @@ parsed<std::vector<flow>> parse_flow_list(std::string_view text, std::string_vie
     return out;
 }
 
+uint32_t encap_spec::overhead() const noexcept {
+    switch (kind) {
+        case kind_t::gif: return 20;
+        case kind_t::l2tp: return 14 + 20 + 4;
+        case kind_t::vxlan: return 14 + 20 + 8 + 8;
+        case kind_t::none: break;
+    }
+    return 0;
+}
+
+std::string encap_spec::str() const {
+    switch (kind) {
+        case kind_t::gif: return "gif";
+        case kind_t::l2tp: return fmt::format("l2tp:{}:{}", id, inner_dst.str());
+        case kind_t::vxlan: return fmt::format("vxlan:{}:{}", id, inner_dst.str());
+        case kind_t::none: break;
+    }
+    return "none";
+}
+
+parsed<encap_spec> parse_encap(std::string_view in) {
+    const std::string_view s = trim(in);
+    auto fail = [&](std::string_view why) {
+        return parsed<encap_spec>::fail(fmt::format("encapsulation '{}': {}", in, why));
+    };
+    encap_spec e;
+    e.inner_dst = ether_addr::broadcast();
+    if (s == "gif") {
+        e.kind = encap_spec::kind_t::gif;
+        return e;
+    }
+    const size_t c = s.find(':');
+    const std::string_view kind = s.substr(0, c);
+    if (kind == "l2tp")
+        e.kind = encap_spec::kind_t::l2tp;
+    else if (kind == "vxlan")
+        e.kind = encap_spec::kind_t::vxlan;
+    else
+        return fail("expected gif, l2tp:SESSION[:MAC] or vxlan:VNI[:MAC]");
+    if (c == std::string_view::npos) return fail(kind == "l2tp" ? "l2tp needs a session id" : "vxlan needs a VNI");
+    std::string_view rest = s.substr(c + 1), num = rest;
+    if (const size_t d = rest.find(':'); d != std::string_view::npos) {
+        num = rest.substr(0, d);
+        auto mac = ether_addr::parse(rest.substr(d + 1));
+        if (!mac) return fail("the inner destination is not a MAC address");
+        e.inner_dst = *mac;
+    }
+    auto v = integer(trim(num));
+    const uint64_t hi = e.kind == encap_spec::kind_t::l2tp ? 0xffffffffull : 0xffffffull;
+    const uint64_t lo = e.kind == encap_spec::kind_t::l2tp ? 1 : 0;
+    if (!v || *v < lo || *v > hi)
+        return fail(e.kind == encap_spec::kind_t::l2tp ? "session id must be 1..4294967295" : "VNI must be 0..16777215");
+    e.id = uint32_t(*v);
+    return e;
+}
+
 uint32_t min_frame_for(bool v6, bool tcp, bool vlan) noexcept {
     uint32_t l = 14 + (vlan ? 4 : 0) + (v6 ? 40 : 20) + (tcp ? 20 : 8) + trailer_len + 4;
     return std::max(l, min_frame + (vlan ? 4u : 0u));

@@ -259,11 +259,25 @@ parsed<std::unique_ptr<engine>> engine::create(const engine_config& c) {
         fs.vlan = c.vlan;
         fs.tcp = c.tcp;
         fs.magic = uint8_t(c.magic + i);
+        if (i == 0 && c.encap.kind != encap_spec::kind_t::none) {
+            if (c.vlan) return R::fail("--encap: frames inside a tunnel carry no VLAN tag (drop --vlan)");
+            if (!p.setup.own4 || !p.setup.gw4)
+                return R::fail(fmt::format("--encap {}: port '{}' needs an IPv4 gateway and an IPv4 address of its own "
+                                           "(the outer packets' destination and source)",
+                                           c.encap.str(), p.name));
+            fs.encap = c.encap;
+            fs.outer_src = *p.setup.own4;
+            fs.outer_dst = *p.setup.gw4;
+        }
         p.ff = std::make_unique<frame_factory>(fs, std::move(fl));
         if (c.sizes.smallest() < p.ff->min_frame())
-            return R::fail(fmt::format("frame size {} is below {}, the smallest {}/{}{} frame with mpgen's {}-byte trailer",
+            return R::fail(fmt::format("frame size {} is below {}, the smallest {}/{}{}{} frame with mpgen's {}-byte trailer",
                                        c.sizes.smallest(), p.ff->min_frame(), p.ff->v6() ? "IPv6" : "IPv4",
-                                       c.tcp ? "TCP" : "UDP", c.vlan ? "/VLAN" : "", trailer_len));
+                                       c.tcp ? "TCP" : "UDP", c.vlan ? "/VLAN" : "",
+                                       p.ff->spec().encap.kind != encap_spec::kind_t::none
+                                           ? " in " + p.ff->spec().encap.str()
+                                           : std::string(),
+                                       trailer_len));
         const double line = line_rate_pps(p.link_bps, c.sizes.mean());
         const double pps = c.rate.pps(p.link_bps, c.sizes.mean(), c.l1_bps);
         if (pps > line * 1.0000001)

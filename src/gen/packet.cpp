@@ -16,6 +16,7 @@ constexpr uint8_t proto_tcp = 6, proto_udp = 17, proto_icmp6 = 58;
 // Tunnels whose outer packet is IP protocol 4 (IPv4 in IP), 41 (IPv6 in IP)
 // or 115 (L2TPv3 over IP).
 constexpr uint8_t proto_ipip = 4, proto_ipv6 = 41, proto_l2tp = 115;
+constexpr uint16_t vxlan_port = 4789;
 // The smallest test frame a tunnel can carry: an inner IPv4 and UDP header.
 constexpr uint32_t inner_min = 28;
 
@@ -122,9 +123,13 @@ frame_factory::frame_factory(const frame_spec& spec, std::vector<flow> flows) : 
     l4sum_.resize(flows_.size());
     ip4sum_.resize(flows_.size());
     const uint8_t proto = spec_.tcp ? proto_tcp : proto_udp;
+    // An L2 tunnel's inner frame goes to the tunnel's far side, not to the
+    // next hop the outer frame goes to.
+    const bool l2_inner = spec_.encap.kind == encap_spec::kind_t::l2tp || spec_.encap.kind == encap_spec::kind_t::vxlan;
+    const ether_addr& dst_mac = l2_inner ? spec_.encap.inner_dst : spec_.dst_mac;
     for (size_t i = 0; i < flows_.size(); ++i) {
         const flow& f = flows_[i];
-        uint8_t* l3 = write_l2(&hdr_[i * hdr_len_], spec_.dst_mac, spec_.src_mac, spec_.vlan, v6_ ? et_ip6 : et_ip4);
+        uint8_t* l3 = write_l2(&hdr_[i * hdr_len_], dst_mac, spec_.src_mac, spec_.vlan, v6_ ? et_ip6 : et_ip4);
         if (v6_) {
             put16(l3, 0x6000);
             put16(l3 + 2, uint16_t(i & 0xffff));  // flow label's low 16 bits: the flow id
@@ -162,10 +167,62 @@ frame_factory::frame_factory(const frame_spec& spec, std::vector<flow> flows) : 
 
 void frame_factory::set_dst_mac(ether_addr mac) noexcept {
     spec_.dst_mac = mac;
+    if (spec_.encap.kind != encap_spec::kind_t::none) return;  // the outer frame's, written per frame
     for (size_t i = 0; i < flows_.size(); ++i) std::memcpy(&hdr_[i * hdr_len_], mac.b.data(), 6);
 }
 
 uint32_t frame_factory::build(uint8_t* buf, uint32_t frame, uint64_t seq, uint64_t tsc) const noexcept {
+    const encap_spec& e = spec_.encap;
+    if (e.kind == encap_spec::kind_t::none) return build_plain(buf, frame, seq, tsc);
+    // The inner frame first, then the outer headers in front of it (gif's
+    // outer IPv4 header overwrites the inner frame's Ethernet header).
+    const uint32_t ov = e.overhead();
+    const uint32_t len = build_plain(buf + ov, frame - ov, seq, tsc) + ov;
+    uint8_t* ip = write_l2(buf, spec_.dst_mac, spec_.src_mac, 0, et_ip4);
+    const uint32_t iplen = len - 14;
+    uint8_t proto = proto_ipip;
+    if (e.kind == encap_spec::kind_t::gif)
+        proto = v6_ ? proto_ipv6 : proto_ipip;
+    else if (e.kind == encap_spec::kind_t::l2tp)
+        proto = proto_l2tp;
+    else
+        proto = proto_udp;
+    ip[0] = 0x45;
+    ip[1] = 0;
+    put16(ip + 2, uint16_t(iplen));
+    put16(ip + 4, uint16_t(seq));
+    put16(ip + 6, 0);
+    ip[8] = 64;
+    ip[9] = proto;
+    put16(ip + 10, 0);
+    const uint32_t s = spec_.outer_src.v, d = spec_.outer_dst.v;
+    put16(ip + 12, uint16_t(s >> 16));
+    put16(ip + 14, uint16_t(s));
+    put16(ip + 16, uint16_t(d >> 16));
+    put16(ip + 18, uint16_t(d));
+    put16(ip + 10, uint16_t(~fold(acc(0, ip, 20))));
+    uint8_t* t = ip + 20;
+    if (e.kind == encap_spec::kind_t::l2tp) {
+        put16(t, uint16_t(e.id >> 16));  // RFC 3931 4.1.1.2: the session id, then (no cookie) the frame
+        put16(t + 2, uint16_t(e.id));
+    } else if (e.kind == encap_spec::kind_t::vxlan) {
+        // The source port from the flow, as a VTEP hashes its inner frame
+        // (RFC 7348 5); no UDP checksum (allowed over IPv4).
+        put16(t, uint16_t(49152 + (seq % flows_.size()) % 16384));
+        put16(t + 2, vxlan_port);
+        put16(t + 4, uint16_t(iplen - 20));
+        put16(t + 6, 0);
+        t[8] = 0x08;  // I: the VNI is valid
+        t[9] = t[10] = t[11] = 0;
+        t[12] = uint8_t(e.id >> 16);
+        t[13] = uint8_t(e.id >> 8);
+        t[14] = uint8_t(e.id);
+        t[15] = 0;
+    }
+    return len;
+}
+
+uint32_t frame_factory::build_plain(uint8_t* buf, uint32_t frame, uint64_t seq, uint64_t tsc) const noexcept {
     const uint32_t nflows = uint32_t(flows_.size());
     const uint32_t fi = uint32_t(seq % nflows);
     const uint32_t len = frame - 4;

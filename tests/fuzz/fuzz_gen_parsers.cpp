@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-2-Clause
 // libFuzzer target: mpgen's parsers (rates, link speeds, frame sizes, address
-// and port ranges, flow lists, impairments) and its frame classifier, plus
+// and port ranges, flow lists, impairments, tunnel specs) and its frame classifier, plus
 // the ARP/ND answer builders on whatever the classifier accepts. None may
 // crash, hang or read outside its input; a parsed value must be usable.
 #include <cstdint>
@@ -35,7 +35,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                 if (f->empty() || f->size() > 4096) __builtin_trap();
             }
             break;
-        case 5: (void)parse_impair(s); break;
+        case 5:
+            (void)parse_impair(s);
+            if (auto e = parse_encap(s)) {
+                if (e->kind == encap_spec::kind_t::none || e->overhead() == 0 || e->str().empty()) __builtin_trap();
+            }
+            break;
         default: {
             // The frame classifier and the answers built from what it accepts.
             const auto* p = reinterpret_cast<const uint8_t*>(s.data());

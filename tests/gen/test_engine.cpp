@@ -175,6 +175,46 @@ TEST(gen_engine, GatewaysAreResolvedWithArpAndNeighbourDiscovery) {
     }
 }
 
+// --encap: port 0 sends its frames inside a tunnel to its gateway (port 1
+// here, which resolves by ARP as a router would); the receiver still finds
+// every one, counted at the outer size. Without the addresses the outer
+// packets need, or with a VLAN tag, or below the tunnel's smallest frame,
+// the engine refuses with the reason.
+TEST(gen_engine, FramesSentInsideATunnelAreAllFound) {
+    for (const char* kind : {"gif", "l2tp:9", "vxlan:42:02:00:00:00:00:0b"}) {
+        engine_config c = link_config(std::string("gt_enc_") + kind[0], 2);
+        c.encap = *parse_encap(kind);
+        c.sizes = *parse_sizes("128,1024");
+        c.ports[0].gw4 = *ip4_addr::parse("198.18.0.1");
+        c.ports[0].own4 = *ip4_addr::parse("198.18.0.2");
+        c.ports[1].own4 = *ip4_addr::parse("198.18.0.1");
+        c.rate = *parse_rate("50kpps");
+        c.count = 2000;
+        const snapshot s = run_counted(c).s;
+        ASSERT_EQ(s.ports.size(), 2u);
+        EXPECT_EQ(s.ports[0].tx, 2000u) << kind;
+        EXPECT_EQ(s.ports[0].tx_bytes, 1000u * (128 + 1024)) << kind;
+        EXPECT_EQ(s.ports[1].rx_test, 2000u) << kind;
+        EXPECT_EQ(s.ports[1].seq.received, 2000u) << kind;
+        EXPECT_EQ(s.ports[1].drop, 0u) << kind;
+    }
+    engine_config c = link_config("gt_enc_bad", 1);
+    c.encap = *parse_encap("vxlan:1");
+    auto e = engine::create(c);
+    ASSERT_FALSE(e);
+    EXPECT_NE(e.error.find("needs an IPv4 gateway and an IPv4 address of its own"), std::string::npos) << e.error;
+    c.ports[0].gw4 = *ip4_addr::parse("198.18.0.1");
+    c.ports[0].own4 = *ip4_addr::parse("198.18.0.2");
+    e = engine::create(c);  // 64-byte frames: below VXLAN's 114
+    ASSERT_FALSE(e);
+    EXPECT_NE(e.error.find("frame size 64 is below 114"), std::string::npos) << e.error;
+    c.sizes = single_size(128);
+    c.vlan = 10;
+    e = engine::create(c);
+    ASSERT_FALSE(e);
+    EXPECT_NE(e.error.find("carry no VLAN tag"), std::string::npos) << e.error;
+}
+
 TEST(gen_engine, NothingIsSentToAGatewayThatDoesNotAnswer) {
     engine_config c = link_config("gt_noarp", 1);
     c.ports[0].gw4 = *ip4_addr::parse("198.18.0.1");

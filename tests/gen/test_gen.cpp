@@ -329,6 +329,107 @@ TEST(gen_frame, FramesInsideTunnelsAreFound) {
     EXPECT_NE(parse_frame(gre.data(), uint32_t(gre.size())).kind, rx_kind::test);
 }
 
+// Frames mpgen sends inside a tunnel (--encap, a device's decapsulation
+// direction): every size from the smallest the tunnel allows, the outer
+// IPv4 header valid (checksum, length, protocol, addresses), the tunnel
+// header as its RFC has it, the inner frame's own checksums valid, and the
+// frame still mpgen's (its own classifier finds the trailer).
+TEST(gen_frame, FramesSentInsideTunnelsAreWhatADeviceDecapsulates) {
+    const ether_addr a{{2, 0, 0, 0, 0, 1}}, gw{{2, 0, 0, 0, 0, 9}}, far{{2, 0, 0, 0, 0, 0x0b}};
+    const ip4_addr osrc = ip4_addr::of(198, 18, 1, 2), odst = ip4_addr::of(198, 18, 1, 1);
+    struct kind {
+        const char* spec;
+        uint32_t overhead;
+        uint8_t proto4, proto6;
+    };
+    for (const kind& k : {kind{"gif", 20, 4, 41}, kind{"l2tp:7:02:00:00:00:00:0b", 38, 115, 115},
+                          kind{"vxlan:4242:02:00:00:00:00:0b", 50, 17, 17}})
+        for (bool v6 : {false, true}) {
+            auto e = parse_encap(k.spec);
+            ASSERT_TRUE(e) << e.error;
+            ASSERT_EQ(e->overhead(), k.overhead);
+            const bool l2 = k.overhead != 20;
+            auto fl = expand_flows(*parse_addr_range(v6 ? "2001:db8:2::2" : "198.18.2.2"),
+                                   *parse_addr_range(v6 ? "2001:db8::2-2001:db8::5" : "198.18.0.2-198.18.0.5"),
+                                   *parse_port_range("1000"), *parse_port_range("9"));
+            frame_spec fs{a, ether_addr{}, 0, false, 64, 0x33};
+            fs.encap = *e;
+            fs.outer_src = osrc;
+            fs.outer_dst = odst;
+            frame_factory ff(fs, *fl);
+            ff.set_dst_mac(gw);  // the gateway resolved: the outer frame's destination only
+            const uint32_t plain = 14 + (v6 ? 40 : 20) + 8 + trailer_len + 4;
+            EXPECT_EQ(ff.min_frame(), std::max(64u, plain + k.overhead)) << k.spec;
+            std::vector<uint8_t> buf(2048);
+            for (uint32_t frame = ff.min_frame(); frame <= 1518; frame += (frame < 200 ? 1 : 89))
+                for (uint64_t seq : {0ull, 3ull, 0x123456789ull}) {
+                    const uint32_t len = ff.build(buf.data(), frame, seq, 0xabcdef + seq);
+                    ASSERT_EQ(len, frame - 4);
+                    const uint8_t* p = buf.data();
+                    EXPECT_EQ(0, std::memcmp(p, gw.b.data(), 6));
+                    EXPECT_EQ(0, std::memcmp(p + 6, a.b.data(), 6));
+                    ASSERT_EQ(p[12], 0x08);
+                    ASSERT_EQ(p[13], 0x00);
+                    const uint8_t* ip = p + 14;
+                    ASSERT_EQ(ip[0], 0x45);
+                    ASSERT_EQ(rte_raw_cksum(ip, 20), 0xffff) << k.spec << " frame " << frame;
+                    EXPECT_EQ(uint32_t(ip[2] << 8 | ip[3]), len - 14);
+                    EXPECT_EQ(ip[9], v6 ? k.proto6 : k.proto4);
+                    EXPECT_EQ(uint32_t(ip[12] << 24 | ip[13] << 16 | ip[14] << 8 | ip[15]), osrc.v);
+                    EXPECT_EQ(uint32_t(ip[16] << 24 | ip[17] << 16 | ip[18] << 8 | ip[19]), odst.v);
+                    const uint8_t* t = ip + 20;
+                    if (k.proto4 == 115) {
+                        EXPECT_EQ(uint32_t(t[0] << 24 | t[1] << 16 | t[2] << 8 | t[3]), 7u);
+                    } else if (k.proto4 == 17) {
+                        EXPECT_EQ(uint32_t(t[2] << 8 | t[3]), 4789u);
+                        EXPECT_GE(uint32_t(t[0] << 8 | t[1]), 49152u);
+                        EXPECT_EQ(uint32_t(t[4] << 8 | t[5]), len - 34);
+                        EXPECT_EQ(t[8], 0x08);
+                        EXPECT_EQ(uint32_t(t[12] << 16 | t[13] << 8 | t[14]), 4242u);
+                    }
+                    // The inner frame: an L2 tunnel's to `far`, from the port;
+                    // gif's IP packet right after the outer header.
+                    if (l2) {
+                        const uint8_t* in = p + k.overhead;
+                        EXPECT_EQ(0, std::memcmp(in, far.b.data(), 6));
+                        EXPECT_EQ(0, std::memcmp(in + 6, a.b.data(), 6));
+                        ASSERT_TRUE(checksums_ok(in, len - k.overhead, v6, 0)) << k.spec << " frame " << frame;
+                    } else {
+                        // checksums_ok reads from an Ethernet header: give it one.
+                        std::vector<uint8_t> f(p + 34 - 14, p + len);
+                        f[12] = v6 ? 0x86 : 0x08;
+                        f[13] = v6 ? 0xdd : 0x00;
+                        ASSERT_TRUE(checksums_ok(f.data(), uint32_t(f.size()), v6, 0)) << k.spec << " frame " << frame;
+                    }
+                    rx_frame r = parse_frame(p, len);
+                    ASSERT_EQ(r.kind, rx_kind::test) << k.spec << " v6 " << v6 << " frame " << frame;
+                    EXPECT_EQ(r.t.seq, seq);
+                    EXPECT_EQ(r.t.magic, 0x33);
+                }
+        }
+}
+
+TEST(gen_parse, TunnelSpecs) {
+    auto g = parse_encap(" gif ");
+    ASSERT_TRUE(g);
+    EXPECT_EQ(g->kind, encap_spec::kind_t::gif);
+    auto l = parse_encap("l2tp:4294967295");
+    ASSERT_TRUE(l);
+    EXPECT_EQ(l->id, 4294967295u);
+    EXPECT_EQ(l->inner_dst, ether_addr::broadcast());
+    auto v = parse_encap("vxlan:16777215:02:00:00:00:00:0b");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->id, 16777215u);
+    EXPECT_EQ(v->inner_dst, (ether_addr{{2, 0, 0, 0, 0, 0x0b}}));
+    EXPECT_EQ(v->str(), "vxlan:16777215:02:00:00:00:00:0b");
+    for (const char* bad : {"", "gre", "l2tp", "l2tp:0", "l2tp:4294967296", "vxlan:16777216", "vxlan:x",
+                            "vxlan:1:02:00", "gif:1", "l2tp:-1"}) {
+        auto r = parse_encap(bad);
+        EXPECT_FALSE(r) << bad;
+        EXPECT_NE(r.error.find("encapsulation"), std::string::npos) << bad;
+    }
+}
+
 TEST(gen_frame, ArpAndNeighbourAnswers) {
     ether_addr me{{2, 0, 0, 0, 0, 1}}, dut{{2, 0, 0, 0, 0, 9}};
     uint8_t req[128], rep[128];

@@ -42,6 +42,7 @@ struct opts {
     std::string sizes = "64", rate = "100%";
     uint32_t burst = 1;
     uint16_t vlan = 0;
+    std::string encap;
     std::string saddr, daddr, sport = "9", dport = "9", flowlist, link_speed;
     uint64_t count = 0;
     double time_s = 0;
@@ -124,6 +125,12 @@ opts parse(int argc, char** argv) {
     app.add_flag_callback("--udp", [&] { o.tcp = false; }, "UDP (the default)")->group(traffic);
     app.add_flag_callback("--tcp", [&] { o.tcp = true; }, "TCP")->group(traffic);
     number("--vlan", "--vlan", "one 802.1Q tag (1..4094)", uint16_t{1}, uint16_t{4094}, o.vlan)->group(traffic);
+    app.add_option("--encap", o.encap,
+                   "KIND: the transmit port sends its frames inside a tunnel from its own IPv4 address to its IPv4 "
+                   "gateway, for a device to decapsulate: gif (IP in IPv4), l2tp:SESSION[:MAC] (L2TPv3 over IP, "
+                   "no cookie) or vxlan:VNI[:MAC]; MAC: the inner frame's destination (default broadcast); sizes "
+                   "are the outer frame's")
+        ->group(traffic);
     app.add_option("--saddr", o.saddr, "A[-B]: source addresses (flow ranges advance together, ipgen's rule)")
         ->group(traffic);
     app.add_option("--daddr", o.daddr, "A[-B]: destination addresses")->group(traffic);
@@ -458,6 +465,11 @@ int main(int argc, char** argv) {
     ec.flows = flows;
     ec.tcp = o.tcp;
     ec.vlan = o.vlan;
+    if (!o.encap.empty()) {
+        auto en = parse_encap(o.encap);
+        if (!en) die("--encap: " + en.error);
+        ec.encap = *en;
+    }
     ec.sizes = *sizes;
     ec.rate = *rate;
     ec.burst = o.burst;

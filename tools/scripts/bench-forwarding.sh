@@ -38,8 +38,16 @@
 #   mpnetd_l2tp   l2tp0 as an addressed Ethernet interface, L2TPv3 over IP
 #                 (protocol 115), a static ARP entry for the far side
 #   mpnetd_vxlan  vxlan0, VNI 42, UDP 4789, the same static ARP entry
-# Encapsulation only: mpgen does not send tunnelled frames, so the decap
-# direction is measured in process (bench_forward, docs/benchmarks/tunnels.md).
+#
+# --mode tunnel-decap: the other direction (docs/benchmarks/tunnels-decap-memif.md).
+# mpgen's transmitting port sends its frames inside the tunnel (mpgen
+# --encap) from its address 198.18.0.2 to mpnetd's 198.18.0.1 on mp0; mpnetd
+# decapsulates and routes the inner flow 198.18.2.2 -> 198.18.1.2 out of mp1
+# to mpgen's receiving port. l2tp0 and vxlan0 get a fixed link address
+# (02:00:00:00:03:01), the inner frames' destination. Sizes are the outer
+# frames' (114 B at least: VXLAN's 50 bytes in front of a 64-byte frame).
+#   mpnetd        the same inner flow sent plainly and routed (the baseline)
+#   mpnetd_gif, mpnetd_l2tp, mpnetd_vxlan   as above, decapsulating
 #
 # mpgen runs on CPU 0 (its datapath lcore and its sleeping main lcore).
 # Addresses: 198.18.0.0/24 on the input side, 198.18.1.0/24 on the output
@@ -67,7 +75,7 @@
 # generator-limited when all but 0.5 % came back and the input ring refused
 # under 0.5 % (mpgen's tx_full): the device kept up with what mpgen made.
 #
-# Usage: tools/scripts/bench-forwarding.sh [--mode route|bridge|tunnel] [--duts mpnetd,mpnetd_adaptive,l3fwd,testpmd,linux]
+# Usage: tools/scripts/bench-forwarding.sh [--mode route|bridge|tunnel|tunnel-decap] [--duts mpnetd,mpnetd_adaptive,l3fwd,testpmd,linux]
 #          [--sizes 64,512,1518] [--trial SECONDS] [--rounds N]
 #          [--drain-time SECONDS] [--memif-rsize LOG2] [--max-lag-us US] [--family 4|6] [--fib small|full] [--no-doc]
 #
@@ -137,7 +145,13 @@ case $bench_mode in
     [[ -n $duts ]] || duts=mpnetd,mpnetd_gif,mpnetd_l2tp,mpnetd_vxlan
     [[ -n $sizes ]] || sizes=64,512,1024  # 1024 + VXLAN's 50 bytes still fit mp1's MTU
     doc_name=tunnels-memif ;;
-  *) echo "bench-forwarding: --mode is route, bridge or tunnel, not '$bench_mode'" >&2; exit 2 ;;
+  tunnel-decap)
+    [[ $family == 4 && $fib == small ]] ||
+      { echo "bench-forwarding: --mode tunnel-decap is IPv4 with --fib small" >&2; exit 2; }
+    [[ -n $duts ]] || duts=mpnetd,mpnetd_gif,mpnetd_l2tp,mpnetd_vxlan
+    [[ -n $sizes ]] || sizes=128,512,1024
+    min_size=114 doc_name=tunnels-decap-memif ;;
+  *) echo "bench-forwarding: --mode is route, bridge, tunnel or tunnel-decap, not '$bench_mode'" >&2; exit 2 ;;
 esac
 [[ -n $sizes ]] || sizes=$min_size,128,256,512,1024,1280,1518
 table=$root/../shared/data/fulltable-prefixes.txt.gz
@@ -206,7 +220,33 @@ fi
 if [[ $bench_mode == tunnel ]]; then
   echo "$in_g 198.18.2.2" > "$run/flows.txt"
   flow_opts=(--flowlist "$run/flows.txt")
+elif [[ $bench_mode == tunnel-decap ]]; then
+  echo "198.18.2.2 $out_g" > "$run/flows.txt"
+  flow_opts=(--flowlist "$run/flows.txt")
 fi
+decap_mac=02:00:00:00:03:01  # --mode tunnel-decap: l2tp0's and vxlan0's link address
+# encap_opts NAME: mpgen's --encap for a device (--mode tunnel-decap).
+encap_opts() {
+  [[ $bench_mode == tunnel-decap ]] || return 0
+  case $1 in
+    mpnetd_gif) echo "--encap gif" ;;
+    mpnetd_l2tp) echo "--encap l2tp:1:$decap_mac" ;;
+    mpnetd_vxlan) echo "--encap vxlan:42:$decap_mac" ;;
+  esac
+}
+# tunnel_decap_conf NAME: --mode tunnel-decap's lines of mpnetd's configuration.
+tunnel_decap_conf() {
+  case $1 in
+    mpnetd_gif)
+      printf '%s\n' "ifconfig gif0 create" "ifconfig gif0 tunnel $in_r $in_g" "ifconfig gif0 inet 198.18.3.1 198.18.3.2 up" ;;
+    mpnetd_l2tp)
+      printf '%s\n' "ifconfig l2tp0 create" "ifconfig l2tp0 tunnel $in_r $in_g" "ifconfig l2tp0 session 1 1" \
+        "ifconfig l2tp0 link $decap_mac active" "ifconfig l2tp0 inet 198.18.3.1/24 up" ;;
+    mpnetd_vxlan)
+      printf '%s\n' "ifconfig vxlan0 create" "ifconfig vxlan0 vni 42" "ifconfig vxlan0 tunnel $in_r $in_g" \
+        "ifconfig vxlan0 link $decap_mac active" "ifconfig vxlan0 inet 198.18.3.1/24 up" ;;
+  esac
+}
 # tunnel_conf NAME: --mode tunnel's lines of mpnetd's configuration for a device.
 tunnel_conf() {
   local far=02:00:00:00:00:0b  # mpgen's receiving port (memif_client below)
@@ -311,6 +351,7 @@ else
   echo "sysctl -w net.inet6.ip6.forwarding=1"
 fi)
 $([[ $bench_mode == tunnel ]] && tunnel_conf "$name")
+$([[ $bench_mode == tunnel-decap ]] && tunnel_decap_conf "$name")
 intrctl mode -c 0 $mode
 sysctl -w net.inet.ip.dad_count=0
 sysctl -w net.inet6.ip6.dad_count=0
@@ -321,13 +362,15 @@ CONF
   pids+=($!)
   local dp=$!
   wait_file "$run/ctl.sock" "$load_wait" && wait_file "$run/p1.sock" || { cat "$run/$name.log"; return 1; }
+  local enc
+  read -ra enc <<< "$(encap_opts "$name")"
   timeout 1800 "${gen[@]}" "${gen_eal[@]}" "${memif_client[@]}" -- \
-    -T "net_memif0,$t_gw,$in_g" -R "net_memif1,$r_gw,$out_g" "${gen_opts[@]}" "${flow_opts[@]}" \
+    -T "net_memif0,$t_gw,$in_g" -R "net_memif1,$r_gw,$out_g" "${enc[@]}" "${gen_opts[@]}" "${flow_opts[@]}" \
     --label "$name" --rfc2544-json "$run/$name.json" > "$run/$name.txt" 2> "$run/$name.err" || return 1
   # The ports' own counters after the search, before the drain floods them:
   # packets the PMD dropped (ring full, no mbuf) never reach the stack's.
   "$build/tools/mpnetctl" -s "$run/ctl.sock" show stats --json > "$run/$name-stats.json" 2>&1 || true
-  drain "$name" -- "${memif_client[@]}" -- -T "net_memif0,$t_gw,$in_g" -R "net_memif1,$r_gw,$out_g"
+  drain "$name" -- "${memif_client[@]}" -- -T "net_memif0,$t_gw,$in_g" -R "net_memif1,$r_gw,$out_g" "${enc[@]}"
   "$build/tools/mpnetctl" -s "$run/ctl.sock" show errors > "$run/$name-errors.txt" 2>&1 || true
   # The worker's poll gaps: whether it was kept from its rings (its own work or the VM).
   "$build/tools/mpnetctl" -s "$run/ctl.sock" show lcores --json > "$run/$name-lcores.json" 2>&1 || true
@@ -566,6 +609,8 @@ if [[ $write_doc == 1 ]]; then
       echo "# Bridging side by side: mpnetd's bridge(4), DPDK testpmd (macswap), Linux's bridge"
     elif [[ $bench_mode == tunnel ]]; then
       echo "# Into tunnels through mpnetd: gif, L2TPv3 and VXLAN encapsulation next to plain forwarding"
+    elif [[ $bench_mode == tunnel-decap ]]; then
+      echo "# Out of tunnels through mpnetd: gif, L2TPv3 and VXLAN decapsulation next to plain forwarding"
     else
       echo "# $fam_name forwarding side by side: mpnetd, DPDK l3fwd, Linux"
     fi
@@ -576,6 +621,9 @@ if [[ $write_doc == 1 ]]; then
     if [[ $bench_mode == tunnel ]]; then
       echo "$fam_name/UDP, one flow $in_g → 198.18.2.2. Rates are frames/s against a nominal 10 Gb/s line,"
       echo "of mpgen's (inner) frame size."
+    elif [[ $bench_mode == tunnel-decap ]]; then
+      echo "$fam_name/UDP, one inner flow 198.18.2.2 → $out_g. Rates are frames/s against a nominal 10 Gb/s"
+      echo "line, of the outer frame's size (what mpgen sends)."
     else
       echo "$fam_name/UDP, one flow $in_g → $out_g. Rates are frames/s against a nominal 10 Gb/s line."
     fi
@@ -590,7 +638,14 @@ if [[ $write_doc == 1 ]]; then
       echo "vxlan0 (VNI 42), whose outer packets go from 198.18.1.1 to mpgen's receiving port"
       echo "198.18.1.2, or (mpnetd) plainly out of mp1. mpgen's receiver finds its frames inside"
       echo "the tunnels' packets. Encapsulation only: the decapsulation direction, and 100 000"
-      echo "tunnels, are measured in process (tunnels.md)."
+      echo "tunnels, are measured in process (tunnels.md); the other direction is"
+      echo "tunnels-decap-memif.md."
+    elif [[ $bench_mode == tunnel-decap ]]; then
+      echo "mpgen's transmitting port sends its frames inside the tunnel (\`mpgen --encap\`: gif, IPv4"
+      echo "in IPv4; l2tp, L2TPv3 over IP, session 1, no cookie; vxlan, VNI 42) from 198.18.0.2 to"
+      echo "mpnetd's 198.18.0.1 on mp0; mpnetd (one worker, poll mode, behind two memif ports in copy"
+      echo "mode) decapsulates and routes the inner flow out of mp1 to mpgen's receiving port. The"
+      echo "baseline (mpnetd) gets the same inner frames plainly, at the same frame sizes."
     else
       echo "mpnetd and l3fwd sit behind two memif ports (copy mode); Linux forwards between veth pairs,"
       echo "fed by mpgen on af_packet."

@@ -114,6 +114,25 @@ parsed<std::vector<flow>> expand_flows(const addr_range& src, const addr_range& 
 parsed<std::vector<flow>> parse_flow_list(std::string_view text, std::string_view name,
                                           uint32_t limit = max_flows);
 
+/// Test frames sent inside a tunnel (`--encap`), for a device's
+/// decapsulation direction: the frame mpgen builds becomes the inner packet
+/// (gif: its IP packet, IPv4 or IPv6; l2tp, vxlan: its Ethernet frame, to
+/// `inner_dst`) of an outer IPv4 packet from the port's own address to its
+/// gateway. The frame size is the outer frame's.
+struct encap_spec {
+    enum class kind_t : uint8_t { none, gif, l2tp, vxlan } kind = kind_t::none;
+    uint32_t id = 0;          // l2tp: the receiver's session id (no cookie, over IP); vxlan: the VNI
+    ether_addr inner_dst{};   // l2tp, vxlan: the inner frame's destination
+    /// Bytes the tunnel adds to a frame (gif: the outer IPv4 header; l2tp:
+    /// Ethernet, IPv4 and the session id; vxlan: Ethernet, IPv4, UDP, VXLAN).
+    uint32_t overhead() const noexcept;
+    std::string str() const;
+};
+/// "gif", "l2tp:SESSION[:MAC]" (session 1..4294967295), "vxlan:VNI[:MAC]"
+/// (VNI 0..16777215); MAC: the inner destination (default ff:ff:ff:ff:ff:ff,
+/// flooded by a bridge).
+parsed<encap_spec> parse_encap(std::string_view s);
+
 /// The smallest frame (FCS included) that holds the headers and the trailer.
 uint32_t min_frame_for(bool v6, bool tcp, bool vlan) noexcept;
 

@@ -47,6 +47,9 @@ struct engine_config {
     std::vector<flow> flows;        // port 0's flows; port 1 sends them reversed
     bool tcp = false;
     uint16_t vlan = 0;
+    /// Port 0 sends its frames inside this tunnel, from its own IPv4
+    /// address to its IPv4 gateway (both needed; no VLAN tag then).
+    encap_spec encap;
     size_mix sizes = single_size(64);
     rate_spec rate;                 // default 100 % of line rate
     uint32_t burst = 1;             // frames sent back to back per slot

@@ -10,7 +10,8 @@
 //
 // A receiver also finds the trailer of a test frame that a device under
 // test sent through a tunnel (IP in IP, L2TPv3, VXLAN): it ends the outer
-// packet too (parse_frame).
+// packet too (parse_frame). A transmitter can send its frames inside such a
+// tunnel itself (frame_spec::encap): what a device decapsulates.
 //
 // Flow i of n carries exactly the sequence numbers s with s % n == i, so a
 // receiver derives each flow's own sequence (s / n) without a TX-side table;
@@ -50,6 +51,10 @@ struct frame_spec {
     bool tcp = false;
     uint8_t ttl = 64;
     uint8_t magic = 0;
+    /// Every frame inside a tunnel (no VLAN tag then): outer IPv4 from
+    /// outer_src to outer_dst; dst_mac is the outer frame's destination.
+    encap_spec encap;
+    ip4_addr outer_src, outer_dst;
 };
 
 /// Builds the frames of one transmitting port.
@@ -62,7 +67,11 @@ public:
     const frame_spec& spec() const noexcept { return spec_; }
     bool v6() const noexcept { return v6_; }
     /// Smallest frame size (FCS included) these flows can be built at.
-    uint32_t min_frame() const noexcept { return min_frame_for(v6_, spec_.tcp, spec_.vlan != 0); }
+    uint32_t min_frame() const noexcept {
+        if (spec_.encap.kind == encap_spec::kind_t::none) return min_frame_for(v6_, spec_.tcp, spec_.vlan != 0);
+        const uint32_t l = 14 + l3_len_ + l4_len_ + trailer_len + 4 + spec_.encap.overhead();
+        return l > ::mpnet::gen::min_frame ? l : ::mpnet::gen::min_frame;
+    }
 
     /// Writes one frame of `frame` bytes (FCS included: frame - 4 bytes are
     /// written) for sequence number seq; its flow is seq % flows(). Returns
@@ -74,6 +83,7 @@ public:
 private:
     frame_spec spec_;
     std::vector<flow> flows_;
+    uint32_t build_plain(uint8_t* buf, uint32_t frame, uint64_t seq, uint64_t tsc) const noexcept;
     bool v6_ = false;
     uint32_t l2_len_ = 14, l3_len_ = 20, l4_len_ = 8, hdr_len_ = 42;
     std::vector<uint8_t> hdr_;      // flows x hdr_len_: the fixed header bytes
