@@ -318,6 +318,7 @@ std::string command_set::running_config() {
         t += fmt::format("ndp -s {}{} {}{}\n", n.addr6.str(), n.addr6.is_link_local() ? "%" + n.ifname : "",
                          n.mac.str(), (n.flags & llflag::pub) ? " proxy" : "");
     }
+    for (const auto& l : s.module_config()) t += l + "\n";
     return t;
 }
 

@@ -17,6 +17,7 @@ extern const module tap_module;    // src/modules/tap: tap(4) and the exception 
 extern const module gif_module;    // src/modules/tunnel: gif(4), IPv4/IPv6 in IPv4/IPv6
 extern const module l2tp_module;   // src/modules/tunnel: l2tp(4), L2TPv3 Ethernet pseudowires
 extern const module vxlan_module;  // src/modules/tunnel: vxlan(4), VXLAN segments
+extern const module ipsec_module;  // src/modules/ipsec: the SAD and SPD, setkey
 
 std::span<const module* const> builtin_modules() noexcept {
     static const module* const list[] = {
@@ -30,6 +31,7 @@ std::span<const module* const> builtin_modules() noexcept {
         &gif_module,
         &l2tp_module,
         &vxlan_module,
+        &ipsec_module,
     };
     return list;
 }

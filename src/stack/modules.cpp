@@ -226,6 +226,11 @@ void stack::impl::ctlinput_run(const icmp_notice& n) {
         if (e.family == n.family && e.proto == n.proto) e.fn(mc, n, e.arg);
 }
 
+void module_registrar::config(config_fn fn, void* arg) {
+    if (!fn) throw std::invalid_argument("bad config writer");
+    st_.config_writers.push_back({fn, arg});
+}
+
 void module_registrar::limits(limits_fn fn, void* arg) {
     if (!fn) throw std::invalid_argument("bad limits reporter");
     st_.limit_reporters.push_back({fn, arg});
@@ -244,7 +249,7 @@ drop_reason module_registrar::drop(std::string_view name) {
     return static_cast<drop_reason>(drop_reason_count + st_.module_drops.size() - 1);
 }
 
-void module_registrar::keep(std::shared_ptr<void> p) { st_.module_states.push_back(std::move(p)); }
+void module_registrar::keep(std::shared_ptr<void> p) { st_.module_states.emplace_back(module_, std::move(p)); }
 
 // ---- the data-path face --------------------------------------------------------------
 
@@ -316,6 +321,11 @@ dp_ctx& module_ctl::dp() noexcept { return st_.ctl_ctx(); }
 uint64_t module_ctl::now_ns() const noexcept { return st_.clock->now_ns(); }
 ifnet* module_ctl::if_find(std::string_view name) const noexcept { return st_.find_if(name); }
 ifnet* module_ctl::if_lookup(ifindex_t index) const noexcept { return st_.ifs.lookup(index); }
+void* module_ctl::module_state(std::string_view module) const noexcept {
+    for (const auto& [name, p] : st_.module_states)
+        if (name == module) return p.get();
+    return nullptr;
+}
 ifindex_t module_ctl::if_end() const noexcept { return st_.ifs.end(); }
 uint64_t module_ctl::timer_add(uint64_t deadline_ns, std::function<void()> fn) {
     return st_.timers.add(deadline_ns, std::move(fn));

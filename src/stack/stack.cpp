@@ -271,4 +271,13 @@ std::vector<limit_info> stack::limits_list() const {
     return v;
 }
 
+std::vector<std::string> stack::module_config() const {
+    impl& st = *p_;
+    ctl_guard g(st.ctl);
+    std::vector<std::string> lines;
+    module_ctl mc(st);
+    for (const config_entry& w : st.config_writers) w.fn(mc, lines, w.arg);
+    return lines;
+}
+
 }  // namespace mpnet

@@ -114,6 +114,11 @@ struct limits_entry {
     void* arg = nullptr;
 };
 
+struct config_entry {
+    config_fn fn = nullptr;
+    void* arg = nullptr;
+};
+
 /// One RX queue an lcore polls.
 struct rxq_ref {
     ifnet* ifp;
@@ -249,9 +254,10 @@ struct stack::impl {
     /// An ICMP error about one of our packets: the modules registered for its protocol hear it.
     void ctlinput_run(const icmp_notice& n);
     std::vector<limits_entry> limit_reporters;
+    std::vector<config_entry> config_writers;
     std::vector<std::string> module_drops;  // names of drop reasons drop_reason_count + i
     std::map<std::string, knob, std::less<>> knobs_by_name;
-    std::vector<std::shared_ptr<void>> module_states;
+    std::vector<std::pair<std::string_view, std::shared_ptr<void>>> module_states;  // (module, state)
     builtin_ids ids;
     std::unique_ptr<neigh> nd;     // the neighbor module (src/modules/neigh), attached first
     std::unique_ptr<inet4> in4;    // IPv4 (src/modules/inet4): its input stays inline after Ethernet

@@ -317,9 +317,10 @@ TEST_F(cli, SysctlShowHelp) {
     EXPECT_EQ(run_json("show interfaces").size(), 2u);
     expect_error("show nothing", "unknown");
     auto h = run("help");
-    for (const char* c : {"ifconfig", "route", "netstat", "arp", "ping", "ping6", "ndp", "rtadvd", "sysctl", "show", "intrctl"})
+    for (const char* c : {"ifconfig", "route", "netstat", "arp", "ping", "ping6", "ndp", "rtadvd", "sysctl", "show",
+                          "intrctl", "brconfig", "setkey"})
         EXPECT_NE(h.text.find(c), std::string::npos) << c;
-    EXPECT_EQ(run_json("help").size(), 14u);
+    EXPECT_EQ(run_json("help").size(), 15u);
     const std::string path = "/tmp/mpnet-save-" + std::to_string(getpid()) + ".conf";
     EXPECT_EQ(run("save " + path).status, 0);
     std::ifstream in(path);

@@ -192,6 +192,9 @@ public:
     uint64_t now_ns() const noexcept;
     ifnet* if_find(std::string_view name) const noexcept;
     ifnet* if_lookup(ifindex_t index) const noexcept;
+    /// The first state `module` gave the stack to keep (module_registrar::own):
+    /// how a module's API reaches its stack-wide tables. Null if none.
+    void* module_state(std::string_view module) const noexcept;
     /// One past the highest interface index in use.
     ifindex_t if_end() const noexcept;
     template <typename F>
@@ -250,6 +253,10 @@ using ctlinput_fn = void (*)(module_ctl& ctl, const icmp_notice& n, void* arg);
 /// Appends the module's named limits, each with its use now, for `show
 /// limits` (stack::limits_list); runs on the control plane with the lock held.
 using limits_fn = void (*)(module_ctl& ctl, std::vector<limit_info>& out, void* arg);
+/// Appends the commands that recreate the module's stack-wide configuration
+/// (not an interface's: if_kind::running_config), for `save`
+/// (stack::module_config); runs on the control plane with the lock held.
+using config_fn = void (*)(module_ctl& ctl, std::vector<std::string>& lines, void* arg);
 
 struct l4_entry;  // stack_impl.hpp
 
@@ -294,6 +301,8 @@ public:
     /// What the module grows under traffic, and its limits: every table,
     /// queue and hold list it owns (`show limits`).
     void limits(limits_fn fn, void* arg = nullptr);
+    /// The module's stack-wide configuration as commands (`save`).
+    void config(config_fn fn, void* arg = nullptr);
     /// A drop reason of the module's own, listed by `show errors` under `name`.
     drop_reason drop(std::string_view name);
     /// Keeps `state` alive as long as the stack (freed after its interfaces).

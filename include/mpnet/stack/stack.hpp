@@ -527,6 +527,8 @@ public:
     std::vector<knob_info> sysctl_list() const;
     /// Every named limit with its current use (`show limits`).
     std::vector<limit_info> limits_list() const;
+    /// The modules' stack-wide configuration as commands (module_registrar::config), in attach order.
+    std::vector<std::string> module_config() const;
     std::vector<route_info> route_list() const;
 
     // IPv6 addresses -------------------------------------------------------------
