@@ -304,5 +304,109 @@ TEST(t_ipsec_misc, lifetimes_remove_and_age_sas_and_updates_replace_them) {
     EXPECT_EQ(ipsec::sa_list(n.s)[0].spec.spi, 20002u);
 }
 
+ipsec::addr A(const char* s) { return *ipsec::addr::parse(s); }
+
+// t_ipsec_misc's spi cases at the choice itself (ESP on the wire is not
+// built yet): SPI 10000, then 10010, then 10020 between the same two
+// hosts; the newest is used, or with net.key.prefered_oldsa=1 the oldest;
+// when the newest is deleted or times out, the one before it.
+TEST(t_ipsec_misc, spi_preferred_new_or_old_with_delete_and_timeout) {
+    for (bool timeout : {false, true}) {
+        node n;
+        n.ok("setkey spdadd 198.18.0.1 198.18.0.2 any -P out ipsec esp/transport//require");
+        const auto sp = ipsec::sp_match(n.s, ipsec::dir::out, A("198.18.0.1"), A("198.18.0.2"), 1);
+        ASSERT_TRUE(sp.has_value());
+        auto spi = [&] {
+            auto r = ipsec::sa_select(n.s, sp->spec, A("198.18.0.1"), A("198.18.0.2"));
+            return r ? r->spec.spi : 0u;
+        };
+        EXPECT_EQ(spi(), 0u);  // nosa: a require policy with no SA
+        n.ok("setkey add 198.18.0.1 198.18.0.2 esp 10000 -E aes-gcm-16 " + key(160) + " -lh 100");
+        n.ok("setkey add 198.18.0.2 198.18.0.1 esp 10001 -E aes-gcm-16 " + key(160) + " -lh 100");
+        EXPECT_EQ(spi(), 10000u);
+        n.w.run_virtual_ms(100);
+        n.ok("setkey add 198.18.0.1 198.18.0.2 esp 10010 -E aes-gcm-16 " + key(160) + (timeout ? " -lh 6" : " -lh 100"));
+        EXPECT_EQ(spi(), 10010u);
+        n.w.run_virtual_ms(100);
+        n.ok("setkey add 198.18.0.1 198.18.0.2 esp 10020 -E aes-gcm-16 " + key(160) + (timeout ? " -lh 3" : " -lh 100"));
+        EXPECT_EQ(spi(), 10020u);
+        EXPECT_EQ(n.text("sysctl -w net.key.prefered_oldsa=1"), "net.key.prefered_oldsa: 0 -> 1\n");
+        EXPECT_EQ(spi(), 10000u);
+        EXPECT_EQ(n.text("sysctl -w net.key.prefered_oldsa=0"), "net.key.prefered_oldsa: 1 -> 0\n");
+        if (timeout) {
+            n.w.run_virtual_ms(3500);
+            EXPECT_EQ(spi(), 10010u);
+            n.w.run_virtual_ms(3000);
+            EXPECT_EQ(spi(), 10000u);
+        } else {
+            n.ok("setkey delete 198.18.0.1 198.18.0.2 esp 10020");
+            EXPECT_EQ(spi(), 10010u);
+            n.ok("setkey delete 198.18.0.1 198.18.0.2 esp 10010");
+            EXPECT_EQ(spi(), 10000u);
+        }
+        // A dying SA gives way to a mature one whatever their ages.
+        n.ok("setkey add 198.18.0.1 198.18.0.2 esp 10030 -E aes-gcm-16 " + key(160) + " -ls 1 -lh 50");
+        EXPECT_EQ(spi(), 10030u);
+        n.w.run_virtual_ms(1500);
+        EXPECT_EQ(spi(), 10000u);
+    }
+}
+
+// t_ipsec_misc's multiple_sa: one policy toward 0.0.0.0/0; an SA to
+// 198.18.0.2 only serves .2, .3 needs its own; the policy is not changed
+// by it. Tunnel mode takes the SA between the endpoints; unique:N its reqid.
+TEST(t_ipsec_misc, multiple_sa_and_what_each_policy_takes) {
+    node n;
+    n.ok("setkey spdadd 198.18.0.1 0.0.0.0/0 any -P out ipsec esp/transport//require");
+    auto sp = ipsec::sp_match(n.s, ipsec::dir::out, A("198.18.0.1"), A("198.18.0.3"));
+    ASSERT_TRUE(sp.has_value());
+    n.ok("setkey add 198.18.0.1 198.18.0.2 esp 10000 -E aes-gcm-16 " + key(160));
+    EXPECT_TRUE(ipsec::sa_select(n.s, sp->spec, A("198.18.0.1"), A("198.18.0.2")).has_value());
+    EXPECT_FALSE(ipsec::sa_select(n.s, sp->spec, A("198.18.0.1"), A("198.18.0.3")).has_value());
+    n.ok("setkey add 198.18.0.1 198.18.0.3 esp 10001 -E aes-gcm-16 " + key(160));
+    EXPECT_EQ(ipsec::sa_select(n.s, sp->spec, A("198.18.0.1"), A("198.18.0.3"))->spec.spi, 10001u);
+    const std::string spd = n.text("setkey -D -P");
+    EXPECT_NE(spd.find("esp/transport//require"), std::string::npos);
+    EXPECT_EQ(ipsec::sp_list(n.s).size(), 1u);
+    // Tunnel mode: the endpoints' SA, not the packet's addresses'; a
+    // transport-mode SA does not serve it; unique:7 wants reqid 7.
+    n.ok("setkey spdadd 198.18.1.0/24 198.18.2.0/24 any -P out ipsec esp/tunnel/198.19.0.1-198.19.0.2/unique:7");
+    auto tsp = ipsec::sp_match(n.s, ipsec::dir::out, A("198.18.1.5"), A("198.18.2.9"), 17, 1000, 53);
+    ASSERT_TRUE(tsp.has_value());
+    EXPECT_EQ(tsp->spec.m, ipsec::mode::tunnel);
+    n.ok("setkey add 198.19.0.1 198.19.0.2 esp 10100 -m transport -u 7 -E aes-gcm-16 " + key(160));
+    n.ok("setkey add 198.19.0.1 198.19.0.2 esp 10101 -m tunnel -u 6 -E aes-gcm-16 " + key(160));
+    EXPECT_FALSE(ipsec::sa_select(n.s, tsp->spec, A("198.18.1.5"), A("198.18.2.9")).has_value());
+    n.ok("setkey add 198.19.0.1 198.19.0.2 esp 10102 -m tunnel -u 7 -E aes-gcm-16 " + key(160));
+    EXPECT_EQ(ipsec::sa_select(n.s, tsp->spec, A("198.18.1.5"), A("198.18.2.9"))->spec.spi, 10102u);
+}
+
+// The first matching policy in the order added; direction, protocol,
+// ports and family all count.
+TEST(t_ipsec_db, policies_match_by_selector_in_order) {
+    node n;
+    n.ok("setkey spdadd 198.18.1.0/24[any] 198.18.2.0/24[80] tcp -P out discard");
+    n.ok("setkey spdadd 198.18.1.0/24 198.18.2.0/24 any -P out ipsec esp/transport//use");
+    n.ok("setkey spdadd 198.18.0.0/15 0.0.0.0/0 any -P out none");
+    n.ok("setkey spdadd 2001:db8::/32 ::/0 icmp6 -P in ipsec esp/transport//require");
+    auto act = [&](ipsec::dir d, const char* a, const char* b, uint8_t ulp, uint16_t sp, uint16_t dp) -> std::string {
+        auto r = ipsec::sp_match(n.s, d, A(a), A(b), ulp, sp, dp);
+        if (!r) return "-";
+        return r->spec.act == ipsec::action::none ? "none" : r->spec.act == ipsec::action::discard ? "discard" : "ipsec";
+    };
+    EXPECT_EQ(act(ipsec::dir::out, "198.18.1.1", "198.18.2.1", 6, 40000, 80), "discard");
+    EXPECT_EQ(act(ipsec::dir::out, "198.18.1.1", "198.18.2.1", 6, 40000, 443), "ipsec");
+    EXPECT_EQ(act(ipsec::dir::out, "198.18.1.1", "198.18.2.1", 17, 40000, 80), "ipsec");
+    EXPECT_EQ(act(ipsec::dir::out, "198.18.1.1", "198.18.3.1", 17, 1, 2), "none");
+    EXPECT_EQ(act(ipsec::dir::in, "198.18.1.1", "198.18.2.1", 6, 40000, 80), "-");
+    EXPECT_EQ(act(ipsec::dir::out, "203.0.113.1", "198.18.2.1", 6, 1, 80), "-");
+    EXPECT_EQ(act(ipsec::dir::in, "2001:db8::1", "2001:db8:5::1", 58, 0, 0), "ipsec");
+    EXPECT_EQ(act(ipsec::dir::in, "2001:db8::1", "2001:db8:5::1", 17, 0, 0), "-");
+    EXPECT_EQ(act(ipsec::dir::in, "2001:db9::1", "2001:db8:5::1", 58, 0, 0), "-");
+    // Deleting the first exposes the next.
+    n.ok("setkey spddelete 198.18.1.0/24[any] 198.18.2.0/24[80] tcp -P out");
+    EXPECT_EQ(act(ipsec::dir::out, "198.18.1.1", "198.18.2.1", 6, 40000, 80), "ipsec");
+}
+
 }  // namespace
 }  // namespace mpnet::testing

@@ -24,7 +24,8 @@
 // RFC 4303 2.1), ESP with neither encryption nor authentication, and
 // source and destination of two families; nothing changes then.
 // A hard lifetime removes the SA when it runs out; a soft one marks it
-// dying (state=dying in the listing).
+// dying (state=dying in the listing). Which SA a policy's packets take:
+// sa_select (newest first, or oldest with net.key.prefered_oldsa=1).
 //
 // SPs: a selector (source and destination prefixes with ports, upper-layer
 // protocol or any), a direction (in, out), an action (none, discard,
@@ -152,6 +153,21 @@ status sp_update(stack& s, const sp_spec& sp);
 status sp_delete(stack& s, const selector& sel, dir d);
 void sp_flush(stack& s);
 std::vector<sp_info> sp_list(stack& s);
+
+/// The SP the SPD gives a packet going in direction `d`: the first that
+/// matches (source and destination in its prefixes, its upper-layer
+/// protocol and ports or any), in the order they were added, as NetBSD's
+/// key_allocsp with setkey's equal priorities. Null: none matches.
+std::optional<sp_info> sp_match(stack& s, dir d, const addr& src, const addr& dst, uint8_t ulp = 255,
+                                uint16_t sport = 0, uint16_t dport = 0);
+/// The SA a packet from `src` to `dst` under `sp` goes out with: one
+/// between the SP's tunnel endpoints (tunnel mode) or the packet's own
+/// addresses (transport), of the SP's mode or mode any, of its reqid when
+/// its level is unique:N; mature before dying; among those the newest, or
+/// the oldest when net.key.prefered_oldsa is 1 (NetBSD's
+/// key_do_allocsa_policy). errc::noent when there is none (a require
+/// policy then stops the packet: t_ipsec_misc's nosa case).
+result<sa_info> sa_select(stack& s, const sp_spec& sp, const addr& src, const addr& dst);
 
 /// setkey -D and -D -P in setkey's format ("No SAD entries." and "No SPD
 /// entries." when empty).

@@ -95,6 +95,7 @@ struct ipsec_state {
     std::vector<sp_entry> spd;
     uint32_t next_spid = 1;
     uint64_t serial = 0;
+    bool prefered_oldsa = false;  // net.key.prefered_oldsa
 };
 
 constexpr std::string_view module_name = "ipsec";
@@ -105,9 +106,18 @@ void ipsec_limits(module_ctl& ctl, std::vector<limit_info>& out, void*);
 void ipsec_config(module_ctl& ctl, std::vector<std::string>& lines, void*);
 
 void ipsec_attach(module_registrar& r) {
-    r.own(std::make_unique<ipsec_state>());
+    auto* st = r.own(std::make_unique<ipsec_state>());
     r.limits(ipsec_limits);
     r.config(ipsec_config);
+    knob k;
+    k.name = "net.key.prefered_oldsa";
+    k.help = "outbound packets take the oldest usable SA instead of the newest (0..1)";
+    k.min = 0;
+    k.max = 1;
+    k.get = [](module_ctl&, void* a) -> int64_t { return static_cast<ipsec_state*>(a)->prefered_oldsa; };
+    k.set = [](module_ctl&, int64_t v, void* a) { static_cast<ipsec_state*>(a)->prefered_oldsa = v != 0; };
+    k.arg = st;
+    r.knob(k);
 }
 
 sa_info info_of(const sa_entry& e, uint64_t now) {
@@ -343,6 +353,67 @@ std::vector<sp_info> sp_list(stack& s) {
         return {};
     });
     return v;
+}
+
+// ---- choosing an SP and an SA -------------------------------------------------------------------
+
+namespace {
+
+bool in_prefix(const selector& sel, bool src, const addr& a) noexcept {
+    if (a.family != sel.family) return false;
+    if (a.family == 4) return (src ? sel.src4 : sel.dst4).contains(a.v4);
+    return (src ? sel.src6 : sel.dst6).contains(a.v6);
+}
+
+}  // namespace
+
+std::optional<sp_info> sp_match(stack& s, dir d, const addr& src, const addr& dst, uint8_t ulp, uint16_t sport,
+                                uint16_t dport) {
+    std::optional<sp_info> r;
+    (void)s.ctl_call([&](module_ctl& ctl) -> status {
+        for (const auto& e : state(ctl).spd) {
+            const selector& sel = e.spec.sel;
+            if (e.spec.d != d || !in_prefix(sel, true, src) || !in_prefix(sel, false, dst)) continue;
+            if (sel.ulp != 255 && sel.ulp != ulp) continue;
+            if ((sel.sport && sel.sport != sport) || (sel.dport && sel.dport != dport)) continue;
+            r = sp_info{e.spec, e.id};
+            break;
+        }
+        return {};
+    });
+    return r;
+}
+
+result<sa_info> sa_select(stack& s, const sp_spec& sp, const addr& src, const addr& dst) {
+    if (sp.act != action::ipsec) return errc::inval;
+    const addr& a = sp.m == mode::tunnel ? sp.tsrc : src;
+    const addr& b = sp.m == mode::tunnel ? sp.tdst : dst;
+    sa_info r;
+    status st = s.ctl_call([&](module_ctl& ctl) -> status {
+        const ipsec_state& db = state(ctl);
+        const sa_entry* best = nullptr;
+        for (const auto& [k, e] : db.sad) {
+            const sa_spec& x = e.spec;
+            if (!(x.src == a) || !(x.dst == b)) continue;
+            if (x.m != mode::any && x.m != sp.m) continue;
+            if (sp.lev == level::unique && sp.reqid && x.reqid != sp.reqid) continue;
+            if (!best) {
+                best = &e;
+                continue;
+            }
+            if (e.dying != best->dying) {  // mature first
+                if (!e.dying) best = &e;
+                continue;
+            }
+            const bool newer = e.serial > best->serial;  // serials follow the adds and updates
+            if (newer != db.prefered_oldsa) best = &e;
+        }
+        if (!best) return errc::noent;
+        r = info_of(*best, ctl.now_ns());
+        return {};
+    });
+    if (!st) return st.error();
+    return r;
 }
 
 // ---- listings -----------------------------------------------------------------------------------
