@@ -83,6 +83,7 @@ struct sa_entry {
     uint64_t created_ns = 0;
     uint64_t serial = 0;  // which add or update the lifetime timers belong to
     bool dying = false;
+    uint64_t soft_timer = 0, hard_timer = 0;  // control-plane timer ids (0: none)
 };
 
 struct sp_entry {
@@ -130,18 +131,25 @@ sa_info info_of(const sa_entry& e, uint64_t now) {
 
 // Lifetimes: timers on the control plane, each for the add or update that
 // set it (a later one makes it stale).
+// A replaced or removed SA's timers are cancelled, so updates never pile
+// timers up.
+void disarm_lifetimes(module_ctl& ctl, const sa_entry& e) noexcept {
+    if (e.soft_timer) ctl.timer_cancel(e.soft_timer);
+    if (e.hard_timer) ctl.timer_cancel(e.hard_timer);
+}
+
 void arm_lifetimes(module_ctl& ctl, const sa_key& k, sa_entry& e) {
     stack::impl* impl = &ctl.impl();
     const uint64_t serial = e.serial;
-    auto at = [&](uint64_t s) { return e.created_ns + s * 1000000000ull; };
+    auto at = [&](uint64_t s) { return e.created_ns + s * 1000000000ull; };  // s < 2^32 (the parser's limit)
     if (e.spec.soft_s)
-        ctl.timer_add(at(e.spec.soft_s), [impl, k, serial] {
+        e.soft_timer = ctl.timer_add(at(e.spec.soft_s), [impl, k, serial] {
             module_ctl mc(*impl);
             auto& st = state(mc);
             if (auto it = st.sad.find(k); it != st.sad.end() && it->second.serial == serial) it->second.dying = true;
         });
     if (e.spec.hard_s)
-        ctl.timer_add(at(e.spec.hard_s), [impl, k, serial] {
+        e.hard_timer = ctl.timer_add(at(e.spec.hard_s), [impl, k, serial] {
             module_ctl mc(*impl);
             auto& st = state(mc);
             if (auto it = st.sad.find(k); it != st.sad.end() && it->second.serial == serial) st.sad.erase(it);
@@ -151,6 +159,8 @@ void arm_lifetimes(module_ctl& ctl, const sa_key& k, sa_entry& e) {
 // An add's or an update's SA: its algorithms by their canonical names, its
 // age and lifetimes starting now.
 void install(module_ctl& ctl, ipsec_state& st, const sa_key& k, sa_entry& e, const sa_spec& sa) {
+    disarm_lifetimes(ctl, e);
+    e.soft_timer = e.hard_timer = 0;
     e.spec = sa;
     e.spec.enc = canonical(sa.enc);
     if (!sa.auth.empty()) e.spec.auth = canonical(sa.auth);
@@ -262,6 +272,7 @@ status sa_delete(stack& s, const addr& src, const addr& dst, uint32_t spi) {
         auto& st = state(ctl);
         auto it = st.sad.find(sa_key{key_of(dst), spi});
         if (it == st.sad.end() || !(it->second.spec.src == src)) return errc::noent;
+        disarm_lifetimes(ctl, it->second);
         st.sad.erase(it);
         return {};
     });
@@ -271,7 +282,11 @@ size_t sa_delete_all(stack& s, const addr& src, const addr& dst) {
     size_t n = 0;
     (void)s.ctl_call([&](module_ctl& ctl) -> status {
         auto& st = state(ctl);
-        n = std::erase_if(st.sad, [&](const auto& kv) { return kv.second.spec.src == src && kv.second.spec.dst == dst; });
+        n = std::erase_if(st.sad, [&](const auto& kv) {
+            if (!(kv.second.spec.src == src) || !(kv.second.spec.dst == dst)) return false;
+            disarm_lifetimes(ctl, kv.second);
+            return true;
+        });
         return {};
     });
     return n;
@@ -292,6 +307,7 @@ result<sa_info> sa_get(stack& s, const addr& src, const addr& dst, uint32_t spi)
 
 void sa_flush(stack& s) {
     (void)s.ctl_call([&](module_ctl& ctl) -> status {
+        for (auto& [k, e] : state(ctl).sad) disarm_lifetimes(ctl, e);
         state(ctl).sad.clear();
         return {};
     });
@@ -683,7 +699,9 @@ std::string parse_sa_ext(const std::vector<std::string>& a, size_t i, sa_spec& s
             i += 2;
         } else if ((w == "-lh" || w == "-ls" || w == "-bh" || w == "-bs") && arg(1)) {
             uint64_t v = 0;
-            if (!parse_num<uint64_t>(*arg(1), 0, uint64_t(1) << 48, v)) return fmt::format("{} {}: not a number", w, *arg(1));
+            const bool secs = w == "-lh" || w == "-ls";
+            if (!parse_num<uint64_t>(*arg(1), 0, secs ? 0xffffffffull : uint64_t(1) << 48, v))
+                return fmt::format("{} {}: 0..{}", w, *arg(1), secs ? "4294967295 seconds" : "2^48 bytes");
             (w == "-lh" ? s.hard_s : w == "-ls" ? s.soft_s : w == "-bh" ? s.hard_bytes : s.soft_bytes) = v;
             i += 2;
         } else {
