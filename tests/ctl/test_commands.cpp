@@ -297,8 +297,9 @@ TEST_F(cli, SysctlShowHelp) {
     EXPECT_NE(listed.find("net.inet6.ip6.hlim = 64\n"), std::string::npos) << listed;
     EXPECT_NE(listed.find("net.link.bridge.learn_rate = 20000\n"), std::string::npos) << listed;
     EXPECT_NE(listed.find("net.inet.gif.max_nesting = 2\n"), std::string::npos) << listed;
+    EXPECT_NE(listed.find("net.key.prefered_oldsa = 0\n"), std::string::npos) << listed;
     auto knobs = run_json("sysctl -a");
-    EXPECT_EQ(knobs.size(), 31u);
+    EXPECT_EQ(knobs.size(), 32u);
     for (const auto& k : knobs) {
         auto v = s.sysctl_get(k["name"].get<std::string>());
         ASSERT_TRUE(v.has_value()) << k;
