@@ -170,6 +170,13 @@ void install(module_ctl& ctl, ipsec_state& st, const sa_key& k, sa_entry& e, con
     arm_lifetimes(ctl, k, e);
 }
 
+// The SA from `src` to `dst` with `spi`, or null (an SPI names one SA per
+// destination; the source must match too).
+sa_entry* find_sa(ipsec_state& st, const addr& src, const addr& dst, uint32_t spi) noexcept {
+    auto it = st.sad.find(sa_key{key_of(dst), spi});
+    return it == st.sad.end() || !(it->second.spec.src == src) ? nullptr : &it->second;
+}
+
 }  // namespace
 
 // ---- addresses ----------------------------------------------------------------------------------
@@ -259,10 +266,9 @@ status sa_update(stack& s, const sa_spec& sa) {
     if (!validate(sa).empty()) return errc::inval;
     return s.ctl_call([&](module_ctl& ctl) -> status {
         auto& st = state(ctl);
-        const sa_key k{key_of(sa.dst), sa.spi};
-        auto it = st.sad.find(k);
-        if (it == st.sad.end() || !(it->second.spec.src == sa.src)) return errc::noent;
-        install(ctl, st, k, it->second, sa);
+        sa_entry* e = find_sa(st, sa.src, sa.dst, sa.spi);
+        if (!e) return errc::noent;
+        install(ctl, st, sa_key{key_of(sa.dst), sa.spi}, *e, sa);
         return {};
     });
 }
@@ -270,10 +276,10 @@ status sa_update(stack& s, const sa_spec& sa) {
 status sa_delete(stack& s, const addr& src, const addr& dst, uint32_t spi) {
     return s.ctl_call([&](module_ctl& ctl) -> status {
         auto& st = state(ctl);
-        auto it = st.sad.find(sa_key{key_of(dst), spi});
-        if (it == st.sad.end() || !(it->second.spec.src == src)) return errc::noent;
-        disarm_lifetimes(ctl, it->second);
-        st.sad.erase(it);
+        const sa_entry* e = find_sa(st, src, dst, spi);
+        if (!e) return errc::noent;
+        disarm_lifetimes(ctl, *e);
+        st.sad.erase(sa_key{key_of(dst), spi});
         return {};
     });
 }
@@ -295,10 +301,9 @@ size_t sa_delete_all(stack& s, const addr& src, const addr& dst) {
 result<sa_info> sa_get(stack& s, const addr& src, const addr& dst, uint32_t spi) {
     sa_info r;
     status st = s.ctl_call([&](module_ctl& ctl) -> status {
-        auto& db = state(ctl);
-        auto it = db.sad.find(sa_key{key_of(dst), spi});
-        if (it == db.sad.end() || !(it->second.spec.src == src)) return errc::noent;
-        r = info_of(it->second, ctl.now_ns());
+        const sa_entry* e = find_sa(state(ctl), src, dst, spi);
+        if (!e) return errc::noent;
+        r = info_of(*e, ctl.now_ns());
         return {};
     });
     if (!st) return st.error();
@@ -477,6 +482,18 @@ std::string_view level_name(level l) noexcept {
     return "default";
 }
 
+std::string_view action_name(action a) noexcept {
+    return a == action::none ? "none" : a == action::discard ? "discard" : "ipsec";
+}
+
+// An ipsec policy's request as setkey writes it: esp/MODE/[A-B]/LEVEL[:ID].
+std::string request_str(const sp_spec& s) {
+    std::string lev(level_name(s.lev));
+    if (s.lev == level::unique && s.reqid) lev += fmt::format(":{}", s.reqid);
+    return fmt::format("esp/{}/{}/{}", mode_name(s.m),
+                       s.m == mode::tunnel ? s.tsrc.str() + "-" + s.tdst.str() : std::string(), lev);
+}
+
 }  // namespace
 
 std::string sad_dump(const std::vector<sa_info>& v) {
@@ -509,14 +526,8 @@ std::string spd_dump(const std::vector<sp_info>& v) {
         const sp_spec& s = i.spec;
         t += fmt::format("{}[{}] {}[{}] {}\n", prefix_str(s.sel, true), port_str(s.sel.sport), prefix_str(s.sel, false),
                          port_str(s.sel.dport), ulp_str(s.sel.ulp));
-        const char* act = s.act == action::none ? "none" : s.act == action::discard ? "discard" : "ipsec";
-        t += fmt::format("\t{} {}\n", s.d == dir::in ? "in" : "out", act);
-        if (s.act == action::ipsec) {
-            std::string lev(level_name(s.lev));
-            if (s.lev == level::unique && s.reqid) lev += fmt::format(":{}", s.reqid);
-            t += fmt::format("\tesp/{}/{}/{}\n", mode_name(s.m),
-                             s.m == mode::tunnel ? s.tsrc.str() + "-" + s.tdst.str() : std::string(), lev);
-        }
+        t += fmt::format("\t{} {}\n", s.d == dir::in ? "in" : "out", action_name(s.act));
+        if (s.act == action::ipsec) t += "\t" + request_str(s) + "\n";
         t += fmt::format("\tspid={} seq=0 pid=0 scope=global\n", i.id);
     }
     return t;
@@ -566,16 +577,8 @@ void ipsec_config(module_ctl& ctl, std::vector<std::string>& lines, void*) {
                                     port_str(s.sel.sport), prefix_str(s.sel, false), port_str(s.sel.dport),
                                     s.sel.ulp == 255 ? std::string("any") : std::to_string(s.sel.ulp),
                                     s.d == dir::in ? "in" : "out");
-        if (s.act == action::none) {
-            l += "none";
-        } else if (s.act == action::discard) {
-            l += "discard";
-        } else {
-            std::string lev(level_name(s.lev));
-            if (s.lev == level::unique && s.reqid) lev += fmt::format(":{}", s.reqid);
-            l += fmt::format("ipsec esp/{}/{}/{}", mode_name(s.m),
-                             s.m == mode::tunnel ? s.tsrc.str() + "-" + s.tdst.str() : std::string(), lev);
-        }
+        l += action_name(s.act);
+        if (s.act == action::ipsec) l += " " + request_str(s);
         lines.push_back(std::move(l));
     }
 }
@@ -831,7 +834,7 @@ nlohmann::json sp_json(const sp_info& i) {
     nlohmann::json j = {{"src", prefix_str(s.sel, true)}, {"dst", prefix_str(s.sel, false)},
                         {"sport", s.sel.sport}, {"dport", s.sel.dport}, {"ulp", s.sel.ulp},
                         {"dir", s.d == dir::in ? "in" : "out"},
-                        {"action", s.act == action::none ? "none" : s.act == action::discard ? "discard" : "ipsec"},
+                        {"action", action_name(s.act)},
                         {"spid", i.id}};
     if (s.act == action::ipsec) {
         j["mode"] = mode_name(s.m);
