@@ -20,6 +20,13 @@ using namespace mpnet::gen;
 
 namespace {
 
+// Port 0's IPv4 gateway is port 1, which answers ARP for it as a router would.
+void gateway4(engine_config& c) {
+    c.ports[0].gw4 = *ip4_addr::parse("198.18.0.1");
+    c.ports[0].own4 = *ip4_addr::parse("198.18.0.2");
+    c.ports[1].own4 = *ip4_addr::parse("198.18.0.1");
+}
+
 std::string fmt_ports(unsigned n) { return n == 1 ? "1000" : "1000-" + std::to_string(999 + n); }
 
 engine_config link_config(const std::string& name, unsigned nflows) {
@@ -158,9 +165,7 @@ TEST(gen_engine, GatewaysAreResolvedWithArpAndNeighbourDiscovery) {
             c.ports[0].own6 = *ip6_addr::parse("2001:db8::2");
             c.ports[1].own6 = *ip6_addr::parse("2001:db8::1");
         } else {
-            c.ports[0].gw4 = *ip4_addr::parse("198.18.0.1");
-            c.ports[0].own4 = *ip4_addr::parse("198.18.0.2");
-            c.ports[1].own4 = *ip4_addr::parse("198.18.0.1");
+            gateway4(c);
         }
         c.rate = *parse_rate("50kpps");
         c.count = 1000;
@@ -181,13 +186,14 @@ TEST(gen_engine, GatewaysAreResolvedWithArpAndNeighbourDiscovery) {
 // packets need, or with a VLAN tag, or below the tunnel's smallest frame,
 // the engine refuses with the reason.
 TEST(gen_engine, FramesSentInsideATunnelAreAllFound) {
+    // One link for every case: a test binary has 32 ports (RTE_MAX_ETHPORTS),
+    // and an engine leaves its ports stopped for the next to configure.
+    const engine_config base = link_config("gt_enc", 2);
     for (const char* kind : {"gif", "l2tp:9", "vxlan:42:02:00:00:00:00:0b"}) {
-        engine_config c = link_config(std::string("gt_enc_") + kind[0], 2);
+        engine_config c = base;
         c.encap = *parse_encap(kind);
         c.sizes = *parse_sizes("128,1024");
-        c.ports[0].gw4 = *ip4_addr::parse("198.18.0.1");
-        c.ports[0].own4 = *ip4_addr::parse("198.18.0.2");
-        c.ports[1].own4 = *ip4_addr::parse("198.18.0.1");
+        gateway4(c);
         c.rate = *parse_rate("50kpps");
         c.count = 2000;
         const snapshot s = run_counted(c).s;
@@ -198,13 +204,12 @@ TEST(gen_engine, FramesSentInsideATunnelAreAllFound) {
         EXPECT_EQ(s.ports[1].seq.received, 2000u) << kind;
         EXPECT_EQ(s.ports[1].drop, 0u) << kind;
     }
-    engine_config c = link_config("gt_enc_bad", 1);
+    engine_config c = base;
     c.encap = *parse_encap("vxlan:1");
     auto e = engine::create(c);
     ASSERT_FALSE(e);
     EXPECT_NE(e.error.find("needs an IPv4 gateway and an IPv4 address of its own"), std::string::npos) << e.error;
-    c.ports[0].gw4 = *ip4_addr::parse("198.18.0.1");
-    c.ports[0].own4 = *ip4_addr::parse("198.18.0.2");
+    gateway4(c);
     e = engine::create(c);  // 64-byte frames: below VXLAN's 114
     ASSERT_FALSE(e);
     EXPECT_NE(e.error.find("frame size 64 is below 114"), std::string::npos) << e.error;
