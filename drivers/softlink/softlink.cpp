@@ -141,6 +141,7 @@ void bus::deliver(bus_port* from, mbuf** pkts, uint16_t n) noexcept {
             bus_port* to = slot.load(std::memory_order_acquire);
             if (!to || to == from || !to->link_up()) continue;
             mbuf* c = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);
+            if (c) c->ol_flags = 0;  // a wire carries the bytes, not the sender's marks
             if (!c || !to->rx_.enqueue(c)) {
                 if (c) pkt_free(c);
                 dropped_.fetch_add(1, std::memory_order_relaxed);

@@ -204,9 +204,17 @@ uint16_t module_registrar::notice(std::string_view kind, notice_fn fn, void* arg
     return static_cast<uint16_t>(st_.notice_kinds.size() - 1);
 }
 
-void module_registrar::poll_source(poll_fn fn, void* arg) {
+void module_registrar::poll_source(poll_fn fn, void* arg, bool on_control) {
     if (!fn) throw std::invalid_argument("bad poll source");
-    st_.poll_sources.push_back({fn, arg});
+    st_.poll_sources.push_back({fn, arg, on_control});
+}
+
+void module_registrar::ip_policy(ip_policy_fn out, ip_policy_fn in, void* arg) {
+    if (!out || !in || st_.ip_policy.out)
+        throw std::invalid_argument(fmt::format("module {}: the policy points are taken", module_));
+    st_.ip_policy.out = out;
+    st_.ip_policy.in = in;
+    st_.ip_policy.arg = arg;
 }
 
 void module_registrar::if_hook(if_hook_fn fn, void* arg) {
@@ -331,6 +339,13 @@ uint64_t module_ctl::timer_add(uint64_t deadline_ns, std::function<void()> fn) {
     return st_.timers.add(deadline_ns, std::move(fn));
 }
 void module_ctl::timer_cancel(uint64_t id) noexcept { st_.timers.cancel(id); }
+void module_ctl::ip_policy_on(bool out, bool in) noexcept {
+    st_.ip_policy.out_on.store(out && st_.ip_policy.out, std::memory_order_relaxed);
+    st_.ip_policy.in_on.store(in && st_.ip_policy.in, std::memory_order_relaxed);
+}
+
+unsigned module_ctl::lcore_count() const noexcept { return static_cast<unsigned>(st_.lcores.size()); }
+
 void module_ctl::link_changed(ifnet& ifp, bool up) {
     if (!ifp.is_up() || ((ifp.flags() & iff::running) != 0) == up) return;
     st_.if_link_changed(ifp, up);

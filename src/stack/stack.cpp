@@ -129,6 +129,9 @@ uint64_t stack::impl::control_run() {
     }
     poll_link_state();
     work += timers.run(c.now_ns);
+    for (const poll_entry& ps : poll_sources)
+        if (ps.on_control) work += ps.fn(c, ps.arg);
+    if (c.defer_n) defer_drain(c);
     tx_flush(c);
     return work;
 }

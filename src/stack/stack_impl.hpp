@@ -97,6 +97,7 @@ struct notice_entry {
 struct poll_entry {
     poll_fn fn = nullptr;
     void* arg = nullptr;
+    bool on_control = false;
 };
 struct hook_entry {
     if_hook_fn fn = nullptr;
@@ -249,6 +250,18 @@ struct stack::impl {
     std::vector<punt_entry> punt_kinds;
     std::vector<notice_entry> notice_kinds;
     std::vector<poll_entry> poll_sources;
+    struct {
+        ip_policy_fn out = nullptr, in = nullptr;
+        void* arg = nullptr;
+        std::atomic<bool> out_on{false}, in_on{false};
+    } ip_policy;  // IPsec's policy points (module_registrar::ip_policy)
+    /// The output policy point: true when the hook took `m`.
+    bool policy_out(lcore_ctx& c, mbuf* m, uint8_t family) noexcept {
+        return ip_policy.out_on.load(std::memory_order_relaxed) && ip_policy.out(c, m, family, ip_policy.arg);
+    }
+    bool policy_in(lcore_ctx& c, mbuf* m, uint8_t family) noexcept {
+        return ip_policy.in_on.load(std::memory_order_relaxed) && ip_policy.in(c, m, family, ip_policy.arg);
+    }
     std::vector<hook_entry> if_hooks;
     std::vector<ctlinput_entry> ctlinputs;
     /// An ICMP error about one of our packets: the modules registered for its protocol hear it.

@@ -118,6 +118,8 @@ void stack::impl::poll(lcore_ctx& c) noexcept {
     }
     // Poll sources: modules' work of their own (their work keeps the lcore awake).
     for (const poll_entry& ps : poll_sources) got += ps.fn(c, ps.arg);
+    if (c.defer_n) [[unlikely]]
+        defer_drain(c);  // what a poll source's packets handed back
     if (got)
         lcore_ctx::bump(c.rx_pkts, got);
     else

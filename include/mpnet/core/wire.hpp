@@ -47,6 +47,8 @@ static_assert(sizeof(arp_ether_ip4) == 28);
 inline constexpr uint8_t ipproto_icmp = 1;
 inline constexpr uint8_t ipproto_tcp = 6;
 inline constexpr uint8_t ipproto_udp = 17;
+inline constexpr uint8_t ipproto_ipip = 4;  // IPv4 in IP
+inline constexpr uint8_t ipproto_esp = 50;
 
 struct __attribute__((packed)) ip4_hdr {
     uint8_t ver_ihl;  // version << 4 | header length in 32-bit words

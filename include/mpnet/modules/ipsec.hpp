@@ -3,10 +3,13 @@
 // SAD, security associations for ESP, and the SPD, security policies, with
 // setkey's language as the `setkey` command (src/modules/ipsec).
 //
-// This is the first part of the ipsec module: the databases, their
-// validation, lifetimes and listings. ESP itself (the transform, cryptodev,
-// the SPD checks on input and output) is not built yet: no packet is
-// protected by what is configured here.
+// The databases drive ESP (src/modules/ipsec/esp.*): an SP that asks for
+// ESP protects what matches it with the SA sa_select names, through a
+// DPDK cryptodev (libipsec-mb's PMD, or OpenSSL's); an inbound SA opens
+// what arrives for its destination and SPI. The data path reads its own
+// twins of the SAs and a snapshot of the SPD (esp.hpp explains the shape).
+// Not built yet: extended sequence numbers, byte lifetimes' enforcement,
+// the ipsec(4) interface, path MTU around the ESP overhead.
 //
 // SAs: (source, destination, SPI) with ESP (`esp`) or ESP in UDP (`esp-udp`,
 // RFC 3948 NAT traversal, with its ports), mode transport, tunnel or any,
@@ -37,8 +40,8 @@
 // Limits: ipsec::sad_max SAs, ipsec::spd_max SPs (errc::nospc past them).
 //
 // Locking notes: the databases are control-plane state, read and written
-// under the control lock (stack::ctl_call); the data path will read an
-// immutable snapshot published with RCU when ESP is built.
+// under the control lock (stack::ctl_call); the data path reads their
+// RCU-published twins (esp.hpp).
 #pragma once
 
 #include <cstdint>
@@ -96,7 +99,8 @@ struct sa_info {
     sa_spec spec;
     uint64_t age_s = 0;
     bool dying = false;  // the soft lifetime ran out
-    uint64_t bytes = 0;
+    uint64_t bytes = 0;    // ESP payload bytes it protected or opened
+    uint64_t packets = 0;  // and packets
 };
 
 /// setkey add: errc::exist (that destination and SPI), errc::inval

@@ -209,6 +209,11 @@ public:
     /// The link of `ifp` came or went (a kind whose link follows another's):
     /// RUNNING is set or cleared and the lifecycle hooks run.
     void link_changed(ifnet& ifp, bool up);
+    /// Switches the policy points (module_registrar::ip_policy) on or off.
+    void ip_policy_on(bool out, bool in) noexcept;
+    /// How many lcores the stack has: workers, then the control plane (what
+    /// dp_ctx::lcore() ranges over).
+    unsigned lcore_count() const noexcept;
     /// Destroys another interface (a parent taking its children with it).
     void if_destroy(ifnet& ifp);
     /// A port by DPDK devargs, through stack_config::port_open (a kind's
@@ -240,6 +245,11 @@ using l4_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* 
 /// it can look the whole burst up at once (encap_table::lookup_bulk).
 using l4_burst_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept;
 using poll_fn = uint32_t (*)(dp_ctx& c, void* arg) noexcept;  // returns the work it did (0: idle)
+/// A policy point (IPsec's: NetBSD's ipsec4_output and ipsec4_in_reject).
+/// `m` starts with its IPv4 (family 4) or IPv6 header. True: the hook took
+/// the packet (protected it, or dropped it with a reason); false: the
+/// packet goes on as if there were no hook.
+using ip_policy_fn = bool (*)(dp_ctx& c, mbuf* m, uint8_t family, void* arg) noexcept;
 /// A packet for this stack that no IP-protocol handler or UDP port took:
 /// true when the handler took it (it owns `m`), false to leave it to the
 /// stack's default (an ICMP error where one is due, and a drop).
@@ -289,8 +299,17 @@ public:
     uint16_t punt(std::string_view kind, punt_fn fn, void* arg = nullptr);
     /// A notice kind: returns the id to put in module_notice::id.
     uint16_t notice(std::string_view kind, notice_fn fn, void* arg = nullptr);
-    /// Work added to every poll iteration of every worker.
-    void poll_source(poll_fn fn, void* arg = nullptr);
+    /// Work added to every poll iteration of every worker, and with
+    /// `on_control` to every run of the control plane as well (what the
+    /// control plane's own output starts there, such as crypto, finishes there).
+    void poll_source(poll_fn fn, void* arg = nullptr, bool on_control = false);
+    /// The two policy points, one registrant per stack: `out` sees every
+    /// packet about to be routed out (forwarded, or this stack's own; before
+    /// the MTU check), `in` every packet delivered to this stack or
+    /// forwarded (before anything else is done with it). They are called
+    /// only while switched on (module_ctl::ip_policy_on): otherwise they
+    /// cost one relaxed load per packet.
+    void ip_policy(ip_policy_fn out, ip_policy_fn in, void* arg = nullptr);
     /// Called on every interface lifecycle event, in registration order.
     void if_hook(if_hook_fn fn, void* arg = nullptr);
     /// ICMP errors (family 4) or ICMPv6 errors (6) about packets of protocol

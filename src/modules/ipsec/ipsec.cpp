@@ -8,11 +8,13 @@
 #include <array>
 #include <charconv>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
 
 #include "../../stack/stack_impl.hpp"
+#include "esp.hpp"
 
 namespace mpnet {
 namespace ipsec {
@@ -84,6 +86,7 @@ struct sa_entry {
     uint64_t serial = 0;  // which add or update the lifetime timers belong to
     bool dying = false;
     uint64_t soft_timer = 0, hard_timer = 0;  // control-plane timer ids (0: none)
+    uint32_t slot = UINT32_MAX;  // its data-path twin's slot (esp.hpp)
 };
 
 struct sp_entry {
@@ -91,12 +94,17 @@ struct sp_entry {
     uint32_t id = 0;
 };
 
+// An outbound request's selection: (mode, reqid, source, destination).
+using sel_k = std::tuple<uint8_t, uint32_t, addr_key, addr_key>;
+
 struct ipsec_state {
     std::map<sa_key, sa_entry> sad;
     std::vector<sp_entry> spd;
     uint32_t next_spid = 1;
     uint64_t serial = 0;
     bool prefered_oldsa = false;  // net.key.prefered_oldsa
+    detail::esp_shared esp;       // the data path (esp.hpp)
+    std::map<sel_k, uint32_t> sel_cells;  // the selections published, and their cells
 };
 
 constexpr std::string_view module_name = "ipsec";
@@ -106,8 +114,11 @@ ipsec_state& state(module_ctl& ctl) noexcept { return *static_cast<ipsec_state*>
 void ipsec_limits(module_ctl& ctl, std::vector<limit_info>& out, void*);
 void ipsec_config(module_ctl& ctl, std::vector<std::string>& lines, void*);
 
+void reselect_all(module_ctl& ctl, ipsec_state& st);
+
 void ipsec_attach(module_registrar& r) {
     auto* st = r.own(std::make_unique<ipsec_state>());
+    detail::esp_attach(r, st->esp);
     r.limits(ipsec_limits);
     r.config(ipsec_config);
     knob k;
@@ -116,7 +127,11 @@ void ipsec_attach(module_registrar& r) {
     k.min = 0;
     k.max = 1;
     k.get = [](module_ctl&, void* a) -> int64_t { return static_cast<ipsec_state*>(a)->prefered_oldsa; };
-    k.set = [](module_ctl&, int64_t v, void* a) { static_cast<ipsec_state*>(a)->prefered_oldsa = v != 0; };
+    k.set = [](module_ctl& ctl, int64_t v, void* a) {
+        auto* db = static_cast<ipsec_state*>(a);
+        db->prefered_oldsa = v != 0;
+        reselect_all(ctl, *db);
+    };
     k.arg = st;
     r.knob(k);
 }
@@ -129,6 +144,17 @@ sa_info info_of(const sa_entry& e, uint64_t now) {
     return i;
 }
 
+// With what its data-path twin counted (ESP payload bytes, both directions).
+sa_info info_of(ipsec_state& st, const sa_entry& e, uint64_t now) {
+    sa_info i = info_of(e, now);
+    if (detail::esp_ctx* x = st.esp.ctx.load(std::memory_order_relaxed); x && e.slot != UINT32_MAX)
+        if (const detail::sa_dp* d = x->slots[e.slot].load(std::memory_order_acquire)) {
+            i.bytes = d->bytes();
+            i.packets = d->packets();
+        }
+    return i;
+}
+
 // Lifetimes: timers on the control plane, each for the add or update that
 // set it (a later one makes it stale).
 // A replaced or removed SA's timers are cancelled, so updates never pile
@@ -138,6 +164,9 @@ void disarm_lifetimes(module_ctl& ctl, const sa_entry& e) noexcept {
     if (e.hard_timer) ctl.timer_cancel(e.hard_timer);
 }
 
+void reselect(ipsec_state& st, const addr& a, const addr& b);
+void sa_erase(module_ctl& ctl, ipsec_state& st, std::map<sa_key, sa_entry>::iterator it);
+
 void arm_lifetimes(module_ctl& ctl, const sa_key& k, sa_entry& e) {
     stack::impl* impl = &ctl.impl();
     const uint64_t serial = e.serial;
@@ -146,28 +175,199 @@ void arm_lifetimes(module_ctl& ctl, const sa_key& k, sa_entry& e) {
         e.soft_timer = ctl.timer_add(at(e.spec.soft_s), [impl, k, serial] {
             module_ctl mc(*impl);
             auto& st = state(mc);
-            if (auto it = st.sad.find(k); it != st.sad.end() && it->second.serial == serial) it->second.dying = true;
+            if (auto it = st.sad.find(k); it != st.sad.end() && it->second.serial == serial) {
+                it->second.dying = true;
+                reselect(st, it->second.spec.src, it->second.spec.dst);
+            }
         });
     if (e.spec.hard_s)
         e.hard_timer = ctl.timer_add(at(e.spec.hard_s), [impl, k, serial] {
             module_ctl mc(*impl);
             auto& st = state(mc);
-            if (auto it = st.sad.find(k); it != st.sad.end() && it->second.serial == serial) st.sad.erase(it);
+            if (auto it = st.sad.find(k); it != st.sad.end() && it->second.serial == serial) {
+                it->second.hard_timer = 0;  // this one is running
+                sa_erase(mc, st, it);
+            }
         });
 }
 
+// ---- the data path's view (esp.hpp) ------------------------------------------------------------
+
+detail::esp_ctx* dp_of(ipsec_state& st) noexcept { return st.esp.ctx.load(std::memory_order_relaxed); }
+
+// The SA a request (mode, reqid or 0 for any) from `a` to `b` takes among
+// `v`: of its mode or mode any, mature before dying, then the newest (or
+// the oldest with net.key.prefered_oldsa), as NetBSD's key_do_allocsa_policy.
+const sa_entry* choose(const std::vector<const sa_entry*>& v, mode m, uint32_t reqid, bool oldest) noexcept {
+    const sa_entry* best = nullptr;
+    for (const sa_entry* e : v) {
+        const sa_spec& x = e->spec;
+        if (x.m != mode::any && x.m != m) continue;
+        if (reqid && x.reqid != reqid) continue;
+        if (!best) {
+            best = e;
+            continue;
+        }
+        if (e->dying != best->dying) {  // mature first
+            if (!e->dying) best = e;
+            continue;
+        }
+        const bool newer = e->serial > best->serial;  // serials follow the adds and updates
+        if (newer != oldest) best = e;
+    }
+    return best;
+}
+
+// Every SA from `a` to `b`.
+std::vector<const sa_entry*> pair_sas(const ipsec_state& st, const addr& a, const addr& b) {
+    std::vector<const sa_entry*> v;
+    const addr_key kb = key_of(b);
+    for (auto it = st.sad.lower_bound(sa_key{kb, 0}); it != st.sad.end() && it->first.first == kb; ++it)
+        if (it->second.spec.src == a) v.push_back(&it->second);
+    return v;
+}
+
+addr addr_of(const addr_key& k) {
+    addr a;
+    a.family = k.first;
+    if (a.family == 4)
+        a.v4 = ip4_addr(uint32_t(k.second[0]) << 24 | uint32_t(k.second[1]) << 16 | uint32_t(k.second[2]) << 8 |
+                        k.second[3]);
+    else
+        std::copy(k.second.begin(), k.second.end(), a.v6.b.begin());
+    return a;
+}
+
+// Publishes what each request from `a` to `b` takes now: its selection
+// cell is rewritten in place (never a moment with none while another SA
+// serves), created with the first SA and removed with the last.
+void reselect(ipsec_state& st, const addr& a, const addr& b) {
+    detail::esp_ctx* x = dp_of(st);
+    if (!x) return;
+    const auto v = pair_sas(st, a, b);
+    std::vector<uint32_t> reqids{0};
+    for (const sa_entry* e : v)
+        if (e->spec.reqid && std::find(reqids.begin(), reqids.end(), e->spec.reqid) == reqids.end())
+            reqids.push_back(e->spec.reqid);
+    const addr_key ka = key_of(a), kb = key_of(b);
+    auto set_cell = [&](mode m, uint32_t reqid, uint32_t val) {
+        const sel_k k{uint8_t(m), reqid, ka, kb};
+        auto it = st.sel_cells.find(k);
+        if (it != st.sel_cells.end()) {
+            if (val) {
+                x->cells[it->second].store(val, std::memory_order_release);
+            } else {
+                x->sel_tab.remove(detail::sel_key(m, reqid, a, b));
+                x->cells.release(it->second);
+                st.sel_cells.erase(it);
+            }
+            return;
+        }
+        if (!val) return;
+        const uint32_t c = x->cells.take();
+        if (c == UINT32_MAX) return;  // sel_max: two per SA at most, so never
+        x->cells[c].store(val, std::memory_order_release);
+        if (!x->sel_tab.add(detail::sel_key(m, reqid, a, b), 1, c)) {
+            x->cells.release(c);
+            return;
+        }
+        st.sel_cells.emplace(k, c);
+    };
+    for (mode m : {mode::transport, mode::tunnel})
+        for (uint32_t r : reqids) {
+            const sa_entry* e = choose(v, m, r, st.prefered_oldsa);
+            set_cell(m, r, e && e->slot != UINT32_MAX ? e->slot + 1 : 0);
+        }
+    // Requests for a reqid no SA of the pair has any more.
+    std::vector<std::pair<mode, uint32_t>> stale;
+    for (auto it = st.sel_cells.lower_bound(sel_k{0, 0, ka, kb}); it != st.sel_cells.end(); ++it) {
+        const auto& [m, r, x1, x2] = it->first;
+        if (x1 == ka && x2 == kb && std::find(reqids.begin(), reqids.end(), r) == reqids.end())
+            stale.emplace_back(mode(m), r);
+    }
+    for (const auto& [m, r] : stale) set_cell(m, r, 0);
+}
+
+void reselect_all(module_ctl&, ipsec_state& st) {
+    std::set<std::pair<addr_key, addr_key>> pairs;
+    for (const auto& [k, e] : st.sad) pairs.emplace(key_of(e.spec.src), key_of(e.spec.dst));
+    for (const auto& [k, c] : st.sel_cells) pairs.emplace(std::get<2>(k), std::get<3>(k));
+    for (const auto& [a, b] : pairs) reselect(st, addr_of(a), addr_of(b));
+}
+
+// The data-path twin of `e` with `sa`'s keys: a new slot for a new SA, the
+// same slot for an update (the twin replaced in place; the old one retired).
+status dp_install(module_ctl& ctl, ipsec_state& st, sa_entry& e, const sa_spec& sa) {
+    detail::esp_ctx& x = detail::esp_get(ctl, st.esp);
+    if (auto d = detail::esp_open_device(x, st.esp); !d) return d;
+    std::string why;
+    detail::sa_dp* twin = detail::esp_sa_build(x, sa, why);
+    if (!twin) return errc::io;
+    if (e.slot != UINT32_MAX) {
+        detail::esp_sa_retire(x.slots[e.slot].exchange(twin, std::memory_order_acq_rel));
+        return {};
+    }
+    const uint32_t slot = x.slots.take();
+    if (slot == UINT32_MAX) {
+        delete twin;
+        return errc::nospc;
+    }
+    x.slots[slot].store(twin, std::memory_order_release);
+    // The SA is looked up by (destination, SPI); the table's interface
+    // word is unused here (1: any valid index).
+    if (auto a = x.in_tab.add(detail::in_key(sa.dst, sa.spi), 1, slot); !a) {
+        x.slots.release(slot);
+        delete twin;  // no table named the slot: no reader can hold it
+        return a.error() == errc::exist ? errc::exist : errc::nospc;
+    }
+    e.slot = slot;
+    return {};
+}
+
+// The twin of an SA that left the SAD (after its requests were reselected).
+void dp_remove(ipsec_state& st, const sa_entry& e) {
+    detail::esp_ctx* x = dp_of(st);
+    if (!x || e.slot == UINT32_MAX) return;
+    x->in_tab.remove(detail::in_key(e.spec.dst, e.spec.spi));
+    detail::sa_dp* twin = x->slots[e.slot].load(std::memory_order_relaxed);
+    x->slots.release(e.slot);
+    detail::esp_sa_retire(twin);
+}
+
+// Removes the SA at `it` from the SAD and the data path.
+void sa_erase(module_ctl& ctl, ipsec_state& st, std::map<sa_key, sa_entry>::iterator it) {
+    const sa_entry e = it->second;
+    disarm_lifetimes(ctl, e);
+    st.sad.erase(it);
+    reselect(st, e.spec.src, e.spec.dst);
+    dp_remove(st, e);
+}
+
+// The SPD as the data path reads it, and the policy points on while it has SPs.
+void spd_publish(module_ctl& ctl, ipsec_state& st) {
+    auto* v = new detail::spd_dp;
+    for (const auto& e : st.spd) (e.spec.d == dir::out ? v->out : v->in).push_back(e.spec);
+    const bool out = !v->out.empty(), in = !v->in.empty();
+    detail::esp_get(ctl, st.esp).spd.replace(v);
+    ctl.ip_policy_on(out, in);
+}
+
 // An add's or an update's SA: its algorithms by their canonical names, its
-// age and lifetimes starting now.
-void install(module_ctl& ctl, ipsec_state& st, const sa_key& k, sa_entry& e, const sa_spec& sa) {
+// data-path twin, its age and lifetimes starting now.
+status install(module_ctl& ctl, ipsec_state& st, const sa_key& k, sa_entry& e, const sa_spec& sa) {
+    sa_spec spec = sa;
+    spec.enc = canonical(sa.enc);
+    if (!sa.auth.empty()) spec.auth = canonical(sa.auth);
+    if (auto d = dp_install(ctl, st, e, spec); !d) return d;
     disarm_lifetimes(ctl, e);
     e.soft_timer = e.hard_timer = 0;
-    e.spec = sa;
-    e.spec.enc = canonical(sa.enc);
-    if (!sa.auth.empty()) e.spec.auth = canonical(sa.auth);
+    e.spec = spec;
     e.created_ns = ctl.now_ns();
     e.serial = ++st.serial;
     e.dying = false;
     arm_lifetimes(ctl, k, e);
+    reselect(st, e.spec.src, e.spec.dst);
+    return {};
 }
 
 // The SA from `src` to `dst` with `spi`, or null (an SPI names one SA per
@@ -257,7 +457,11 @@ status sa_add(stack& s, const sa_spec& sa) {
         const sa_key k{key_of(sa.dst), sa.spi};
         if (st.sad.count(k)) return errc::exist;
         if (st.sad.size() >= sad_max) return errc::nospc;
-        install(ctl, st, k, st.sad[k], sa);
+        sa_entry& e = st.sad[k];
+        if (auto r = install(ctl, st, k, e, sa); !r) {
+            st.sad.erase(k);
+            return r;
+        }
         return {};
     });
 }
@@ -268,18 +472,15 @@ status sa_update(stack& s, const sa_spec& sa) {
         auto& st = state(ctl);
         sa_entry* e = find_sa(st, sa.src, sa.dst, sa.spi);
         if (!e) return errc::noent;
-        install(ctl, st, sa_key{key_of(sa.dst), sa.spi}, *e, sa);
-        return {};
+        return install(ctl, st, sa_key{key_of(sa.dst), sa.spi}, *e, sa);
     });
 }
 
 status sa_delete(stack& s, const addr& src, const addr& dst, uint32_t spi) {
     return s.ctl_call([&](module_ctl& ctl) -> status {
         auto& st = state(ctl);
-        const sa_entry* e = find_sa(st, src, dst, spi);
-        if (!e) return errc::noent;
-        disarm_lifetimes(ctl, *e);
-        st.sad.erase(sa_key{key_of(dst), spi});
+        if (!find_sa(st, src, dst, spi)) return errc::noent;
+        sa_erase(ctl, st, st.sad.find(sa_key{key_of(dst), spi}));
         return {};
     });
 }
@@ -288,11 +489,14 @@ size_t sa_delete_all(stack& s, const addr& src, const addr& dst) {
     size_t n = 0;
     (void)s.ctl_call([&](module_ctl& ctl) -> status {
         auto& st = state(ctl);
-        n = std::erase_if(st.sad, [&](const auto& kv) {
-            if (!(kv.second.spec.src == src) || !(kv.second.spec.dst == dst)) return false;
-            disarm_lifetimes(ctl, kv.second);
-            return true;
-        });
+        for (auto it = st.sad.begin(); it != st.sad.end();) {
+            auto next = std::next(it);
+            if (it->second.spec.src == src && it->second.spec.dst == dst) {
+                sa_erase(ctl, st, it);
+                ++n;
+            }
+            it = next;
+        }
         return {};
     });
     return n;
@@ -303,7 +507,7 @@ result<sa_info> sa_get(stack& s, const addr& src, const addr& dst, uint32_t spi)
     status st = s.ctl_call([&](module_ctl& ctl) -> status {
         const sa_entry* e = find_sa(state(ctl), src, dst, spi);
         if (!e) return errc::noent;
-        r = info_of(*e, ctl.now_ns());
+        r = info_of(state(ctl), *e, ctl.now_ns());
         return {};
     });
     if (!st) return st.error();
@@ -312,8 +516,8 @@ result<sa_info> sa_get(stack& s, const addr& src, const addr& dst, uint32_t spi)
 
 void sa_flush(stack& s) {
     (void)s.ctl_call([&](module_ctl& ctl) -> status {
-        for (auto& [k, e] : state(ctl).sad) disarm_lifetimes(ctl, e);
-        state(ctl).sad.clear();
+        auto& st = state(ctl);
+        while (!st.sad.empty()) sa_erase(ctl, st, st.sad.begin());
         return {};
     });
 }
@@ -322,7 +526,7 @@ std::vector<sa_info> sa_list(stack& s) {
     std::vector<sa_info> v;
     (void)s.ctl_call([&](module_ctl& ctl) -> status {
         const uint64_t now = ctl.now_ns();
-        for (const auto& [k, e] : state(ctl).sad) v.push_back(info_of(e, now));
+        for (const auto& [k, e] : state(ctl).sad) v.push_back(info_of(state(ctl), e, now));
         return {};
     });
     return v;
@@ -336,6 +540,7 @@ status sp_add(stack& s, const sp_spec& sp) {
             if (e.spec.sel == sp.sel && e.spec.d == sp.d) return errc::exist;
         if (st.spd.size() >= spd_max) return errc::nospc;
         st.spd.push_back(sp_entry{sp, st.next_spid++});
+        spd_publish(ctl, st);
         return {};
     });
 }
@@ -343,9 +548,11 @@ status sp_add(stack& s, const sp_spec& sp) {
 status sp_update(stack& s, const sp_spec& sp) {
     if (!validate(sp).empty()) return errc::inval;
     return s.ctl_call([&](module_ctl& ctl) -> status {
-        for (auto& e : state(ctl).spd)
+        auto& st = state(ctl);
+        for (auto& e : st.spd)
             if (e.spec.sel == sp.sel && e.spec.d == sp.d) {
                 e.spec = sp;
+                spd_publish(ctl, st);
                 return {};
             }
         return errc::noent;
@@ -354,8 +561,9 @@ status sp_update(stack& s, const sp_spec& sp) {
 
 status sp_delete(stack& s, const selector& sel, dir d) {
     return s.ctl_call([&](module_ctl& ctl) -> status {
-        auto& spd = state(ctl).spd;
-        const size_t n = std::erase_if(spd, [&](const sp_entry& e) { return e.spec.sel == sel && e.spec.d == d; });
+        auto& st = state(ctl);
+        const size_t n = std::erase_if(st.spd, [&](const sp_entry& e) { return e.spec.sel == sel && e.spec.d == d; });
+        if (n) spd_publish(ctl, st);
         return n ? status{} : status{errc::noent};
     });
 }
@@ -363,6 +571,7 @@ status sp_delete(stack& s, const selector& sel, dir d) {
 void sp_flush(stack& s) {
     (void)s.ctl_call([&](module_ctl& ctl) -> status {
         state(ctl).spd.clear();
+        spd_publish(ctl, state(ctl));
         return {};
     });
 }
@@ -412,25 +621,10 @@ result<sa_info> sa_select(stack& s, const sp_spec& sp, const addr& src, const ad
     sa_info r;
     status st = s.ctl_call([&](module_ctl& ctl) -> status {
         const ipsec_state& db = state(ctl);
-        const sa_entry* best = nullptr;
-        for (const auto& [k, e] : db.sad) {
-            const sa_spec& x = e.spec;
-            if (!(x.src == a) || !(x.dst == b)) continue;
-            if (x.m != mode::any && x.m != sp.m) continue;
-            if (sp.lev == level::unique && sp.reqid && x.reqid != sp.reqid) continue;
-            if (!best) {
-                best = &e;
-                continue;
-            }
-            if (e.dying != best->dying) {  // mature first
-                if (!e.dying) best = &e;
-                continue;
-            }
-            const bool newer = e.serial > best->serial;  // serials follow the adds and updates
-            if (newer != db.prefered_oldsa) best = &e;
-        }
+        const uint32_t reqid = sp.lev == level::unique ? sp.reqid : 0;
+        const sa_entry* best = choose(pair_sas(db, a, b), sp.m, reqid, db.prefered_oldsa);
         if (!best) return errc::noent;
-        r = info_of(*best, ctl.now_ns());
+        r = info_of(state(ctl), *best, ctl.now_ns());
         return {};
     });
     if (!st) return st.error();
@@ -820,7 +1014,8 @@ nlohmann::json sa_json(const sa_info& i) {
                         {"replay", s.replay}, {"state", i.dying ? "dying" : "mature"}, {"age_s", i.age_s},
                         {"lifetime", {{"hard_s", s.hard_s}, {"soft_s", s.soft_s}, {"hard_bytes", s.hard_bytes},
                                       {"soft_bytes", s.soft_bytes}}},
-                        {"bytes", i.bytes}};
+                        {"bytes", i.bytes},
+                        {"packets", i.packets}};
     if (!s.auth.empty()) j["auth"] = s.auth;
     if (s.udp) {
         j["sport"] = s.sport ? s.sport : 4500;
@@ -850,6 +1045,7 @@ std::string why(errc e, std::string_view what) {
         case errc::exist: return fmt::format("{}: File exists", what);
         case errc::noent: return fmt::format("{}: No such file or directory", what);
         case errc::nospc: return fmt::format("{}: the database is full", what);
+        case errc::io: return fmt::format("{}: no crypto device takes it (crypto_aesni_mb, crypto_openssl)", what);
         default: return fmt::format("{}: Invalid argument", what);
     }
 }
