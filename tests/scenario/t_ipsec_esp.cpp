@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -336,6 +339,186 @@ TEST_P(t_ipsec_tunnel, the_lans_reach_each_other_only_through_esp_between_the_ga
 }
 
 INSTANTIATE_TEST_SUITE_P(families, t_ipsec_tunnel, ::testing::ValuesIn(tunnel_cases()), tunnel_name);
+
+// ---- interop with scapy, and what is refused ---------------------------------------------------
+
+// scapy's ESP (scapy.layers.ipsec), an implementation of its own: `enc`
+// writes frames for mpnet, one per line ("hex"), from a list of
+// "seq[:tamper|:truncate|:clear|:spi]" words; `dec` opens the ESP frames
+// given as hex on stdin and prints each one's summary.
+constexpr const char* scapy_esp = R"(
+import sys
+from scapy.all import Ether, IP, ICMP, Raw, raw
+from scapy.layers.ipsec import SecurityAssociation, ESP
+mode, enc, ekey, auth, akey, spi, src, dst, smac, dmac = sys.argv[2:12]
+kw = dict(crypt_algo=enc, crypt_key=bytes.fromhex(ekey))
+if auth != "none":
+    kw.update(auth_algo=auth, auth_key=bytes.fromhex(akey))
+if mode == "tunnel":
+    kw["tunnel_header"] = IP(src=src, dst=dst)
+sa = SecurityAssociation(ESP, spi=int(spi), **kw)
+inner_src = "198.18.1.9" if mode == "tunnel" else src
+if sys.argv[1] == "enc":
+    for w in sys.argv[12:]:
+        seq, _, how = w.partition(":")
+        p = IP(src=inner_src, dst=dst) / ICMP(id=0x77, seq=int(seq)) / Raw(b"mpnet-ipsec-interop")
+        if how == "clear":
+            e = p
+        else:
+            e = IP(raw(sa.encrypt(p, seq_num=int(seq))))
+        b = bytearray(raw(e))
+        if how == "tamper":
+            b[-20] ^= 0x40
+        if how == "truncate":
+            b = b[:-1]
+            b[2:4] = len(b).to_bytes(2, "big")
+            e = IP(bytes(b)); del e.chksum; b = bytearray(raw(e))
+        if how == "spi":
+            b[20:24] = (0x7777).to_bytes(4, "big")
+        print((raw(Ether(src=smac, dst=dmac, type=0x800)) + bytes(b)).hex())
+else:
+    for line in sys.stdin:
+        f = bytes.fromhex(line.strip())
+        d = sa.decrypt(IP(f[14:]))
+        print(d.summary())
+)";
+
+struct interop_case {
+    bool tunnel;
+    const algo* a;
+};
+std::string interop_name(const ::testing::TestParamInfo<interop_case>& i) {
+    return std::string(i.param.tunnel ? "tunnel_" : "transport_") + i.param.a->name;
+}
+std::vector<interop_case> interop_cases() {
+    std::vector<interop_case> v;
+    for (bool t : {false, true})
+        for (const char* n : {"gcm128", "cbc128_sha256"})
+            for (const algo& a : algos)
+                if (std::string(a.name) == n) v.push_back({t, &a});
+    return v;
+}
+
+class t_ipsec_interop : public ::testing::TestWithParam<interop_case> {};
+
+// mpnet (198.18.0.2) and scapy behind a raw port (198.18.0.1; in tunnel
+// mode the gateway of 198.18.1.9). scapy's echo requests with chosen
+// sequence numbers come in; mpnet's replies go back to scapy to open.
+TEST_P(t_ipsec_interop, scapys_esp_is_opened_and_mpnets_is_opened_by_scapy_and_bad_packets_are_named_drops) {
+    const auto [tunnel, a] = GetParam();
+    world w;
+    auto& b = w.add_bus("esp");
+    stack& s = w.add_host("mpnet", b, "shmif0", "198.18.0.2");
+    auto port = b.attach();
+    ASSERT_TRUE(port.has_value());
+    drivers::bus_port& peer = **port;
+    const std::string mode = tunnel ? "-m tunnel" : "";
+    const sa_line in{"198.18.0.1", "198.18.0.2", 10000, 1}, out{"198.18.0.2", "198.18.0.1", 10001, 2};
+    ok(s, add_line(*a, in, mode + " -r 4"));  // a window of 32 packets
+    ok(s, add_line(*a, out, mode));
+    ok(s, "arp -s 198.18.0.1 " + peer.mac().str());
+    const char* far = tunnel ? "198.18.1.9" : "198.18.0.1";
+    if (tunnel) {
+        ok(s, "route add default 198.18.0.1");
+        ok(s, "setkey spdadd 198.18.0.2 198.18.1.9 any -P out ipsec esp/tunnel/198.18.0.2-198.18.0.1/require");
+        ok(s, "setkey spdadd 198.18.1.9 198.18.0.2 any -P in ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
+    } else {
+        ok(s, "setkey spdadd 198.18.0.2 198.18.0.1 any -P out ipsec esp/transport//require");
+        ok(s, "setkey spdadd 198.18.0.1 198.18.0.2 any -P in ipsec esp/transport//require");
+    }
+    (void)far;
+    const std::string dir = temp_dir();
+    const std::string script = dir + "/esp.py";
+    {
+        FILE* f = std::fopen(script.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs(scapy_esp, f);
+        std::fclose(f);
+    }
+    const bool gcm = !*a->auth;
+    auto args = [&](const sa_line& l) {
+        return fmt::format("{} {} {} {} {} {} {} {} {} {}", tunnel ? "tunnel" : "transport",
+                           gcm ? "AES-GCM" : "AES-CBC", hexkey(a->enc_bits, l.seed).substr(2),
+                           gcm ? "none" : "SHA2-256-128", gcm ? "none" : hexkey(a->auth_bits, l.seed + 100).substr(2),
+                           l.spi, l.src, l.dst, peer.mac().str(), s.if_get("shmif0")->lladdr.str());
+    };
+    // In order, then reordered inside the window, a jump, a replay, one
+    // left of the window, a tampered one, a truncated one, one of no SA,
+    // and an echo request in the clear.
+    const std::string words = "1 3 2 40 3 5 41:tamper 42:truncate 43:spi 44:clear";
+    const std::string built = shell_output("/usr/bin/python3 " + script + " enc " + args(in) + " " + words + " 2>&1");
+    std::vector<std::vector<uint8_t>> frames;
+    {
+        std::istringstream is(built);
+        std::string hex;
+        while (is >> hex) frames.push_back(unhex(hex));
+    }
+    ASSERT_EQ(frames.size(), 10u) << built;
+    auto send = [&](const std::vector<uint8_t>& f) {
+        mbuf* m = pkt_alloc(s.pool(), static_cast<uint16_t>(f.size()));
+        ASSERT_NE(m, nullptr);
+        std::memcpy(pkt_data(m), f.data(), f.size());
+        ASSERT_EQ(peer.tx_burst(0, &m, 1), 1);
+        w.run_for_ms(2);
+    };
+    auto replies = [&] {
+        std::vector<std::vector<uint8_t>> v;
+        mbuf* m[32];
+        for (uint16_t n; (n = peer.rx_burst(0, m, 32)) > 0;)
+            for (uint16_t i = 0; i < n; ++i) {
+                if (pkt_len(m[i]) > 34 && pkt_data(m[i])[12] == 0x08 && pkt_data(m[i])[13] == 0 &&
+                    pkt_data(m[i])[23] == 50)
+                    v.emplace_back(pkt_data(m[i]), pkt_data(m[i]) + pkt_len(m[i]));
+                pkt_free(m[i]);
+            }
+        return v;
+    };
+    replies();
+    const char* names[] = {"ipsec_replay", "ipsec_auth_failed", "ipsec_bad_length", "ipsec_in_no_sa", "ipsec_in_policy"};
+    std::map<std::string, uint64_t> base;
+    for (const char* n : names) base[n] = drop_count(s, n);
+    auto grew = [&](const char* n) { return drop_count(s, n) - base[n]; };
+    std::vector<std::vector<uint8_t>> got;
+    for (size_t i = 0; i < 4; ++i) {
+        send(frames[i]);
+        auto r = replies();
+        EXPECT_EQ(r.size(), 1u) << "request " << i << " got no ESP reply";
+        got.insert(got.end(), r.begin(), r.end());
+    }
+    send(frames[4]);  // 3 again
+    send(frames[5]);  // 5: 40 - 5 >= 32
+    EXPECT_EQ(grew("ipsec_replay"), 2u);
+    send(frames[6]);
+    EXPECT_EQ(grew("ipsec_auth_failed"), 1u);
+    send(frames[7]);
+    EXPECT_EQ(grew("ipsec_bad_length"), 1u);
+    send(frames[8]);
+    EXPECT_EQ(grew("ipsec_in_no_sa"), 1u);
+    send(frames[9]);
+    EXPECT_EQ(grew("ipsec_in_policy"), 1u);
+    EXPECT_EQ(replies().size(), 0u);  // none of the bad ones was answered
+    EXPECT_EQ(sa_json(s, in)["packets"], 4u);
+    EXPECT_EQ(sa_json(s, out)["packets"], 4u);
+    // scapy opens mpnet's four replies.
+    std::string hexes;
+    for (const auto& f : got) {
+        for (uint8_t c : f) hexes += fmt::format("{:02x}", c);
+        hexes += "\n";
+    }
+    const std::string in_file = dir + "/replies.hex";
+    {
+        FILE* f = std::fopen(in_file.c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs(hexes.c_str(), f);
+        std::fclose(f);
+    }
+    const std::string opened =
+        shell_output("/usr/bin/python3 " + script + " dec " + args(out) + " < " + in_file + " 2>&1");
+    EXPECT_EQ(count_of(opened, std::string("198.18.0.2 > ") + far + " echo-reply 0"), 4u) << opened;
+    std::system(("rm -rf " + dir).c_str());
+}
+
+INSTANTIATE_TEST_SUITE_P(peers, t_ipsec_interop, ::testing::ValuesIn(interop_cases()), interop_name);
 
 }  // namespace
 }  // namespace mpnet::testing

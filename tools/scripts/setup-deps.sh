@@ -21,8 +21,9 @@ PKGS=(
   dpdk-doc
   # test peers
   iproute2 iputils-ping arping ndisc6 tcpdump tshark procps python3 traceroute iperf3 ethtool
-  # the hostile floods (tests/interop/flood.py) are built with scapy
-  python3-scapy
+  # the hostile floods (tests/interop/flood.py) are built with scapy; its ESP
+  # (the IPsec interop tests) registers AES only with python3-cryptography
+  python3-scapy python3-cryptography
 )
 
 missing=()
