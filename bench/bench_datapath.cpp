@@ -5,6 +5,8 @@
 // Run: ./build/bench/bench_datapath  (reports figures; gates nothing)
 #include <benchmark/benchmark.h>
 
+#include "bench_main.hpp"
+
 #include <cstring>
 #include <vector>
 
@@ -134,17 +136,4 @@ static void BM_stack_echo_pipeline(benchmark::State& st) {
 }
 BENCHMARK(BM_stack_echo_pipeline);
 
-int main(int argc, char** argv) {
-    drivers::eal_options o;
-    o.program = "bench_datapath";
-    if (!drivers::eal_init(o)) return 1;
-    {
-        rcu_thread reg;
-        benchmark::Initialize(&argc, argv);
-        benchmark::RunSpecifiedBenchmarks();
-        benchmark::Shutdown();
-        rcu_barrier();
-    }
-    drivers::eal_cleanup();
-    return 0;
-}
+int main(int argc, char** argv) { return mpnet::bench::run_main(argc, argv, "bench_datapath", 0); }

@@ -76,6 +76,10 @@ void rcu_defer(void (*fn)(void*), void* p) {
         call_rcu(&n->head, defer_cb);
     }
 }
+void rcu_defer_from_callback(void (*fn)(void*), void* p) {
+    auto* n = new defer_node{{}, fn, p};
+    call_rcu(&n->head, defer_cb);  // the call_rcu thread is a registered reader already
+}
 }  // namespace detail
 
 }  // namespace mpnet

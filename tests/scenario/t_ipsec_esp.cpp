@@ -66,8 +66,10 @@ struct sa_line {
 };
 
 // setkey's add for `a`, with its keys.
-std::string add_line(const algo& a, const sa_line& s, const std::string& extra = "") {
-    std::string l = fmt::format("setkey add {} {} esp {} {} -E {} {}", s.src, s.dst, s.spi, extra, a.enc,
+// `udp`: ESP in UDP between ports 4500 (RFC 3948).
+std::string add_line(const algo& a, const sa_line& s, const std::string& extra = "", bool udp = false) {
+    std::string l = fmt::format("setkey add {}{} {}{} {} {} {} -E {} {}", s.src, udp ? " [4500]" : "", s.dst,
+                                udp ? " [4500]" : "", udp ? "esp-udp" : "esp", s.spi, extra, a.enc,
                                 a.enc_bits ? hexkey(a.enc_bits, s.seed) : "");
     if (*a.auth) l += fmt::format(" -A {} {}", a.auth, hexkey(a.auth_bits, s.seed + 100));
     return l;
@@ -519,6 +521,88 @@ TEST_P(t_ipsec_interop, scapys_esp_is_opened_and_mpnets_is_opened_by_scapy_and_b
 }
 
 INSTANTIATE_TEST_SUITE_P(peers, t_ipsec_interop, ::testing::ValuesIn(interop_cases()), interop_name);
+
+// ---- t_ipsec_natt ---------------------------------------------------------------------------------
+
+// NetBSD's t_ipsec_natt, without its NAT: transport mode over UDP 4500
+// (esp-udp SAs) between two hosts, both ways; the wire shows UDP 4500 and
+// tshark opens ESP inside it.
+TEST(t_ipsec_natt, transport_mode_over_udp_4500_both_ways) {
+    for (const char* name : {"gcm128", "cbc128_sha256"}) {
+        const algo* a = nullptr;
+        for (const algo& x : algos)
+            if (std::string(x.name) == name) a = &x;
+        ASSERT_NE(a, nullptr);
+        world w;
+        auto& b = w.add_bus("natt");
+        stack& s1 = w.add_host("client", b, "shmif0", "198.18.0.1");
+        stack& s2 = w.add_host("server", b, "shmif0", "198.18.0.2");
+        const sa_line out{"198.18.0.1", "198.18.0.2", 10000, 1}, in{"198.18.0.2", "198.18.0.1", 10001, 2};
+        for (stack* s : {&s1, &s2}) {
+            const bool one = s == &s1;
+            ok(*s, add_line(*a, out, "", true));
+            ok(*s, add_line(*a, in, "", true));
+            ok(*s, fmt::format("setkey spdadd {} {} any -P out ipsec esp/transport//require", one ? out.src : in.src,
+                               one ? out.dst : in.dst));
+            ok(*s, fmt::format("setkey spdadd {} {} any -P in ipsec esp/transport//require", one ? in.src : out.src,
+                               one ? in.dst : out.dst));
+        }
+        b.take_capture();
+        EXPECT_TRUE(w.ping(s1, ip("198.18.0.2"))) << name;
+        EXPECT_TRUE(w.ping(s2, ip("198.18.0.1"))) << name;
+        const std::string dir = temp_dir();
+        const std::string pcap = dir + "/natt.pcap";
+        ASSERT_TRUE(b.write_pcap(pcap));
+        const auto [udp, other] = esp_frames(b.take_capture(), false, 17);
+        EXPECT_EQ(udp, 4u) << name;
+        EXPECT_EQ(other, 0u) << name;
+        const std::string ts = tshark_esp(pcap, uat(*a, out, false) + uat(*a, in, false));
+        EXPECT_EQ(count_of(ts, "@1@eth:ethertype:ip:udp:udpencap:esp:icmp"), 4u) << name << "\n" << ts;
+        for (stack* s : {&s1, &s2})
+            for (const sa_line& l : {out, in}) EXPECT_EQ(sa_json(*s, l)["packets"], 2u) << name << " " << l.spi;
+        std::system(("rm -rf " + dir).c_str());
+    }
+}
+
+// ---- byte lifetimes ------------------------------------------------------------------------------
+
+// -bs and -bh count what the SA protected (ESP payload bytes): past the
+// soft one the SA is dying (a second at most later), past the hard one it
+// is gone and the policy, which requires ESP, stops the packets.
+TEST(t_ipsec_lifetime, byte_lifetimes_make_the_sa_dying_then_remove_it) {
+    const algo* a = &algos[6];  // gcm128
+    world w;
+    auto& b = w.add_bus("bytes");
+    stack& s1 = w.add_host("client", b, "shmif0", "198.18.0.1");
+    stack& s2 = w.add_host("server", b, "shmif0", "198.18.0.2");
+    const sa_line out{"198.18.0.1", "198.18.0.2", 10000, 1}, in{"198.18.0.2", "198.18.0.1", 10001, 2};
+    ok(s1, add_line(*a, out, "-bs 100 -bh 300"));
+    ok(s1, add_line(*a, in));
+    ok(s2, add_line(*a, out));
+    ok(s2, add_line(*a, in));
+    for (stack* s : {&s1, &s2}) {
+        const bool one = s == &s1;
+        ok(*s, fmt::format("setkey spdadd {} {} any -P out ipsec esp/transport//require", one ? out.src : in.src,
+                           one ? out.dst : in.dst));
+        ok(*s, fmt::format("setkey spdadd {} {} any -P in ipsec esp/transport//require", one ? in.src : out.src,
+                           one ? in.dst : out.dst));
+    }
+    EXPECT_TRUE(w.ping(s1, ip("198.18.0.2")));  // 64 bytes of ICMP
+    w.run_virtual_ms(1500);
+    EXPECT_EQ(sa_json(s1, out)["state"], "mature");
+    EXPECT_TRUE(w.ping(s1, ip("198.18.0.2")));  // 128: past the soft limit
+    w.run_virtual_ms(1500);
+    EXPECT_EQ(sa_json(s1, out)["state"], "dying");
+    EXPECT_TRUE(w.ping(s1, ip("198.18.0.2")));  // a dying SA still serves
+    EXPECT_TRUE(w.ping(s1, ip("198.18.0.2")));
+    EXPECT_TRUE(w.ping(s1, ip("198.18.0.2")));  // 320: past the hard limit
+    w.run_virtual_ms(1500);
+    ctl::command_set c{s1};
+    EXPECT_NE(c.execute("setkey get 198.18.0.1 198.18.0.2 esp 10000").status, 0);
+    const uint64_t before = drop_count(s1, "ipsec_no_sa");
+    EXPECT_FALSE(w.ping(s1, ip("198.18.0.2"), 200));
+    EXPECT_EQ(drop_count(s1, "ipsec_no_sa"), before + 1);
+}
 
 }  // namespace
 }  // namespace mpnet::testing

@@ -39,14 +39,8 @@ INSTANTIATE_TEST_SUITE_P(fib, t_torture, ::testing::Values(fib_backend::poptrie,
                          [](const auto& i) { return std::string(fib_backend_name(i.param)); });
 
 TEST_P(t_torture, forwarding_during_route_and_neighbor_churn) {
-    stack_config c;
+    stack_config c = threaded_router("router");
     c.fib_backend4 = GetParam();
-    c.name = "router";
-    c.workers = 2;
-    c.dad_count = 0;
-    c.forwarding = true;
-    c.mbufs = 8191;
-    c.idle_polls_before_sleep = 64;
     auto router = std::make_unique<stack>(c);
     stack& r = *router;
     rte_mempool* gen_pool = *pktpool_create("tort.gen", 16383);
@@ -101,42 +95,26 @@ TEST_P(t_torture, forwarding_during_route_and_neighbor_churn) {
     });
     // Sinks: check every packet against the prefix its MAC claims.
     std::thread s([&] {
-        mbuf* pk[32];
-        for (;;) {
-            uint32_t got = 0;
-            for (unsigned side = 0; side < 2; ++side) {
-                for (uint16_t q = 0; q < 3; ++q) {
-                    uint16_t k = sink[side]->rx_burst(q, pk, 32);
-                    got += k;
-                    for (uint16_t j = 0; j < k; ++j) {
-                        auto* eh = pkt_header<ether_hdr>(pk[j]);
-                        if (eh->type.get() != ethertype_ip4) {  // ARP resolving a gateway, IPv6 ND
-                            pkt_free(pk[j]);
-                            continue;
-                        }
-                        auto* ih = pkt_header<ip4_hdr>(pk[j], sizeof(ether_hdr));
-                        const unsigned claimed = eh->dst.b[5] - 1u;
-                        const uint32_t d = ih->dst.get();
-                        if ((d >> 16) == 0xc612) {  // 198.18/16: an on-link host, the gateway's own MAC
-                            if (ip4_addr(d) != gw_ip(side, claimed) || eh->dst != gw_mac(side, claimed) ||
-                                ih->ttl != 63)
-                                ++violations;
-                            ++onlink;
-                        } else {
-                            const unsigned prefix_of_dst = (d >> 8) & 0xff;
-                            if (eh->dst != gw_mac(side, claimed) || prefix_of_dst != claimed || ih->ttl != 63)
-                                ++violations;
-                        }
-                        ++received;
-                        pkt_free(pk[j]);
-                    }
-                }
+        sink_loop({sink[0].get(), sink[1].get()}, 3, stop, [&](unsigned side, mbuf* m) {
+            auto* eh = pkt_header<ether_hdr>(m);
+            if (eh->type.get() != ethertype_ip4) {  // ARP resolving a gateway, IPv6 ND
+                pkt_free(m);
+                return;
             }
-            if (got == 0) {
-                if (stop.load()) break;
-                std::this_thread::sleep_for(std::chrono::microseconds(50));
+            auto* ih = pkt_header<ip4_hdr>(m, sizeof(ether_hdr));
+            const unsigned claimed = eh->dst.b[5] - 1u;
+            const uint32_t d = ih->dst.get();
+            if ((d >> 16) == 0xc612) {  // 198.18/16: an on-link host, the gateway's own MAC
+                if (ip4_addr(d) != gw_ip(side, claimed) || eh->dst != gw_mac(side, claimed) || ih->ttl != 63)
+                    ++violations;
+                ++onlink;
+            } else {
+                const unsigned prefix_of_dst = (d >> 8) & 0xff;
+                if (eh->dst != gw_mac(side, claimed) || prefix_of_dst != claimed || ih->ttl != 63) ++violations;
             }
-        }
+            ++received;
+            pkt_free(m);
+        });
     });
     // Churn: add / change side / delete routes, and flap neighbor entries.
     std::mt19937 rng(2);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "mpnet/drivers/ethdev_port.hpp"
 #include "mpnet/drivers/softlink.hpp"
 #include "mpnet/stack/stack.hpp"
 #include "mpnet/sync/rcu.hpp"
@@ -196,6 +198,27 @@ inline void sleep_offline_ms(unsigned ms) {
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
+/// A sink thread's loop: reads queues 0..queues-1 of every port in `ports`
+/// and hands each packet to `fn(side, m)` (which frees it), until `stop`
+/// is set and a round finds nothing; naps 50 us when a round finds nothing.
+template <typename F>
+void sink_loop(const std::vector<drivers::ethdev_port*>& ports, uint16_t queues, const std::atomic<bool>& stop, F&& fn) {
+    mbuf* pk[32];
+    for (;;) {
+        uint32_t got = 0;
+        for (size_t side = 0; side < ports.size(); ++side)
+            for (uint16_t q = 0; q < queues; ++q) {
+                const uint16_t k = ports[side]->rx_burst(q, pk, 32);
+                got += k;
+                for (uint16_t j = 0; j < k; ++j) fn(static_cast<unsigned>(side), pk[j]);
+            }
+        if (got == 0) {
+            if (stop.load()) break;
+            std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+    }
+}
+
 /// A ping flood: `count` requests back to back, `timeout_ms` for the last answer.
 inline ping_opts flood(uint16_t count, uint32_t timeout_ms) {
     ping_opts o;
@@ -235,6 +258,19 @@ inline stack_config no_dad() {
     stack_config c;
     c.dad_count = 0;
     c.dad6_count = 0;
+    return c;
+}
+
+/// A forwarding stack with two worker threads (thread mode, started by the
+/// test), no DAD, a pool for a generator's floods, and workers that nap
+/// soon when idle (the torture tests' router).
+inline stack_config threaded_router(const char* name) {
+    stack_config c = no_dad();
+    c.name = name;
+    c.workers = 2;
+    c.forwarding = true;
+    c.mbufs = 8191;
+    c.idle_polls_before_sleep = 64;
     return c;
 }
 

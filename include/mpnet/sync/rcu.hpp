@@ -61,6 +61,9 @@ void rcu_barrier();
 
 namespace detail {
 void rcu_defer(void (*fn)(void*), void* p);
+/// rcu_defer from inside a deferred callback (liburcu's call_rcu thread,
+/// registered by liburcu itself): another grace period for `p`.
+void rcu_defer_from_callback(void (*fn)(void*), void* p);
 }
 
 /// Frees `p` with `delete` after a grace period. Thread context: writers.

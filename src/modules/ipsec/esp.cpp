@@ -200,7 +200,7 @@ rte_crypto_auth_algorithm auth_algo(std::string_view a, uint8_t* icv) noexcept {
 // more, until none is.
 void retire_cb(void* p) {
     auto* sa = static_cast<sa_dp*>(p);
-    if (sa->inflight() > 0) return mpnet::detail::rcu_defer(retire_cb, sa);
+    if (sa->inflight() > 0) return mpnet::detail::rcu_defer_from_callback(retire_cb, sa);
     delete sa;
 }
 
@@ -294,31 +294,6 @@ encap_key in_key(const addr& dst, uint32_t spi) noexcept {
 }
 
 esp_ctx::esp_ctx(unsigned lcores) : q(new lcore_q[lcores]), nlcores(lcores) {}
-
-esp_ctx::~esp_ctx() {
-    // Workers are gone: what is still pending or queued goes back.
-    if (dev) {
-        for (unsigned l = 0; l < nlcores; ++l) {
-            for (uint16_t i = 0; i < q[l].n; ++i) {
-                rte_pktmbuf_free(sym_of(q[l].pending[i])->m_src);
-                rte_crypto_op_free(q[l].pending[i]);
-            }
-            rte_crypto_op* ops[64];
-            for (int round = 0; round < 1000; ++round) {
-                const uint16_t n = rte_cryptodev_dequeue_burst(dev->id, static_cast<uint16_t>(l), ops, 64);
-                for (uint16_t i = 0; i < n; ++i) {
-                    rte_pktmbuf_free(sym_of(ops[i])->m_src);
-                    rte_crypto_op_free(ops[i]);
-                }
-                if (n == 0) break;
-            }
-        }
-    }
-    rcu_barrier();  // retired SAs hold sessions of this device
-    for (size_t i = 0; i < slots.size(); ++i) delete slots[i].load(std::memory_order_relaxed);
-    delete spd.publish(nullptr);
-    rcu_barrier();
-}
 
 // ---- the data path ------------------------------------------------------------------------------
 
@@ -895,6 +870,33 @@ uint32_t esp_poll(dp_ctx& c, void* arg) noexcept {
 }
 
 }  // namespace
+
+esp_ctx::~esp_ctx() {
+    // Workers are gone: what is still pending or queued goes back.
+    if (dev) {
+        for (unsigned l = 0; l < nlcores; ++l) {
+            for (uint16_t i = 0; i < q[l].n; ++i) {
+                ctx_of(q[l].pending[i]).sa->per[l].inflight.fetch_sub(1, std::memory_order_release);
+                rte_pktmbuf_free(sym_of(q[l].pending[i])->m_src);
+                rte_crypto_op_free(q[l].pending[i]);
+            }
+            rte_crypto_op* ops[64];
+            for (int round = 0; round < 1000; ++round) {
+                const uint16_t n = rte_cryptodev_dequeue_burst(dev->id, static_cast<uint16_t>(l), ops, 64);
+                for (uint16_t i = 0; i < n; ++i) {
+                    ctx_of(ops[i]).sa->per[l].inflight.fetch_sub(1, std::memory_order_release);
+                    rte_pktmbuf_free(sym_of(ops[i])->m_src);
+                    rte_crypto_op_free(ops[i]);
+                }
+                if (n == 0) break;
+            }
+        }
+    }
+    rcu_barrier();  // retired SAs hold sessions of this device
+    for (size_t i = 0; i < slots.size(); ++i) delete slots[i].load(std::memory_order_relaxed);
+    delete spd.publish(nullptr);
+    rcu_barrier();
+}
 
 esp_ctx& esp_get(module_ctl& ctl, esp_shared& sh) {
     if (esp_ctx* x = sh.ctx.load(std::memory_order_acquire)) return *x;

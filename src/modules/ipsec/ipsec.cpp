@@ -86,6 +86,7 @@ struct sa_entry {
     uint64_t serial = 0;  // which add or update the lifetime timers belong to
     bool dying = false;
     uint64_t soft_timer = 0, hard_timer = 0;  // control-plane timer ids (0: none)
+    uint64_t bytes_timer = 0;                 // the byte lifetimes' once-a-second look
     uint32_t slot = UINT32_MAX;  // its data-path twin's slot (esp.hpp)
 };
 
@@ -162,12 +163,39 @@ sa_info info_of(ipsec_state& st, const sa_entry& e, uint64_t now) {
 void disarm_lifetimes(module_ctl& ctl, const sa_entry& e) noexcept {
     if (e.soft_timer) ctl.timer_cancel(e.soft_timer);
     if (e.hard_timer) ctl.timer_cancel(e.hard_timer);
+    if (e.bytes_timer) ctl.timer_cancel(e.bytes_timer);
 }
 
+sa_info info_of(ipsec_state& st, const sa_entry& e, uint64_t now);
 void reselect(ipsec_state& st, const addr& a, const addr& b);
 void sa_erase(module_ctl& ctl, ipsec_state& st, std::map<sa_key, sa_entry>::iterator it);
 
+// Byte lifetimes: what the SA's twin counted, looked at once a second
+// (a packet or a second's worth past the limit, as NetBSD's check per
+// packet would not be).
+constexpr uint64_t bytes_check_ns = 1000000000ull;
+void arm_bytes_check(module_ctl& ctl, const sa_key& k, sa_entry& e) {
+    stack::impl* impl = &ctl.impl();
+    const uint64_t serial = e.serial;
+    e.bytes_timer = ctl.timer_add(ctl.now_ns() + bytes_check_ns, [impl, k, serial] {
+        module_ctl mc(*impl);
+        auto& st = state(mc);
+        auto it = st.sad.find(k);
+        if (it == st.sad.end() || it->second.serial != serial) return;
+        sa_entry& x = it->second;
+        x.bytes_timer = 0;
+        const uint64_t used = info_of(st, x, mc.now_ns()).bytes;
+        if (x.spec.hard_bytes && used >= x.spec.hard_bytes) return sa_erase(mc, st, it);
+        if (x.spec.soft_bytes && used >= x.spec.soft_bytes && !x.dying) {
+            x.dying = true;
+            reselect(st, x.spec.src, x.spec.dst);
+        }
+        if (x.spec.hard_bytes || !x.dying) arm_bytes_check(mc, k, x);
+    });
+}
+
 void arm_lifetimes(module_ctl& ctl, const sa_key& k, sa_entry& e) {
+    if (e.spec.soft_bytes || e.spec.hard_bytes) arm_bytes_check(ctl, k, e);
     stack::impl* impl = &ctl.impl();
     const uint64_t serial = e.serial;
     auto at = [&](uint64_t s) { return e.created_ns + s * 1000000000ull; };  // s < 2^32 (the parser's limit)
@@ -360,7 +388,7 @@ status install(module_ctl& ctl, ipsec_state& st, const sa_key& k, sa_entry& e, c
     if (!sa.auth.empty()) spec.auth = canonical(sa.auth);
     if (auto d = dp_install(ctl, st, e, spec); !d) return d;
     disarm_lifetimes(ctl, e);
-    e.soft_timer = e.hard_timer = 0;
+    e.soft_timer = e.hard_timer = e.bytes_timer = 0;
     e.spec = spec;
     e.created_ns = ctl.now_ns();
     e.serial = ++st.serial;
@@ -738,9 +766,15 @@ std::string key_hex(const std::vector<uint8_t>& k) {
 }
 
 void ipsec_limits(module_ctl& ctl, std::vector<limit_info>& out, void*) {
-    const ipsec_state& st = state(ctl);
+    ipsec_state& st = state(ctl);
     out.push_back({"ipsec SAs", sad_max, st.sad.size()});
     out.push_back({"ipsec SPs", spd_max, st.spd.size()});
+    out.push_back({"ipsec SA selections", detail::sel_max, st.sel_cells.size()});
+    // Crypto operations prepared or on the device, against the pool (every
+    // lcore's queue pair full and its pending list).
+    if (const detail::esp_ctx* x = st.esp.ctx.load(std::memory_order_relaxed);
+        x && x->dev_ready.load(std::memory_order_acquire))
+        out.push_back({"ipsec crypto operations", x->dev->ops->size, rte_mempool_in_use_count(x->dev->ops)});
 }
 
 // setkey statements that recreate both databases (lifetimes start again).
