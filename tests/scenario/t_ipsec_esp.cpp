@@ -22,6 +22,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "../support/world.hpp"
@@ -603,6 +604,135 @@ TEST(t_ipsec_lifetime, byte_lifetimes_make_the_sa_dying_then_remove_it) {
     EXPECT_FALSE(w.ping(s1, ip("198.18.0.2"), 200));
     EXPECT_EQ(drop_count(s1, "ipsec_no_sa"), before + 1);
 }
+
+// ---- t_ipsec_gif and t_ipsec_l2tp ----------------------------------------------------------------
+
+// The four-node VPN whose gateways also run gif0 between their WAN
+// addresses and route the far LAN into it. ESP in tunnel mode between the
+// LANs takes the packets before they reach gif0 (as NetBSD, whose policy
+// applies in ip_output before the interface); in transport mode between
+// the WAN addresses it protects gif's own packets (IPv4 or IPv6 in IP).
+struct gif_case {
+    bool six, transport;
+};
+class t_ipsec_gif : public ::testing::TestWithParam<gif_case> {};
+
+TEST_P(t_ipsec_gif, pings_through_gif_are_esp_on_the_wan) {
+    const auto [six, transport] = GetParam();
+    const algo& a = algos[6];  // gcm128
+    vpn v(six, six);
+    const std::string fi = vpn::inet(six);
+    for (stack* g : {&v.g1, &v.g2}) {
+        const bool one = g == &v.g1;
+        ok(*g, "ifconfig gif0 create");
+        ok(*g, fmt::format("ifconfig gif0 tunnel {} {}", one ? v.g1_wan : v.g2_wan, one ? v.g2_wan : v.g1_wan));
+        const char* mine = six ? (one ? "2001:db8:3::1" : "2001:db8:4::1") : (one ? "198.18.101.1" : "198.18.102.1");
+        const char* peer = six ? (one ? "2001:db8:4::1" : "2001:db8:3::1") : (one ? "198.18.102.1" : "198.18.101.1");
+        ok(*g, fmt::format("ifconfig gif0 {} {}/{} {}", fi, mine, six ? 128 : 32, peer));
+        ok(*g, "ifconfig gif0 up");
+        ok(*g, fmt::format("route change -{} {} {}", fi, one ? v.in.lan2_net : v.in.lan1_net, peer));
+    }
+    v.w.run_for_ms(5);
+    // Without IPsec: IP in IP on the WAN.
+    v.wan.take_capture();
+    EXPECT_TRUE(v.ping(v.h1, v.in.h2));
+    auto [esp, clear] = esp_frames(v.wan.take_capture(), six);
+    EXPECT_EQ(esp, 0u);
+    EXPECT_EQ(clear, 2u);
+    if (transport) {
+        const sa_line s12{v.g1_wan, v.g2_wan, 10000, 1}, s21{v.g2_wan, v.g1_wan, 10001, 2};
+        for (stack* g : {&v.g1, &v.g2}) {
+            const bool one = g == &v.g1;
+            ok(*g, add_line(a, s12));
+            ok(*g, add_line(a, s21));
+            const char* me = one ? v.g1_wan : v.g2_wan;
+            const char* peer = one ? v.g2_wan : v.g1_wan;
+            ok(*g, fmt::format("setkey spdadd {} {} any -P out ipsec esp/transport//require", me, peer));
+            ok(*g, fmt::format("setkey spdadd {} {} any -P in ipsec esp/transport//require", peer, me));
+        }
+    } else {
+        v.protect(a);
+    }
+    v.wan.take_capture();
+    EXPECT_TRUE(v.ping(v.h1, v.in.h2));
+    EXPECT_TRUE(v.ping(v.h2, v.in.h1));
+    std::tie(esp, clear) = esp_frames(v.wan.take_capture(), six);
+    EXPECT_EQ(esp, 4u);
+    EXPECT_EQ(clear, 0u);
+    // Transport mode carries gif's packets: both gifs counted them.
+    if (transport) {
+        EXPECT_GE(v.g2.if_get("gif0")->ipackets, 2u);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(modes, t_ipsec_gif,
+                         ::testing::Values(gif_case{false, false}, gif_case{false, true}, gif_case{true, false},
+                                           gif_case{true, true}),
+                         [](const auto& i) {
+                             return std::string(i.param.six ? "ipv6_" : "ipv4_") +
+                                    (i.param.transport ? "transport" : "tunnel");
+                         });
+
+// Two hosts of one subnet on two segments, joined by l2tp0 bridged with
+// each gateway's LAN port; ESP between the gateways (tunnel mode on the
+// WAN subnet, or transport between the two WAN addresses) carries
+// L2TPv3's packets.
+class t_ipsec_l2tp : public ::testing::TestWithParam<bool> {};
+
+TEST_P(t_ipsec_l2tp, bridged_pings_are_esp_on_the_wan) {
+    const bool transport = GetParam();
+    const algo& a = algos[3];  // cbc128_sha256
+    world w;
+    auto& lan1 = w.add_bus("lan1");
+    auto& lan2 = w.add_bus("lan2");
+    auto& wan = w.add_bus("wan");
+    stack& h1 = w.add_host("local", lan1, "shmif0", "198.18.1.1");
+    stack& h2 = w.add_host("remote", lan2, "shmif0", "198.18.1.2");
+    stack& g1 = w.add_stack("gw1", no_dad());
+    stack& g2 = w.add_stack("gw2", no_dad());
+    w.attach(g1, lan1, "shmif0");
+    w.attach(g1, wan, "shmif1");
+    w.attach(g2, lan2, "shmif0");
+    w.attach(g2, wan, "shmif1");
+    const sa_line s12{"198.18.0.1", "198.18.0.2", 10000, 1}, s21{"198.18.0.2", "198.18.0.1", 10001, 2};
+    for (stack* g : {&g1, &g2}) {
+        const bool one = g == &g1;
+        const char* me = one ? "198.18.0.1" : "198.18.0.2";
+        const char* peer = one ? "198.18.0.2" : "198.18.0.1";
+        ok(*g, fmt::format("ifconfig shmif1 inet {}/24 up", me));
+        ok(*g, "ifconfig shmif0 up");
+        ok(*g, "ifconfig l2tp0 create");
+        ok(*g, fmt::format("ifconfig l2tp0 tunnel {} {}", me, peer));
+        ok(*g, one ? "ifconfig l2tp0 session 1234 4321" : "ifconfig l2tp0 session 4321 1234");
+        ok(*g, "ifconfig l2tp0 up");
+        ok(*g, "ifconfig bridge0 create");
+        ok(*g, "ifconfig bridge0 up");
+        ok(*g, "brconfig bridge0 add shmif0");
+        ok(*g, "brconfig bridge0 add l2tp0");
+        ok(*g, add_line(a, s12, transport ? "" : "-m tunnel"));
+        ok(*g, add_line(a, s21, transport ? "" : "-m tunnel"));
+        if (transport) {
+            ok(*g, fmt::format("setkey spdadd {} {} any -P out ipsec esp/transport//require", me, peer));
+            ok(*g, fmt::format("setkey spdadd {} {} any -P in ipsec esp/transport//require", peer, me));
+        } else {
+            ok(*g, fmt::format("setkey spdadd {}/32 198.18.0.0/24 any -P out ipsec esp/tunnel/{}-{}/require", me, me,
+                               peer));
+            ok(*g, fmt::format("setkey spdadd 198.18.0.0/24 {}/32 any -P in ipsec esp/tunnel/{}-{}/require", me, peer,
+                               me));
+        }
+    }
+    w.run_for_ms(5);
+    wan.take_capture();
+    EXPECT_TRUE(w.ping(h1, ip("198.18.1.2")));
+    EXPECT_TRUE(w.ping(h2, ip("198.18.1.1")));
+    const auto [esp, clear] = esp_frames(wan.take_capture(), false);
+    EXPECT_GE(esp, 4u);  // the ARP exchange goes through the tunnel too
+    EXPECT_EQ(clear, 0u);
+    EXPECT_GE(g2.if_get("l2tp0")->ipackets, 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(modes, t_ipsec_l2tp, ::testing::Values(false, true),
+                         [](const auto& i) { return std::string(i.param ? "transport" : "tunnel"); });
 
 }  // namespace
 }  // namespace mpnet::testing

@@ -768,6 +768,40 @@ void finish_out(dp_ctx& c, esp_shared& sh, rte_crypto_op* op) noexcept {
         c.ip6_output(m);
 }
 
+// Whether the inbound SPD gives the IP packet of `len` bytes at `off`
+// (protocol `nh`: 4 or 41) a tunnel-mode policy.
+bool inner_wants_tunnel(esp_shared& sh, mbuf* m, uint32_t off, uint32_t len, uint8_t nh) noexcept {
+    esp_ctx* x = ctx_of(sh);
+    const spd_dp* spd = x ? x->spd.read() : nullptr;
+    if (!spd) return false;
+    const uint8_t* p = pkt_data(m) + off;
+    sel_of s;
+    uint32_t l4 = 0;
+    if (nh == ipproto_ipip) {
+        if (len < sizeof(ip4_hdr)) return false;
+        const auto* h = reinterpret_cast<const ip4_hdr*>(p);
+        s.src.family = s.dst.family = 4;
+        s.src.v4 = ip4_addr(h->src.get());
+        s.dst.v4 = ip4_addr(h->dst.get());
+        s.ulp = h->proto;
+        l4 = h->hlen_bytes();
+    } else {
+        if (len < sizeof(ip6_hdr)) return false;
+        const auto* h = reinterpret_cast<const ip6_hdr*>(p);
+        s.src.family = s.dst.family = 6;
+        s.src.v6 = h->src;
+        s.dst.v6 = h->dst;
+        s.ulp = h->next;  // extension headers: matched as that protocol (an SP for any still matches)
+        l4 = sizeof(ip6_hdr);
+    }
+    if ((s.ulp == ipproto_udp || s.ulp == ipproto_tcp) && l4 + 4 <= len) {
+        s.sport = uint16_t(p[l4] << 8 | p[l4 + 1]);
+        s.dport = uint16_t(p[l4 + 2] << 8 | p[l4 + 3]);
+    }
+    const sp_spec* sp = first_match(spd->in, s);
+    return sp && sp->act == action::ipsec && sp->m == mode::tunnel;
+}
+
 // A completed inbound operation: the window, the trailer, then the inner
 // packet (tunnel) or the packet without ESP (transport) to IP input.
 mbuf* finish_in(dp_ctx& c, esp_shared& sh, rte_crypto_op* op, ifindex_t* ifindex) noexcept {
@@ -791,7 +825,12 @@ mbuf* finish_in(dp_ctx& c, esp_shared& sh, rte_crypto_op* op, ifindex_t* ifindex
     const uint32_t inner_len = enc_len - padlen - 2;
     const sa_spec& s = sa.spec;
     const bool tunnel_nh = nh == ipproto_ipip || nh == ipproto_ipv6;
-    const bool tunnel = s.m == mode::tunnel || (s.m == mode::any && tunnel_nh);
+    // An SA of mode any carrying IP in IP: tunnel mode when an inbound
+    // policy asks tunnel mode for the inner packet; otherwise the outer
+    // header stays and IP input dispatches protocol 4 or 41 (a gif
+    // protected by transport mode, as NetBSD's t_ipsec_gif).
+    const bool tunnel = s.m == mode::tunnel ||
+                        (s.m == mode::any && tunnel_nh && inner_wants_tunnel(sh, m, data_off, inner_len, nh));
     if (tunnel && !tunnel_nh) return c.drop(m, sh.bad_next_header), nullptr;
     if (!pkt_trim_to(m, data_off + inner_len)) return c.drop(m, sh.bad_trailer), nullptr;
     sa_lcore& st = sa.per[c.lcore()];
