@@ -292,6 +292,40 @@ struct vpn {
         if (inner6) return w.ping6(from, ip6(to));
         return w.ping(from, ip(to));
     }
+    // Pings both ways: the WAN carries four ESP frames and nothing in the
+    // clear. Returns what tshark makes of them, opened with the gateways' SAs.
+    std::string pings_as_esp(const algo& a) {
+        wan.take_capture();
+        EXPECT_TRUE(ping(h1, in.h2));
+        EXPECT_TRUE(ping(h2, in.h1));
+        const std::string dir = temp_dir();
+        const std::string pcap = dir + "/wan.pcap";
+        EXPECT_TRUE(wan.write_pcap(pcap));
+        const auto [esp, clear] = esp_frames(wan.take_capture(), outer6);
+        EXPECT_EQ(esp, 4u);
+        EXPECT_EQ(clear, 0u);
+        const sa_line s12{g1_wan, g2_wan, 10000, 1}, s21{g2_wan, g1_wan, 10001, 2};
+        std::string ts = tshark_esp(pcap, uat(a, s12, outer6) + uat(a, s21, outer6));
+        std::system(("rm -rf " + dir).c_str());
+        return ts;
+    }
+    // A point-to-point tunnel interface `ifn` (gif0, ipsec0) between the
+    // WAN addresses on both gateways, with inner addresses, and the far
+    // LAN routed into it.
+    void route_through(const char* ifn) {
+        const std::string fi = inet(inner6);
+        for (stack* g : {&g1, &g2}) {
+            const bool one = g == &g1;
+            ok(*g, fmt::format("ifconfig {} create", ifn));
+            ok(*g, fmt::format("ifconfig {} tunnel {} {}", ifn, one ? g1_wan : g2_wan, one ? g2_wan : g1_wan));
+            const char* mine = inner6 ? (one ? "2001:db8:3::1" : "2001:db8:4::1") : (one ? "198.18.101.1" : "198.18.102.1");
+            const char* peer = inner6 ? (one ? "2001:db8:4::1" : "2001:db8:3::1") : (one ? "198.18.102.1" : "198.18.101.1");
+            ok(*g, fmt::format("ifconfig {} {} {}/{} {}", ifn, fi, mine, inner6 ? 128 : 32, peer));
+            ok(*g, fmt::format("ifconfig {} up", ifn));
+            ok(*g, fmt::format("route change -{} {} {}", fi, one ? in.lan2_net : in.lan1_net, peer));
+        }
+        w.run_for_ms(5);
+    }
 };
 
 struct tunnel_case {
@@ -318,17 +352,8 @@ TEST_P(t_ipsec_tunnel, the_lans_reach_each_other_only_through_esp_between_the_ga
     const auto [i6, o6, a] = GetParam();
     vpn v(i6, o6);
     v.protect(*a);
-    v.wan.take_capture();
-    EXPECT_TRUE(v.ping(v.h1, v.in.h2));
-    EXPECT_TRUE(v.ping(v.h2, v.in.h1));
-    const std::string dir = temp_dir();
-    const std::string pcap = dir + "/wan.pcap";
-    ASSERT_TRUE(v.wan.write_pcap(pcap));
-    const auto [esp, clear] = esp_frames(v.wan.take_capture(), o6);
-    EXPECT_EQ(esp, 4u);
-    EXPECT_EQ(clear, 0u);
+    const std::string ts = v.pings_as_esp(*a);
     const sa_line s12{v.g1_wan, v.g2_wan, 10000, 1}, s21{v.g2_wan, v.g1_wan, 10001, 2};
-    const std::string ts = tshark_esp(pcap, uat(*a, s12, o6) + uat(*a, s21, o6));
     EXPECT_EQ(count_of(ts, "@1@"), 4u) << ts;
     // Inside: the hosts' own packets, inner family and all.
     EXPECT_EQ(count_of(ts, i6 ? ":esp:ipv6:icmpv6" : ":esp:ip:icmp"), 4u) << ts;
@@ -338,7 +363,6 @@ TEST_P(t_ipsec_tunnel, the_lans_reach_each_other_only_through_esp_between_the_ga
     ok(v.g1, "setkey flush");
     EXPECT_FALSE(v.ping(v.h1, v.in.h2));
     EXPECT_GE(drop_count(v.g1, "ipsec_no_sa"), 1u);
-    std::system(("rm -rf " + dir).c_str());
 }
 
 INSTANTIATE_TEST_SUITE_P(families, t_ipsec_tunnel, ::testing::ValuesIn(tunnel_cases()), tunnel_name);
@@ -621,18 +645,7 @@ TEST_P(t_ipsec_gif, pings_through_gif_are_esp_on_the_wan) {
     const auto [six, transport] = GetParam();
     const algo& a = algos[6];  // gcm128
     vpn v(six, six);
-    const std::string fi = vpn::inet(six);
-    for (stack* g : {&v.g1, &v.g2}) {
-        const bool one = g == &v.g1;
-        ok(*g, "ifconfig gif0 create");
-        ok(*g, fmt::format("ifconfig gif0 tunnel {} {}", one ? v.g1_wan : v.g2_wan, one ? v.g2_wan : v.g1_wan));
-        const char* mine = six ? (one ? "2001:db8:3::1" : "2001:db8:4::1") : (one ? "198.18.101.1" : "198.18.102.1");
-        const char* peer = six ? (one ? "2001:db8:4::1" : "2001:db8:3::1") : (one ? "198.18.102.1" : "198.18.101.1");
-        ok(*g, fmt::format("ifconfig gif0 {} {}/{} {}", fi, mine, six ? 128 : 32, peer));
-        ok(*g, "ifconfig gif0 up");
-        ok(*g, fmt::format("route change -{} {} {}", fi, one ? v.in.lan2_net : v.in.lan1_net, peer));
-    }
-    v.w.run_for_ms(5);
+    v.route_through("gif0");
     // Without IPsec: IP in IP on the WAN.
     v.wan.take_capture();
     EXPECT_TRUE(v.ping(v.h1, v.in.h2));
@@ -733,6 +746,59 @@ TEST_P(t_ipsec_l2tp, bridged_pings_are_esp_on_the_wan) {
 
 INSTANTIATE_TEST_SUITE_P(modes, t_ipsec_l2tp, ::testing::Values(false, true),
                          [](const auto& i) { return std::string(i.param ? "transport" : "tunnel"); });
+
+// ---- ipsec(4) --------------------------------------------------------------------------------------
+
+// The route-based VPN: ipsec0 on each gateway with the WAN addresses as its
+// tunnel, the far LAN routed into it; its SPs come with the tunnel (IP in
+// IP between the endpoints, ESP transport at level unique with the
+// interface's reqid), and SAs given that reqid serve it. Inner and outer
+// family in all four combinations.
+class t_ipsecif : public ::testing::TestWithParam<std::pair<bool, bool>> {};
+
+TEST_P(t_ipsecif, a_route_based_vpn_is_configured_like_a_gif) {
+    const auto [i6, o6] = GetParam();
+    const algo& a = algos[6];  // gcm128
+    vpn v(i6, o6);
+    v.route_through("ipsec0");
+    // The SPs the tunnel brought, with their reqid (NetBSD's tests read it
+    // from setkey -D -P the same way).
+    ctl::command_set c1{v.g1};
+    const std::string spd = c1.execute("setkey -D -P").text;
+    const std::string reqid = i6 ? "8193" : "8192";
+    EXPECT_EQ(count_of(spd, "esp/transport//unique:" + reqid), 2u) << spd;  // out and in
+    EXPECT_EQ(count_of(spd, "/unique:"), 4u) << spd;                        // and IPv6 inside
+    // No SA yet: the interface's policy stops the packets.
+    EXPECT_FALSE(v.ping(v.h1, v.in.h2));
+    EXPECT_GE(drop_count(v.g1, "ipsec_no_sa"), 1u);
+    const sa_line s12{v.g1_wan, v.g2_wan, 10000, 1}, s21{v.g2_wan, v.g1_wan, 10001, 2};
+    for (stack* g : {&v.g1, &v.g2}) {
+        ok(*g, add_line(a, s12, "-m transport -u " + reqid));
+        ok(*g, add_line(a, s21, "-m transport -u " + reqid));
+    }
+    const std::string ts = v.pings_as_esp(a);
+    EXPECT_EQ(count_of(ts, "@1@"), 4u) << ts;
+    EXPECT_EQ(count_of(ts, i6 ? ":esp:ipv6:icmpv6" : ":esp:ip:icmp"), 4u) << ts;  // IP in IP, opened
+    EXPECT_GE(v.g2.if_get("ipsec0")->ipackets, 2u);
+    EXPECT_GE(v.g1.if_get("ipsec0")->opackets, 2u);
+    // setkey cannot take the interface's SPs; the tunnel's removal does.
+    ok(v.g1, "setkey spdflush");
+    EXPECT_EQ(count_of(c1.execute("setkey -D -P").text, "/unique:"), 4u);
+    EXPECT_NE(c1.execute(fmt::format("setkey spddelete {} {} 4 -P out", v.g1_wan, v.g2_wan)).status, 0);
+    EXPECT_EQ(c1.running_config().find("/unique:"), std::string::npos);  // the tunnel line brings them back
+    EXPECT_NE(c1.running_config().find(fmt::format("ifconfig ipsec0 tunnel {} {}", v.g1_wan, v.g2_wan)),
+              std::string::npos);
+    ok(v.g1, "ifconfig ipsec0 destroy");
+    EXPECT_EQ(c1.execute("setkey -D -P").text, "No SPD entries.\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(families, t_ipsecif,
+                         ::testing::Values(std::pair{false, false}, std::pair{false, true}, std::pair{true, false},
+                                           std::pair{true, true}),
+                         [](const auto& i) {
+                             return std::string(i.param.first ? "ipv6" : "ipv4") + "over" +
+                                    (i.param.second ? "ipv6" : "ipv4");
+                         });
 
 }  // namespace
 }  // namespace mpnet::testing

@@ -858,6 +858,20 @@ mbuf* finish_in(dp_ctx& c, esp_shared& sh, rte_crypto_op* op, ifindex_t* ifindex
             h->payload_len.set(static_cast<uint16_t>(pkt_len(m) - sizeof(ip6_hdr)));
             if (k.nh_field < ip_len) p[k.nh_field] = nh;
         }
+        // IP in IP between an ipsec(4) interface's endpoints: received on it.
+        if (tunnel_nh && sh.ipsecif && sh.ipsecif->size())
+            if (const encap_hit e = sh.ipsecif->lookup(encap_key::received(p, k.family, 0))) {
+                ifnet* ifp = c.if_lookup(e.ifindex);
+                if (!ifp || !ifp->is_up()) return c.drop(m, drop_reason::if_down), nullptr;
+                const unsigned want = nh == ipproto_ipip ? 4 : 6;
+                if (!pkt_adj(m, static_cast<uint16_t>(ip_len)) || pkt_head_len(m) < 1 || (pkt_data(m)[0] >> 4) != want)
+                    return c.drop(m, sh.if_bad_inner), nullptr;
+                ifp->count(c.lcore(), if_counter::ipackets);
+                ifp->count(c.lcore(), if_counter::ibytes, pkt_len(m));
+                m->ol_flags = (m->ol_flags & ~sh.flag_out) | sh.flag_in;
+                *ifindex = e.ifindex;
+                return m;
+            }
     }
     m->ol_flags = (m->ol_flags & ~sh.flag_out) | sh.flag_in;
     *ifindex = k.ifindex;

@@ -237,7 +237,20 @@ struct esp_shared {
         crypto_error{}, crypto_full{}, bad_trailer{}, bad_next_header{}, no_room{}, seq_overflow{}, chained{},
         natt_not_esp{};
     std::string crypto_error_text;  // why no device opened, for the SA add that wanted one
+    // ipsec(4) (ipsecif.cpp): its tunnels by (our address, the peer's), which
+    // the IP in IP that an SA opens is delivered to; its drop reasons.
+    encap_table* ipsecif = nullptr;
+    drop_reason if_bad_inner{};
 };
+
+/// ipsec(4)'s ifconfig verbs (tunnel, deletetunnel).
+extern const ifconfig_verb ipsecif_verbs[2];
+/// The ipsec(4) kind (ipsecif.cpp): registered by the ipsec module's attach.
+void ipsecif_attach(module_registrar& r, esp_shared& sh);
+/// What ipsec.cpp does for ipsec(4): the SPs an interface's tunnel brings
+/// (none for `e` null), NetBSD's: IP in IP between the endpoints, out and
+/// in, ESP transport mode at level unique with the interface's reqids.
+void ipsecif_policies(module_ctl& ctl, ifindex_t owner, const tunnel_endpoints* e, uint32_t reqid4, uint32_t reqid6);
 
 /// Registers ESP's protocol handlers, NAT traversal's UDP port, the policy
 /// points, the poll source and the drop reasons.

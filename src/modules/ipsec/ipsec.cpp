@@ -93,6 +93,7 @@ struct sa_entry {
 struct sp_entry {
     sp_spec spec;
     uint32_t id = 0;
+    ifindex_t owner = 0;  // an ipsec(4) interface's SP (ipsecif.cpp): setkey leaves it alone
 };
 
 // An outbound request's selection: (mode, reqid, source, destination).
@@ -120,6 +121,7 @@ void reselect_all(module_ctl& ctl, ipsec_state& st);
 void ipsec_attach(module_registrar& r) {
     auto* st = r.own(std::make_unique<ipsec_state>());
     detail::esp_attach(r, st->esp);
+    detail::ipsecif_attach(r, st->esp);
     r.limits(ipsec_limits);
     r.config(ipsec_config);
     knob k;
@@ -579,6 +581,7 @@ status sp_update(stack& s, const sp_spec& sp) {
         auto& st = state(ctl);
         for (auto& e : st.spd)
             if (e.spec.sel == sp.sel && e.spec.d == sp.d) {
+                if (e.owner) return errc::perm;
                 e.spec = sp;
                 spd_publish(ctl, st);
                 return {};
@@ -590,6 +593,8 @@ status sp_update(stack& s, const sp_spec& sp) {
 status sp_delete(stack& s, const selector& sel, dir d) {
     return s.ctl_call([&](module_ctl& ctl) -> status {
         auto& st = state(ctl);
+        for (const auto& e : st.spd)
+            if (e.owner && e.spec.sel == sel && e.spec.d == d) return errc::perm;
         const size_t n = std::erase_if(st.spd, [&](const sp_entry& e) { return e.spec.sel == sel && e.spec.d == d; });
         if (n) spd_publish(ctl, st);
         return n ? status{} : status{errc::noent};
@@ -598,8 +603,9 @@ status sp_delete(stack& s, const selector& sel, dir d) {
 
 void sp_flush(stack& s) {
     (void)s.ctl_call([&](module_ctl& ctl) -> status {
-        state(ctl).spd.clear();
-        spd_publish(ctl, state(ctl));
+        auto& st = state(ctl);
+        std::erase_if(st.spd, [](const sp_entry& e) { return e.owner == 0; });  // ipsec(4)'s stay
+        spd_publish(ctl, st);
         return {};
     });
 }
@@ -612,6 +618,49 @@ std::vector<sp_info> sp_list(stack& s) {
     });
     return v;
 }
+
+// ---- ipsec(4)'s policies ------------------------------------------------------------------------
+
+namespace detail {
+
+void ipsecif_policies(module_ctl& ctl, ifindex_t owner, const tunnel_endpoints* e, uint32_t reqid4, uint32_t reqid6) {
+    auto& st = state(ctl);
+    std::erase_if(st.spd, [&](const sp_entry& x) { return x.owner == owner; });
+    if (e) {
+        addr a, b;
+        a.family = b.family = e->family;
+        a.v4 = e->src4;
+        b.v4 = e->dst4;
+        a.v6 = e->src6;
+        b.v6 = e->dst6;
+        for (const uint8_t ulp : {ipproto_ipip, ipproto_ipv6})
+            for (const dir d : {dir::out, dir::in}) {
+                const addr& from = d == dir::out ? a : b;
+                const addr& to = d == dir::out ? b : a;
+                sp_spec sp;
+                sp.sel.family = e->family;
+                if (e->family == 4) {
+                    sp.sel.src4 = prefix4::of(from.v4, 32);
+                    sp.sel.dst4 = prefix4::of(to.v4, 32);
+                } else {
+                    sp.sel.src6 = prefix6::of(from.v6, 128);
+                    sp.sel.dst6 = prefix6::of(to.v6, 128);
+                }
+                sp.sel.ulp = ulp;
+                sp.d = d;
+                sp.act = action::ipsec;
+                sp.m = mode::transport;
+                sp.lev = level::unique;
+                sp.reqid = ulp == ipproto_ipip ? reqid4 : reqid6;
+                // Another SP with this selector gives way to the interface's.
+                std::erase_if(st.spd, [&](const sp_entry& x) { return x.spec.sel == sp.sel && x.spec.d == d; });
+                st.spd.push_back(sp_entry{sp, st.next_spid++, owner});
+            }
+    }
+    spd_publish(ctl, st);
+}
+
+}  // namespace detail
 
 // ---- choosing an SP and an SA -------------------------------------------------------------------
 
@@ -800,6 +849,7 @@ void ipsec_config(module_ctl& ctl, std::vector<std::string>& lines, void*) {
         lines.push_back(std::move(l));
     }
     for (const auto& e : st.spd) {
+        if (e.owner) continue;  // the interface's tunnel brings it back
         const sp_spec& s = e.spec;
         std::string l = fmt::format("setkey spdadd {}[{}] {}[{}] {} -P {} ", prefix_str(s.sel, true),
                                     port_str(s.sel.sport), prefix_str(s.sel, false), port_str(s.sel.dport),
@@ -1080,6 +1130,7 @@ std::string why(errc e, std::string_view what) {
         case errc::noent: return fmt::format("{}: No such file or directory", what);
         case errc::nospc: return fmt::format("{}: the database is full", what);
         case errc::io: return fmt::format("{}: no crypto device takes it (crypto_aesni_mb, crypto_openssl)", what);
+        case errc::perm: return fmt::format("{}: Operation not permitted (an ipsec interface's policy)", what);
         default: return fmt::format("{}: Invalid argument", what);
     }
 }
@@ -1173,6 +1224,6 @@ constexpr module_command ipsec_commands[] = {
 }  // namespace
 }  // namespace ipsec
 
-extern const module ipsec_module{"ipsec", ipsec::ipsec_attach, ipsec::ipsec_commands, {}};
+extern const module ipsec_module{"ipsec", ipsec::ipsec_attach, ipsec::ipsec_commands, ipsec::detail::ipsecif_verbs};
 
 }  // namespace mpnet
