@@ -8,8 +8,8 @@
 // DPDK cryptodev (libipsec-mb's PMD, or OpenSSL's); an inbound SA opens
 // what arrives for its destination and SPI. The data path reads its own
 // twins of the SAs and a snapshot of the SPD (esp.hpp explains the shape).
-// Not built yet: extended sequence numbers, byte lifetimes' enforcement,
-// the ipsec(4) interface, path MTU around the ESP overhead.
+// The route-based ipsec(4) interface is src/modules/ipsec/ipsecif.cpp.
+// Not built yet: path MTU around the ESP overhead.
 //
 // SAs: (source, destination, SPI) with ESP (`esp`) or ESP in UDP (`esp-udp`,
 // RFC 3948 NAT traversal, with its ports), mode transport, tunnel or any,
@@ -89,6 +89,7 @@ struct sa_spec {
     std::string auth;               // -A (empty: none)
     std::vector<uint8_t> auth_key;
     uint32_t replay = 0;            // -r: the anti-replay window in bytes (0: off)
+    bool esn = false;               // -esn (mpnet's): 64-bit extended sequence numbers (RFC 4303 2.2.1)
     uint64_t hard_s = 0, soft_s = 0, hard_bytes = 0, soft_bytes = 0;  // 0: none
 };
 

@@ -162,6 +162,17 @@ bool replay_window::accept(uint64_t seq) noexcept {
     return true;
 }
 
+uint64_t replay_window::infer(uint32_t lo) const noexcept {
+    const uint64_t t = top_.load(std::memory_order_acquire);
+    const uint32_t tl = static_cast<uint32_t>(t), th = static_cast<uint32_t>(t >> 32);
+    const uint32_t edge = tl - w_ + 1;  // the window's left edge, modulo 2^32
+    if (tl >= w_ - 1) return (uint64_t(lo >= edge ? th : th + 1) << 32) | lo;
+    // The window straddles a multiple of 2^32: a number past its edge is
+    // from the block before.
+    if (lo >= edge) return th == 0 ? 0 : (uint64_t(th - 1) << 32) | lo;
+    return (uint64_t(th) << 32) | lo;
+}
+
 // ---- SAs ----------------------------------------------------------------------------------------
 
 sa_dp::~sa_dp() {
@@ -235,7 +246,7 @@ sa_dp* esp_sa_build(esp_ctx& x, const sa_spec& s, std::string& why) {
             a.aead.iv.offset = op_iv_off;
             a.aead.iv.length = 12;
             a.aead.digest_length = 16;
-            a.aead.aad_length = 8;
+            a.aead.aad_length = s.esn ? 12 : 8;  // SPI, [high 32 bits,] sequence number
         }
     } else {
         const bool null_enc = s.enc == "null";
@@ -422,14 +433,16 @@ void queue_op(esp_ctx& x, dp_ctx& c, esp_shared& sh, rte_crypto_op* op) noexcept
     if (q.n == lcore_q::pending_max) flush(x, c, q, sh);
 }
 
-// Output: `m` (IPv4 or IPv6 header in front, one segment) under `sa`.
 // The operation for the ESP packet `m` whose header is at `esp_off` and
 // whose encrypted part (payload, padding and trailer) is `enc_len` bytes,
 // its IV already in the packet: the nonce (AES-GCM: salt and IV, RFC
 // 4106) or the IV (CBC) into the operation, the AAD (SPI and sequence
-// number), the regions and the ICV's place. Both directions alike.
-void set_crypto(rte_crypto_op* op, const sa_dp& sa, void* session, mbuf* m, uint32_t esp_off,
-                uint32_t enc_len) noexcept {
+// number, with ESN its high half between them), the regions and the ICV's
+// place. With ESN and an HMAC, the high half sits where the ICV goes and
+// the ICV 4 bytes further (the caller arranged that; RFC 4303 2.2.1: the
+// ICV covers it, the wire does not carry it). Both directions alike.
+void set_crypto(rte_crypto_op* op, const sa_dp& sa, void* session, mbuf* m, uint32_t esp_off, uint32_t enc_len,
+                uint64_t seq) noexcept {
     rte_crypto_op_attach_sym_session(op, session);
     rte_crypto_sym_op* so = sym_of(op);
     so->m_src = m;
@@ -439,7 +452,14 @@ void set_crypto(rte_crypto_op* op, const sa_dp& sa, void* session, mbuf* m, uint
     const uint32_t icv_off = data_off + enc_len;
     if (sa.aead) {
         uint8_t* aad = rte_crypto_op_ctod_offset(op, uint8_t*, op_aad_off);
-        std::memcpy(aad, e, 8);
+        std::memcpy(aad, e, 4);
+        if (sa.spec.esn) {
+            const uint32_t hi = rte_cpu_to_be_32(static_cast<uint32_t>(seq >> 32));
+            std::memcpy(aad + 4, &hi, 4);
+            std::memcpy(aad + 8, e + 4, 4);
+        } else {
+            std::memcpy(aad + 4, e + 4, 4);
+        }
         std::memcpy(iv, sa.salt, 4);
         std::memcpy(iv + 4, e + 8, 8);
         so->aead.data.offset = data_off;
@@ -455,11 +475,34 @@ void set_crypto(rte_crypto_op* op, const sa_dp& sa, void* session, mbuf* m, uint
         so->cipher.data.offset = data_off;
         so->cipher.data.length = enc_len;
     }
+    const uint32_t hi = sa.spec.esn ? 4 : 0;
     so->auth.data.offset = esp_off;
-    so->auth.data.length = icv_off - esp_off;
-    so->auth.digest.data = pkt_data(m) + icv_off;
-    so->auth.digest.phys_addr = rte_pktmbuf_iova_offset(m, icv_off);
+    so->auth.data.length = icv_off + hi - esp_off;
+    so->auth.digest.data = pkt_data(m) + icv_off + hi;
+    so->auth.digest.phys_addr = rte_pktmbuf_iova_offset(m, icv_off + hi);
 }
+
+// ESN with an HMAC: the high half of the sequence number goes where the
+// ICV will be, the ICV 4 bytes past it (the packet grows by 4, tailroom
+// permitting) ...
+bool esn_open(mbuf* m, const sa_dp& sa, uint32_t icv_off, uint64_t seq) noexcept {
+    if (!rte_pktmbuf_append(m, 4)) return false;
+    uint8_t* p = pkt_data(m);
+    std::memmove(p + icv_off + 4, p + icv_off, sa.icv_len);
+    const uint32_t hi = rte_cpu_to_be_32(static_cast<uint32_t>(seq >> 32));
+    std::memcpy(p + icv_off, &hi, 4);
+    return true;
+}
+
+// ... and once the crypto is done, the ICV back where the wire has it.
+void esn_close(mbuf* m, const sa_dp& sa) noexcept {
+    uint8_t* p = pkt_data(m);
+    const uint32_t icv_off = pkt_len(m) - sa.icv_len - 4;
+    std::memmove(p + icv_off, p + icv_off + 4, sa.icv_len);
+    rte_pktmbuf_trim(m, 4);
+}
+
+// Output: `m` (IPv4 or IPv6 header in front, one segment) under `sa`.
 
 // `tunnel`: the request's mode (an SA of mode any serves both).
 void esp_output(esp_ctx& x, dp_ctx& c, esp_shared& sh, sa_dp& sa, mbuf* m, uint8_t family, bool tunnel) noexcept {
@@ -495,14 +538,15 @@ void esp_output(esp_ctx& x, dp_ctx& c, esp_shared& sh, sa_dp& sa, mbuf* m, uint8
     const uint32_t payload = pkt_len(m) - ip_len;
     const uint32_t padded = (payload + 2 + sa.block - 1) / sa.block * sa.block;
     const uint32_t pad = padded - payload - 2;
-    const uint32_t tail = pad + 2 + sa.icv_len;
+    const bool esn_hmac = s.esn && !sa.aead;  // 4 bytes more while the crypto runs
+    const uint32_t tail = pad + 2 + sa.icv_len + (esn_hmac ? 4 : 0);
     const uint8_t udp_len = s.udp ? 8 : 0;
     const uint32_t outer = tunnel ? (s.dst.family == 4 ? sizeof(ip4_hdr) : sizeof(ip6_hdr)) : 0;
     const uint32_t head = outer + udp_len + sizeof(esp_hdr) + sa.iv_len;
     if (rte_pktmbuf_tailroom(m) < tail || rte_pktmbuf_headroom(m) < head + link_reserve)
         return c.drop(m, sh.no_room);
     const uint64_t seq = sa.seq.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (seq > UINT32_MAX) return c.drop(m, sh.seq_overflow);  // no ESN: the SA is spent (RFC 4303 3.3.3)
+    if (seq > UINT32_MAX && !s.esn) return c.drop(m, sh.seq_overflow);  // the SA is spent (RFC 4303 3.3.3)
     rte_crypto_op* op = rte_crypto_op_alloc(x.dev->ops, RTE_CRYPTO_OP_TYPE_SYMMETRIC);
     if (!op) return c.drop(m, drop_reason::nobufs);
     uint8_t tos = 0;
@@ -515,6 +559,10 @@ void esp_output(esp_ctx& x, dp_ctx& c, esp_shared& sh, sa_dp& sa, mbuf* m, uint8
     for (uint32_t i = 0; i < pad; ++i) t[i] = static_cast<uint8_t>(i + 1);
     t[pad] = static_cast<uint8_t>(pad);
     t[pad + 1] = nh;
+    if (esn_hmac) {  // the high half where the ICV goes, the ICV after it (set_crypto)
+        const uint32_t hi = rte_cpu_to_be_32(static_cast<uint32_t>(seq >> 32));
+        std::memcpy(t + pad + 2, &hi, 4);
+    }
     uint8_t* front = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, static_cast<uint16_t>(head)));
     if (!tunnel) std::memmove(front, front + head, ip_len);  // the IP header moves to the new front
     const uint32_t esp_off = (tunnel ? outer : ip_len) + udp_len;
@@ -531,7 +579,7 @@ void esp_output(esp_ctx& x, dp_ctx& c, esp_shared& sh, sa_dp& sa, mbuf* m, uint8
     } else if (sa.cbc) {
         fill_random(q, e + 8, 16);  // RFC 3602: unpredictable
     }
-    const uint32_t total = pkt_len(m);
+    const uint32_t total = pkt_len(m) - (esn_hmac ? 4 : 0);  // what the wire will carry
     const uint8_t esp_proto = s.udp ? ipproto_udp : ipproto_esp;
     if (tunnel) {
         tunnel_endpoints te;
@@ -560,7 +608,7 @@ void esp_output(esp_ctx& x, dp_ctx& c, esp_shared& sh, sa_dp& sa, mbuf* m, uint8
         u[0] = uint8_t(sp >> 8), u[1] = uint8_t(sp), u[2] = uint8_t(dp >> 8), u[3] = uint8_t(dp);
         u[4] = uint8_t(ulen >> 8), u[5] = uint8_t(ulen), u[6] = u[7] = 0;  // IPv4: no checksum (RFC 3948 2.1)
     }
-    set_crypto(op, sa, sa.enc, m, esp_off, padded);
+    set_crypto(op, sa, sa.enc, m, esp_off, padded, seq);
     op_ctx& k = ctx_of(op);
     k.sa = &sa;
     k.seq = seq;
@@ -697,7 +745,8 @@ void esp_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, const l4_info* li, uint16_t n
                 continue;
             }
             const uint8_t* e = pkt_data(m) + esp_off;
-            const uint64_t seq = uint32_t(e[4]) << 24 | uint32_t(e[5]) << 16 | uint32_t(e[6]) << 8 | e[7];
+            const uint32_t lo = uint32_t(e[4]) << 24 | uint32_t(e[5]) << 16 | uint32_t(e[6]) << 8 | e[7];
+            const uint64_t seq = sa->spec.esn ? sa->rw.infer(lo) : lo;
             if (!sa->rw.check(seq)) {
                 c.drop(m, sh.replay);
                 continue;
@@ -707,7 +756,12 @@ void esp_input(dp_ctx& c, ifnet& ifp, mbuf** pkts, const l4_info* li, uint16_t n
                 c.drop(m, drop_reason::nobufs);
                 continue;
             }
-            set_crypto(op, *sa, sa->dec, m, esp_off, enc_len);
+            if (sa->spec.esn && !sa->aead && !esn_open(m, *sa, data_off + enc_len, seq)) {
+                rte_crypto_op_free(op);
+                c.drop(m, sh.no_room);
+                continue;
+            }
+            set_crypto(op, *sa, sa->dec, m, esp_off, enc_len, seq);
             op_ctx& kx = ctx_of(op);
             kx.sa = sa;
             kx.seq = seq;
@@ -760,6 +814,7 @@ void finish_out(dp_ctx& c, esp_shared& sh, rte_crypto_op* op) noexcept {
     const auto status = op->status;
     rte_crypto_op_free(op);
     if (status != RTE_CRYPTO_OP_STATUS_SUCCESS) return c.drop(m, sh.crypto_error);
+    if (k.sa->spec.esn && !k.sa->aead) esn_close(m, *k.sa);
     if (k.udp && k.family == 6) encap_udp_cksum(m, 6, k.esp_off - 8);
     m->ol_flags |= sh.flag_out;
     if (k.family == 4)
@@ -814,6 +869,7 @@ mbuf* finish_in(dp_ctx& c, esp_shared& sh, rte_crypto_op* op, ifindex_t* ifindex
     if (status == RTE_CRYPTO_OP_STATUS_AUTH_FAILED) return c.drop(m, sh.auth_failed), nullptr;
     if (status != RTE_CRYPTO_OP_STATUS_SUCCESS) return c.drop(m, sh.crypto_error), nullptr;
     if (!sa.rw.accept(k.seq)) return c.drop(m, sh.replay), nullptr;
+    if (sa.spec.esn && !sa.aead) esn_close(m, sa);
     const uint32_t total = pkt_len(m);
     const uint32_t data_off = k.esp_off + 8 + sa.iv_len;
     const uint8_t* t = pkt_data(m) + total - sa.icv_len - 2;

@@ -109,6 +109,10 @@ public:
     /// the window meanwhile.
     bool accept(uint64_t seq) noexcept;
     uint64_t top() const noexcept { return top_.load(std::memory_order_relaxed); }
+    /// Extended sequence numbers: the 64-bit number a packet whose header
+    /// carries `lo` has, by the window (RFC 4303 appendix A2.1); 0 (never
+    /// valid) for one from before the first.
+    uint64_t infer(uint32_t lo) const noexcept;
 
 private:
     uint32_t w_ = 0, nslots_ = 0;

@@ -464,6 +464,7 @@ std::string validate(const sa_spec& s) {
     if (s.soft_bytes && s.hard_bytes && s.soft_bytes > s.hard_bytes)
         return "the soft byte lifetime (-bs) is past the hard one (-bh)";
     if (s.replay > 32) return fmt::format("replay window {} bytes: at most 32 (256 packets)", s.replay);
+    if (s.esn && s.replay == 0) return "extended sequence numbers (-esn) need a replay window (-r)";
     if (!s.udp && (s.sport || s.dport)) return "ports are for esp-udp only";
     return {};
 }
@@ -781,8 +782,8 @@ std::string sad_dump(const std::vector<sa_info>& v) {
                          mode_name(s.m), s.spi, s.spi, s.reqid, s.reqid);
         t += fmt::format("\tE: {}  {}\n", s.enc, hex_words(s.enc_key));
         if (!s.auth.empty()) t += fmt::format("\tA: {}  {}\n", s.auth, hex_words(s.auth_key));
-        t += fmt::format("\tseq=0x00000000 replay={} flags=0x00000040 state={} \n", s.replay,
-                         i.dying ? "dying" : "mature");
+        t += fmt::format("\tseq=0x00000000 replay={} flags=0x00000040 state={} {}\n", s.replay,
+                         i.dying ? "dying" : "mature", s.esn ? "esn " : "");
         t += fmt::format("\tdiff: {}(s)\thard: {}(s)\tsoft: {}(s)\n", i.age_s, s.hard_s, s.soft_s);
         t += fmt::format("\tcurrent: {}(bytes)\thard: {}(bytes)\tsoft: {}(bytes)\n", i.bytes, s.hard_bytes,
                          s.soft_bytes);
@@ -839,6 +840,7 @@ void ipsec_config(module_ctl& ctl, std::vector<std::string>& lines, void*) {
         if (s.m != mode::any) l += fmt::format(" -m {}", mode_name(s.m));
         if (s.reqid) l += fmt::format(" -u {}", s.reqid);
         if (s.replay) l += fmt::format(" -r {}", s.replay);
+        if (s.esn) l += " -esn";
         if (s.hard_s) l += fmt::format(" -lh {}", s.hard_s);
         if (s.soft_s) l += fmt::format(" -ls {}", s.soft_s);
         if (s.hard_bytes) l += fmt::format(" -bh {}", s.hard_bytes);
@@ -975,6 +977,9 @@ std::string parse_sa_ext(const std::vector<std::string>& a, size_t i, sa_spec& s
         } else if (w == "-r" && arg(1)) {
             if (!parse_num<uint32_t>(*arg(1), 0, 32, s.replay)) return fmt::format("-r {}: 0..32 bytes", *arg(1));
             i += 2;
+        } else if (w == "-esn") {
+            s.esn = true;
+            i += 1;
         } else if (w == "-u" && arg(1)) {
             if (!parse_num<uint32_t>(*arg(1), 0, 0x3fff, s.reqid)) return fmt::format("-u {}: 0..16383", *arg(1));
             i += 2;
@@ -986,7 +991,7 @@ std::string parse_sa_ext(const std::vector<std::string>& a, size_t i, sa_spec& s
             (w == "-lh" ? s.hard_s : w == "-ls" ? s.soft_s : w == "-bh" ? s.hard_bytes : s.soft_bytes) = v;
             i += 2;
         } else {
-            return fmt::format("{}: unknown or incomplete option (-m, -E, -A, -r, -u, -lh, -ls, -bh, -bs)", w);
+            return fmt::format("{}: unknown or incomplete option (-m, -E, -A, -r, -esn, -u, -lh, -ls, -bh, -bs)", w);
         }
     }
     if (!have_e && s.auth.empty()) return "no algorithm (-E, and -A unless the cipher authenticates itself)";
@@ -1095,7 +1100,7 @@ nlohmann::json sa_json(const sa_info& i) {
     const sa_spec& s = i.spec;
     nlohmann::json j = {{"src", s.src.str()}, {"dst", s.dst.str()}, {"proto", s.udp ? "esp-udp" : "esp"},
                         {"spi", s.spi}, {"mode", mode_name(s.m)}, {"reqid", s.reqid}, {"enc", s.enc},
-                        {"replay", s.replay}, {"state", i.dying ? "dying" : "mature"}, {"age_s", i.age_s},
+                        {"replay", s.replay}, {"esn", s.esn}, {"state", i.dying ? "dying" : "mature"}, {"age_s", i.age_s},
                         {"lifetime", {{"hard_s", s.hard_s}, {"soft_s", s.soft_s}, {"hard_bytes", s.hard_bytes},
                                       {"soft_bytes", s.soft_bytes}}},
                         {"bytes", i.bytes},
