@@ -12,6 +12,7 @@
 #include "../modules/inet4/inet4.hpp"
 #include "../modules/inet6/inet6.hpp"
 #include "../modules/neigh/neigh.hpp"
+#include "mpnet/l3/ip4.hpp"
 #include "mpnet/l3/udp.hpp"
 #include "stack_impl.hpp"
 
@@ -276,6 +277,22 @@ bool dp_ctx::is_local(const l3_next& a) const noexcept {
     if (id == (a.family == 6 ? fib6::miss : fib4::miss)) return false;
     const nexthop* nh = st.nhs.get(id);
     return nh && (nh->flags & nhf::local);
+}
+uint32_t dp_ctx::route_mtu(const l3_next& a) const noexcept {
+    const stack::impl& st = *lc(*this).st;
+    const uint32_t id = a.family == 6 ? st.in6->fib6_->lookup(a.v6) : st.in4->fib->lookup(a.v4);
+    if (id == (a.family == 6 ? fib6::miss : fib4::miss)) return 0;
+    const nexthop* nh = st.nhs.get(id);
+    if (!nh || (nh->flags & (nhf::local | nhf::blackhole | nhf::reject))) return 0;
+    const ifnet* ifp = st.ifs.lookup(nh->ifindex);
+    if (!ifp) return 0;
+    uint32_t mtu = a.family == 6 ? ifp->mtu6() : ifp->mtu();
+    if (nh->mtu && nh->mtu < mtu) mtu = nh->mtu;
+    return mtu;
+}
+int dp_ctx::ip4_fragment(mbuf* m, uint16_t mtu, mbuf** out, uint16_t max) noexcept {
+    const stack::impl& st = *lc(*this).st;
+    return mpnet::ip4_fragment(m, mtu, st.pool, st.ipool, out, max);
 }
 void dp_ctx::drop(mbuf* m, drop_reason r) noexcept { lc(*this).st->drop(lc(*this), m, r); }
 void dp_ctx::count_drop(drop_reason r, uint64_t n) noexcept { lc(*this).st->count_drop(lc(*this), r, n); }

@@ -256,11 +256,11 @@ struct stack::impl {
         std::atomic<bool> out_on{false}, in_on{false};
     } ip_policy;  // IPsec's policy points (module_registrar::ip_policy)
     /// The output policy point: true when the hook took `m`.
-    bool policy_out(lcore_ctx& c, mbuf* m, uint8_t family) noexcept {
-        return ip_policy.out_on.load(std::memory_order_relaxed) && ip_policy.out(c, m, family, ip_policy.arg);
+    bool policy_out(lcore_ctx& c, const ifnet* in, mbuf* m, uint8_t family) noexcept {
+        return ip_policy.out_on.load(std::memory_order_relaxed) && ip_policy.out(c, in, m, family, ip_policy.arg);
     }
-    bool policy_in(lcore_ctx& c, mbuf* m, uint8_t family) noexcept {
-        return ip_policy.in_on.load(std::memory_order_relaxed) && ip_policy.in(c, m, family, ip_policy.arg);
+    bool policy_in(lcore_ctx& c, const ifnet& in, mbuf* m, uint8_t family) noexcept {
+        return ip_policy.in_on.load(std::memory_order_relaxed) && ip_policy.in(c, &in, m, family, ip_policy.arg);
     }
     std::vector<hook_entry> if_hooks;
     std::vector<ctlinput_entry> ctlinputs;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "../support/world.hpp"
+#include "mpnet/core/wire.hpp"
 #include "mpnet/ctl/commands.hpp"
 #include "mpnet/modules/ipsec.hpp"
 
@@ -870,6 +871,69 @@ TEST(t_ipsec_esn, cbc_and_hmac_between_two_stacks) {
     ctl::command_set c{s1};
     EXPECT_NE(c.execute(add_line(a, sa_line{"198.18.0.1", "198.18.0.2", 10002, 3}, "-esn")).status, 0);
 }
+
+// ---- path MTU around the ESP overhead ------------------------------------------------------------
+
+// The WAN's MTU is 1280. An inner packet that would leave the tunnel too
+// big: with DF (or IPv6) its source gets an ICMP error naming the MTU
+// inside the tunnel; without DF it is fragmented before encryption, each
+// fragment an ESP packet that fits (the outer packets are never fragmented).
+class t_ipsec_pmtu : public ::testing::TestWithParam<bool> {};
+
+TEST_P(t_ipsec_pmtu, too_big_for_the_tunnel_is_answered_or_fragmented_before_encryption) {
+    const bool six = GetParam();
+    const algo& a = algos[3];  // cbc128_sha256
+    vpn v(six, six);
+    v.protect(a);
+    ok(v.g1, "ifconfig shmif1 mtu 1280");
+    EXPECT_TRUE(v.ping(v.h1, v.in.h2));  // small ones pass
+    auto big = [&](bool df) {
+        ping_opts o;
+        o.count = 1;
+        o.timeout_ms = 500;
+        o.payload_len = 1300;
+        o.df = df;
+        auto id = six ? v.h1.ping6_start(ip6(v.in.h2), "", o) : v.h1.ping_start(ip(v.in.h2), o);
+        EXPECT_TRUE(id.has_value());
+        if (!id) return ping_result{};
+        v.w.run_until([&] { return v.h1.ping_get(*id)->done; }, 600);
+        auto r = *v.h1.ping_get(*id);
+        v.h1.ping_release(*id);
+        return r;
+    };
+    const uint64_t before = drop_count(v.g1, "ipsec_too_big");
+    const ping_result r = big(true);
+    EXPECT_EQ(r.received, 0u);
+    EXPECT_EQ(r.icmp_errors, 1u);
+    EXPECT_EQ(r.last_error_type, six ? icmp6_packet_too_big : icmp_unreach);
+    if (!six) {
+        EXPECT_EQ(r.last_error_code, icmp_unreach_needfrag);
+    }
+    EXPECT_EQ(drop_count(v.g1, "ipsec_too_big"), before + 1);
+    if (six) return;  // IPv6 routers never fragment
+    // Without DF: two ESP packets on the WAN, each within its MTU, and the
+    // two fragments of the request out on the far LAN.
+    v.wan.take_capture();
+    v.lan2.take_capture();
+    big(false);
+    size_t esp = 0;
+    for (const auto& f : v.wan.take_capture())
+        if (f.bytes.size() > 34 && f.bytes[12] == 0x08 && f.bytes[13] == 0 && f.bytes[23] == 50 &&
+            f.bytes[14 + 6] == 0x00 && f.bytes[14 + 7] == 0) {  // no outer fragmentation
+            ++esp;
+            EXPECT_LE(f.bytes.size() - 14, 1280u);
+        }
+    EXPECT_EQ(esp, 2u);
+    size_t frags = 0;
+    for (const auto& f : v.lan2.take_capture())
+        if (f.bytes.size() > 34 && f.bytes[12] == 0x08 && f.bytes[13] == 0 && f.bytes[23] == 1 &&
+            ((f.bytes[20] & 0x20) || f.bytes[21] || (f.bytes[20] & 0x1f)))
+            ++frags;
+    EXPECT_EQ(frags, 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(families, t_ipsec_pmtu, ::testing::Values(false, true),
+                         [](const auto& i) { return std::string(i.param ? "ipv6" : "ipv4"); });
 
 }  // namespace
 }  // namespace mpnet::testing

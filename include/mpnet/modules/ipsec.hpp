@@ -9,7 +9,8 @@
 // what arrives for its destination and SPI. The data path reads its own
 // twins of the SAs and a snapshot of the SPD (esp.hpp explains the shape).
 // The route-based ipsec(4) interface is src/modules/ipsec/ipsecif.cpp.
-// Not built yet: path MTU around the ESP overhead.
+// Tunnel mode holds packets against the path MTU less the SA's overhead
+// (docs/architecture.md, IPsec).
 //
 // SAs: (source, destination, SPI) with ESP (`esp`) or ESP in UDP (`esp-udp`,
 // RFC 3948 NAT traversal, with its ports), mode transport, tunnel or any,

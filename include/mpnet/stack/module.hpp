@@ -117,6 +117,14 @@ public:
     /// True when `a` is one of this stack's own addresses (its FIB says
     /// local); family 4 reads `v4`, family 6 `v6` (global scope).
     bool is_local(const l3_next& a) const noexcept;
+    /// The MTU a packet to `a` leaves with: its route's interface's, or the
+    /// route's own (an operator's -mtu, a learned path MTU) when lower; 0
+    /// when there is no usable route (none, local, reject or blackhole).
+    uint32_t route_mtu(const l3_next& a) const noexcept;
+    /// Fragments the IPv4 packet `m` (DF clear) into `out` (at most `max`)
+    /// of at most `mtu` bytes each, with the stack's pools; returns how
+    /// many, or -1 (nothing made). `m` stays the caller's either way.
+    int ip4_fragment(mbuf* m, uint16_t mtu, mbuf** out, uint16_t max) noexcept;
 
     /// Frees `m`, counted under `r` (a built-in reason or one the module registered).
     void drop(mbuf* m, drop_reason r) noexcept;
@@ -246,10 +254,12 @@ using l4_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf* m, const l4_info& li, void* 
 using l4_burst_fn = void (*)(dp_ctx& c, ifnet& ifp, mbuf** pkts, const l4_info* li, uint16_t n, void* arg) noexcept;
 using poll_fn = uint32_t (*)(dp_ctx& c, void* arg) noexcept;  // returns the work it did (0: idle)
 /// A policy point (IPsec's: NetBSD's ipsec4_output and ipsec4_in_reject).
-/// `m` starts with its IPv4 (family 4) or IPv6 header. True: the hook took
-/// the packet (protected it, or dropped it with a reason); false: the
-/// packet goes on as if there were no hook.
-using ip_policy_fn = bool (*)(dp_ctx& c, mbuf* m, uint8_t family, void* arg) noexcept;
+/// `m` starts with its IPv4 (family 4) or IPv6 header; `in` is the
+/// interface it came in on (null for this stack's own output: an ICMP
+/// error's source comes from it). True: the hook took the packet
+/// (protected it, or dropped it with a reason); false: the packet goes on
+/// as if there were no hook.
+using ip_policy_fn = bool (*)(dp_ctx& c, const ifnet* in, mbuf* m, uint8_t family, void* arg) noexcept;
 /// A packet for this stack that no IP-protocol handler or UDP port took:
 /// true when the handler took it (it owns `m`), false to leave it to the
 /// stack's default (an ICMP error where one is due, and a drop).

@@ -94,7 +94,7 @@ void inet4::ip4_input(lcore_ctx& c, ifnet& ifp, mbuf** pkts, uint16_t n) noexcep
 void inet4::ip4_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast, l4_batch& b) noexcept {
     auto* h = pkt_header<ip4_hdr>(m);
     if (ip4_is_fragment(*h)) return stk.drop(c, m, drop_reason::ip4_fragment);
-    if (stk.policy_in(c, m, 4)) return;
+    if (stk.policy_in(c, ifp, m, 4)) return;
     // The IP-protocol table (ICMP is inet4's registrant), UDP by port.
     l4_info li;
     li.family = 4;
@@ -145,7 +145,7 @@ void inet4::icmp_input(lcore_ctx& c, ifnet& ifp, mbuf* m, bool bcast) noexcept {
 }
 
 void inet4::ip4_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noexcept {
-    if (stk.policy_in(c, m, 4)) return;
+    if (stk.policy_in(c, in, m, 4)) return;
     auto* h = pkt_header<ip4_hdr>(m);
     const ip4_addr src(h->src.get()), dst(h->dst.get());
     if (src.is_any()) return stk.drop(c, m, drop_reason::ip4_bad_src);
@@ -195,7 +195,7 @@ void inet4::ip4_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noe
 
 void inet4::ip4_output_mtu(lcore_ctx& c, ifnet* in, mbuf* m, ifnet& ifp, ip4_addr next, uint32_t path_mtu,
                            llentry* cached) noexcept {
-    if (stk.policy_out(c, m, 4)) return;
+    if (stk.policy_out(c, in, m, 4)) return;
     uint32_t mtu = ifp.mtu();
     if (path_mtu && path_mtu < mtu) mtu = path_mtu;
     auto* h = pkt_header<ip4_hdr>(m);

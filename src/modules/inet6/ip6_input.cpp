@@ -76,7 +76,7 @@ void inet6::ip6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, bool mcast, l4_batch& b
     bool frag = false;
     if (!ip6_upper(m, &proto, &off, &frag, &field)) return stk.drop(c, m, drop_reason::ip6_no_proto);
     if (frag) return stk.drop(c, m, drop_reason::ip6_fragment);
-    if (stk.policy_in(c, m, 6)) return;
+    if (stk.policy_in(c, ifp, m, 6)) return;
     // The next-header table (ICMPv6 is inet6's registrant), UDP by port.
     l4_info li;
     li.family = 6;
@@ -141,7 +141,7 @@ void inet6::icmp6_local(lcore_ctx& c, ifnet& ifp, mbuf* m, uint32_t off, bool mc
 }
 
 void inet6::ip6_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noexcept {
-    if (stk.policy_in(c, m, 6)) return;
+    if (stk.policy_in(c, in, m, 6)) return;
     auto* h = pkt_header<ip6_hdr>(m);
     // Link-local destinations never leave their link (RFC 4291 2.5.6), and
     // the unspecified source is never forwarded.
@@ -171,7 +171,7 @@ void inet6::ip6_forward(lcore_ctx& c, ifnet& in, mbuf* m, const nexthop* nh) noe
     // The output policy sees the hop limit as it leaves (as IPv4's does).
     if (stk.ip_policy.out_on.load(std::memory_order_relaxed)) [[unlikely]] {
         --h->hlim;
-        if (stk.policy_out(c, m, 6)) return;
+        if (stk.policy_out(c, &in, m, 6)) return;
         ++h->hlim;
     }
     uint32_t mtu = out->mtu6();
@@ -272,7 +272,7 @@ void inet6::ip6_route_output(lcore_ctx& c, mbuf* m, ifindex_t zone) noexcept {
     if (ifp->flags() & iff::loopback) return stk.tx_enqueue(c, *ifp, m);  // lo takes packets whole
     // A link-local source never leaves by another link.
     if (h->src.is_link_local() && zone && ifp->index() != zone) return stk.drop(c, m, drop_reason::ip6_beyond_scope);
-    if (stk.policy_out(c, m, 6)) return;
+    if (stk.policy_out(c, nullptr, m, 6)) return;
     uint32_t mtu = ifp->mtu6();
     if (nh->mtu && nh->mtu < mtu) mtu = nh->mtu;
     if (pkt_len(m) > mtu) return stk.drop(c, m, drop_reason::ip6_too_big);  // no fragmentation of our own yet

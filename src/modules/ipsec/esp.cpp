@@ -15,6 +15,7 @@
 #include "../../stack/stack_impl.hpp"
 #include "mpnet/core/checksum.hpp"
 #include "mpnet/core/wire.hpp"
+#include "mpnet/l3/icmp.hpp"
 #include "mpnet/l3/ip4.hpp"
 #include "mpnet/l3/ip6.hpp"
 
@@ -624,12 +625,69 @@ void esp_output(esp_ctx& x, dp_ctx& c, esp_shared& sh, sa_dp& sa, mbuf* m, uint8
     queue_op(x, c, sh, op);
 }
 
+// Tunnel mode and the path MTU (RFC 4301 8.1, RFC 4459): what the SA adds
+// to a packet at most is `over`; a packet that would leave the tunnel's
+// route too big is, for IPv6 and IPv4 with DF, refused with an ICMP error
+// to its source giving the MTU inside the tunnel (from an address of the
+// interface it came in on), and, for IPv4 without DF, fragmented before
+// encryption (each fragment its own ESP packet; the outer packets then
+// never need fragmenting). True when `m` was taken.
+bool too_big_for_tunnel(esp_ctx& x, dp_ctx& c, esp_shared& sh, sa_dp& sa, const ifnet* in, mbuf* m,
+                        uint8_t family) noexcept {
+    const sa_spec& s = sa.spec;
+    l3_next d;
+    d.family = s.dst.family;
+    d.v4 = s.dst.v4;
+    d.v6 = s.dst.v6;
+    const uint32_t mtu = c.route_mtu(d);
+    if (!mtu) return false;  // no route: the output will say so
+    const uint32_t over = (s.dst.family == 4 ? sizeof(ip4_hdr) : sizeof(ip6_hdr)) + (s.udp ? 8 : 0) + 8 +
+                          sa.iv_len + sa.icv_len + 2 + (sa.block - 1);
+    if (pkt_len(m) + over <= mtu) return false;
+    uint32_t inner = mtu > over ? mtu - over : 0;  // the largest packet that fits
+    if (family == 4) {
+        auto* h = pkt_header<ip4_hdr>(m);
+        if (!(h->frag.get() & ip4_frag_df) && inner >= 68) {
+            mbuf* frags[limits::frags_max];
+            const int n = c.ip4_fragment(m, static_cast<uint16_t>(inner), frags, limits::frags_max);
+            if (n < 0) {
+                c.drop(m, sh.too_big);
+                return true;
+            }
+            pkt_free(m);
+            for (int i = 0; i < n; ++i) esp_output(x, c, sh, sa, frags[i], 4, true);
+            return true;
+        }
+        if (in)
+            for (const auto& a : in->addrs().v4)
+                if (a.is_usable()) {
+                    if (mbuf* e = icmp_error_build(c.pool(), h, pkt_head_len(m), a.addr, icmp_unreach,
+                                                   icmp_unreach_needfrag, inner, 64))
+                        c.ip4_output(e);
+                    break;
+                }
+    } else {
+        inner = std::max<uint32_t>(inner, ip6_min_mtu);
+        const auto* h = pkt_header<ip6_hdr>(m);
+        if (in && !h->src.is_multicast() && !h->src.is_any())
+            for (const auto& a : in->addrs().v6)
+                if (a.is_usable() && !a.addr.is_link_local()) {
+                    if (mbuf* e = icmp6_error_build(c.pool(), h, pkt_head_len(m), a.addr, icmp6_packet_too_big, 0,
+                                                    inner, 64))
+                        c.ip6_output(e);
+                    break;
+                }
+    }
+    c.drop(m, sh.too_big);
+    return true;
+}
+
 sa_dp* sa_for(esp_ctx& x, const encap_hit& h) noexcept {
     if (!h) return nullptr;
     return x.slots[h.data].load(std::memory_order_acquire);
 }
 
-bool policy_out(dp_ctx& c, mbuf* m, uint8_t family, void* arg) noexcept {
+bool policy_out(dp_ctx& c, const ifnet* in, mbuf* m, uint8_t family, void* arg) noexcept {
     auto& sh = *static_cast<esp_shared*>(arg);
     if (m->ol_flags & sh.flag_out) {  // our own ESP packet, on its way out
         m->ol_flags &= ~(sh.flag_out | sh.flag_in);
@@ -662,11 +720,12 @@ bool policy_out(dp_ctx& c, mbuf* m, uint8_t family, void* arg) noexcept {
         c.drop(m, sh.no_sa);
         return true;
     }
+    if (p->m == mode::tunnel && too_big_for_tunnel(*x, c, sh, *sa, in, m, family)) return true;
     esp_output(*x, c, sh, *sa, m, family, p->m == mode::tunnel);
     return true;
 }
 
-bool policy_in(dp_ctx& c, mbuf* m, uint8_t family, void* arg) noexcept {
+bool policy_in(dp_ctx& c, const ifnet*, mbuf* m, uint8_t family, void* arg) noexcept {
     auto& sh = *static_cast<esp_shared*>(arg);
     if (m->ol_flags & sh.flag_in) return false;  // came out of an SA
     esp_ctx* x = ctx_of(sh);
@@ -1051,6 +1110,7 @@ void esp_attach(module_registrar& r, esp_shared& sh) {
     sh.seq_overflow = r.drop("ipsec_seq_overflow");
     sh.chained = r.drop("ipsec_chained");
     sh.natt_not_esp = r.drop("ipsec_natt_not_esp");
+    sh.too_big = r.drop("ipsec_too_big");
     r.ip_proto_burst(4, ipproto_esp, esp4_input, &sh);
     r.ip_proto_burst(6, ipproto_esp, esp4_input, &sh);
     r.udp_port_burst(4, 4500, natt_input, &sh);

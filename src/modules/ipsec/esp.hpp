@@ -239,7 +239,7 @@ struct esp_shared {
     uint64_t flag_out = 0;  // dynflag: an outbound SA's ESP packet (policy done)
     drop_reason out_discard{}, in_policy{}, no_sa{}, no_sa_in{}, bad_length{}, replay{}, auth_failed{},
         crypto_error{}, crypto_full{}, bad_trailer{}, bad_next_header{}, no_room{}, seq_overflow{}, chained{},
-        natt_not_esp{};
+        natt_not_esp{}, too_big{};
     std::string crypto_error_text;  // why no device opened, for the SA add that wanted one
     // ipsec(4) (ipsecif.cpp): its tunnels by (our address, the peer's), which
     // the IP in IP that an SA opens is delivered to; its drop reasons.
