@@ -503,9 +503,8 @@ void esn_close(mbuf* m, const sa_dp& sa) noexcept {
     rte_pktmbuf_trim(m, 4);
 }
 
-// Output: `m` (IPv4 or IPv6 header in front, one segment) under `sa`.
-
-// `tunnel`: the request's mode (an SA of mode any serves both).
+// Output: `m` (IPv4 or IPv6 header in front; a chain is linearized) under
+// `sa`; `tunnel`: the request's mode (an SA of mode any serves both).
 void esp_output(esp_ctx& x, dp_ctx& c, esp_shared& sh, sa_dp& sa, mbuf* m, uint8_t family, bool tunnel) noexcept {
     if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0) return c.drop(m, sh.chained);
     const sa_spec& s = sa.spec;
