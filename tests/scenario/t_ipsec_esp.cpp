@@ -85,13 +85,6 @@ std::string uat(const algo& a, const sa_line& s, bool six) {
                        *a.auth ? hexkey(a.auth_bits, s.seed + 100) : "");
 }
 
-// Runs a command on a stack; the test fails on an error.
-void ok(stack& s, const std::string& line) {
-    ctl::command_set c{s};
-    const ctl::reply r = c.execute(line);
-    EXPECT_EQ(r.status, 0) << line << ": " << r.text;
-}
-
 // Both hosts of a transport-mode pair: the SA each way on each (`extra`
 // options, ESP in UDP with `udp`) and policies that require ESP between
 // them both ways.
@@ -99,11 +92,11 @@ void transport_pair(stack& s1, stack& s2, const algo& a, const sa_line& out, con
                     const std::string& extra = "", bool udp = false) {
     for (stack* s : {&s1, &s2}) {
         const bool one = s == &s1;
-        ok(*s, add_line(a, out, extra, udp));
-        ok(*s, add_line(a, in, extra, udp));
-        ok(*s, fmt::format("setkey spdadd {} {} any -P out ipsec esp/transport//require", one ? out.src : in.src,
+        must(*s, add_line(a, out, extra, udp));
+        must(*s, add_line(a, in, extra, udp));
+        must(*s, fmt::format("setkey spdadd {} {} any -P out ipsec esp/transport//require", one ? out.src : in.src,
                            one ? out.dst : in.dst));
-        ok(*s, fmt::format("setkey spdadd {} {} any -P in ipsec esp/transport//require", one ? in.src : out.src,
+        must(*s, fmt::format("setkey spdadd {} {} any -P in ipsec esp/transport//require", one ? in.src : out.src,
                            one ? in.dst : out.dst));
     }
 }
@@ -257,14 +250,14 @@ struct vpn {
         w.attach(g2, wan, "shmif1");
         const std::string fi = inet(inner6), fo = inet(outer6);
         const std::string len = std::to_string(in.plen), wlen = outer6 ? "64" : "24";
-        ok(h1, fmt::format("ifconfig shmif0 {} {}/{} up", fi, in.h1, len));
-        ok(h2, fmt::format("ifconfig shmif0 {} {}/{} up", fi, in.h2, len));
-        ok(h1, fmt::format("route add -{} default {}", fi, in.g1_lan));
-        ok(h2, fmt::format("route add -{} default {}", fi, in.g2_lan));
-        ok(g1, fmt::format("ifconfig shmif0 {} {}/{} up", fi, in.g1_lan, len));
-        ok(g2, fmt::format("ifconfig shmif0 {} {}/{} up", fi, in.g2_lan, len));
-        ok(g1, fmt::format("ifconfig shmif1 {} {}/{} up", fo, g1_wan, wlen));
-        ok(g2, fmt::format("ifconfig shmif1 {} {}/{} up", fo, g2_wan, wlen));
+        must(h1, fmt::format("ifconfig shmif0 {} {}/{} up", fi, in.h1, len));
+        must(h2, fmt::format("ifconfig shmif0 {} {}/{} up", fi, in.h2, len));
+        must(h1, fmt::format("route add -{} default {}", fi, in.g1_lan));
+        must(h2, fmt::format("route add -{} default {}", fi, in.g2_lan));
+        must(g1, fmt::format("ifconfig shmif0 {} {}/{} up", fi, in.g1_lan, len));
+        must(g2, fmt::format("ifconfig shmif0 {} {}/{} up", fi, in.g2_lan, len));
+        must(g1, fmt::format("ifconfig shmif1 {} {}/{} up", fo, g1_wan, wlen));
+        must(g2, fmt::format("ifconfig shmif1 {} {}/{} up", fo, g2_wan, wlen));
         // Each LAN is routed to the peer gateway's WAN address; with inner
         // and outer of two families the WAN carries an inner-family subnet
         // too, for the route's next hop (the policy takes the packet
@@ -274,27 +267,27 @@ struct vpn {
         if (inner6 != outer6) {
             const char* a1 = inner6 ? "2001:db8::1" : "198.18.0.1";
             const char* a2 = inner6 ? "2001:db8::2" : "198.18.0.2";
-            ok(g1, fmt::format("ifconfig shmif1 {} {}/{} alias", fi, a1, inner6 ? 64 : 24));
-            ok(g2, fmt::format("ifconfig shmif1 {} {}/{} alias", fi, a2, inner6 ? 64 : 24));
+            must(g1, fmt::format("ifconfig shmif1 {} {}/{} alias", fi, a1, inner6 ? 64 : 24));
+            must(g2, fmt::format("ifconfig shmif1 {} {}/{} alias", fi, a2, inner6 ? 64 : 24));
             r1 = a2;
             r2 = a1;
         }
-        ok(g1, fmt::format("route add -{} {} {}", fi, in.lan2_net, r1));
-        ok(g2, fmt::format("route add -{} {} {}", fi, in.lan1_net, r2));
+        must(g1, fmt::format("route add -{} {} {}", fi, in.lan2_net, r1));
+        must(g2, fmt::format("route add -{} {} {}", fi, in.lan1_net, r2));
         w.run_for_ms(5);
     }
     void protect(const algo& a) {
         const sa_line s12{g1_wan, g2_wan, 10000, 1}, s21{g2_wan, g1_wan, 10001, 2};
         for (stack* g : {&g1, &g2}) {
             const bool one = g == &g1;
-            ok(*g, add_line(a, s12, "-m tunnel"));
-            ok(*g, add_line(a, s21, "-m tunnel"));
+            must(*g, add_line(a, s12, "-m tunnel"));
+            must(*g, add_line(a, s21, "-m tunnel"));
             const char* me = one ? g1_wan : g2_wan;
             const char* peer = one ? g2_wan : g1_wan;
             const char* mine = one ? in.lan1_net : in.lan2_net;
             const char* theirs = one ? in.lan2_net : in.lan1_net;
-            ok(*g, fmt::format("setkey spdadd {} {} any -P out ipsec esp/tunnel/{}-{}/require", mine, theirs, me, peer));
-            ok(*g, fmt::format("setkey spdadd {} {} any -P in ipsec esp/tunnel/{}-{}/require", theirs, mine, peer, me));
+            must(*g, fmt::format("setkey spdadd {} {} any -P out ipsec esp/tunnel/{}-{}/require", mine, theirs, me, peer));
+            must(*g, fmt::format("setkey spdadd {} {} any -P in ipsec esp/tunnel/{}-{}/require", theirs, mine, peer, me));
         }
     }
     bool ping(stack& from, const char* to) {
@@ -325,13 +318,13 @@ struct vpn {
         const std::string fi = inet(inner6);
         for (stack* g : {&g1, &g2}) {
             const bool one = g == &g1;
-            ok(*g, fmt::format("ifconfig {} create", ifn));
-            ok(*g, fmt::format("ifconfig {} tunnel {} {}", ifn, one ? g1_wan : g2_wan, one ? g2_wan : g1_wan));
+            must(*g, fmt::format("ifconfig {} create", ifn));
+            must(*g, fmt::format("ifconfig {} tunnel {} {}", ifn, one ? g1_wan : g2_wan, one ? g2_wan : g1_wan));
             const char* mine = inner6 ? (one ? "2001:db8:3::1" : "2001:db8:4::1") : (one ? "198.18.101.1" : "198.18.102.1");
             const char* peer = inner6 ? (one ? "2001:db8:4::1" : "2001:db8:3::1") : (one ? "198.18.102.1" : "198.18.101.1");
-            ok(*g, fmt::format("ifconfig {} {} {}/{} {}", ifn, fi, mine, inner6 ? 128 : 32, peer));
-            ok(*g, fmt::format("ifconfig {} up", ifn));
-            ok(*g, fmt::format("route change -{} {} {}", fi, one ? in.lan2_net : in.lan1_net, peer));
+            must(*g, fmt::format("ifconfig {} {} {}/{} {}", ifn, fi, mine, inner6 ? 128 : 32, peer));
+            must(*g, fmt::format("ifconfig {} up", ifn));
+            must(*g, fmt::format("route change -{} {} {}", fi, one ? in.lan2_net : in.lan1_net, peer));
         }
         w.run_for_ms(5);
     }
@@ -369,7 +362,7 @@ TEST_P(t_ipsec_tunnel, the_lans_reach_each_other_only_through_esp_between_the_ga
     for (stack* g : {&v.g1, &v.g2})
         for (const sa_line& l : {s12, s21}) EXPECT_EQ(sa_json(*g, l)["packets"], 2u) << l.spi;
     // Without the SAs the policies still require ESP: nothing passes (nosa).
-    ok(v.g1, "setkey flush");
+    must(v.g1, "setkey flush");
     EXPECT_FALSE(v.ping(v.h1, v.in.h2));
     EXPECT_GE(drop_count(v.g1, "ipsec_no_sa"), 1u);
 }
@@ -463,7 +456,7 @@ struct scapy_peer {
 
     scapy_peer(const algo& al, bool tunnel, bool esn) : a(al), mode_word(tunnel ? "tunnel" : "transport"),
                                                        esn_word(esn ? "esn" : "") {
-        ok(s, "arp -s 198.18.0.1 " + port->mac().str());
+        must(s, "arp -s 198.18.0.1 " + port->mac().str());
         if (FILE* f = std::fopen(script.c_str(), "w")) {
             std::fputs(scapy_esp, f);
             std::fclose(f);
@@ -534,16 +527,16 @@ TEST_P(t_ipsec_interop, scapys_esp_is_opened_and_mpnets_is_opened_by_scapy_and_b
     stack& s = x.s;
     const std::string mode = tunnel ? "-m tunnel" : "";
     const sa_line in{"198.18.0.1", "198.18.0.2", 10000, 1}, out{"198.18.0.2", "198.18.0.1", 10001, 2};
-    ok(s, add_line(*a, in, mode + " -r 4"));  // a window of 32 packets
-    ok(s, add_line(*a, out, mode));
+    must(s, add_line(*a, in, mode + " -r 4"));  // a window of 32 packets
+    must(s, add_line(*a, out, mode));
     const char* far = tunnel ? "198.18.1.9" : "198.18.0.1";
     if (tunnel) {
-        ok(s, "route add default 198.18.0.1");
-        ok(s, "setkey spdadd 198.18.0.2 198.18.1.9 any -P out ipsec esp/tunnel/198.18.0.2-198.18.0.1/require");
-        ok(s, "setkey spdadd 198.18.1.9 198.18.0.2 any -P in ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
+        must(s, "route add default 198.18.0.1");
+        must(s, "setkey spdadd 198.18.0.2 198.18.1.9 any -P out ipsec esp/tunnel/198.18.0.2-198.18.0.1/require");
+        must(s, "setkey spdadd 198.18.1.9 198.18.0.2 any -P in ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
     } else {
-        ok(s, "setkey spdadd 198.18.0.2 198.18.0.1 any -P out ipsec esp/transport//require");
-        ok(s, "setkey spdadd 198.18.0.1 198.18.0.2 any -P in ipsec esp/transport//require");
+        must(s, "setkey spdadd 198.18.0.2 198.18.0.1 any -P out ipsec esp/transport//require");
+        must(s, "setkey spdadd 198.18.0.1 198.18.0.2 any -P in ipsec esp/transport//require");
     }
     // In order, then reordered inside the window, a jump, a replay, one
     // left of the window, a tampered one, a truncated one, one of no SA,
@@ -626,7 +619,7 @@ TEST(t_ipsec_lifetime, byte_lifetimes_make_the_sa_dying_then_remove_it) {
     transport_pair(s1, s2, *a, out, in);
     std::string upd = add_line(*a, out, "-bs 100 -bh 300");
     upd.replace(upd.find("setkey add"), 10, "setkey update");
-    ok(s1, upd);  // the client's outbound SA gets byte lifetimes
+    must(s1, upd);  // the client's outbound SA gets byte lifetimes
     EXPECT_TRUE(w.ping(s1, ip("198.18.0.2")));  // 64 bytes of ICMP
     w.run_virtual_ms(1500);
     EXPECT_EQ(sa_json(s1, out)["state"], "mature");
@@ -671,12 +664,12 @@ TEST_P(t_ipsec_gif, pings_through_gif_are_esp_on_the_wan) {
         const sa_line s12{v.g1_wan, v.g2_wan, 10000, 1}, s21{v.g2_wan, v.g1_wan, 10001, 2};
         for (stack* g : {&v.g1, &v.g2}) {
             const bool one = g == &v.g1;
-            ok(*g, add_line(a, s12));
-            ok(*g, add_line(a, s21));
+            must(*g, add_line(a, s12));
+            must(*g, add_line(a, s21));
             const char* me = one ? v.g1_wan : v.g2_wan;
             const char* peer = one ? v.g2_wan : v.g1_wan;
-            ok(*g, fmt::format("setkey spdadd {} {} any -P out ipsec esp/transport//require", me, peer));
-            ok(*g, fmt::format("setkey spdadd {} {} any -P in ipsec esp/transport//require", peer, me));
+            must(*g, fmt::format("setkey spdadd {} {} any -P out ipsec esp/transport//require", me, peer));
+            must(*g, fmt::format("setkey spdadd {} {} any -P in ipsec esp/transport//require", peer, me));
         }
     } else {
         v.protect(a);
@@ -727,25 +720,25 @@ TEST_P(t_ipsec_l2tp, bridged_pings_are_esp_on_the_wan) {
         const bool one = g == &g1;
         const char* me = one ? "198.18.0.1" : "198.18.0.2";
         const char* peer = one ? "198.18.0.2" : "198.18.0.1";
-        ok(*g, fmt::format("ifconfig shmif1 inet {}/24 up", me));
-        ok(*g, "ifconfig shmif0 up");
-        ok(*g, "ifconfig l2tp0 create");
-        ok(*g, fmt::format("ifconfig l2tp0 tunnel {} {}", me, peer));
-        ok(*g, one ? "ifconfig l2tp0 session 1234 4321" : "ifconfig l2tp0 session 4321 1234");
-        ok(*g, "ifconfig l2tp0 up");
-        ok(*g, "ifconfig bridge0 create");
-        ok(*g, "ifconfig bridge0 up");
-        ok(*g, "brconfig bridge0 add shmif0");
-        ok(*g, "brconfig bridge0 add l2tp0");
-        ok(*g, add_line(a, s12, transport ? "" : "-m tunnel"));
-        ok(*g, add_line(a, s21, transport ? "" : "-m tunnel"));
+        must(*g, fmt::format("ifconfig shmif1 inet {}/24 up", me));
+        must(*g, "ifconfig shmif0 up");
+        must(*g, "ifconfig l2tp0 create");
+        must(*g, fmt::format("ifconfig l2tp0 tunnel {} {}", me, peer));
+        must(*g, one ? "ifconfig l2tp0 session 1234 4321" : "ifconfig l2tp0 session 4321 1234");
+        must(*g, "ifconfig l2tp0 up");
+        must(*g, "ifconfig bridge0 create");
+        must(*g, "ifconfig bridge0 up");
+        must(*g, "brconfig bridge0 add shmif0");
+        must(*g, "brconfig bridge0 add l2tp0");
+        must(*g, add_line(a, s12, transport ? "" : "-m tunnel"));
+        must(*g, add_line(a, s21, transport ? "" : "-m tunnel"));
         if (transport) {
-            ok(*g, fmt::format("setkey spdadd {} {} any -P out ipsec esp/transport//require", me, peer));
-            ok(*g, fmt::format("setkey spdadd {} {} any -P in ipsec esp/transport//require", peer, me));
+            must(*g, fmt::format("setkey spdadd {} {} any -P out ipsec esp/transport//require", me, peer));
+            must(*g, fmt::format("setkey spdadd {} {} any -P in ipsec esp/transport//require", peer, me));
         } else {
-            ok(*g, fmt::format("setkey spdadd {}/32 198.18.0.0/24 any -P out ipsec esp/tunnel/{}-{}/require", me, me,
+            must(*g, fmt::format("setkey spdadd {}/32 198.18.0.0/24 any -P out ipsec esp/tunnel/{}-{}/require", me, me,
                                peer));
-            ok(*g, fmt::format("setkey spdadd 198.18.0.0/24 {}/32 any -P in ipsec esp/tunnel/{}-{}/require", me, peer,
+            must(*g, fmt::format("setkey spdadd 198.18.0.0/24 {}/32 any -P in ipsec esp/tunnel/{}-{}/require", me, peer,
                                me));
         }
     }
@@ -788,8 +781,8 @@ TEST_P(t_ipsecif, a_route_based_vpn_is_configured_like_a_gif) {
     EXPECT_GE(drop_count(v.g1, "ipsec_no_sa"), 1u);
     const sa_line s12{v.g1_wan, v.g2_wan, 10000, 1}, s21{v.g2_wan, v.g1_wan, 10001, 2};
     for (stack* g : {&v.g1, &v.g2}) {
-        ok(*g, add_line(a, s12, "-m transport -u " + reqid));
-        ok(*g, add_line(a, s21, "-m transport -u " + reqid));
+        must(*g, add_line(a, s12, "-m transport -u " + reqid));
+        must(*g, add_line(a, s21, "-m transport -u " + reqid));
     }
     const std::string ts = v.pings_as_esp(a);
     EXPECT_EQ(count_of(ts, "@1@"), 4u) << ts;
@@ -797,13 +790,13 @@ TEST_P(t_ipsecif, a_route_based_vpn_is_configured_like_a_gif) {
     EXPECT_GE(v.g2.if_get("ipsec0")->ipackets, 2u);
     EXPECT_GE(v.g1.if_get("ipsec0")->opackets, 2u);
     // setkey cannot take the interface's SPs; the tunnel's removal does.
-    ok(v.g1, "setkey spdflush");
+    must(v.g1, "setkey spdflush");
     EXPECT_EQ(count_of(c1.execute("setkey -D -P").text, "/unique:"), 4u);
     EXPECT_NE(c1.execute(fmt::format("setkey spddelete {} {} 4 -P out", v.g1_wan, v.g2_wan)).status, 0);
     EXPECT_EQ(c1.running_config().find("/unique:"), std::string::npos);  // the tunnel line brings them back
     EXPECT_NE(c1.running_config().find(fmt::format("ifconfig ipsec0 tunnel {} {}", v.g1_wan, v.g2_wan)),
               std::string::npos);
-    ok(v.g1, "ifconfig ipsec0 destroy");
+    must(v.g1, "ifconfig ipsec0 destroy");
     EXPECT_EQ(c1.execute("setkey -D -P").text, "No SPD entries.\n");
 }
 
@@ -826,10 +819,10 @@ TEST(t_ipsec_esn, numbers_cross_2_to_the_32_with_scapy) {
     scapy_peer x(algos[6], false, true);  // gcm128
     stack& s = x.s;
     const sa_line in{"198.18.0.1", "198.18.0.2", 10000, 1}, out{"198.18.0.2", "198.18.0.1", 10001, 2};
-    ok(s, add_line(x.a, in, "-r 4 -esn"));
-    ok(s, add_line(x.a, out, "-r 4 -esn"));
-    ok(s, "setkey spdadd 198.18.0.2 198.18.0.1 any -P out ipsec esp/transport//require");
-    ok(s, "setkey spdadd 198.18.0.1 198.18.0.2 any -P in ipsec esp/transport//require");
+    must(s, add_line(x.a, in, "-r 4 -esn"));
+    must(s, add_line(x.a, out, "-r 4 -esn"));
+    must(s, "setkey spdadd 198.18.0.2 198.18.0.1 any -P out ipsec esp/transport//require");
+    must(s, "setkey spdadd 198.18.0.1 198.18.0.2 any -P in ipsec esp/transport//require");
     const auto frames = x.build(in, "0/1 0/2147483000 0/4294967280 1/3 1/2 0/4294967290 1/3 2/5");
     ASSERT_EQ(frames.size(), 8u);
     x.take();
@@ -885,7 +878,7 @@ TEST_P(t_ipsec_pmtu, too_big_for_the_tunnel_is_answered_or_fragmented_before_enc
     const algo& a = algos[3];  // cbc128_sha256
     vpn v(six, six);
     v.protect(a);
-    ok(v.g1, "ifconfig shmif1 mtu 1280");
+    must(v.g1, "ifconfig shmif1 mtu 1280");
     EXPECT_TRUE(v.ping(v.h1, v.in.h2));  // small ones pass
     auto big = [&](bool df) {
         ping_opts o;

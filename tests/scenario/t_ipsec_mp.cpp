@@ -29,12 +29,6 @@
 namespace mpnet::testing {
 namespace {
 
-void ok(stack& s, const std::string& line) {
-    ctl::command_set c{s};
-    const ctl::reply r = c.execute(line);
-    EXPECT_EQ(r.status, 0) << line << ": " << r.text;
-}
-
 const char* gcm_key = "0x0102030405060708090a0b0c0d0e0f1011121314";
 
 // A UDP packet from 198.18.1.1 to 198.18.2.1 carrying `id`, framed for `to`.
@@ -75,22 +69,22 @@ struct mp_vpn {
         EXPECT_TRUE(g1.if_attach("wan", std::move(wan.first)));
         EXPECT_TRUE(g2.if_attach("wan", std::move(wan.second)));
         EXPECT_TRUE(g2.if_attach("out0", std::move(out.first)));
-        ok(g1, "ifconfig in0 inet 198.18.1.254/24 up");
-        ok(g1, "ifconfig wan inet 198.18.0.1/24 up");
-        ok(g2, "ifconfig wan inet 198.18.0.2/24 up");
-        ok(g2, "ifconfig out0 inet 198.18.2.254/24 up");
-        ok(g1, "route add 198.18.2.0/24 198.18.0.2");
-        ok(g2, "route add 198.18.1.0/24 198.18.0.1");
-        ok(g1, "arp -s 198.18.0.2 " + g2.if_get("wan")->lladdr.str());
-        ok(g2, "arp -s 198.18.0.1 " + g1.if_get("wan")->lladdr.str());
-        ok(g2, "arp -s 198.18.2.1 " + sink->mac().str());
-        ok(g1, "arp -s 198.18.1.1 " + gen->mac().str());
+        must(g1, "ifconfig in0 inet 198.18.1.254/24 up");
+        must(g1, "ifconfig wan inet 198.18.0.1/24 up");
+        must(g2, "ifconfig wan inet 198.18.0.2/24 up");
+        must(g2, "ifconfig out0 inet 198.18.2.254/24 up");
+        must(g1, "route add 198.18.2.0/24 198.18.0.2");
+        must(g2, "route add 198.18.1.0/24 198.18.0.1");
+        must(g1, "arp -s 198.18.0.2 " + g2.if_get("wan")->lladdr.str());
+        must(g2, "arp -s 198.18.0.1 " + g1.if_get("wan")->lladdr.str());
+        must(g2, "arp -s 198.18.2.1 " + sink->mac().str());
+        must(g1, "arp -s 198.18.1.1 " + gen->mac().str());
         for (stack* g : {&g1, &g2}) {
-            ok(*g, fmt::format("setkey add 198.18.0.1 198.18.0.2 esp 10000 -m tunnel -r 32 -E aes-gcm-16 {}", gcm_key));
-            ok(*g, fmt::format("setkey add 198.18.0.2 198.18.0.1 esp 10001 -m tunnel -r 32 -E aes-gcm-16 {}", gcm_key));
+            must(*g, fmt::format("setkey add 198.18.0.1 198.18.0.2 esp 10000 -m tunnel -r 32 -E aes-gcm-16 {}", gcm_key));
+            must(*g, fmt::format("setkey add 198.18.0.2 198.18.0.1 esp 10001 -m tunnel -r 32 -E aes-gcm-16 {}", gcm_key));
         }
-        ok(g1, "setkey spdadd 198.18.1.0/24 198.18.2.0/24 any -P out ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
-        ok(g2, "setkey spdadd 198.18.1.0/24 198.18.2.0/24 any -P in ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
+        must(g1, "setkey spdadd 198.18.1.0/24 198.18.2.0/24 any -P out ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
+        must(g2, "setkey spdadd 198.18.1.0/24 198.18.2.0/24 any -P in ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
     }
     ~mp_vpn() {
         gen.reset();
@@ -161,11 +155,11 @@ TEST(t_ipsec_mp, sa_and_sp_churn_under_traffic_on_two_workers) {
     auto sink = std::move(wan.second);
     ASSERT_TRUE(g.if_attach("in0", std::move(in.second)));
     ASSERT_TRUE(g.if_attach("wan", std::move(wan.first)));
-    ok(g, "ifconfig in0 inet 198.18.1.254/24 up");
-    ok(g, "ifconfig wan inet 198.18.0.1/24 up");
-    ok(g, "route add 198.18.2.0/24 198.18.0.2");
-    ok(g, "arp -s 198.18.0.2 " + sink->mac().str());
-    ok(g, "arp -s 198.18.1.1 " + gen->mac().str());
+    must(g, "ifconfig in0 inet 198.18.1.254/24 up");
+    must(g, "ifconfig wan inet 198.18.0.1/24 up");
+    must(g, "route add 198.18.2.0/24 198.18.0.2");
+    must(g, "arp -s 198.18.0.2 " + sink->mac().str());
+    must(g, "arp -s 198.18.1.1 " + gen->mac().str());
     auto add = [&](uint32_t spi) {
         return ipsec::sa_add(g, [&] {
             ipsec::sa_spec s;
@@ -184,7 +178,7 @@ TEST(t_ipsec_mp, sa_and_sp_churn_under_traffic_on_two_workers) {
     };
     const auto a1 = *ipsec::addr::parse("198.18.0.1"), a2 = *ipsec::addr::parse("198.18.0.2");
     ASSERT_TRUE(add(1000));
-    ok(g, "setkey spdadd 198.18.1.0/24 198.18.2.0/24 any -P out ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
+    must(g, "setkey spdadd 198.18.1.0/24 198.18.2.0/24 any -P out ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
     const ether_addr to = g.if_get("in0")->lladdr;
     ASSERT_TRUE(g.start());
 
@@ -241,9 +235,9 @@ TEST(t_ipsec_mp, sa_and_sp_churn_under_traffic_on_two_workers) {
             if (!ipsec::sa_delete(g, a1, a2, spi)) failure = "delete";
             ++spi;
         } else if (op < 8) {
-            ok(g, fmt::format("setkey update 198.18.0.1 198.18.0.2 esp {} -m tunnel -E aes-gcm-16 {}", spi, gcm_key));
+            must(g, fmt::format("setkey update 198.18.0.1 198.18.0.2 esp {} -m tunnel -E aes-gcm-16 {}", spi, gcm_key));
         } else if (op < 9) {
-            ok(g, "setkey spdupdate 198.18.1.0/24 198.18.2.0/24 any -P out ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
+            must(g, "setkey spdupdate 198.18.1.0/24 198.18.2.0/24 any -P out ipsec esp/tunnel/198.18.0.1-198.18.0.2/require");
         } else {
             ipsec::sa_flush(g);
             if (!add(++spi)) failure = "add after flush";

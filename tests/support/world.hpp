@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "mpnet/ctl/commands.hpp"
 #include "mpnet/drivers/ethdev_port.hpp"
 #include "mpnet/drivers/softlink.hpp"
 #include "mpnet/stack/stack.hpp"
@@ -272,6 +273,14 @@ inline stack_config threaded_router(const char* name) {
     c.mbufs = 8191;
     c.idle_polls_before_sleep = 64;
     return c;
+}
+
+/// Runs a command line on `s` (the daemon's language); the test fails,
+/// with the command and its answer, when it is refused.
+inline void must(stack& s, const std::string& line) {
+    ctl::command_set c{s};
+    const ctl::reply r = c.execute(line);
+    EXPECT_EQ(r.status, 0) << line << ": " << r.text;
 }
 
 /// `show errors`: the count of the drop reason named `name` (built-in or a
